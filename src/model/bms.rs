@@ -1,0 +1,327 @@
+//! The BMS state machine as data: the 14 lifecycle states with their API status
+//! and the transition table of MODEL.md §3, compiled into a [`Machine`].
+
+use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
+use serde::Serialize;
+
+/// A BMS lifecycle state (MODEL.md §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[repr(u8)]
+pub enum BmsState {
+    Creating,
+    Starting,
+    Running,
+    Stopping,
+    Stopped,
+    Restarting,
+    ForciblyRestarting,
+    Deleting,
+    Deleted,
+    Faulty,
+    Rebuilding,
+    ReinstallingOs,
+    ReinstallingOsFailed,
+    Frozen,
+}
+
+/// Whether a state is stable or passed through by an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stability {
+    Stable,
+    Intermediate,
+}
+
+use BmsState as B;
+
+/// MODEL.md §3's state table: state, kind, API status. `None` is Deleting's
+/// "the status of the state it was deleted from".
+pub const STATES: &[(BmsState, Stability, Option<Status>)] = &[
+    (B::Creating, Stability::Intermediate, Some(Status::Build)),
+    (B::Starting, Stability::Intermediate, Some(Status::Shutoff)),
+    (B::Running, Stability::Stable, Some(Status::Active)),
+    (B::Stopping, Stability::Intermediate, Some(Status::Active)),
+    (B::Stopped, Stability::Stable, Some(Status::Shutoff)),
+    (B::Restarting, Stability::Intermediate, Some(Status::Reboot)),
+    (B::ForciblyRestarting, Stability::Intermediate, Some(Status::HardReboot)),
+    (B::Deleting, Stability::Intermediate, None),
+    (B::Deleted, Stability::Intermediate, Some(Status::Deleted)),
+    (B::Faulty, Stability::Stable, Some(Status::Error)),
+    (B::Rebuilding, Stability::Intermediate, Some(Status::Shutoff)),
+    (B::ReinstallingOs, Stability::Intermediate, Some(Status::Shutoff)),
+    (B::ReinstallingOsFailed, Stability::Stable, Some(Status::Shutoff)),
+    (B::Frozen, Stability::Stable, Some(Status::Shutoff)),
+];
+
+impl BmsState {
+    /// Every state, in column order of `occupancy_bms.csv`.
+    pub const ALL: [BmsState; 14] = [
+        B::Creating,
+        B::Starting,
+        B::Running,
+        B::Stopping,
+        B::Stopped,
+        B::Restarting,
+        B::ForciblyRestarting,
+        B::Deleting,
+        B::Deleted,
+        B::Faulty,
+        B::Rebuilding,
+        B::ReinstallingOs,
+        B::ReinstallingOsFailed,
+        B::Frozen,
+    ];
+
+    /// snake_case name used in scenarios and columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            B::Creating => "creating",
+            B::Starting => "starting",
+            B::Running => "running",
+            B::Stopping => "stopping",
+            B::Stopped => "stopped",
+            B::Restarting => "restarting",
+            B::ForciblyRestarting => "forcibly_restarting",
+            B::Deleting => "deleting",
+            B::Deleted => "deleted",
+            B::Faulty => "faulty",
+            B::Rebuilding => "rebuilding",
+            B::ReinstallingOs => "reinstalling_os",
+            B::ReinstallingOsFailed => "reinstalling_os_failed",
+            B::Frozen => "frozen",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn from_name(s: &str) -> Option<BmsState> {
+        BmsState::ALL.into_iter().find(|b| b.name() == s)
+    }
+
+    /// This state's id in the machine (states are in `ALL` order).
+    pub fn id(self) -> StateId {
+        StateId(self as u8)
+    }
+}
+
+/// Where a successful transition ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum To {
+    State(BmsState),
+    /// Admin repair: Running, or Stopped as configured (inferred in MODEL.md).
+    RepairTarget,
+}
+
+/// One row of MODEL.md §3's transition table.
+#[derive(Clone, Copy, Debug)]
+pub struct Transition {
+    pub op: Op,
+    pub from: &'static [BmsState],
+    pub through: &'static [BmsState],
+    pub to: To,
+    /// Where a failed or timed-out step ends; `None` if it cannot fail
+    /// (Deleting: "any intermediate state but Deleting").
+    pub on_failure: Option<BmsState>,
+    pub default_outcome: Outcome,
+}
+
+/// MODEL.md §3. The spontaneous fault (Running, Stopped → Faulty) is in
+/// [`FAULT_PRONE`]; lock and unlock are flag operations allowed in every state.
+pub const TRANSITIONS: &[Transition] = &[
+    Transition {
+        op: Op::Create,
+        from: &[],
+        through: &[B::Creating],
+        to: To::State(B::Running),
+        on_failure: Some(B::Faulty),
+        // MODEL.md leaves it to the scenario; a failed BMS order is usually
+        // cancelled and refunded, so the default is that the server disappears.
+        default_outcome: Outcome::Rollback,
+    },
+    Transition {
+        op: Op::Stop,
+        from: &[B::Running],
+        through: &[B::Stopping],
+        to: To::State(B::Stopped),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Rollback,
+    },
+    Transition {
+        op: Op::Start,
+        from: &[B::Stopped],
+        through: &[B::Starting],
+        to: To::State(B::Running),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Rollback,
+    },
+    Transition {
+        op: Op::Restart,
+        from: &[B::Running],
+        through: &[B::Restarting],
+        to: To::State(B::Running),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::RestartHard,
+        from: &[B::Running, B::Restarting],
+        through: &[B::ForciblyRestarting],
+        to: To::State(B::Running),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Delete,
+        from: &[B::Running, B::Stopped, B::Restarting, B::ForciblyRestarting, B::Faulty],
+        through: &[B::Deleting],
+        to: To::State(B::Deleted),
+        on_failure: None,
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Rebuild,
+        from: &[B::Stopped, B::Faulty],
+        through: &[B::Rebuilding],
+        to: To::State(B::Running),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::ReinstallOs,
+        from: &[B::Stopped, B::ReinstallingOsFailed],
+        through: &[B::ReinstallingOs],
+        to: To::State(B::Running),
+        on_failure: Some(B::ReinstallingOsFailed),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Repair,
+        from: &[B::Faulty],
+        through: &[],
+        to: To::RepairTarget,
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    // "Running, Stopped, Faulty | freeze | server is stopped | Frozen": a running
+    // server passes through Stopping on its way.
+    Transition {
+        op: Op::Freeze,
+        from: &[B::Running],
+        through: &[B::Stopping],
+        to: To::State(B::Frozen),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Freeze,
+        from: &[B::Stopped, B::Faulty],
+        through: &[],
+        to: To::State(B::Frozen),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Unfreeze,
+        from: &[B::Frozen],
+        through: &[],
+        to: To::State(B::Stopped),
+        on_failure: Some(B::Faulty),
+        default_outcome: Outcome::Error,
+    },
+    Transition {
+        op: Op::Expire,
+        from: &[B::Frozen],
+        through: &[B::Deleting],
+        to: To::State(B::Deleted),
+        on_failure: None,
+        default_outcome: Outcome::Error,
+    },
+];
+
+/// States in which a spontaneous internal fault can strike.
+pub const FAULT_PRONE: &[BmsState] = &[B::Running, B::Stopped];
+
+/// Operations a BMS supports, in output order.
+pub const SUPPORTED: &[Op] = &[
+    Op::Create,
+    Op::Start,
+    Op::Stop,
+    Op::Restart,
+    Op::RestartHard,
+    Op::Delete,
+    Op::Rebuild,
+    Op::ReinstallOs,
+    Op::Repair,
+    Op::Freeze,
+    Op::Unfreeze,
+    Op::Expire,
+    Op::Lock,
+    Op::Unlock,
+];
+
+/// Operations a user may put in `ops_mix` (rebuild is run by an operator, at
+/// the user's request).
+pub const USER_OPS: &[Op] = &[
+    Op::Start,
+    Op::Stop,
+    Op::Restart,
+    Op::RestartHard,
+    Op::Delete,
+    Op::Rebuild,
+    Op::ReinstallOs,
+    Op::Lock,
+    Op::Unlock,
+];
+
+/// Admin actions (repair and billing), which a lock does not block.
+pub const ADMIN_OPS: &[Op] = &[Op::Repair, Op::Freeze, Op::Unfreeze, Op::Expire];
+
+/// Builds the BMS machine; `repair_to_stopped` chooses where an admin repair
+/// leaves a Faulty server.
+pub fn machine(repair_to_stopped: bool) -> Machine {
+    let n = STATES.len();
+    let mut m = Machine {
+        kind: Kind::Bms,
+        state_names: BmsState::ALL.iter().map(|s| s.name().to_string()).collect(),
+        status: STATES.iter().map(|&(_, _, st)| st).collect(),
+        fault_prone: BmsState::ALL.iter().map(|s| FAULT_PRONE.contains(s)).collect(),
+        duration_key: STATES
+            .iter()
+            // Deleted's stay is `deleted_for`, shared with ECS, not a step.
+            .map(|&(s, stab, _)| {
+                (stab == Stability::Intermediate && s != B::Deleted).then_some(s as u8)
+            })
+            .collect(),
+        duration_names: BmsState::ALL.iter().map(|s| s.name()).collect(),
+        error_state: B::Faulty.id(),
+        deleted_state: B::Deleted.id(),
+        running_state: B::Running.id(),
+        ops: SUPPORTED,
+        user_ops: USER_OPS,
+        default_outcome: [Outcome::Error; Op::COUNT],
+        admin_ops: ADMIN_OPS,
+        plans: vec![None; Op::COUNT * n],
+        create_plan: Plan::new(&[], Target::Removed, None),
+    };
+    for (i, &(s, _, _)) in STATES.iter().enumerate() {
+        assert_eq!(s as usize, i, "STATES is in BmsState order");
+    }
+    for row in TRANSITIONS {
+        m.default_outcome[row.op.index()] = row.default_outcome;
+        let steps: Vec<StateId> = row.through.iter().map(|s| s.id()).collect();
+        let success = match row.to {
+            To::State(s) => Target::State(s.id()),
+            To::RepairTarget if repair_to_stopped => Target::State(B::Stopped.id()),
+            To::RepairTarget => Target::State(B::Running.id()),
+        };
+        let plan = Plan::new(&steps, success, row.on_failure.map(|s| Target::State(s.id())));
+        if row.op == Op::Create {
+            m.create_plan = plan;
+            m.create_plan.rollback = Target::Removed;
+            continue;
+        }
+        for &from in row.from {
+            m.set_plan(row.op, from.id(), plan);
+        }
+    }
+    m
+}

@@ -1,0 +1,503 @@
+//! The ECS state machine as data: the (vm_state, task_state) → status map and the
+//! operation table of MODEL.md §1–2, compiled into a [`Machine`].
+//!
+//! A server's state is an index into [`pairs`], the valid pairs in table order,
+//! so an invalid pair cannot be represented; every operation step is looked up
+//! in that list when the machine is built, and a step the table does not allow
+//! fails the build (and the unit tests) rather than a run.
+
+use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
+use serde::Serialize;
+
+/// Nova's `vm_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VmState {
+    Building,
+    Active,
+    Stopped,
+    Resized,
+    Error,
+    Deleted,
+}
+
+impl VmState {
+    /// All vm_states.
+    pub const ALL: [VmState; 6] = [
+        VmState::Building,
+        VmState::Active,
+        VmState::Stopped,
+        VmState::Resized,
+        VmState::Error,
+        VmState::Deleted,
+    ];
+
+    /// API spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            VmState::Building => "building",
+            VmState::Active => "active",
+            VmState::Stopped => "stopped",
+            VmState::Resized => "resized",
+            VmState::Error => "error",
+            VmState::Deleted => "deleted",
+        }
+    }
+
+    /// Parses the API spelling.
+    pub fn from_name(s: &str) -> Option<VmState> {
+        VmState::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+/// Nova's `task_state` (`None` in a pair means null).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TaskState {
+    Scheduling,
+    BlockDeviceMapping,
+    Networking,
+    Spawning,
+    Rebooting,
+    RebootPending,
+    RebootStarted,
+    RebootingHard,
+    RebootPendingHard,
+    RebootStartedHard,
+    Rebuilding,
+    RebuildBlockDeviceMapping,
+    RebuildSpawning,
+    Migrating,
+    ResizePrep,
+    ResizeMigrating,
+    ResizeMigrated,
+    ResizeFinish,
+    ResizeReverting,
+    PoweringOff,
+    PoweringOn,
+    Deleting,
+}
+
+impl TaskState {
+    /// All task states, in MODEL.md order.
+    pub const ALL: [TaskState; 22] = [
+        TaskState::Scheduling,
+        TaskState::BlockDeviceMapping,
+        TaskState::Networking,
+        TaskState::Spawning,
+        TaskState::Rebooting,
+        TaskState::RebootPending,
+        TaskState::RebootStarted,
+        TaskState::RebootingHard,
+        TaskState::RebootPendingHard,
+        TaskState::RebootStartedHard,
+        TaskState::Rebuilding,
+        TaskState::RebuildBlockDeviceMapping,
+        TaskState::RebuildSpawning,
+        TaskState::Migrating,
+        TaskState::ResizePrep,
+        TaskState::ResizeMigrating,
+        TaskState::ResizeMigrated,
+        TaskState::ResizeFinish,
+        TaskState::ResizeReverting,
+        TaskState::PoweringOff,
+        TaskState::PoweringOn,
+        TaskState::Deleting,
+    ];
+
+    /// API spelling (note the hyphens in `powering-off` / `powering-on`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskState::Scheduling => "scheduling",
+            TaskState::BlockDeviceMapping => "block_device_mapping",
+            TaskState::Networking => "networking",
+            TaskState::Spawning => "spawning",
+            TaskState::Rebooting => "rebooting",
+            TaskState::RebootPending => "reboot_pending",
+            TaskState::RebootStarted => "reboot_started",
+            TaskState::RebootingHard => "rebooting_hard",
+            TaskState::RebootPendingHard => "reboot_pending_hard",
+            TaskState::RebootStartedHard => "reboot_started_hard",
+            TaskState::Rebuilding => "rebuilding",
+            TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
+            TaskState::RebuildSpawning => "rebuild_spawning",
+            TaskState::Migrating => "migrating",
+            TaskState::ResizePrep => "resize_prep",
+            TaskState::ResizeMigrating => "resize_migrating",
+            TaskState::ResizeMigrated => "resize_migrated",
+            TaskState::ResizeFinish => "resize_finish",
+            TaskState::ResizeReverting => "resize_reverting",
+            TaskState::PoweringOff => "powering-off",
+            TaskState::PoweringOn => "powering-on",
+            TaskState::Deleting => "deleting",
+        }
+    }
+
+    /// Parses the API spelling.
+    pub fn from_name(s: &str) -> Option<TaskState> {
+        TaskState::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+use TaskState as T;
+use VmState as V;
+
+/// MODEL.md §1, row by row: (vm_state, task_states, status). `None` is a null
+/// task_state. This table is the authority on which pairs exist.
+pub const STATUS_MAP: &[(VmState, &[Option<TaskState>], Status)] = &[
+    (
+        V::Building,
+        &[
+            Some(T::Scheduling),
+            Some(T::BlockDeviceMapping),
+            Some(T::Networking),
+            Some(T::Spawning),
+            None,
+        ],
+        Status::Build,
+    ),
+    (
+        V::Active,
+        &[
+            Some(T::Rebooting),
+            Some(T::RebootPending),
+            Some(T::RebootStarted),
+        ],
+        Status::Reboot,
+    ),
+    (
+        V::Active,
+        &[
+            Some(T::RebootingHard),
+            Some(T::RebootPendingHard),
+            Some(T::RebootStartedHard),
+        ],
+        Status::HardReboot,
+    ),
+    (
+        V::Active,
+        &[
+            Some(T::Rebuilding),
+            Some(T::RebuildBlockDeviceMapping),
+            Some(T::RebuildSpawning),
+        ],
+        Status::Rebuild,
+    ),
+    (V::Active, &[Some(T::Migrating)], Status::Migrating),
+    // MODEL.md note (1): Nova shows RESIZE for a running server too.
+    (
+        V::Active,
+        &[
+            Some(T::ResizePrep),
+            Some(T::ResizeMigrating),
+            Some(T::ResizeMigrated),
+            Some(T::ResizeFinish),
+        ],
+        Status::Resize,
+    ),
+    (
+        V::Active,
+        &[Some(T::PoweringOff), Some(T::Deleting), None],
+        Status::Active,
+    ),
+    (
+        V::Stopped,
+        &[
+            Some(T::ResizePrep),
+            Some(T::ResizeMigrating),
+            Some(T::ResizeMigrated),
+            Some(T::ResizeFinish),
+        ],
+        Status::Resize,
+    ),
+    (
+        V::Stopped,
+        &[
+            Some(T::Rebuilding),
+            Some(T::RebuildBlockDeviceMapping),
+            Some(T::RebuildSpawning),
+        ],
+        Status::Rebuild,
+    ),
+    (
+        V::Stopped,
+        &[Some(T::PoweringOn), Some(T::Deleting), None],
+        Status::Shutoff,
+    ),
+    (V::Resized, &[Some(T::ResizeReverting)], Status::RevertResize),
+    (V::Resized, &[None], Status::VerifyResize),
+    (
+        V::Error,
+        &[
+            Some(T::Rebuilding),
+            Some(T::RebuildBlockDeviceMapping),
+            Some(T::RebuildSpawning),
+        ],
+        Status::Rebuild,
+    ),
+    (V::Error, &[Some(T::Deleting), None], Status::Error),
+    (V::Deleted, &[None], Status::Deleted),
+];
+
+/// Status of a pair, or `None` (the API's UNKNOWN) for a pair not in the table.
+pub fn status_of(vm: VmState, task: Option<TaskState>) -> Option<Status> {
+    STATUS_MAP
+        .iter()
+        .find(|(v, tasks, _)| *v == vm && tasks.contains(&task))
+        .map(|&(_, _, s)| s)
+}
+
+/// Every valid pair, in table order; a server's `StateId` indexes this list.
+pub fn pairs() -> Vec<(VmState, Option<TaskState>)> {
+    STATUS_MAP
+        .iter()
+        .flat_map(|&(v, tasks, _)| tasks.iter().map(move |&t| (v, t)))
+        .collect()
+}
+
+/// Column name of a pair: `vm_state:task_state`, `null` for no task.
+pub fn pair_name(vm: VmState, task: Option<TaskState>) -> String {
+    format!("{}:{}", vm.name(), task.map_or("null", |t| t.name()))
+}
+
+/// Where a successful operation leaves the vm_state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Success {
+    /// This vm_state, task null.
+    Vm(VmState),
+    /// `stopped` if it started stopped, else `active` (rebuild).
+    StoppedStaysStopped,
+    /// The vm_state before the resize (confirm, revert).
+    BeforeResize,
+    /// The admin reset target (`active`, or `stopped` as configured).
+    ResetTarget,
+}
+
+/// One row of MODEL.md §2's operation table.
+#[derive(Clone, Copy, Debug)]
+pub struct OpRow {
+    pub op: Op,
+    /// vm_states the operation is allowed from (task_state must be null).
+    pub from: &'static [VmState],
+    /// vm_state held during the steps; `None` keeps the starting vm_state.
+    pub during: Option<VmState>,
+    /// task_state steps, in order.
+    pub steps: &'static [TaskState],
+    pub success: Success,
+    /// Default failure outcome (Nova): stop and start roll back, the rest error.
+    pub default_outcome: Outcome,
+}
+
+/// MODEL.md §2. Lock and unlock are flag operations, allowed in every state.
+pub const OPS: &[OpRow] = &[
+    OpRow {
+        op: Op::Create,
+        from: &[],
+        during: Some(V::Building),
+        steps: &[T::Scheduling, T::Networking, T::BlockDeviceMapping, T::Spawning],
+        success: Success::Vm(V::Active),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::Reboot,
+        from: &[V::Active],
+        during: None,
+        steps: &[T::Rebooting, T::RebootPending, T::RebootStarted],
+        success: Success::Vm(V::Active),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::RebootHard,
+        from: &[V::Active],
+        during: None,
+        steps: &[T::RebootingHard, T::RebootPendingHard, T::RebootStartedHard],
+        success: Success::Vm(V::Active),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::Stop,
+        from: &[V::Active],
+        during: None,
+        steps: &[T::PoweringOff],
+        success: Success::Vm(V::Stopped),
+        default_outcome: Outcome::Rollback,
+    },
+    OpRow {
+        op: Op::Start,
+        from: &[V::Stopped],
+        during: None,
+        steps: &[T::PoweringOn],
+        success: Success::Vm(V::Active),
+        default_outcome: Outcome::Rollback,
+    },
+    OpRow {
+        op: Op::Rebuild,
+        from: &[V::Active, V::Stopped, V::Error],
+        during: None,
+        steps: &[T::Rebuilding, T::RebuildBlockDeviceMapping, T::RebuildSpawning],
+        success: Success::StoppedStaysStopped,
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::Resize,
+        from: &[V::Active, V::Stopped],
+        during: None,
+        steps: &[T::ResizePrep, T::ResizeMigrating, T::ResizeMigrated, T::ResizeFinish],
+        success: Success::Vm(V::Resized),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::ConfirmResize,
+        from: &[V::Resized],
+        during: None,
+        steps: &[],
+        success: Success::BeforeResize,
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::RevertResize,
+        from: &[V::Resized],
+        during: None,
+        steps: &[T::ResizeReverting],
+        success: Success::BeforeResize,
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::LiveMigrate,
+        from: &[V::Active],
+        during: None,
+        steps: &[T::Migrating],
+        success: Success::Vm(V::Active),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::Delete,
+        from: &[V::Active, V::Stopped, V::Error],
+        during: None,
+        steps: &[T::Deleting],
+        success: Success::Vm(V::Deleted),
+        default_outcome: Outcome::Error,
+    },
+    OpRow {
+        op: Op::ResetState,
+        from: &[V::Error],
+        during: None,
+        steps: &[],
+        success: Success::ResetTarget,
+        default_outcome: Outcome::Error,
+    },
+];
+
+/// Operations a server whose first build failed (never launched) still accepts
+/// (MODEL.md §2), besides lock and unlock.
+pub const NEVER_LAUNCHED_ALLOWED: &[Op] = &[Op::Delete, Op::ResetState];
+
+/// vm_states in which, with task null, a spontaneous fault can strike (§2).
+pub const FAULT_PRONE: &[VmState] = &[V::Active, V::Stopped, V::Resized];
+
+/// Operations an ECS supports, in output order.
+pub const SUPPORTED: &[Op] = &[
+    Op::Create,
+    Op::Reboot,
+    Op::RebootHard,
+    Op::Stop,
+    Op::Start,
+    Op::Rebuild,
+    Op::Resize,
+    Op::ConfirmResize,
+    Op::RevertResize,
+    Op::LiveMigrate,
+    Op::Delete,
+    Op::ResetState,
+    Op::Lock,
+    Op::Unlock,
+];
+
+/// Operations a user may put in `ops_mix`.
+pub const USER_OPS: &[Op] = &[
+    Op::Reboot,
+    Op::RebootHard,
+    Op::Stop,
+    Op::Start,
+    Op::Rebuild,
+    Op::Resize,
+    Op::ConfirmResize,
+    Op::RevertResize,
+    Op::LiveMigrate,
+    Op::Delete,
+    Op::Lock,
+    Op::Unlock,
+];
+
+/// Admin actions, which a lock does not block.
+pub const ADMIN_OPS: &[Op] = &[Op::ResetState];
+
+/// The id of a valid pair. Panics on an invalid pair: the tables are internal
+/// constants, so that is a bug, caught when the machine is built.
+pub fn state(vm: VmState, task: Option<TaskState>) -> StateId {
+    let idx = pairs()
+        .iter()
+        .position(|&p| p == (vm, task))
+        .unwrap_or_else(|| panic!("invalid ECS pair {}", pair_name(vm, task)));
+    StateId(idx as u8)
+}
+
+/// Builds the ECS machine. `reset_to_stopped` chooses where an admin reset
+/// leaves the server (MODEL.md §2: "active (or stopped, as configured)").
+pub fn machine(reset_to_stopped: bool) -> Machine {
+    let pairs = pairs();
+    let n = pairs.len();
+    let id = |vm, task| state(vm, task);
+    let mut m = Machine {
+        kind: Kind::Ecs,
+        state_names: pairs.iter().map(|&(v, t)| pair_name(v, t)).collect(),
+        status: pairs
+            .iter()
+            .map(|&(v, t)| Some(status_of(v, t).expect("pairs come from the map")))
+            .collect(),
+        fault_prone: pairs
+            .iter()
+            .map(|&(v, t)| t.is_none() && FAULT_PRONE.contains(&v))
+            .collect(),
+        duration_key: pairs.iter().map(|&(_, t)| t.map(|t| t as u8)).collect(),
+        duration_names: TaskState::ALL.iter().map(|t| t.name()).collect(),
+        error_state: id(V::Error, None),
+        deleted_state: id(V::Deleted, None),
+        running_state: id(V::Active, None),
+        ops: SUPPORTED,
+        user_ops: USER_OPS,
+        default_outcome: [Outcome::Error; Op::COUNT],
+        admin_ops: ADMIN_OPS,
+        plans: vec![None; Op::COUNT * n],
+        create_plan: Plan::new(&[], Target::Removed, None),
+    };
+    for row in OPS {
+        m.default_outcome[row.op.index()] = row.default_outcome;
+        let error = Some(Target::State(m.error_state));
+        if row.op == Op::Create {
+            let steps: Vec<StateId> = row.steps.iter().map(|&t| id(V::Building, Some(t))).collect();
+            m.create_plan = Plan::new(&steps, target(row.success, V::Building, reset_to_stopped), error);
+            // A rolled-back create leaves nothing behind.
+            m.create_plan.rollback = Target::Removed;
+            continue;
+        }
+        for &from in row.from {
+            let during = row.during.unwrap_or(from);
+            let steps: Vec<StateId> = row.steps.iter().map(|&t| id(during, Some(t))).collect();
+            let mut plan = Plan::new(&steps, target(row.success, from, reset_to_stopped), error);
+            plan.saves_origin = row.op == Op::Resize;
+            m.set_plan(row.op, id(from, None), plan);
+        }
+    }
+    m
+}
+
+fn target(success: Success, from: VmState, reset_to_stopped: bool) -> Target {
+    match success {
+        Success::Vm(v) => Target::State(state(v, None)),
+        Success::StoppedStaysStopped if from == V::Stopped => Target::State(state(V::Stopped, None)),
+        Success::StoppedStaysStopped => Target::State(state(V::Active, None)),
+        Success::BeforeResize => Target::Saved,
+        Success::ResetTarget if reset_to_stopped => Target::State(state(V::Stopped, None)),
+        Success::ResetTarget => Target::State(state(V::Active, None)),
+    }
+}

@@ -1,0 +1,374 @@
+//! The lifecycle models as data: kinds, API statuses, operations, and the per-kind
+//! state machines ([`Machine`]) that the simulator consults instead of re-encoding
+//! the rules in handlers.
+//!
+//! Each kind's tables (MODEL.md §1–3) live in [`ecs`] and [`bms`]; both compile
+//! into the same shape: a list of states, the API status of each, and for every
+//! (operation, state) the [`Plan`] the operation follows from there — or none,
+//! which means the request is refused with a conflict.
+
+pub mod bms;
+pub mod ecs;
+
+use serde::Serialize;
+
+/// The two kinds of server fleetsim simulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Elastic cloud server: a virtual machine with Nova semantics.
+    Ecs,
+    /// Bare metal server.
+    Bms,
+}
+
+impl Kind {
+    /// Both kinds, in output order.
+    pub const ALL: [Kind; 2] = [Kind::Ecs, Kind::Bms];
+
+    /// Lower-case name used in files and scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ecs => "ecs",
+            Kind::Bms => "bms",
+        }
+    }
+}
+
+/// The status the API shows (MODEL.md §1 and §3), in the column order of
+/// `occupancy_status.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[repr(u8)]
+pub enum Status {
+    Build,
+    Reboot,
+    HardReboot,
+    Rebuild,
+    Migrating,
+    Resize,
+    Active,
+    Shutoff,
+    RevertResize,
+    VerifyResize,
+    Error,
+    Deleted,
+}
+
+impl Status {
+    /// Every status, in column order.
+    pub const ALL: [Status; 12] = [
+        Status::Build,
+        Status::Reboot,
+        Status::HardReboot,
+        Status::Rebuild,
+        Status::Migrating,
+        Status::Resize,
+        Status::Active,
+        Status::Shutoff,
+        Status::RevertResize,
+        Status::VerifyResize,
+        Status::Error,
+        Status::Deleted,
+    ];
+
+    /// The API spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Build => "BUILD",
+            Status::Reboot => "REBOOT",
+            Status::HardReboot => "HARD_REBOOT",
+            Status::Rebuild => "REBUILD",
+            Status::Migrating => "MIGRATING",
+            Status::Resize => "RESIZE",
+            Status::Active => "ACTIVE",
+            Status::Shutoff => "SHUTOFF",
+            Status::RevertResize => "REVERT_RESIZE",
+            Status::VerifyResize => "VERIFY_RESIZE",
+            Status::Error => "ERROR",
+            Status::Deleted => "DELETED",
+        }
+    }
+
+    /// Parses the API spelling (case-insensitive).
+    pub fn from_name(s: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.name().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Every operation or administrative action of either kind. Which ones a kind
+/// supports, and from where, is in that kind's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[repr(u8)]
+pub enum Op {
+    Create,
+    Reboot,
+    RebootHard,
+    Stop,
+    Start,
+    Rebuild,
+    Resize,
+    ConfirmResize,
+    RevertResize,
+    LiveMigrate,
+    Delete,
+    ResetState,
+    Restart,
+    RestartHard,
+    ReinstallOs,
+    Repair,
+    Freeze,
+    Unfreeze,
+    Expire,
+    Lock,
+    Unlock,
+}
+
+impl Op {
+    /// Number of operations (size of per-operation arrays).
+    pub const COUNT: usize = 21;
+
+    /// Every operation, in declaration order.
+    pub const ALL: [Op; Op::COUNT] = [
+        Op::Create,
+        Op::Reboot,
+        Op::RebootHard,
+        Op::Stop,
+        Op::Start,
+        Op::Rebuild,
+        Op::Resize,
+        Op::ConfirmResize,
+        Op::RevertResize,
+        Op::LiveMigrate,
+        Op::Delete,
+        Op::ResetState,
+        Op::Restart,
+        Op::RestartHard,
+        Op::ReinstallOs,
+        Op::Repair,
+        Op::Freeze,
+        Op::Unfreeze,
+        Op::Expire,
+        Op::Lock,
+        Op::Unlock,
+    ];
+
+    /// The name used in scenarios and output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Reboot => "reboot",
+            Op::RebootHard => "reboot_hard",
+            Op::Stop => "stop",
+            Op::Start => "start",
+            Op::Rebuild => "rebuild",
+            Op::Resize => "resize",
+            Op::ConfirmResize => "confirm_resize",
+            Op::RevertResize => "revert_resize",
+            Op::LiveMigrate => "live_migrate",
+            Op::Delete => "delete",
+            Op::ResetState => "reset_state",
+            Op::Restart => "restart",
+            Op::RestartHard => "restart_hard",
+            Op::ReinstallOs => "reinstall_os",
+            Op::Repair => "repair",
+            Op::Freeze => "freeze",
+            Op::Unfreeze => "unfreeze",
+            Op::Expire => "expire",
+            Op::Lock => "lock",
+            Op::Unlock => "unlock",
+        }
+    }
+
+    /// Index for per-operation arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Lock and unlock change only the `locked` flag; they are allowed in every
+    /// state (Nova) and never refused because of the lock itself.
+    pub fn is_flag_op(self) -> bool {
+        matches!(self, Op::Lock | Op::Unlock)
+    }
+}
+
+/// What an operation failure does (MODEL.md §2): the server goes to the kind's
+/// error state, or the operation is rolled back to where it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Error,
+    Rollback,
+}
+
+impl Outcome {
+    /// Scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Error => "error",
+            Outcome::Rollback => "rollback",
+        }
+    }
+}
+
+/// Dense index of a state within its kind's [`Machine`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StateId(pub u8);
+
+impl StateId {
+    /// Index for per-state arrays.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a finished, failed or rolled-back operation leaves the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A fixed state.
+    State(StateId),
+    /// The state the operation started from.
+    Origin,
+    /// The state saved by an earlier operation (the vm_state before a resize).
+    Saved,
+    /// The server leaves the population (a rolled-back create).
+    Removed,
+}
+
+/// How an operation proceeds from one state: the intermediate states it passes
+/// through, in order, and where it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    steps: [StateId; 4],
+    n_steps: u8,
+    /// Where a successful operation ends.
+    pub success: Target,
+    /// Where an operation ends when it fails with outcome `error` or overruns
+    /// its watchdog; `None` when the operation cannot fail (BMS delete).
+    pub error: Option<Target>,
+    /// Where an operation ends when it fails with outcome `rollback`.
+    pub rollback: Target,
+    /// Whether the starting state is saved for a later `Target::Saved`.
+    pub saves_origin: bool,
+}
+
+impl Plan {
+    /// A plan through `steps`, ending in `success`.
+    pub fn new(steps: &[StateId], success: Target, error: Option<Target>) -> Plan {
+        assert!(steps.len() <= 4, "at most four steps per operation");
+        let mut s = [StateId(0); 4];
+        s[..steps.len()].copy_from_slice(steps);
+        Plan {
+            steps: s,
+            n_steps: steps.len() as u8,
+            success,
+            error,
+            rollback: Target::Origin,
+            saves_origin: false,
+        }
+    }
+
+    /// The intermediate states, in order (empty for an immediate operation).
+    pub fn steps(&self) -> &[StateId] {
+        &self.steps[..self.n_steps as usize]
+    }
+}
+
+/// One kind's state machine, compiled from its tables.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub kind: Kind,
+    /// Column name of each state (`active:null`, `reinstalling_os_failed`).
+    pub state_names: Vec<String>,
+    /// API status of each state; `None` where it depends on the state the
+    /// operation came from (BMS Deleting shows its origin's status).
+    pub status: Vec<Option<Status>>,
+    /// Whether a state is one in which a spontaneous fault can strike.
+    pub fault_prone: Vec<bool>,
+    /// Index into the kind's step-duration list for intermediate states.
+    pub duration_key: Vec<Option<u8>>,
+    /// Names of the step-duration keys (`spawning`, `creating`, ...).
+    pub duration_names: Vec<&'static str>,
+    /// The state a fault sends a server to (ERROR / Faulty).
+    pub error_state: StateId,
+    /// The DELETED state, after which the server leaves the population.
+    pub deleted_state: StateId,
+    /// The state a running server of the initial fleet starts in.
+    pub running_state: StateId,
+    /// Operations the kind supports, in output order.
+    pub ops: &'static [Op],
+    /// Operations a user may request through `ops_mix`.
+    pub user_ops: &'static [Op],
+    /// Default failure outcome per operation.
+    pub default_outcome: [Outcome; Op::COUNT],
+    /// Admin actions, which a lock does not block.
+    pub admin_ops: &'static [Op],
+    plans: Vec<Option<Plan>>,
+    /// Plan of a create (from no state).
+    pub create_plan: Plan,
+}
+
+impl Machine {
+    /// Number of states.
+    pub fn n_states(&self) -> usize {
+        self.state_names.len()
+    }
+
+    /// The plan `op` follows from `state`, or `None` if `op` is not allowed there.
+    #[inline]
+    pub fn plan(&self, op: Op, state: StateId) -> Option<&Plan> {
+        self.plans[op.index() * self.n_states() + state.index()].as_ref()
+    }
+
+    fn set_plan(&mut self, op: Op, state: StateId, plan: Plan) {
+        let n = self.n_states();
+        let slot = &mut self.plans[op.index() * n + state.index()];
+        assert!(slot.is_none(), "two plans for {op:?} from state {state:?}");
+        *slot = Some(plan);
+    }
+
+    /// Status shown by a server in `state` whose current operation began in `origin`.
+    #[inline]
+    pub fn status_of(&self, state: StateId, origin: StateId) -> Status {
+        match self.status[state.index()] {
+            Some(s) => s,
+            None => self.status[origin.index()]
+                .expect("an origin-dependent state's origin has a fixed status"),
+        }
+    }
+
+    /// Whether the kind supports `op`.
+    pub fn supports(&self, op: Op) -> bool {
+        self.ops.contains(&op)
+    }
+
+    /// Whether `op` is an admin action (not blocked by a lock).
+    pub fn is_admin(&self, op: Op) -> bool {
+        self.admin_ops.contains(&op)
+    }
+
+    /// States from which `op` is allowed, by name.
+    pub fn allowed_from(&self, op: Op) -> Vec<&str> {
+        (0..self.n_states())
+            .filter(|&s| self.plan(op, StateId(s as u8)).is_some() || op.is_flag_op())
+            .map(|s| self.state_names[s].as_str())
+            .collect()
+    }
+
+    /// The statuses this kind can show.
+    pub fn statuses(&self) -> Vec<Status> {
+        let mut v: Vec<Status> = self.status.iter().flatten().copied().collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The state with this column name.
+    pub fn state_by_name(&self, name: &str) -> Option<StateId> {
+        self.state_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| StateId(i as u8))
+    }
+}

@@ -1,0 +1,230 @@
+//! Scenarios: the study a run performs, read from a TOML file, checked as a
+//! whole, and turned into the validated [`Scenario`] the simulator trusts.
+//!
+//! Reading is two stages: the file is parsed into a TOML tree, then
+//! [`parse`] walks it, converting units, filling defaults ([`defaults`]) and
+//! collecting *every* problem with its field path before anything runs.
+
+pub mod defaults;
+pub mod dist;
+pub mod parse;
+pub mod units;
+
+use crate::engine::SimTime;
+use crate::model::{Kind, Op, Outcome};
+pub use dist::{Dist, Sampler};
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+
+/// A validated study: every value checked, units converted, defaults filled.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    #[serde(serialize_with = "ser_time")]
+    pub horizon: SimTime,
+    /// Statistics cover [warmup, horizon].
+    #[serde(serialize_with = "ser_time")]
+    pub warmup: SimTime,
+    /// Resolution of the occupancy time series.
+    #[serde(serialize_with = "ser_time")]
+    pub sample_interval: SimTime,
+    pub ecs: Option<KindSpec>,
+    pub bms: Option<KindSpec>,
+}
+
+/// Everything about one kind of server.
+#[derive(Clone, Debug, Serialize)]
+pub struct KindSpec {
+    pub kind: Kind,
+    /// Servers present at t = 0, in ACTIVE / Running.
+    pub initial: u32,
+    /// Poisson create arrivals per day.
+    pub arrivals_per_day: f64,
+    /// Time from launch until the user deletes the server; `None`: never.
+    pub lifetime: Option<Dist>,
+    /// User operations per server per day (Poisson).
+    pub ops_rate_per_day: f64,
+    /// Relative weights of user operations; only positive weights, in the
+    /// kind's operation order.
+    pub ops_mix: Vec<MixEntry>,
+    /// Duration of each intermediate step, one per duration key of the kind's
+    /// machine (ECS task states, BMS intermediate states), in machine order.
+    pub steps: Vec<StepSpec>,
+    /// How long a deleted server shows DELETED before it leaves the population.
+    pub deleted_for: Dist,
+    /// Per-operation failure probability and outcome, one per supported
+    /// operation that can fail, in the kind's operation order.
+    pub failures: Vec<FailureSpec>,
+    pub faults: FaultSpec,
+    /// Per-operation watchdog timeout (`None`: off), one per operation with
+    /// steps that can fail, in the kind's operation order.
+    pub watchdog: Vec<WatchdogSpec>,
+    /// ECS only: the user's decision after a resize.
+    pub resize: Option<ResizeSpec>,
+    /// ECS only: soft reboot falling back to hard.
+    pub soft_reboot: Option<SoftRebootSpec>,
+    /// BMS only: billing freeze; `None` when off.
+    pub freeze: Option<FreezeSpec>,
+}
+
+/// One weighted entry of `ops_mix`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MixEntry {
+    pub op: Op,
+    pub weight: f64,
+}
+
+/// Duration distribution of one intermediate step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepSpec {
+    /// ECS task_state or BMS lifecycle state name.
+    pub name: String,
+    pub duration: Dist,
+}
+
+/// Failure injection for one operation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailureSpec {
+    pub op: Op,
+    pub prob: f64,
+    pub outcome: Outcome,
+}
+
+/// Watchdog for one operation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WatchdogSpec {
+    pub op: Op,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub timeout: Option<SimTime>,
+}
+
+/// Spontaneous faults and admin repair.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultSpec {
+    /// Time between faults of one server (a renewal clock); `None`: no faults.
+    pub time_to_fault: Option<Dist>,
+    /// Time an admin takes to repair a server in ERROR / Faulty; `None`: never.
+    pub repair: Option<Dist>,
+    /// Where a repair leaves the server: ECS `reset_to = "stopped"`, BMS
+    /// `repair_to = "stopped"` (otherwise active / Running).
+    pub repair_to_stopped: bool,
+    /// BMS only: share of repairs done by an operator rebuild (through
+    /// Rebuilding) rather than an in-place repair.
+    pub rebuild_prob: f64,
+}
+
+/// The user's decision after a resize reaches VERIFY_RESIZE.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResizeSpec {
+    pub confirm_prob: f64,
+    pub decision_delay: Dist,
+    /// Nova's resize_confirm_window: auto-confirm after this long; `None`: off.
+    #[serde(serialize_with = "ser_opt_time")]
+    pub auto_confirm: Option<SimTime>,
+}
+
+/// Nova's soft reboot that falls back to hard when the guest does not shut down.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SoftRebootSpec {
+    pub fallback_prob: f64,
+    /// Added to the reboot_started step when the fallback happens.
+    #[serde(serialize_with = "ser_time")]
+    pub timeout: SimTime,
+}
+
+/// Billing freeze of a BMS (MODEL.md §4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FreezeSpec {
+    /// Freezes per server per day (Poisson).
+    pub rate_per_day: f64,
+    /// Probability the owner renews (pays) and the server is unfrozen.
+    pub renew_prob: f64,
+    /// Time from freeze to renewal, when the owner renews.
+    pub renew_delay: Dist,
+    /// A frozen server not renewed within this period is deleted.
+    #[serde(serialize_with = "ser_time")]
+    pub retention: SimTime,
+}
+
+impl Scenario {
+    /// The spec of one kind, if the scenario simulates it.
+    pub fn kind(&self, kind: Kind) -> Option<&KindSpec> {
+        match kind {
+            Kind::Ecs => self.ecs.as_ref(),
+            Kind::Bms => self.bms.as_ref(),
+        }
+    }
+
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: path.display().to_string(),
+            problems: vec![Problem {
+                field: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }],
+        })?;
+        parse::parse_str(&text, &path.display().to_string())
+    }
+}
+
+impl KindSpec {
+    /// Failure spec of `op` (probability 0 when the operation cannot fail).
+    pub fn failure(&self, op: Op) -> Option<&FailureSpec> {
+        self.failures.iter().find(|f| f.op == op)
+    }
+
+    /// Watchdog of `op`, if any.
+    pub fn watchdog(&self, op: Op) -> Option<SimTime> {
+        self.watchdog.iter().find(|w| w.op == op).and_then(|w| w.timeout)
+    }
+}
+
+/// One problem in a scenario: where, and what is wrong (including the bad
+/// value and what would be valid).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted field path, e.g. `ecs.faults.repair.mean`; empty for the file.
+    pub field: String,
+    pub message: String,
+}
+
+/// Every problem found in one scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "{}: {n} problem{} in the scenario; nothing was run",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            if p.field.is_empty() {
+                writeln!(f, "  {}: {}", self.file, p.message)?;
+            } else {
+                writeln!(f, "  {}: {}: {}", self.file, p.field, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn ser_time<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<SimTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_f64(t.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
