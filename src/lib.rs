@@ -3,6 +3,13 @@
 //! user operations and injected failures and reports how many sit in each
 //! state over time, for how long, and why.
 
+pub mod cli;
+pub mod describe;
 pub mod engine;
+pub mod fleet;
 pub mod model;
+pub mod output;
+pub mod run;
 pub mod scenario;
+pub mod sim;
+pub mod stats;

@@ -43,13 +43,29 @@ pub const STATES: &[(BmsState, Stability, Option<Status>)] = &[
     (B::Stopping, Stability::Intermediate, Some(Status::Active)),
     (B::Stopped, Stability::Stable, Some(Status::Shutoff)),
     (B::Restarting, Stability::Intermediate, Some(Status::Reboot)),
-    (B::ForciblyRestarting, Stability::Intermediate, Some(Status::HardReboot)),
+    (
+        B::ForciblyRestarting,
+        Stability::Intermediate,
+        Some(Status::HardReboot),
+    ),
     (B::Deleting, Stability::Intermediate, None),
     (B::Deleted, Stability::Intermediate, Some(Status::Deleted)),
     (B::Faulty, Stability::Stable, Some(Status::Error)),
-    (B::Rebuilding, Stability::Intermediate, Some(Status::Shutoff)),
-    (B::ReinstallingOs, Stability::Intermediate, Some(Status::Shutoff)),
-    (B::ReinstallingOsFailed, Stability::Stable, Some(Status::Shutoff)),
+    (
+        B::Rebuilding,
+        Stability::Intermediate,
+        Some(Status::Shutoff),
+    ),
+    (
+        B::ReinstallingOs,
+        Stability::Intermediate,
+        Some(Status::Shutoff),
+    ),
+    (
+        B::ReinstallingOsFailed,
+        Stability::Stable,
+        Some(Status::Shutoff),
+    ),
     (B::Frozen, Stability::Stable, Some(Status::Shutoff)),
 ];
 
@@ -171,7 +187,13 @@ pub const TRANSITIONS: &[Transition] = &[
     },
     Transition {
         op: Op::Delete,
-        from: &[B::Running, B::Stopped, B::Restarting, B::ForciblyRestarting, B::Faulty],
+        from: &[
+            B::Running,
+            B::Stopped,
+            B::Restarting,
+            B::ForciblyRestarting,
+            B::Faulty,
+        ],
         through: &[B::Deleting],
         to: To::State(B::Deleted),
         on_failure: None,
@@ -283,7 +305,10 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
         kind: Kind::Bms,
         state_names: BmsState::ALL.iter().map(|s| s.name().to_string()).collect(),
         status: STATES.iter().map(|&(_, _, st)| st).collect(),
-        fault_prone: BmsState::ALL.iter().map(|s| FAULT_PRONE.contains(s)).collect(),
+        fault_prone: BmsState::ALL
+            .iter()
+            .map(|s| FAULT_PRONE.contains(s))
+            .collect(),
         duration_key: STATES
             .iter()
             // Deleted's stay is `deleted_for`, shared with ECS, not a step.
@@ -299,6 +324,9 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
         user_ops: USER_OPS,
         default_outcome: [Outcome::Error; Op::COUNT],
         admin_ops: ADMIN_OPS,
+        unlaunched_ops: SUPPORTED,
+        verify_state: None,
+        frozen_state: Some(B::Frozen.id()),
         plans: vec![None; Op::COUNT * n],
         create_plan: Plan::new(&[], Target::Removed, None),
     };
@@ -313,7 +341,11 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
             To::RepairTarget if repair_to_stopped => Target::State(B::Stopped.id()),
             To::RepairTarget => Target::State(B::Running.id()),
         };
-        let plan = Plan::new(&steps, success, row.on_failure.map(|s| Target::State(s.id())));
+        let plan = Plan::new(
+            &steps,
+            success,
+            row.on_failure.map(|s| Target::State(s.id())),
+        );
         if row.op == Op::Create {
             m.create_plan = plan;
             m.create_plan.rollback = Target::Removed;
@@ -324,4 +356,168 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MODEL.md §3's state table as text.
+    const DOC_STATES: &[(&str, &str, &str)] = &[
+        ("creating", "intermediate", "BUILD"),
+        ("starting", "intermediate", "SHUTOFF"),
+        ("running", "stable", "ACTIVE"),
+        ("stopping", "intermediate", "ACTIVE"),
+        ("stopped", "stable", "SHUTOFF"),
+        ("restarting", "intermediate", "REBOOT"),
+        ("forcibly_restarting", "intermediate", "HARD_REBOOT"),
+        ("deleting", "intermediate", "origin"),
+        ("deleted", "intermediate", "DELETED"),
+        ("faulty", "stable", "ERROR"),
+        ("rebuilding", "intermediate", "SHUTOFF"),
+        ("reinstalling_os", "intermediate", "SHUTOFF"),
+        ("reinstalling_os_failed", "stable", "SHUTOFF"),
+        ("frozen", "stable", "SHUTOFF"),
+    ];
+
+    #[test]
+    fn every_row_of_the_state_table() {
+        let m = machine(false);
+        assert_eq!(m.n_states(), 14);
+        for &(name, stab, status) in DOC_STATES {
+            let s = BmsState::from_name(name).unwrap();
+            let (_, st, shown) = STATES[s as usize];
+            assert_eq!(st == Stability::Stable, stab == "stable", "{name}");
+            match status {
+                "origin" => assert_eq!(shown, None),
+                x => assert_eq!(shown.map(|s| s.name()), Some(x), "{name}"),
+            }
+        }
+    }
+
+    #[test]
+    fn deleting_shows_the_status_it_came_from() {
+        let m = machine(false);
+        for (origin, expected) in [
+            (B::Running, Status::Active),
+            (B::Stopped, Status::Shutoff),
+            (B::Restarting, Status::Reboot),
+            (B::ForciblyRestarting, Status::HardReboot),
+            (B::Faulty, Status::Error),
+        ] {
+            assert!(m.plan(Op::Delete, origin.id()).is_some());
+            assert_eq!(m.status_of(B::Deleting.id(), origin.id()), expected);
+        }
+    }
+
+    /// MODEL.md §3's transitions as text: op, from, through, to, on failure.
+    const DOC_TRANSITIONS: &[(&str, &str, &str, &str, &str)] = &[
+        ("stop", "running", "stopping", "stopped", "faulty"),
+        ("start", "stopped", "starting", "running", "faulty"),
+        ("restart", "running", "restarting", "running", "faulty"),
+        (
+            "restart_hard",
+            "running restarting",
+            "forcibly_restarting",
+            "running",
+            "faulty",
+        ),
+        (
+            "delete",
+            "running stopped restarting forcibly_restarting faulty",
+            "deleting",
+            "deleted",
+            "-",
+        ),
+        (
+            "rebuild",
+            "stopped faulty",
+            "rebuilding",
+            "running",
+            "faulty",
+        ),
+        (
+            "reinstall_os",
+            "stopped reinstalling_os_failed",
+            "reinstalling_os",
+            "running",
+            "reinstalling_os_failed",
+        ),
+        ("repair", "faulty", "", "running", "faulty"),
+        ("unfreeze", "frozen", "", "stopped", "faulty"),
+        ("expire", "frozen", "deleting", "deleted", "-"),
+    ];
+
+    #[test]
+    fn every_operation_allowed_and_refused_in_every_state() {
+        let m = machine(false);
+        for &(op, from, through, to, fail) in DOC_TRANSITIONS {
+            let op = *Op::ALL.iter().find(|o| o.name() == op).unwrap();
+            for s in BmsState::ALL {
+                let plan = m.plan(op, s.id());
+                assert_eq!(
+                    plan.is_some(),
+                    from.split(' ').any(|f| f == s.name()),
+                    "{} from {}",
+                    op.name(),
+                    s.name()
+                );
+                let Some(plan) = plan else { continue };
+                let names: Vec<&str> = plan
+                    .steps()
+                    .iter()
+                    .map(|x| BmsState::ALL[x.index()].name())
+                    .collect();
+                assert_eq!(names.join(" "), through, "{}", op.name());
+                assert_eq!(
+                    plan.success,
+                    Target::State(BmsState::from_name(to).unwrap().id())
+                );
+                let expected_fail =
+                    (fail != "-").then(|| Target::State(BmsState::from_name(fail).unwrap().id()));
+                assert_eq!(plan.error, expected_fail, "{}", op.name());
+            }
+        }
+        // Freeze: a running server is stopped on the way; stopped or faulty ones go straight to Frozen.
+        for s in BmsState::ALL {
+            let plan = m.plan(Op::Freeze, s.id());
+            assert_eq!(
+                plan.is_some(),
+                matches!(s, B::Running | B::Stopped | B::Faulty),
+                "freeze from {}",
+                s.name()
+            );
+        }
+        assert_eq!(
+            m.plan(Op::Freeze, B::Running.id()).unwrap().steps(),
+            [B::Stopping.id()]
+        );
+        assert!(
+            m.plan(Op::Freeze, B::Stopped.id())
+                .unwrap()
+                .steps()
+                .is_empty()
+        );
+        // ECS-only operations are never allowed on a BMS.
+        for op in [Op::Reboot, Op::Resize, Op::LiveMigrate, Op::ResetState] {
+            assert!(m.allowed_from(op).is_empty(), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn repair_target_and_fault_prone_states() {
+        let m = machine(true);
+        assert_eq!(
+            m.plan(Op::Repair, B::Faulty.id()).unwrap().success,
+            Target::State(B::Stopped.id())
+        );
+        let prone: Vec<&str> = BmsState::ALL
+            .iter()
+            .filter(|s| m.fault_prone[s.id().index()])
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(prone, ["running", "stopped"]);
+        assert_eq!(m.create_plan.steps(), [B::Creating.id()]);
+        assert_eq!(m.create_plan.rollback, Target::Removed);
+    }
 }

@@ -223,7 +223,11 @@ pub const STATUS_MAP: &[(VmState, &[Option<TaskState>], Status)] = &[
         &[Some(T::PoweringOn), Some(T::Deleting), None],
         Status::Shutoff,
     ),
-    (V::Resized, &[Some(T::ResizeReverting)], Status::RevertResize),
+    (
+        V::Resized,
+        &[Some(T::ResizeReverting)],
+        Status::RevertResize,
+    ),
     (V::Resized, &[None], Status::VerifyResize),
     (
         V::Error,
@@ -293,7 +297,12 @@ pub const OPS: &[OpRow] = &[
         op: Op::Create,
         from: &[],
         during: Some(V::Building),
-        steps: &[T::Scheduling, T::Networking, T::BlockDeviceMapping, T::Spawning],
+        steps: &[
+            T::Scheduling,
+            T::Networking,
+            T::BlockDeviceMapping,
+            T::Spawning,
+        ],
         success: Success::Vm(V::Active),
         default_outcome: Outcome::Error,
     },
@@ -333,7 +342,11 @@ pub const OPS: &[OpRow] = &[
         op: Op::Rebuild,
         from: &[V::Active, V::Stopped, V::Error],
         during: None,
-        steps: &[T::Rebuilding, T::RebuildBlockDeviceMapping, T::RebuildSpawning],
+        steps: &[
+            T::Rebuilding,
+            T::RebuildBlockDeviceMapping,
+            T::RebuildSpawning,
+        ],
         success: Success::StoppedStaysStopped,
         default_outcome: Outcome::Error,
     },
@@ -341,7 +354,12 @@ pub const OPS: &[OpRow] = &[
         op: Op::Resize,
         from: &[V::Active, V::Stopped],
         during: None,
-        steps: &[T::ResizePrep, T::ResizeMigrating, T::ResizeMigrated, T::ResizeFinish],
+        steps: &[
+            T::ResizePrep,
+            T::ResizeMigrating,
+            T::ResizeMigrated,
+            T::ResizeFinish,
+        ],
         success: Success::Vm(V::Resized),
         default_outcome: Outcome::Error,
     },
@@ -467,6 +485,9 @@ pub fn machine(reset_to_stopped: bool) -> Machine {
         user_ops: USER_OPS,
         default_outcome: [Outcome::Error; Op::COUNT],
         admin_ops: ADMIN_OPS,
+        unlaunched_ops: NEVER_LAUNCHED_ALLOWED,
+        verify_state: Some(id(V::Resized, None)),
+        frozen_state: None,
         plans: vec![None; Op::COUNT * n],
         create_plan: Plan::new(&[], Target::Removed, None),
     };
@@ -474,8 +495,16 @@ pub fn machine(reset_to_stopped: bool) -> Machine {
         m.default_outcome[row.op.index()] = row.default_outcome;
         let error = Some(Target::State(m.error_state));
         if row.op == Op::Create {
-            let steps: Vec<StateId> = row.steps.iter().map(|&t| id(V::Building, Some(t))).collect();
-            m.create_plan = Plan::new(&steps, target(row.success, V::Building, reset_to_stopped), error);
+            let steps: Vec<StateId> = row
+                .steps
+                .iter()
+                .map(|&t| id(V::Building, Some(t)))
+                .collect();
+            m.create_plan = Plan::new(
+                &steps,
+                target(row.success, V::Building, reset_to_stopped),
+                error,
+            );
             // A rolled-back create leaves nothing behind.
             m.create_plan.rollback = Target::Removed;
             continue;
@@ -494,10 +523,235 @@ pub fn machine(reset_to_stopped: bool) -> Machine {
 fn target(success: Success, from: VmState, reset_to_stopped: bool) -> Target {
     match success {
         Success::Vm(v) => Target::State(state(v, None)),
-        Success::StoppedStaysStopped if from == V::Stopped => Target::State(state(V::Stopped, None)),
+        Success::StoppedStaysStopped if from == V::Stopped => {
+            Target::State(state(V::Stopped, None))
+        }
         Success::StoppedStaysStopped => Target::State(state(V::Active, None)),
         Success::BeforeResize => Target::Saved,
         Success::ResetTarget if reset_to_stopped => Target::State(state(V::Stopped, None)),
         Success::ResetTarget => Target::State(state(V::Active, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Target;
+
+    /// MODEL.md §1 transcribed as text, independently of `STATUS_MAP`.
+    const DOC_MAP: &[(&str, &str, &str)] = &[
+        (
+            "building",
+            "scheduling, block_device_mapping, networking, spawning, null",
+            "BUILD",
+        ),
+        (
+            "active",
+            "rebooting, reboot_pending, reboot_started",
+            "REBOOT",
+        ),
+        (
+            "active",
+            "rebooting_hard, reboot_pending_hard, reboot_started_hard",
+            "HARD_REBOOT",
+        ),
+        (
+            "active",
+            "rebuilding, rebuild_block_device_mapping, rebuild_spawning",
+            "REBUILD",
+        ),
+        ("active", "migrating", "MIGRATING"),
+        (
+            "active",
+            "resize_prep, resize_migrating, resize_migrated, resize_finish",
+            "RESIZE",
+        ),
+        ("active", "powering-off, deleting, null", "ACTIVE"),
+        (
+            "stopped",
+            "resize_prep, resize_migrating, resize_migrated, resize_finish",
+            "RESIZE",
+        ),
+        (
+            "stopped",
+            "rebuilding, rebuild_block_device_mapping, rebuild_spawning",
+            "REBUILD",
+        ),
+        ("stopped", "powering-on, deleting, null", "SHUTOFF"),
+        ("resized", "resize_reverting", "REVERT_RESIZE"),
+        ("resized", "null", "VERIFY_RESIZE"),
+        (
+            "error",
+            "rebuilding, rebuild_block_device_mapping, rebuild_spawning",
+            "REBUILD",
+        ),
+        ("error", "deleting, null", "ERROR"),
+        ("deleted", "null", "DELETED"),
+    ];
+
+    fn parse_task(t: &str) -> Option<TaskState> {
+        if t == "null" {
+            None
+        } else {
+            Some(TaskState::from_name(t).unwrap_or_else(|| panic!("unknown task {t}")))
+        }
+    }
+
+    fn doc_status(vm: VmState, task: Option<TaskState>) -> Option<&'static str> {
+        DOC_MAP.iter().find_map(|&(v, tasks, st)| {
+            (v == vm.name() && tasks.split(", ").any(|t| parse_task(t) == task)).then_some(st)
+        })
+    }
+
+    #[test]
+    fn every_row_of_the_status_map() {
+        for &(vm, tasks, status) in DOC_MAP {
+            let vm = VmState::from_name(vm).unwrap();
+            for t in tasks.split(", ") {
+                let got = status_of(vm, parse_task(t)).map(|s| s.name());
+                assert_eq!(got, Some(status), "{}:{t}", vm.name());
+            }
+        }
+    }
+
+    #[test]
+    fn every_other_pair_is_unknown() {
+        let mut valid = 0;
+        for vm in VmState::ALL {
+            for task in TaskState::ALL.map(Some).into_iter().chain([None]) {
+                let expected = doc_status(vm, task);
+                assert_eq!(status_of(vm, task).map(|s| s.name()), expected);
+                valid += expected.is_some() as usize;
+            }
+        }
+        assert_eq!(valid, 40);
+        assert_eq!(pairs().len(), 40);
+    }
+
+    /// MODEL.md §2 transcribed as text: operation, allowed-from vm_states,
+    /// task steps, vm_state on success ("same" = stays stopped if stopped,
+    /// "before" = before the resize).
+    const DOC_OPS: &[(&str, &str, &str, &str)] = &[
+        (
+            "reboot",
+            "active",
+            "rebooting reboot_pending reboot_started",
+            "active",
+        ),
+        (
+            "reboot_hard",
+            "active",
+            "rebooting_hard reboot_pending_hard reboot_started_hard",
+            "active",
+        ),
+        ("stop", "active", "powering-off", "stopped"),
+        ("start", "stopped", "powering-on", "active"),
+        (
+            "rebuild",
+            "active stopped error",
+            "rebuilding rebuild_block_device_mapping rebuild_spawning",
+            "same",
+        ),
+        (
+            "resize",
+            "active stopped",
+            "resize_prep resize_migrating resize_migrated resize_finish",
+            "resized",
+        ),
+        ("confirm_resize", "resized", "", "before"),
+        ("revert_resize", "resized", "resize_reverting", "before"),
+        ("live_migrate", "active", "migrating", "active"),
+        ("delete", "active stopped error", "deleting", "deleted"),
+        ("reset_state", "error", "", "active"),
+    ];
+
+    #[test]
+    fn every_operation_allowed_and_refused_in_every_state() {
+        let m = machine(false);
+        let pairs = pairs();
+        for &(op, from, steps, to) in DOC_OPS {
+            let op = *Op::ALL.iter().find(|o| o.name() == op).unwrap();
+            for (i, &(vm, task)) in pairs.iter().enumerate() {
+                let plan = m.plan(op, StateId(i as u8));
+                let allowed = task.is_none() && from.split(' ').any(|f| f == vm.name());
+                assert_eq!(
+                    plan.is_some(),
+                    allowed,
+                    "{} from {}",
+                    op.name(),
+                    pair_name(vm, task)
+                );
+                let Some(plan) = plan else { continue };
+                let names: Vec<String> = plan
+                    .steps()
+                    .iter()
+                    .map(|s| m.state_names[s.index()].clone())
+                    .collect();
+                // During the steps the vm_state stays where it started.
+                let expected: Vec<String> = steps
+                    .split_whitespace()
+                    .map(|t| format!("{}:{t}", vm.name()))
+                    .collect();
+                assert_eq!(names, expected, "{} from {}", op.name(), vm.name());
+                let success = match to {
+                    "same" if vm == VmState::Stopped => {
+                        Target::State(state(VmState::Stopped, None))
+                    }
+                    "same" => Target::State(state(VmState::Active, None)),
+                    "before" => Target::Saved,
+                    v => Target::State(state(VmState::from_name(v).unwrap(), None)),
+                };
+                assert_eq!(plan.success, success, "{} from {}", op.name(), vm.name());
+                assert_eq!(plan.error, Some(Target::State(m.error_state)));
+                assert_eq!(plan.rollback, Target::Origin);
+            }
+        }
+        // Operations the table does not list are never allowed.
+        for op in Op::ALL {
+            if !DOC_OPS.iter().any(|d| d.0 == op.name()) && op != Op::Create {
+                assert!(m.allowed_from(op).is_empty() || op.is_flag_op(), "{op:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn create_builds_through_four_steps_and_a_resize_remembers_where_it_began() {
+        let m = machine(false);
+        let names: Vec<&str> = m
+            .create_plan
+            .steps()
+            .iter()
+            .map(|s| m.state_names[s.index()].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "building:scheduling",
+                "building:networking",
+                "building:block_device_mapping",
+                "building:spawning"
+            ]
+        );
+        assert_eq!(m.create_plan.rollback, Target::Removed);
+        let resize = m.plan(Op::Resize, state(VmState::Stopped, None)).unwrap();
+        assert!(resize.saves_origin);
+        // A running server being resized shows RESIZE (MODEL.md note 1).
+        assert_eq!(
+            m.status_of(resize.steps()[0], resize.steps()[0]),
+            Status::Resize
+        );
+    }
+
+    #[test]
+    fn reset_target_is_configurable_and_faults_strike_only_stable_states() {
+        let stopped = machine(true);
+        let p = stopped.plan(Op::ResetState, stopped.error_state).unwrap();
+        assert_eq!(p.success, Target::State(state(VmState::Stopped, None)));
+        let m = machine(false);
+        let prone: Vec<&str> = (0..m.n_states())
+            .filter(|&s| m.fault_prone[s])
+            .map(|s| m.state_names[s].as_str())
+            .collect();
+        assert_eq!(prone, ["active:null", "stopped:null", "resized:null"]);
     }
 }

@@ -304,6 +304,13 @@ pub struct Machine {
     pub default_outcome: [Outcome; Op::COUNT],
     /// Admin actions, which a lock does not block.
     pub admin_ops: &'static [Op],
+    /// Operations a server whose first build failed still accepts (ECS: delete
+    /// and reset, MODEL.md §2); every supported operation for BMS.
+    pub unlaunched_ops: &'static [Op],
+    /// VERIFY_RESIZE, where the user decides to confirm or revert (ECS).
+    pub verify_state: Option<StateId>,
+    /// Frozen, where billing decides between unfreeze and deletion (BMS).
+    pub frozen_state: Option<StateId>,
     plans: Vec<Option<Plan>>,
     /// Plan of a create (from no state).
     pub create_plan: Plan,

@@ -210,7 +210,10 @@ mod tests {
     fn sample_mean(d: &Dist, n: usize) -> f64 {
         let s = d.sampler().unwrap();
         let mut rng = stream(7, 0, Purpose::Durations);
-        (0..n).map(|_| s.sample(&mut rng).as_secs_f64()).sum::<f64>() / n as f64
+        (0..n)
+            .map(|_| s.sample(&mut rng).as_secs_f64())
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -225,11 +228,26 @@ mod tests {
         // for every case below (cv ≤ 1.5), so 4 standard errors is ≤ 1.4%.
         let cases = [
             Dist::Exponential { mean_s: 100.0 },
-            Dist::Uniform { min_s: 10.0, max_s: 30.0 },
-            Dist::Lognormal { mean_s: 60.0, cv: 1.5 },
-            Dist::Gamma { shape: 2.0, scale_s: 30.0 },
-            Dist::Weibull { shape: 1.2, scale_s: 100.0 },
-            Dist::Normal { mean_s: 100.0, sd_s: 10.0 },
+            Dist::Uniform {
+                min_s: 10.0,
+                max_s: 30.0,
+            },
+            Dist::Lognormal {
+                mean_s: 60.0,
+                cv: 1.5,
+            },
+            Dist::Gamma {
+                shape: 2.0,
+                scale_s: 30.0,
+            },
+            Dist::Weibull {
+                shape: 1.2,
+                scale_s: 100.0,
+            },
+            Dist::Normal {
+                mean_s: 100.0,
+                sd_s: 10.0,
+            },
         ];
         for d in cases {
             let m = sample_mean(&d, 200_000);
@@ -241,16 +259,56 @@ mod tests {
     #[test]
     fn invalid_parameters_are_refused() {
         assert!(Dist::Exponential { mean_s: 0.0 }.sampler().is_err());
-        assert!(Dist::Uniform { min_s: 5.0, max_s: 1.0 }.sampler().is_err());
-        assert!(Dist::Lognormal { mean_s: 5.0, cv: -1.0 }.sampler().is_err());
-        assert!(Dist::Weibull { shape: 0.0, scale_s: 1.0 }.sampler().is_err());
-        assert!(Dist::Gamma { shape: 1.0, scale_s: f64::NAN }.sampler().is_err());
-        assert!(Dist::Normal { mean_s: -1.0, sd_s: 1.0 }.sampler().is_err());
+        assert!(
+            Dist::Uniform {
+                min_s: 5.0,
+                max_s: 1.0
+            }
+            .sampler()
+            .is_err()
+        );
+        assert!(
+            Dist::Lognormal {
+                mean_s: 5.0,
+                cv: -1.0
+            }
+            .sampler()
+            .is_err()
+        );
+        assert!(
+            Dist::Weibull {
+                shape: 0.0,
+                scale_s: 1.0
+            }
+            .sampler()
+            .is_err()
+        );
+        assert!(
+            Dist::Gamma {
+                shape: 1.0,
+                scale_s: f64::NAN
+            }
+            .sampler()
+            .is_err()
+        );
+        assert!(
+            Dist::Normal {
+                mean_s: -1.0,
+                sd_s: 1.0
+            }
+            .sampler()
+            .is_err()
+        );
     }
 
     #[test]
     fn normal_is_truncated_at_zero() {
-        let s = Dist::Normal { mean_s: 1.0, sd_s: 5.0 }.sampler().unwrap();
+        let s = Dist::Normal {
+            mean_s: 1.0,
+            sd_s: 5.0,
+        }
+        .sampler()
+        .unwrap();
         let mut rng = stream(3, 0, Purpose::Durations);
         // Every draw is a valid (non-negative) time; none saturates.
         for _ in 0..10_000 {

@@ -34,6 +34,13 @@ pub struct Scenario {
     pub bms: Option<KindSpec>,
 }
 
+/// Values given on the command line that replace the file's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub horizon: Option<String>,
+}
+
 /// Everything about one kind of server.
 #[derive(Clone, Debug, Serialize)]
 pub struct KindSpec {
@@ -159,14 +166,39 @@ impl Scenario {
 
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: path.display().to_string(),
+        Scenario::load_with(path, &Overrides::default())
+    }
+
+    /// Reads a scenario file, applies command-line overrides to its tree, and
+    /// validates the result (so an override is checked like the file itself).
+    pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let problem = |message: String| ScenarioError {
+            file: file.clone(),
             problems: vec![Problem {
                 field: String::new(),
-                message: format!("cannot read the file: {e}"),
+                message,
             }],
-        })?;
-        parse::parse_str(&text, &path.display().to_string())
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| problem(format!("cannot read the file: {e}")))?;
+        let Ok(mut root) = text.parse::<toml::Table>() else {
+            // Let the parser report the syntax error in its usual words.
+            return parse::parse_str(&text, &file);
+        };
+        if let Some(seed) = overrides.seed {
+            let seed = i64::try_from(seed).map_err(|_| {
+                problem(format!(
+                    "--seed {seed} is too large; give at most {}",
+                    i64::MAX
+                ))
+            })?;
+            root.insert("seed".into(), toml::Value::Integer(seed));
+        }
+        if let Some(h) = &overrides.horizon {
+            root.insert("horizon".into(), toml::Value::String(h.clone()));
+        }
+        parse::parse_value(&root, &file)
     }
 }
 
@@ -178,7 +210,10 @@ impl KindSpec {
 
     /// Watchdog of `op`, if any.
     pub fn watchdog(&self, op: Op) -> Option<SimTime> {
-        self.watchdog.iter().find(|w| w.op == op).and_then(|w| w.timeout)
+        self.watchdog
+            .iter()
+            .find(|w| w.op == op)
+            .and_then(|w| w.timeout)
     }
 }
 

@@ -4,3 +4,7 @@ use super::{Scenario, ScenarioError};
 pub fn parse_str(_text: &str, _file: &str) -> Result<Scenario, ScenarioError> {
     todo!()
 }
+/// Validates a parsed tree.
+pub fn parse_value(_root: &toml::Table, _file: &str) -> Result<Scenario, ScenarioError> {
+    todo!()
+}

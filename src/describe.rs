@@ -1,0 +1,339 @@
+//! Human-readable views: the model tables (`fleetsim states`), the one-screen
+//! summary of a validated scenario (`fleetsim validate`), and the short report
+//! after a run.
+
+use crate::model::{Kind, Op, Status, bms, ecs};
+use crate::run::RunReport;
+use crate::scenario::{KindSpec, Scenario};
+use std::fmt::Write;
+
+/// The ECS status map, the ECS operation table, the BMS state table and the
+/// BMS transition table, exactly as the simulator uses them.
+pub fn states() -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "ECS status map (MODEL.md §1): vm_state + task_state -> status"
+    );
+    let _ = writeln!(s, "  {:<9} {:<68} status", "vm_state", "task_state");
+    for (vm, tasks, st) in ecs::STATUS_MAP {
+        let t: Vec<&str> = tasks
+            .iter()
+            .map(|t| t.map_or("null", |t| t.name()))
+            .collect();
+        let _ = writeln!(s, "  {:<9} {:<68} {}", vm.name(), t.join(", "), st.name());
+    }
+    let _ = writeln!(
+        s,
+        "  any other pair                                                               UNKNOWN (never produced)"
+    );
+    let m = ecs::machine(false);
+    let _ = writeln!(
+        s,
+        "\nECS operations (MODEL.md §2): allowed only with task_state null"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<15} {:<22} {:<70} failure default",
+        "operation", "allowed from", "task_state steps"
+    );
+    for row in ecs::OPS {
+        let from: Vec<&str> = row.from.iter().map(|v| v.name()).collect();
+        let steps: Vec<&str> = row.steps.iter().map(|t| t.name()).collect();
+        let from = if row.op == Op::Create {
+            "(new)".to_string()
+        } else {
+            from.join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "  {:<15} {:<22} {:<70} {}",
+            row.op.name(),
+            from,
+            if steps.is_empty() {
+                "(immediate)".to_string()
+            } else {
+                steps.join(" -> ")
+            },
+            row.default_outcome.name()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {:<15} {:<22} (flag only)",
+        "lock, unlock", "any state"
+    );
+    let never: Vec<&str> = ecs::NEVER_LAUNCHED_ALLOWED
+        .iter()
+        .map(|o| o.name())
+        .collect();
+    let _ = writeln!(
+        s,
+        "  a server whose first build failed accepts only: {}, lock, unlock",
+        never.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "  admin actions (not blocked by a lock): {}",
+        names(m.admin_ops)
+    );
+
+    let _ = writeln!(s, "\nBMS lifecycle states (MODEL.md §3)");
+    let _ = writeln!(s, "  {:<24} {:<13} status", "state", "kind");
+    for (st, stab, status) in bms::STATES {
+        let status = status.map_or("status of the state it came from".to_string(), |x| {
+            x.name().to_string()
+        });
+        let stab = match stab {
+            bms::Stability::Stable => "stable",
+            bms::Stability::Intermediate => "intermediate",
+        };
+        let _ = writeln!(s, "  {:<24} {:<13} {}", st.name(), stab, status);
+    }
+    let _ = writeln!(s, "\nBMS transitions");
+    let _ = writeln!(
+        s,
+        "  {:<14} {:<66} {:<20} {:<24} on failure",
+        "operation", "from", "through", "to"
+    );
+    for t in bms::TRANSITIONS {
+        let from: Vec<&str> = t.from.iter().map(|b| b.name()).collect();
+        let from = if t.op == Op::Create {
+            "(new)".to_string()
+        } else {
+            from.join(", ")
+        };
+        let through: Vec<&str> = t.through.iter().map(|b| b.name()).collect();
+        let to = match t.to {
+            bms::To::State(b) => b.name().to_string(),
+            bms::To::RepairTarget => "running (or stopped)".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<14} {:<66} {:<20} {:<24} {}",
+            t.op.name(),
+            from,
+            if through.is_empty() {
+                "-".to_string()
+            } else {
+                through.join(", ")
+            },
+            to,
+            t.on_failure.map_or("cannot fail", |b| b.name())
+        );
+    }
+    let faulty: Vec<&str> = bms::FAULT_PRONE.iter().map(|b| b.name()).collect();
+    let _ = writeln!(
+        s,
+        "  {:<14} {:<66} {:<20} faulty",
+        "fault",
+        faulty.join(", "),
+        "-"
+    );
+    let _ = writeln!(s, "  {:<14} any state (flag only)", "lock, unlock");
+    let m = bms::machine(false);
+    let _ = writeln!(
+        s,
+        "  admin actions (not blocked by a lock): {}",
+        names(m.admin_ops)
+    );
+    s
+}
+
+fn names(ops: &[Op]) -> String {
+    ops.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn days(t: crate::engine::SimTime) -> String {
+    human(t.as_secs_f64())
+}
+
+/// Seconds as a short human duration.
+pub fn human(secs: f64) -> String {
+    if secs >= 86_400.0 {
+        format!("{:.3} d", secs / 86_400.0).replace(".000 d", " d")
+    } else if secs >= 3600.0 {
+        format!("{:.2} h", secs / 3600.0)
+    } else if secs >= 60.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+/// One screen describing a validated scenario.
+pub fn scenario(sc: &Scenario, file: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{file}: valid scenario \"{}\"", sc.name);
+    let _ = writeln!(
+        s,
+        "  seed {}, horizon {}, warmup {} (excluded from statistics), sample every {}",
+        sc.seed,
+        days(sc.horizon),
+        days(sc.warmup),
+        days(sc.sample_interval)
+    );
+    for kind in Kind::ALL {
+        if let Some(k) = sc.kind(kind) {
+            kind_summary(&mut s, k);
+        }
+    }
+    s
+}
+
+fn kind_summary(s: &mut String, k: &KindSpec) {
+    let _ = writeln!(s, "\n  [{}]", k.kind.name());
+    let _ = write!(
+        s,
+        "  initial fleet {}, arrivals {}/day",
+        k.initial, k.arrivals_per_day
+    );
+    match &k.lifetime {
+        Some(l) => {
+            let mean_days = l.mean_s() / 86_400.0;
+            let _ = writeln!(
+                s,
+                ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals × mean lifetime)",
+                l.name(),
+                human(l.mean_s()),
+                k.arrivals_per_day * mean_days
+            );
+        }
+        None => {
+            let _ = writeln!(s, ", servers are never deleted at end of life");
+        }
+    }
+    let total: f64 = k.ops_mix.iter().map(|m| m.weight).sum();
+    let mix: Vec<String> = k
+        .ops_mix
+        .iter()
+        .map(|m| format!("{} {:.0}%", m.op.name(), 100.0 * m.weight / total))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  user operations {}/server/day: {}",
+        k.ops_rate_per_day,
+        if mix.is_empty() {
+            "none".into()
+        } else {
+            mix.join(", ")
+        }
+    );
+    let fails: Vec<String> = k
+        .failures
+        .iter()
+        .filter(|f| f.prob > 0.0)
+        .map(|f| format!("{} {} -> {}", f.op.name(), f.prob, f.outcome.name()))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  operation failures: {}",
+        if fails.is_empty() {
+            "none".into()
+        } else {
+            fails.join(", ")
+        }
+    );
+    match &k.faults.time_to_fault {
+        Some(t) => {
+            let _ = write!(
+                s,
+                "  faults: time to fault {} mean {}",
+                t.name(),
+                human(t.mean_s())
+            );
+        }
+        None => {
+            let _ = write!(s, "  faults: none");
+        }
+    }
+    match &k.faults.repair {
+        Some(r) => {
+            let _ = writeln!(s, "; admin repair {} mean {}", r.name(), human(r.mean_s()));
+        }
+        None => {
+            let _ = writeln!(s, "; no admin repair");
+        }
+    }
+    let wd: Vec<String> = k
+        .watchdog
+        .iter()
+        .map(|w| format!("{} {}", w.op.name(), w.timeout.map_or("off".into(), days)))
+        .collect();
+    let _ = writeln!(s, "  watchdogs: {}", wd.join(", "));
+    if let Some(r) = &k.resize {
+        let _ = writeln!(
+            s,
+            "  resize: confirmed with probability {} after {} mean {}; auto-confirm {}",
+            r.confirm_prob,
+            r.decision_delay.name(),
+            human(r.decision_delay.mean_s()),
+            r.auto_confirm.map_or("off".into(), days)
+        );
+    }
+    if let Some(f) = &k.freeze {
+        let _ = writeln!(
+            s,
+            "  freeze: {}/server/day; renewed with probability {} after mean {}; deleted after {} retention",
+            f.rate_per_day,
+            f.renew_prob,
+            human(f.renew_delay.mean_s()),
+            days(f.retention)
+        );
+    }
+}
+
+/// The short human summary printed after a run.
+pub fn report(r: &RunReport, out: &std::path::Path) -> String {
+    let o = &r.outcomes;
+    let mut s = String::new();
+    let ev = o.counters.events;
+    let _ = writeln!(
+        s,
+        "fleetsim {}: \"{}\" seed {}, {} simulated ({} warmup)",
+        env!("CARGO_PKG_VERSION"),
+        o.scenario.name,
+        o.scenario.seed,
+        days(o.scenario.horizon),
+        days(o.scenario.warmup)
+    );
+    let _ = writeln!(
+        s,
+        "  servers: {} created (initial fleet included), peak {} at once",
+        o.servers_created, o.peak_slots
+    );
+    let _ = writeln!(
+        s,
+        "  events: {} in {:.2} s wall ({:.2} M events/s)",
+        ev,
+        r.wall_seconds,
+        ev as f64 / r.wall_seconds.max(1e-9) / 1e6
+    );
+    let window = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
+    for (m, st) in &o.kinds {
+        let pop = st.population.area(0) as f64;
+        let share = |x: Status| {
+            if pop > 0.0 {
+                100.0 * st.status.area(x as usize) as f64 / pop
+            } else {
+                0.0
+            }
+        };
+        let _ = writeln!(
+            s,
+            "  {}: mean population {:.1}; ACTIVE {:.2}%, SHUTOFF {:.2}%, ERROR {:.2}% of instance-time",
+            m.kind.name(),
+            if window > 0.0 { pop / window } else { 0.0 },
+            share(Status::Active),
+            share(Status::Shutoff),
+            share(Status::Error)
+        );
+    }
+    let names: Vec<String> = r
+        .files
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let _ = writeln!(s, "  wrote {}: {}", out.display(), names.join(", "));
+    s
+}

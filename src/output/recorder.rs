@@ -1,0 +1,156 @@
+//! The streaming recorder: occupancy time series (`occupancy_status.csv`,
+//! `occupancy_ecs.csv`, `occupancy_bms.csv`) and the optional change trace
+//! (`transitions.csv`), written row by row through large buffers so nothing
+//! accumulates in memory.
+
+use super::AtomicFile;
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine, Status, bms, ecs};
+use crate::sim::{Change, Recorder};
+use crate::stats::KindStats;
+use anyhow::Result;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes the time series and, when asked, the trace. The first I/O error is
+/// kept and reported by [`CsvRecorder::finish`]; writing stops after it.
+pub struct CsvRecorder {
+    status: AtomicFile,
+    ecs: Option<AtomicFile>,
+    bms: Option<AtomicFile>,
+    trace: Option<AtomicFile>,
+    error: Option<std::io::Error>,
+}
+
+impl CsvRecorder {
+    /// Creates the files (under partial names) and writes their headers.
+    pub fn create(dir: &Path, kinds: &[Kind], trace: bool) -> Result<CsvRecorder> {
+        let mut status = AtomicFile::create(dir, "occupancy_status.csv")?;
+        let cols: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+        writeln!(status.writer(), "time_s,kind,population,{}", cols.join(","))?;
+        let ecs = if kinds.contains(&Kind::Ecs) {
+            let mut f = AtomicFile::create(dir, "occupancy_ecs.csv")?;
+            let cols: Vec<String> = ecs::pairs()
+                .iter()
+                .map(|&(v, t)| ecs::pair_name(v, t))
+                .collect();
+            writeln!(f.writer(), "time_s,population,{}", cols.join(","))?;
+            Some(f)
+        } else {
+            None
+        };
+        let bms = if kinds.contains(&Kind::Bms) {
+            let mut f = AtomicFile::create(dir, "occupancy_bms.csv")?;
+            let cols: Vec<&str> = bms::BmsState::ALL.iter().map(|s| s.name()).collect();
+            writeln!(f.writer(), "time_s,population,{}", cols.join(","))?;
+            Some(f)
+        } else {
+            None
+        };
+        let trace = if trace {
+            let mut f = AtomicFile::create(dir, "transitions.csv")?;
+            writeln!(
+                f.writer(),
+                "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked"
+            )?;
+            Some(f)
+        } else {
+            None
+        };
+        Ok(CsvRecorder {
+            status,
+            ecs,
+            bms,
+            trace,
+            error: None,
+        })
+    }
+
+    fn keep(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Renames every file to its final name, or reports the first error.
+    pub fn finish(self) -> Result<Vec<PathBuf>> {
+        if let Some(e) = self.error {
+            return Err(anyhow::Error::new(e).context("cannot write an output file"));
+        }
+        let mut written = vec![self.status.commit()?];
+        for f in [self.ecs, self.bms, self.trace].into_iter().flatten() {
+            written.push(f.commit()?);
+        }
+        Ok(written)
+    }
+}
+
+fn write_counts(w: &mut impl Write, counts: &[u64]) -> std::io::Result<()> {
+    for c in counts {
+        write!(w, ",{c}")?;
+    }
+    writeln!(w)
+}
+
+impl Recorder for CsvRecorder {
+    fn wants_changes(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    fn change(&mut self, c: &Change, m: &Machine) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(f) = self.trace.as_mut() else { return };
+        let status = |x: Option<(_, Status)>| x.map_or("", |(_, s)| s.name());
+        let state = c.to.or(c.from).map(|(s, _)| s);
+        let gone = c.to.is_none();
+        let w = f.writer();
+        let r = (|| {
+            write!(
+                w,
+                "{},{},{},{},{},{},",
+                c.time,
+                c.serial,
+                c.kind.name(),
+                c.cause,
+                status(c.from),
+                status(c.to)
+            )?;
+            match (c.kind, state) {
+                (_, Some(_)) if gone => write!(w, ",,,")?,
+                (Kind::Ecs, Some(s)) => {
+                    let name = &m.state_names[s.index()];
+                    let (vm, task) = name.split_once(':').unwrap_or((name, ""));
+                    write!(w, "{vm},{task},,")?;
+                }
+                (Kind::Bms, Some(s)) => write!(w, ",,{},", m.state_names[s.index()])?,
+                (_, None) => write!(w, ",,,")?,
+            }
+            writeln!(w, "{}", c.locked)
+        })();
+        self.keep(r);
+    }
+
+    fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, _m: &Machine) {
+        if self.error.is_some() {
+            return;
+        }
+        let pop = stats.population_now();
+        let w = self.status.writer();
+        let r = write!(w, "{t},{},{pop}", kind.name())
+            .and_then(|_| write_counts(w, stats.status.counts()));
+        self.keep(r);
+        let f = match kind {
+            Kind::Ecs => self.ecs.as_mut(),
+            Kind::Bms => self.bms.as_mut(),
+        };
+        if let Some(f) = f {
+            let w = f.writer();
+            let r = write!(w, "{t},{pop}").and_then(|_| write_counts(w, stats.detail.counts()));
+            self.keep(r);
+        }
+    }
+}

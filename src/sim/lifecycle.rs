@@ -1,0 +1,452 @@
+//! The lifecycle runner: requests checked against the kind's tables, operations
+//! driven through their steps, failures, watchdogs, and the one place where a
+//! server's state changes ([`Simulation::set_state`]), which keeps the
+//! statistics and the trace in step with it.
+
+use super::{Cause, Change, Event, Simulation};
+use crate::engine::SimTime;
+use crate::fleet::{NO_FAILURE, flag};
+use crate::model::{Kind, Op, Outcome, Plan, StateId, Target};
+use rand::RngExt;
+
+/// Who asks for an operation: users are refused by a lock, admins are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum By {
+    User,
+    Admin,
+}
+
+/// The answer to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Response {
+    Accepted,
+    RefusedConflict,
+    RefusedLocked,
+}
+
+impl Simulation<'_> {
+    /// Places the initial fleet at t = 0 and schedules the first arrivals.
+    pub(super) fn start(&mut self) {
+        for k in 0..self.kinds.len() {
+            let kind = self.kinds[k].machine.kind;
+            let running = self.kinds[k].machine.running_state;
+            for _ in 0..self.kinds[k].spec.initial {
+                let id = self.appear(kind, running, Cause::Initial);
+                self.fleet.get_mut(id).set(flag::LAUNCHED, true);
+                self.onboard(id);
+                self.settle(id);
+            }
+            self.schedule_arrival(kind);
+        }
+    }
+
+    /// A new server appears in `state`.
+    pub(super) fn appear(&mut self, kind: Kind, state: StateId, cause: Cause) -> u32 {
+        let k = self.k(kind);
+        let now = self.queue.now();
+        let status = self.kinds[k].machine.status_of(state, state);
+        let id = self.fleet.add(kind, state, status, now);
+        let w = self.in_window;
+        let st = &mut self.stats[k];
+        st.population.enter(0, now, w);
+        st.detail.enter(state.index(), now, w);
+        st.status.enter(status as usize, now, w);
+        if self.record_changes {
+            let s = self.fleet.get(id);
+            self.record(Change {
+                time: now,
+                serial: s.serial,
+                kind,
+                cause,
+                from: None,
+                to: Some((state, status)),
+                locked: false,
+            });
+        }
+        id
+    }
+
+    /// Server `id` leaves the population.
+    pub(super) fn disappear(&mut self, id: u32, cause: Cause) {
+        let now = self.queue.now();
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let w = self.in_window;
+        let st = &mut self.stats[k];
+        st.population.leave(0, now, SimTime::ZERO, false);
+        st.detail.leave(s.state.index(), now, s.since, w);
+        st.status.leave(s.status as usize, now, s.status_since, w);
+        if self.record_changes {
+            self.record(Change {
+                time: now,
+                serial: s.serial,
+                kind: s.kind,
+                cause,
+                from: Some((s.state, s.status)),
+                to: None,
+                locked: s.has(flag::LOCKED),
+            });
+        }
+        self.fleet.remove(id);
+    }
+
+    /// The only place a server's state changes.
+    pub(super) fn set_state(&mut self, id: u32, new: StateId, cause: Cause) {
+        let now = self.queue.now();
+        let k = self.k(self.fleet.get(id).kind);
+        let s = self.fleet.get_mut(id);
+        s.epoch = s.epoch.wrapping_add(1);
+        let old = *s;
+        if new == old.state {
+            return;
+        }
+        let status = self.kinds[k].machine.status_of(new, old.origin);
+        s.state = new;
+        s.status = status;
+        s.since = now;
+        let w = self.in_window;
+        let st = &mut self.stats[k];
+        st.detail.leave(old.state.index(), now, old.since, w);
+        st.detail.enter(new.index(), now, w);
+        if status != old.status {
+            s.status_since = now;
+            st.status
+                .leave(old.status as usize, now, old.status_since, w);
+            st.status.enter(status as usize, now, w);
+        }
+        if self.record_changes {
+            self.record(Change {
+                time: now,
+                serial: old.serial,
+                kind: old.kind,
+                cause,
+                from: Some((old.state, old.status)),
+                to: Some((new, status)),
+                locked: old.has(flag::LOCKED),
+            });
+        }
+    }
+
+    fn set_locked(&mut self, id: u32, locked: bool, op: Op) {
+        let s = self.fleet.get_mut(id);
+        if s.has(flag::LOCKED) == locked {
+            return;
+        }
+        s.set(flag::LOCKED, locked);
+        if self.record_changes {
+            let s = *s;
+            self.record(Change {
+                time: self.queue.now(),
+                serial: s.serial,
+                kind: s.kind,
+                cause: Cause::Op(op),
+                from: Some((s.state, s.status)),
+                to: Some((s.state, s.status)),
+                locked,
+            });
+        }
+    }
+
+    pub(super) fn record(&mut self, c: Change) {
+        self.counters.changes += 1;
+        let k = self.k(c.kind);
+        self.recorder.change(&c, &self.kinds[k].machine);
+    }
+
+    /// The plan of the operation server `id` is running.
+    fn current_plan(&self, id: u32) -> Plan {
+        let s = self.fleet.get(id);
+        let m = &self.kinds[self.k(s.kind)].machine;
+        match s.op {
+            Some(Op::Create) => m.create_plan,
+            Some(op) => *m.plan(op, s.origin).expect("running a planned operation"),
+            None => unreachable!("no operation in progress"),
+        }
+    }
+
+    /// A request for `op` on server `id`: refused (and counted) when the lock or
+    /// the kind's table forbids it, otherwise started.
+    pub(crate) fn request(&mut self, id: u32, op: Op, by: By) -> Response {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let w = self.in_window;
+        let m = &self.kinds[k].machine;
+        let counts = &mut self.stats[k].ops[op.index()];
+        if w {
+            counts.requested += 1;
+        }
+        let locked_out =
+            by == By::User && s.has(flag::LOCKED) && !m.is_admin(op) && op != Op::Unlock;
+        if locked_out {
+            if w {
+                counts.refused_locked += 1;
+            }
+            return Response::RefusedLocked;
+        }
+        if op.is_flag_op() {
+            if w {
+                counts.started += 1;
+                counts.succeeded += 1;
+                counts.duration.record(SimTime::ZERO);
+            }
+            self.set_locked(id, op == Op::Lock, op);
+            return Response::Accepted;
+        }
+        let allowed = m
+            .plan(op, s.state)
+            .copied()
+            .filter(|_| s.has(flag::LAUNCHED) || m.unlaunched_ops.contains(&op));
+        let Some(plan) = allowed else {
+            if w {
+                counts.refused_conflict += 1;
+            }
+            return Response::RefusedConflict;
+        };
+        if let Some(running) = s.op {
+            // Allowed from an intermediate state: the new operation pre-empts
+            // the running one (BMS forcible restart or delete of a restart).
+            if w {
+                self.stats[k].ops[running.index()].preempted += 1;
+            }
+        }
+        self.start_op(id, op, plan);
+        Response::Accepted
+    }
+
+    /// A create: the server appears in the first step of the create plan.
+    pub(super) fn create(&mut self, kind: Kind) {
+        let k = self.k(kind);
+        let plan = self.kinds[k].machine.create_plan;
+        let first = plan.steps()[0];
+        if self.in_window {
+            let c = &mut self.stats[k].ops[Op::Create.index()];
+            c.requested += 1;
+        }
+        let id = self.appear(kind, first, Cause::Op(Op::Create));
+        self.onboard(id);
+        self.begin(id, Op::Create, plan, true);
+    }
+
+    fn start_op(&mut self, id: u32, op: Op, plan: Plan) {
+        let s = self.fleet.get_mut(id);
+        s.origin = s.state;
+        if plan.saves_origin {
+            s.saved = s.state;
+        }
+        self.begin(id, op, plan, false);
+    }
+
+    /// Common start of every operation: failure drawn, watchdog armed, first
+    /// step entered (or the immediate operation completed).
+    fn begin(&mut self, id: u32, op: Op, plan: Plan, already_in_first_step: bool) {
+        let now = self.queue.now();
+        let k = self.k(self.fleet.get(id).kind);
+        let rt = &self.kinds[k];
+        let n = plan.steps().len();
+        let p = rt.fail_prob[op.index()];
+        let fail_step = if p > 0.0 && self.rng.failures.random_bool(p) {
+            if n > 1 {
+                self.rng.failures.random_range(0..n) as u8
+            } else {
+                0
+            }
+        } else {
+            NO_FAILURE
+        };
+        let fallback = op == Op::Reboot
+            && rt.spec.soft_reboot.as_ref().is_some_and(|sr| {
+                sr.fallback_prob > 0.0 && self.rng.failures.random_bool(sr.fallback_prob)
+            });
+        let watchdog = rt.watchdog[op.index()];
+        if self.in_window {
+            self.stats[k].ops[op.index()].started += 1;
+        }
+        let s = self.fleet.get_mut(id);
+        s.op = Some(op);
+        s.op_seq = s.op_seq.wrapping_add(1);
+        s.op_started = now;
+        s.step = 0;
+        s.fail_step = fail_step;
+        s.set(flag::FALLBACK, fallback);
+        let op_seq = s.op_seq;
+        if n == 0 {
+            if fail_step == NO_FAILURE {
+                self.finish(id);
+            } else {
+                self.fail(id, Cause::Failed(op));
+            }
+            return;
+        }
+        if let Some(t) = watchdog.filter(|_| plan.error.is_some()) {
+            self.queue.schedule_in(t, Event::Watchdog { id, op_seq });
+        }
+        if fallback {
+            self.counters.soft_reboot_fallbacks += 1;
+        }
+        if already_in_first_step {
+            self.schedule_step(id);
+        } else {
+            self.enter_step(id, plan.steps()[0], op);
+        }
+    }
+
+    fn enter_step(&mut self, id: u32, state: StateId, op: Op) {
+        self.set_state(id, state, Cause::Op(op));
+        self.schedule_step(id);
+    }
+
+    /// Draws the current step's duration and schedules its end.
+    fn schedule_step(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let rt = &self.kinds[k];
+        let key = rt.machine.duration_key[s.state.index()].expect("a step state has a duration");
+        let mut d = match &rt.step[key as usize] {
+            Some(sampler) => sampler.sample(&mut self.rng.durations),
+            None => SimTime::ZERO,
+        };
+        if s.has(flag::FALLBACK) && s.step as usize + 1 == self.current_plan(id).steps().len() {
+            // Nova waits this long for the guest before it reboots hard.
+            let extra = rt
+                .spec
+                .soft_reboot
+                .as_ref()
+                .map_or(SimTime::ZERO, |sr| sr.timeout);
+            d = d.after(extra);
+        }
+        self.queue
+            .schedule_in(d, Event::StepDone { id, epoch: s.epoch });
+    }
+
+    pub(super) fn on_step_done(&mut self, id: u32, epoch: u32) {
+        let s = *self.fleet.get(id);
+        if s.epoch != epoch || !s.has(flag::ALIVE) {
+            return;
+        }
+        let op = s.op.expect("a step belongs to an operation");
+        if s.step == s.fail_step {
+            self.fail(id, Cause::Failed(op));
+            return;
+        }
+        let plan = self.current_plan(id);
+        let next = s.step as usize + 1;
+        if next < plan.steps().len() {
+            self.fleet.get_mut(id).step = next as u8;
+            self.enter_step(id, plan.steps()[next], op);
+        } else {
+            self.finish(id);
+        }
+    }
+
+    pub(super) fn on_watchdog(&mut self, id: u32, op_seq: u32) {
+        let s = *self.fleet.get(id);
+        if s.op_seq != op_seq || s.op.is_none() || !s.has(flag::ALIVE) {
+            return;
+        }
+        self.fail(id, Cause::Timeout(s.op.expect("checked")));
+    }
+
+    fn resolve(&self, id: u32, target: Target) -> Option<StateId> {
+        let s = self.fleet.get(id);
+        match target {
+            Target::State(st) => Some(st),
+            Target::Origin => Some(s.origin),
+            Target::Saved => Some(s.saved),
+            Target::Removed => None,
+        }
+    }
+
+    /// The operation succeeds.
+    fn finish(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let op = s.op.expect("finishing an operation");
+        let plan = self.current_plan(id);
+        let k = self.k(s.kind);
+        if self.in_window {
+            let c = &mut self.stats[k].ops[op.index()];
+            c.succeeded += 1;
+            c.duration.record(self.queue.now().since(s.op_started));
+        }
+        if op == Op::Create {
+            self.fleet.get_mut(id).set(flag::LAUNCHED, true);
+        }
+        self.end(id, plan.success, Cause::Op(op));
+        if op == Op::Unfreeze {
+            self.schedule_freeze(id);
+        }
+    }
+
+    /// The operation fails (cause `Failed`) or overruns its watchdog (`Timeout`).
+    fn fail(&mut self, id: u32, cause: Cause) {
+        let s = *self.fleet.get(id);
+        let op = s.op.expect("failing an operation");
+        let plan = self.current_plan(id);
+        let k = self.k(s.kind);
+        let outcome = self.kinds[k].fail_outcome[op.index()];
+        if self.in_window {
+            let c = &mut self.stats[k].ops[op.index()];
+            match cause {
+                Cause::Timeout(_) => c.timed_out += 1,
+                _ => c.failed += 1,
+            }
+        }
+        // A watchdog always ends in the error state; a failure as configured.
+        let target = match (cause, outcome) {
+            (Cause::Failed(_), Outcome::Rollback) => plan.rollback,
+            _ => plan.error.unwrap_or(plan.rollback),
+        };
+        self.end(id, target, cause);
+        if op == Op::Freeze {
+            // Billing tries again later.
+            self.schedule_freeze(id);
+        }
+    }
+
+    /// Ends the running operation in `target` and lets the server settle.
+    fn end(&mut self, id: u32, target: Target, cause: Cause) {
+        let s = self.fleet.get_mut(id);
+        s.op = None;
+        s.fail_step = NO_FAILURE;
+        s.set(flag::FALLBACK, false);
+        match self.resolve(id, target) {
+            Some(state) => {
+                self.set_state(id, state, cause);
+                self.settle(id);
+            }
+            None => self.disappear(id, cause),
+        }
+    }
+
+    /// What follows from the state a server settles in, whatever brought it
+    /// there: timers of the state (purge, repair, resize decision, billing),
+    /// the fault clock, and a delete the user has been waiting to make.
+    pub(super) fn settle(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let m = &self.kinds[k].machine;
+        let state = s.state;
+        let (deleted, error) = (m.deleted_state, m.error_state);
+        let verify = Some(state) == m.verify_state;
+        let frozen = Some(state) == m.frozen_state;
+        let may_delete = m.plan(Op::Delete, state).is_some();
+        if state == deleted {
+            self.schedule_purge(id);
+            return;
+        }
+        if state == error {
+            self.stop_fault_clock(id);
+            self.schedule_repair(id);
+        } else if !s.has(flag::FAULT_CLOCK) && s.has(flag::LAUNCHED) {
+            self.start_fault_clock(id);
+        }
+        if verify {
+            self.schedule_resize_decision(id);
+        }
+        if frozen {
+            self.schedule_billing(id);
+        }
+        if s.has(flag::PENDING_DELETE) && may_delete {
+            self.user_delete(id);
+        }
+    }
+}

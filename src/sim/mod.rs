@@ -1,0 +1,351 @@
+//! The simulation: the closed set of events, the per-kind runtime built once
+//! from a scenario (machines, samplers, mixes), and the run loop that pops
+//! events and hands them to the lifecycle runner.
+//!
+//! The engine (queue, time, random streams) knows nothing of servers; the
+//! models are tables; this module wires them together.
+
+mod lifecycle;
+mod timers;
+
+use crate::engine::{EventQueue, SimTime, Streams};
+use crate::fleet::Fleet;
+use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
+use crate::scenario::{KindSpec, Sampler, Scenario};
+use crate::stats::KindStats;
+use rand_distr::Exp;
+use rand_distr::weighted::WeightedAliasIndex;
+
+/// Every event the simulation schedules. Events are small and `Copy`; the
+/// generation numbers they carry make stale ones harmless.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A create request of this kind arrives (Poisson).
+    Arrival(Kind),
+    /// The current step of server `id` ends.
+    StepDone { id: u32, epoch: u32 },
+    /// The watchdog of operation `op_seq` of server `id` expires.
+    Watchdog { id: u32, op_seq: u32 },
+    /// The user of server `id` requests an operation from the mix.
+    UserOp { id: u32, life: u32 },
+    /// The user of server `id` deletes it at the end of its lifetime.
+    LifetimeEnd { id: u32, life: u32 },
+    /// The fault clock of server `id` runs out.
+    Fault { id: u32, fault_epoch: u32 },
+    /// An admin repairs server `id` (still in ERROR / Faulty).
+    Repair { id: u32, epoch: u32 },
+    /// The user of server `id` confirms or reverts its resize.
+    ResizeDecision { id: u32, epoch: u32 },
+    /// Nova's resize_confirm_window expires for server `id`.
+    AutoConfirm { id: u32, epoch: u32 },
+    /// Deleted server `id` leaves the population.
+    Purge { id: u32, epoch: u32 },
+    /// Billing freezes server `id`.
+    Freeze { id: u32, life: u32 },
+    /// The owner of frozen server `id` renews.
+    Unfreeze { id: u32, epoch: u32 },
+    /// The retention period of frozen server `id` ends.
+    Expire { id: u32, epoch: u32 },
+}
+
+/// Why a server changed: the operation progressing, its failure, its
+/// watchdog, a spontaneous fault, or the removal of a deleted server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A server of the initial fleet, present at t = 0.
+    Initial,
+    /// The operation started, advanced a step, or finished.
+    Op(Op),
+    /// The operation failed (to the error state, or rolled back).
+    Failed(Op),
+    /// The operation overran its watchdog.
+    Timeout(Op),
+    /// A spontaneous fault.
+    Fault,
+    /// A deleted server left the population.
+    Purge,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Initial => f.write_str("initial"),
+            Cause::Op(op) => f.write_str(op.name()),
+            Cause::Failed(op) => write!(f, "{}_failed", op.name()),
+            Cause::Timeout(op) => write!(f, "{}_timeout", op.name()),
+            Cause::Fault => f.write_str("fault"),
+            Cause::Purge => f.write_str("purge"),
+        }
+    }
+}
+
+/// One change of a server's state, status or lock, as the trace records it.
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    pub time: SimTime,
+    /// Unique instance number.
+    pub serial: u32,
+    pub kind: Kind,
+    pub cause: Cause,
+    /// State and status before; `None` for a server that just appeared.
+    pub from: Option<(StateId, Status)>,
+    /// State and status after; `None` for a server that left.
+    pub to: Option<(StateId, Status)>,
+    pub locked: bool,
+}
+
+/// Where a run's time series and trace go. The simulation calls it; it never
+/// drives the simulation.
+pub trait Recorder {
+    /// Whether [`Recorder::change`] should be called at all.
+    fn wants_changes(&self) -> bool;
+    /// One change (only if `wants_changes`).
+    fn change(&mut self, c: &Change, machine: &Machine);
+    /// Occupancy of one kind at sample time `t`.
+    fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, machine: &Machine);
+}
+
+/// A recorder that keeps nothing.
+pub struct NullRecorder;
+
+impl Recorder for NullRecorder {
+    fn wants_changes(&self) -> bool {
+        false
+    }
+    fn change(&mut self, _: &Change, _: &Machine) {}
+    fn sample(&mut self, _: SimTime, _: Kind, _: &KindStats, _: &Machine) {}
+}
+
+/// One kind's scenario, compiled: samplers built once, arrays by operation.
+pub(crate) struct KindRuntime {
+    pub machine: Machine,
+    pub spec: KindSpec,
+    step: Vec<Option<Sampler>>,
+    deleted_for: Sampler,
+    lifetime: Option<Sampler>,
+    arrival_gap: Option<Exp<f64>>,
+    ops_gap: Option<Exp<f64>>,
+    mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
+    fail_prob: [f64; Op::COUNT],
+    fail_outcome: [Outcome; Op::COUNT],
+    watchdog: [Option<SimTime>; Op::COUNT],
+    time_to_fault: Option<Sampler>,
+    repair: Option<Sampler>,
+    resize_delay: Option<Sampler>,
+    renew_delay: Option<Sampler>,
+    freeze_gap: Option<Exp<f64>>,
+}
+
+/// A Poisson process with `per_day` events a day, as exponential gaps in seconds.
+fn gaps(per_day: f64) -> Option<Exp<f64>> {
+    (per_day > 0.0).then(|| Exp::new(per_day / 86_400.0).expect("validated rate"))
+}
+
+fn sampler(d: &crate::scenario::Dist) -> Sampler {
+    d.sampler().expect("validated distribution")
+}
+
+impl KindRuntime {
+    fn new(spec: &KindSpec) -> KindRuntime {
+        let machine = match spec.kind {
+            Kind::Ecs => ecs::machine(spec.faults.repair_to_stopped),
+            Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
+        };
+        let mut step = vec![None; machine.duration_names.len()];
+        for st in &spec.steps {
+            if let Some(i) = machine.duration_names.iter().position(|n| *n == st.name) {
+                step[i] = Some(sampler(&st.duration));
+            }
+        }
+        let mut fail_prob = [0.0; Op::COUNT];
+        let mut fail_outcome = machine.default_outcome;
+        for f in &spec.failures {
+            fail_prob[f.op.index()] = f.prob;
+            fail_outcome[f.op.index()] = f.outcome;
+        }
+        let mut watchdog = [None; Op::COUNT];
+        for w in &spec.watchdog {
+            watchdog[w.op.index()] = w.timeout;
+        }
+        let mix = (!spec.ops_mix.is_empty()).then(|| {
+            let w = spec.ops_mix.iter().map(|m| m.weight).collect();
+            let ops = spec.ops_mix.iter().map(|m| m.op).collect();
+            (WeightedAliasIndex::new(w).expect("validated mix"), ops)
+        });
+        KindRuntime {
+            step,
+            deleted_for: sampler(&spec.deleted_for),
+            lifetime: spec.lifetime.as_ref().map(sampler),
+            arrival_gap: gaps(spec.arrivals_per_day),
+            ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
+            mix,
+            fail_prob,
+            fail_outcome,
+            watchdog,
+            time_to_fault: spec.faults.time_to_fault.as_ref().map(sampler),
+            repair: spec.faults.repair.as_ref().map(sampler),
+            resize_delay: spec.resize.as_ref().map(|r| sampler(&r.decision_delay)),
+            renew_delay: spec.freeze.as_ref().map(|f| sampler(&f.renew_delay)),
+            freeze_gap: spec.freeze.as_ref().and_then(|f| gaps(f.rate_per_day)),
+            machine,
+            spec: spec.clone(),
+        }
+    }
+}
+
+/// Counters of a run that are not occupancy.
+#[derive(Clone, Debug, Default)]
+pub struct RunCounters {
+    /// Events popped from the queue (stale ones included).
+    pub events: u64,
+    /// Soft reboots that fell back to hard.
+    pub soft_reboot_fallbacks: u64,
+    /// Spontaneous faults that struck.
+    pub faults: u64,
+    /// Rows of the change trace produced.
+    pub changes: u64,
+}
+
+/// How often the progress callback is called, in events.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// One simulation run of one scenario.
+pub struct Simulation<'r> {
+    scenario: Scenario,
+    kinds: Vec<KindRuntime>,
+    stats: Vec<KindStats>,
+    fleet: Fleet,
+    queue: EventQueue<Event>,
+    rng: Streams,
+    recorder: &'r mut dyn Recorder,
+    record_changes: bool,
+    in_window: bool,
+    counters: RunCounters,
+}
+
+/// What a finished run hands back.
+pub struct Outcomes {
+    pub scenario: Scenario,
+    /// Per simulated kind, in `Kind::ALL` order: machine and statistics.
+    pub kinds: Vec<(Machine, KindStats)>,
+    pub counters: RunCounters,
+    /// Servers created, initial fleet included.
+    pub servers_created: u64,
+    /// Peak number of server slots in use.
+    pub peak_slots: usize,
+}
+
+impl<'r> Simulation<'r> {
+    /// Prepares a run of `scenario` (replication 0 of its seed).
+    pub fn new(scenario: &Scenario, recorder: &'r mut dyn Recorder) -> Simulation<'r> {
+        let kinds: Vec<KindRuntime> = Kind::ALL
+            .iter()
+            .filter_map(|&k| scenario.kind(k))
+            .map(KindRuntime::new)
+            .collect();
+        let stats = kinds.iter().map(|k| KindStats::new(&k.machine)).collect();
+        let record_changes = recorder.wants_changes();
+        Simulation {
+            scenario: scenario.clone(),
+            kinds,
+            stats,
+            fleet: Fleet::default(),
+            queue: EventQueue::new(),
+            rng: Streams::new(scenario.seed, 0),
+            recorder,
+            record_changes,
+            in_window: false,
+            counters: RunCounters::default(),
+        }
+    }
+
+    /// Index into `kinds` / `stats` of a kind.
+    #[inline]
+    fn k(&self, kind: Kind) -> usize {
+        if self.kinds.len() == 1 || kind == Kind::Ecs {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// Runs to the horizon. `progress(now, events)` is called now and then.
+    pub fn run(mut self, progress: &mut dyn FnMut(SimTime, u64)) -> Outcomes {
+        let horizon = self.scenario.horizon;
+        let warmup = self.scenario.warmup;
+        let interval = self.scenario.sample_interval;
+        self.in_window = warmup == SimTime::ZERO;
+        self.start();
+        let mut next_sample = SimTime::ZERO;
+        while let Some(t) = self.queue.peek_time().filter(|&t| t <= horizon) {
+            // A sample at s shows the state after every event at or before s.
+            while next_sample < t {
+                self.sample(next_sample);
+                next_sample = next_sample.after(interval);
+            }
+            if !self.in_window && t >= warmup {
+                self.begin_window(warmup);
+            }
+            let (_, event) = self.queue.pop().expect("peeked");
+            self.dispatch(event);
+            self.counters.events += 1;
+            if self.counters.events % PROGRESS_EVERY == 0 {
+                progress(t, self.counters.events);
+            }
+        }
+        while next_sample <= horizon {
+            self.sample(next_sample);
+            next_sample = next_sample.after(interval);
+        }
+        if !self.in_window {
+            self.begin_window(warmup);
+        }
+        progress(horizon, self.counters.events);
+        for s in &mut self.stats {
+            s.close(horizon);
+        }
+        Outcomes {
+            servers_created: self.fleet.created() as u64,
+            peak_slots: self.fleet.slots(),
+            kinds: self
+                .kinds
+                .into_iter()
+                .map(|k| k.machine)
+                .zip(self.stats)
+                .collect(),
+            counters: self.counters,
+            scenario: self.scenario,
+        }
+    }
+
+    fn begin_window(&mut self, t: SimTime) {
+        self.in_window = true;
+        for s in &mut self.stats {
+            s.begin_window(t);
+        }
+    }
+
+    fn sample(&mut self, t: SimTime) {
+        for (k, s) in self.kinds.iter().zip(&self.stats) {
+            self.recorder.sample(t, k.machine.kind, s, &k.machine);
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Arrival(kind) => self.on_arrival(kind),
+            Event::StepDone { id, epoch } => self.on_step_done(id, epoch),
+            Event::Watchdog { id, op_seq } => self.on_watchdog(id, op_seq),
+            Event::UserOp { id, life } => self.on_user_op(id, life),
+            Event::LifetimeEnd { id, life } => self.on_lifetime_end(id, life),
+            Event::Fault { id, fault_epoch } => self.on_fault(id, fault_epoch),
+            Event::Repair { id, epoch } => self.on_repair(id, epoch),
+            Event::ResizeDecision { id, epoch } => self.on_resize_decision(id, epoch),
+            Event::AutoConfirm { id, epoch } => self.on_auto_confirm(id, epoch),
+            Event::Purge { id, epoch } => self.on_purge(id, epoch),
+            Event::Freeze { id, life } => self.on_freeze(id, life),
+            Event::Unfreeze { id, epoch } => self.on_unfreeze(id, epoch),
+            Event::Expire { id, epoch } => self.on_expire(id, epoch),
+        }
+    }
+}

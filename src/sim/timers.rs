@@ -1,0 +1,286 @@
+//! Timers of the workload and of failure injection: create arrivals, user
+//! operations and lifetimes, resize decisions, billing freezes, the fault
+//! clock, admin repair, and the purge of deleted servers. Each draws from the
+//! random stream of its purpose and checks its generation before acting.
+
+use super::lifecycle::{By, Response};
+use super::{Cause, Event, Simulation};
+use crate::engine::SimTime;
+use crate::fleet::flag;
+use crate::model::{Kind, Op};
+use rand::RngExt;
+use rand::distr::Distribution;
+
+impl Simulation<'_> {
+    /// Whether `id` still holds a live server whose state generation is `epoch`.
+    fn current(&self, id: u32, epoch: u32) -> bool {
+        let s = self.fleet.get(id);
+        s.has(flag::ALIVE) && s.epoch == epoch
+    }
+
+    fn gap(
+        &mut self,
+        kind: Kind,
+        pick: fn(&super::KindRuntime) -> Option<&rand_distr::Exp<f64>>,
+    ) -> Option<SimTime> {
+        let k = self.k(kind);
+        pick(&self.kinds[k]).map(|e| SimTime::from_secs_f64(e.sample(&mut self.rng.workload)))
+    }
+
+    pub(super) fn schedule_arrival(&mut self, kind: Kind) {
+        if let Some(d) = self.gap(kind, |rt| rt.arrival_gap.as_ref()) {
+            self.queue.schedule_in(d, Event::Arrival(kind));
+        }
+    }
+
+    pub(super) fn on_arrival(&mut self, kind: Kind) {
+        self.create(kind);
+        self.schedule_arrival(kind);
+    }
+
+    /// Starts the clocks a new server's owner brings: its lifetime, its
+    /// operations, and (BMS) its billing.
+    pub(super) fn onboard(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        if let Some(l) = &self.kinds[k].lifetime {
+            let d = l.sample(&mut self.rng.workload);
+            self.queue
+                .schedule_in(d, Event::LifetimeEnd { id, life: s.life });
+        }
+        self.schedule_user_op(id);
+        self.schedule_freeze(id);
+    }
+
+    fn schedule_user_op(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        if let Some(d) = self.gap(s.kind, |rt| rt.ops_gap.as_ref()) {
+            self.queue
+                .schedule_in(d, Event::UserOp { id, life: s.life });
+        }
+    }
+
+    pub(super) fn on_user_op(&mut self, id: u32, life: u32) {
+        if !self.fleet.is_alive(id, life) {
+            return;
+        }
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        // The owner of a deleted server has no more to ask of it.
+        if s.state == self.kinds[k].machine.deleted_state {
+            return;
+        }
+        let (mix, ops) = self.kinds[k]
+            .mix
+            .as_ref()
+            .expect("an ops clock runs only with a mix");
+        let op = ops[mix.sample(&mut self.rng.workload)];
+        self.request(id, op, By::User);
+        self.schedule_user_op(id);
+    }
+
+    pub(super) fn on_lifetime_end(&mut self, id: u32, life: u32) {
+        if self.fleet.is_alive(id, life) {
+            self.user_delete(id);
+        }
+    }
+
+    /// The owner deletes the server: unlocking it first if it is locked, and,
+    /// if it is busy, again as soon as it settles where a delete is allowed.
+    pub(super) fn user_delete(&mut self, id: u32) {
+        if self.fleet.get(id).has(flag::LOCKED) {
+            self.request(id, Op::Unlock, By::User);
+        }
+        let accepted = self.request(id, Op::Delete, By::User) == Response::Accepted;
+        self.fleet.get_mut(id).set(flag::PENDING_DELETE, !accepted);
+    }
+
+    /// Draws a new time to fault, replacing any running clock.
+    pub(super) fn start_fault_clock(&mut self, id: u32) {
+        let k = self.k(self.fleet.get(id).kind);
+        let Some(ttf) = &self.kinds[k].time_to_fault else {
+            return;
+        };
+        let d = ttf.sample(&mut self.rng.failures);
+        let s = self.fleet.get_mut(id);
+        s.fault_epoch = s.fault_epoch.wrapping_add(1);
+        s.set(flag::FAULT_CLOCK, true);
+        let fault_epoch = s.fault_epoch;
+        self.queue.schedule_in(d, Event::Fault { id, fault_epoch });
+    }
+
+    pub(super) fn stop_fault_clock(&mut self, id: u32) {
+        let s = self.fleet.get_mut(id);
+        s.fault_epoch = s.fault_epoch.wrapping_add(1);
+        s.set(flag::FAULT_CLOCK, false);
+    }
+
+    /// The fault clock runs out: a server idle in a fault-prone state goes to
+    /// ERROR / Faulty; one in the middle of an operation (or frozen) is spared
+    /// and its clock drawn again, since faults strike stable states only.
+    pub(super) fn on_fault(&mut self, id: u32, fault_epoch: u32) {
+        let s = *self.fleet.get(id);
+        if !s.has(flag::ALIVE) || s.fault_epoch != fault_epoch {
+            return;
+        }
+        let m = &self.kinds[self.k(s.kind)].machine;
+        if s.op.is_none() && m.fault_prone[s.state.index()] {
+            let error = m.error_state;
+            self.counters.faults += 1;
+            self.set_state(id, error, Cause::Fault);
+            self.settle(id);
+        } else {
+            self.start_fault_clock(id);
+        }
+    }
+
+    pub(super) fn schedule_repair(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        if let Some(r) = &self.kinds[k].repair {
+            let d = r.sample(&mut self.rng.failures);
+            self.queue
+                .schedule_in(d, Event::Repair { id, epoch: s.epoch });
+        }
+    }
+
+    /// An admin repairs a server still in ERROR / Faulty: an ECS is reset; a
+    /// BMS is repaired in place or, with `rebuild_prob`, rebuilt by an operator.
+    pub(super) fn on_repair(&mut self, id: u32, epoch: u32) {
+        if !self.current(id, epoch) {
+            return;
+        }
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let op = match s.kind {
+            Kind::Ecs => Op::ResetState,
+            Kind::Bms => {
+                let p = self.kinds[k].spec.faults.rebuild_prob;
+                if p > 0.0 && self.rng.failures.random_bool(p) {
+                    Op::Rebuild
+                } else {
+                    Op::Repair
+                }
+            }
+        };
+        self.request(id, op, By::Admin);
+    }
+
+    /// On reaching VERIFY_RESIZE: the user decides after a delay, unless Nova's
+    /// auto-confirm window closes first.
+    pub(super) fn schedule_resize_decision(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let rt = &self.kinds[k];
+        let (Some(delay), Some(spec)) = (&rt.resize_delay, &rt.spec.resize) else {
+            return;
+        };
+        let auto = spec.auto_confirm;
+        let d = delay.sample(&mut self.rng.workload);
+        match auto {
+            Some(a) if a <= d => self
+                .queue
+                .schedule_in(a, Event::AutoConfirm { id, epoch: s.epoch }),
+            _ => self
+                .queue
+                .schedule_in(d, Event::ResizeDecision { id, epoch: s.epoch }),
+        }
+    }
+
+    pub(super) fn on_resize_decision(&mut self, id: u32, epoch: u32) {
+        if !self.current(id, epoch) {
+            return;
+        }
+        let k = self.k(self.fleet.get(id).kind);
+        let p = self.kinds[k]
+            .spec
+            .resize
+            .as_ref()
+            .map_or(1.0, |r| r.confirm_prob);
+        let op = if self.rng.workload.random_bool(p) {
+            Op::ConfirmResize
+        } else {
+            Op::RevertResize
+        };
+        if self.request(id, op, By::User) == Response::RefusedLocked {
+            // The owner comes back later.
+            self.schedule_resize_decision(id);
+        }
+    }
+
+    pub(super) fn on_auto_confirm(&mut self, id: u32, epoch: u32) {
+        if self.current(id, epoch) {
+            self.request(id, Op::ConfirmResize, By::Admin);
+        }
+    }
+
+    pub(super) fn schedule_purge(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let d = self.kinds[k].deleted_for.sample(&mut self.rng.durations);
+        self.queue
+            .schedule_in(d, Event::Purge { id, epoch: s.epoch });
+    }
+
+    pub(super) fn on_purge(&mut self, id: u32, epoch: u32) {
+        if self.current(id, epoch) {
+            self.disappear(id, Cause::Purge);
+        }
+    }
+
+    /// Schedules the next billing freeze of a BMS, if freezes are on.
+    pub(super) fn schedule_freeze(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        if let Some(d) = self.gap(s.kind, |rt| rt.freeze_gap.as_ref()) {
+            self.queue
+                .schedule_in(d, Event::Freeze { id, life: s.life });
+        }
+    }
+
+    pub(super) fn on_freeze(&mut self, id: u32, life: u32) {
+        if !self.fleet.is_alive(id, life) {
+            return;
+        }
+        let s = *self.fleet.get(id);
+        if s.state == self.kinds[self.k(s.kind)].machine.deleted_state {
+            return;
+        }
+        if self.request(id, Op::Freeze, By::Admin) != Response::Accepted {
+            // Billing tries again later; the chain resumes after an unfreeze otherwise.
+            self.schedule_freeze(id);
+        }
+    }
+
+    /// On reaching Frozen: the owner renews after a delay, or the retention
+    /// period ends first and the server is deleted.
+    pub(super) fn schedule_billing(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let rt = &self.kinds[k];
+        let (Some(spec), Some(delay)) = (&rt.spec.freeze, &rt.renew_delay) else {
+            return;
+        };
+        let retention = spec.retention;
+        let renew = self.rng.workload.random_bool(spec.renew_prob);
+        let d = delay.sample(&mut self.rng.workload);
+        if renew && d < retention {
+            self.queue
+                .schedule_in(d, Event::Unfreeze { id, epoch: s.epoch });
+        } else {
+            self.queue
+                .schedule_in(retention, Event::Expire { id, epoch: s.epoch });
+        }
+    }
+
+    pub(super) fn on_unfreeze(&mut self, id: u32, epoch: u32) {
+        if self.current(id, epoch) {
+            self.request(id, Op::Unfreeze, By::Admin);
+        }
+    }
+
+    pub(super) fn on_expire(&mut self, id: u32, epoch: u32) {
+        if self.current(id, epoch) {
+            self.request(id, Op::Expire, By::Admin);
+        }
+    }
+}
