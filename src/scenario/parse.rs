@@ -1,10 +1,1926 @@
 //! The scenario walker: TOML tree → validated [`Scenario`], collecting every problem.
-use super::{Scenario, ScenarioError};
+//!
+//! [`parse_str`] parses the text into a `toml::Table`; [`parse_value`] walks
+//! that tree with a `Reader`, which keeps the dotted field path, converts
+//! units, fills defaults and records a [`Problem`] for everything wrong —
+//! wrong types, bad values, unknown keys in any table — instead of stopping at
+//! the first. ECS and BMS share one walk, parameterised by the kind's
+//! [`Machine`], which supplies the names of operations and steps.
+
+use super::units::{format_duration, parse_duration, parse_rate_per_day};
+use super::{
+    Dist, FailureSpec, FaultSpec, FreezeSpec, KindSpec, MixEntry, Problem, ResizeSpec, Scenario,
+    ScenarioError, SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
+};
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
+use std::mem;
+use toml::{Table, Value};
+
 /// Parses and validates scenario text; `file` names it in messages.
-pub fn parse_str(_text: &str, _file: &str) -> Result<Scenario, ScenarioError> {
-    todo!()
+///
+/// A TOML syntax error is reported as a single [`Problem`] with an empty field
+/// and the parser's message (which gives the line and column).
+pub fn parse_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    match text.parse::<Table>() {
+        Ok(root) => parse_value(&root, file),
+        Err(e) => Err(ScenarioError {
+            file: file.to_string(),
+            problems: vec![Problem {
+                field: String::new(),
+                message: e.to_string().trim_end().to_string(),
+            }],
+        }),
+    }
 }
-/// Validates a parsed tree.
-pub fn parse_value(_root: &toml::Table, _file: &str) -> Result<Scenario, ScenarioError> {
-    todo!()
+
+/// Validates an already-parsed scenario tree (what [`parse_str`] does after
+/// parsing), reporting every problem found, each with its dotted field path.
+pub fn parse_value(root: &Table, file: &str) -> Result<Scenario, ScenarioError> {
+    let empty = Table::new();
+    let mut reader = Reader::new(root, &empty);
+    let scenario = read_scenario(&mut reader);
+    let mut problems = reader.finish_root();
+    match scenario {
+        Some(s) if problems.is_empty() => Ok(s),
+        _ => {
+            if problems.is_empty() {
+                // Unreachable by construction (a missing value is reported);
+                // kept so that no input can produce an Ok from partial data.
+                problems.push(Problem {
+                    field: String::new(),
+                    message: "the scenario is incomplete".to_string(),
+                });
+            }
+            Err(ScenarioError {
+                file: file.to_string(),
+                problems,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The walk
+// ---------------------------------------------------------------------------
+
+/// Top level: `name`, `seed`, times, and the `[ecs]` / `[bms]` sections.
+fn read_scenario(r: &mut Reader) -> Option<Scenario> {
+    let name = r.required("name", "name = \"baseline\"", Reader::name_value);
+    let seed = r
+        .read("seed", |r, k, v| r.integer_value(k, v, 0, i64::MAX))
+        .and_then(|s| u64::try_from(s).ok())
+        .unwrap_or(0);
+    let mut horizon = r.required("horizon", "horizon = \"30d\"", Reader::duration_value);
+    if horizon == Some(SimTime::ZERO) {
+        r.problem(
+            "horizon",
+            "\"0s\" is not a valid horizon; give a positive duration such as \"30d\"",
+        );
+        horizon = None;
+    }
+    let warmup = r.duration("warmup");
+    if let (Some(h), Some(w)) = (horizon, warmup)
+        && w >= h
+    {
+        r.problem(
+            "warmup",
+            format!(
+                "\"{}\" is not shorter than the horizon \"{}\"; statistics cover warmup to horizon, so give a warmup below the horizon",
+                format_duration(w),
+                format_duration(h)
+            ),
+        );
+    }
+    let given_interval = r.duration("sample_interval");
+    if let Some(i) = given_interval {
+        if i == SimTime::ZERO {
+            r.problem(
+                "sample_interval",
+                "\"0s\" is not a valid sample interval; give a positive duration such as \"15m\"",
+            );
+        } else if let Some(h) = horizon
+            && i > h
+        {
+            r.problem(
+                "sample_interval",
+                format!(
+                    "\"{}\" is longer than the horizon \"{}\"; give an interval no longer than the horizon",
+                    format_duration(i),
+                    format_duration(h)
+                ),
+            );
+        }
+    }
+    // The default of 1 h shrinks to a shorter horizon rather than fail a
+    // field the author never wrote.
+    let default_interval = SimTime::from_secs(3_600).min(horizon.unwrap_or(SimTime::ZERO));
+    let sample_interval = given_interval.unwrap_or(default_interval);
+
+    let ecs = r.opt_table("ecs", |r| read_kind(r, &ecs::machine(false)));
+    let bms = r.opt_table("bms", |r| read_kind(r, &bms::machine(false)));
+    if !r.has("ecs") && !r.has("bms") {
+        r.problem(
+            "",
+            "no [ecs] or [bms] section; a scenario simulates at least one kind of server, e.g. add [ecs] with initial = 100",
+        );
+    }
+
+    Some(Scenario {
+        name: name?,
+        seed,
+        horizon: horizon?,
+        warmup: warmup.unwrap_or(SimTime::ZERO),
+        sample_interval,
+        ecs,
+        bms,
+    })
+}
+
+/// One `[ecs]` or `[bms]` section; `m` is that kind's machine.
+fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
+    let kind = m.kind;
+    let initial = r
+        .read("initial", |r, k, v| r.integer_value(k, v, 0, 10_000_000))
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    let arrivals_per_day = r.rate("arrivals").unwrap_or(0.0);
+    let lifetime = r.read("lifetime", Reader::opt_dist_value).flatten();
+    let ops_rate_per_day = r.rate("ops_rate").unwrap_or(0.0);
+    let before = r.problems.len();
+    let ops_mix = r.table("ops_mix", |r| read_mix(r, m));
+    if ops_rate_per_day > 0.0 && ops_mix.is_empty() && r.problems.len() == before {
+        let example = m.user_ops.first().map_or("reboot", |op| op.name());
+        r.problem(
+            "ops_mix",
+            format!(
+                "0 is not a valid weight sum while ops_rate is {ops_rate_per_day} per day; give at least one operation a positive weight, e.g. ops_mix = {{ {example} = 1 }}"
+            ),
+        );
+    }
+    let deleted_for = r.dist("deleted_for").unwrap_or_else(defaults::deleted_for);
+    let steps = r.table("steps", |r| read_steps(r, m));
+    let failures = r.table("failures", |r| read_failures(r, m));
+    let (faults, watchdog) = r.table("faults", |r| read_faults(r, m));
+
+    let (resize, soft_reboot, freeze) = match kind {
+        Kind::Ecs => {
+            let resize = r.table("resize", read_resize);
+            let soft_reboot = r.table("soft_reboot", read_soft_reboot);
+            r.reject_other_kind("freeze", Kind::Bms, "");
+            (Some(resize), Some(soft_reboot), None)
+        }
+        Kind::Bms => {
+            let freeze = r.opt_table("freeze", read_freeze).flatten();
+            r.reject_other_kind("resize", Kind::Ecs, "");
+            r.reject_other_kind("soft_reboot", Kind::Ecs, "");
+            (None, None, freeze)
+        }
+    };
+
+    KindSpec {
+        kind,
+        initial,
+        arrivals_per_day,
+        lifetime,
+        ops_rate_per_day,
+        ops_mix,
+        steps,
+        deleted_for,
+        failures,
+        faults,
+        watchdog,
+        resize,
+        soft_reboot,
+        freeze,
+    }
+}
+
+/// `ops_mix`: weights of the kind's user operations; only positive weights
+/// are kept, in `user_ops` order.
+fn read_mix(r: &mut Reader, m: &Machine) -> Vec<MixEntry> {
+    let mut weights = [0.0_f64; Op::COUNT];
+    for (name, v) in r.entries() {
+        let op = match lookup_op(m, name, m.user_ops, OpUse::Mix) {
+            Ok(op) => op,
+            Err(msg) => {
+                r.problem(name, msg);
+                continue;
+            }
+        };
+        let Some(w) = r.number_value(name, v) else {
+            continue;
+        };
+        if w < 0.0 {
+            r.problem(
+                name,
+                format!("{w} is negative; a weight is a number of 0 or more"),
+            );
+        } else if let Some(slot) = weights.get_mut(op.index()) {
+            *slot = w;
+        }
+    }
+    if !weights.iter().sum::<f64>().is_finite() {
+        r.problem(
+            "",
+            "the weights add up to more than the largest number; use smaller weights such as percentages",
+        );
+    }
+    m.user_ops
+        .iter()
+        .filter_map(|&op| {
+            let weight = weights.get(op.index()).copied().unwrap_or(0.0);
+            (weight > 0.0).then_some(MixEntry { op, weight })
+        })
+        .collect()
+}
+
+/// `steps`: one distribution per duration name some state uses, in
+/// `duration_names` order; missing ones get [`defaults::step`].
+fn read_steps(r: &mut Reader, m: &Machine) -> Vec<StepSpec> {
+    let used = used_steps(m);
+    let mut given: Vec<Option<Dist>> = vec![None; m.duration_names.len()];
+    for (name, v) in r.entries() {
+        match used.iter().find(|&&(_, n)| n == name) {
+            Some(&(i, _)) => {
+                let d = r.dist_value(name, v);
+                if let Some(slot) = given.get_mut(i) {
+                    *slot = d;
+                }
+            }
+            None => {
+                let msg = unknown_step(m, name, &used);
+                r.problem(name, msg);
+            }
+        }
+    }
+    used.iter()
+        .map(|&(i, name)| StepSpec {
+            name: name.to_string(),
+            duration: given
+                .get_mut(i)
+                .and_then(Option::take)
+                .unwrap_or_else(|| defaults::step(m.kind, name)),
+        })
+        .collect()
+}
+
+/// `failures`: one entry per operation that can fail, in `ops` order.
+fn read_failures(r: &mut Reader, m: &Machine) -> Vec<FailureSpec> {
+    let ops: Vec<Op> = m
+        .ops
+        .iter()
+        .copied()
+        .filter(|&op| can_fail(m, op))
+        .collect();
+    let mut given: Vec<FailureSpec> = Vec::new();
+    for (name, v) in r.entries() {
+        match lookup_op(m, name, &ops, OpUse::Failure) {
+            Ok(op) => {
+                let spec = r.table_value(
+                    name,
+                    v,
+                    "a table such as { prob = 0.01, outcome = \"error\" }",
+                    |r| read_failure(r, m, op),
+                );
+                given.extend(spec.flatten());
+            }
+            Err(msg) => r.problem(name, msg),
+        }
+    }
+    ops.iter()
+        .map(|&op| {
+            given
+                .iter()
+                .find(|f| f.op == op)
+                .cloned()
+                .unwrap_or(FailureSpec {
+                    op,
+                    prob: 0.0,
+                    outcome: default_outcome(m, op),
+                })
+        })
+        .collect()
+}
+
+/// One operation's `{ prob, outcome }`.
+fn read_failure(r: &mut Reader, m: &Machine, op: Op) -> Option<FailureSpec> {
+    let prob = r.required("prob", "prob = 0.01", Reader::prob_value);
+    let outcome = r
+        .read("outcome", |r, k, v| {
+            r.choice_value(k, v, &["error", "rollback"])
+        })
+        .map_or(default_outcome(m, op), |o| {
+            if o == "rollback" {
+                Outcome::Rollback
+            } else {
+                Outcome::Error
+            }
+        });
+    Some(FailureSpec {
+        op,
+        prob: prob?,
+        outcome,
+    })
+}
+
+/// `faults`: spontaneous faults, repair, watchdogs and where a repair leaves
+/// the server.
+fn read_faults(r: &mut Reader, m: &Machine) -> (FaultSpec, Vec<WatchdogSpec>) {
+    let time_to_fault = r.read("time_to_fault", Reader::opt_dist_value).flatten();
+    let repair = r
+        .read("repair", Reader::opt_dist_value)
+        .unwrap_or_else(|| Some(defaults::repair()));
+    let watchdog = read_watchdog(r, m);
+    let (repair_to_stopped, rebuild_prob) = match m.kind {
+        Kind::Ecs => {
+            let to = r.read("reset_to", |r, k, v| {
+                r.choice_value(k, v, &["active", "stopped"])
+            });
+            let hint = "; for ECS use reset_to = \"active\" or \"stopped\"";
+            r.reject_other_kind("repair_to", Kind::Bms, hint);
+            r.reject_other_kind("rebuild_prob", Kind::Bms, "");
+            (to == Some("stopped"), 0.0)
+        }
+        Kind::Bms => {
+            let to = r.read("repair_to", |r, k, v| {
+                r.choice_value(k, v, &["running", "stopped"])
+            });
+            let rebuild_prob = r.prob("rebuild_prob").unwrap_or(0.0);
+            let hint = "; for BMS use repair_to = \"running\" or \"stopped\"";
+            r.reject_other_kind("reset_to", Kind::Ecs, hint);
+            (to == Some("stopped"), rebuild_prob)
+        }
+    };
+    let faults = FaultSpec {
+        time_to_fault,
+        repair,
+        repair_to_stopped,
+        rebuild_prob,
+    };
+    (faults, watchdog)
+}
+
+/// `faults.watchdog`: a duration, `"off"`, or a table of `default` and
+/// per-operation values. One entry per operation that can fail and has steps.
+fn read_watchdog(r: &mut Reader, m: &Machine) -> Vec<WatchdogSpec> {
+    let ops: Vec<Op> = m
+        .ops
+        .iter()
+        .copied()
+        .filter(|&op| can_fail(m, op) && has_steps(m, op))
+        .collect();
+    let mut base: Option<Option<SimTime>> = None;
+    let mut explicit: Vec<(Op, Option<SimTime>)> = Vec::new();
+    match r.get("watchdog") {
+        None => {}
+        Some(Value::Table(t)) => r.within("watchdog", t, |r| {
+            for (name, v) in r.entries() {
+                if name == "default" {
+                    base = r.off_duration_value(name, v);
+                    continue;
+                }
+                match lookup_op(m, name, &ops, OpUse::Watchdog) {
+                    Ok(op) => {
+                        if let Some(t) = r.off_duration_value(name, v) {
+                            explicit.push((op, t));
+                        }
+                    }
+                    Err(msg) => r.problem(name, msg),
+                }
+            }
+        }),
+        Some(v @ Value::String(_)) => base = r.off_duration_value("watchdog", v),
+        Some(v) => r.problem(
+            "watchdog",
+            expected(
+                "a duration such as \"30m\", \"off\", or a table such as { default = \"30m\", create = \"1h\" }",
+                v,
+            ),
+        ),
+    }
+    ops.iter()
+        .map(|&op| {
+            let timeout = explicit
+                .iter()
+                .find(|(o, _)| *o == op)
+                .map(|&(_, t)| t)
+                .or(base)
+                .unwrap_or_else(|| defaults::watchdog(m.kind, op));
+            WatchdogSpec { op, timeout }
+        })
+        .collect()
+}
+
+/// `[ecs.resize]`.
+fn read_resize(r: &mut Reader) -> ResizeSpec {
+    ResizeSpec {
+        confirm_prob: r
+            .prob("confirm_prob")
+            .unwrap_or(defaults::RESIZE_CONFIRM_PROB),
+        decision_delay: r
+            .dist("decision_delay")
+            .unwrap_or_else(defaults::resize_decision_delay),
+        auto_confirm: r.read("auto_confirm", Reader::off_duration_value).flatten(),
+    }
+}
+
+/// `[ecs.soft_reboot]`.
+fn read_soft_reboot(r: &mut Reader) -> SoftRebootSpec {
+    SoftRebootSpec {
+        fallback_prob: r
+            .prob("fallback_prob")
+            .unwrap_or(defaults::SOFT_REBOOT_FALLBACK_PROB),
+        timeout: r
+            .duration("timeout")
+            .unwrap_or(defaults::SOFT_REBOOT_TIMEOUT),
+    }
+}
+
+/// `[bms.freeze]`; `rate` is required.
+fn read_freeze(r: &mut Reader) -> Option<FreezeSpec> {
+    let rate = r.required("rate", "rate = \"0.5/y\"", Reader::rate_value);
+    let renew_prob = r.prob("renew_prob").unwrap_or(defaults::RENEW_PROB);
+    let renew_delay = r.dist("renew_delay").unwrap_or_else(defaults::renew_delay);
+    let retention = r.duration("retention").unwrap_or(defaults::RETENTION);
+    Some(FreezeSpec {
+        rate_per_day: rate?,
+        renew_prob,
+        renew_delay,
+        retention,
+    })
+}
+
+fn upper(kind: Kind) -> String {
+    kind.name().to_uppercase()
+}
+
+// ---------------------------------------------------------------------------
+// Operations and steps of a machine
+// ---------------------------------------------------------------------------
+
+/// Every plan `op` can follow, the create plan included.
+fn plans(m: &Machine, op: Op) -> impl Iterator<Item = &Plan> {
+    let create = (op == Op::Create).then_some(&m.create_plan);
+    let from_states = (0..m.n_states())
+        .filter_map(|s| u8::try_from(s).ok())
+        .filter_map(move |s| m.plan(op, StateId(s)));
+    create.into_iter().chain(from_states)
+}
+
+/// Whether `op` can fail: some plan of it has an error target.
+fn can_fail(m: &Machine, op: Op) -> bool {
+    !op.is_flag_op() && plans(m, op).any(|p| p.error.is_some())
+}
+
+/// Whether `op` passes through intermediate steps (and so can time out).
+fn has_steps(m: &Machine, op: Op) -> bool {
+    plans(m, op).any(|p| !p.steps().is_empty())
+}
+
+fn default_outcome(m: &Machine, op: Op) -> Outcome {
+    m.default_outcome
+        .get(op.index())
+        .copied()
+        .unwrap_or(Outcome::Error)
+}
+
+/// Where an operation name is used, for messages on names that do not fit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OpUse {
+    Mix,
+    Failure,
+    Watchdog,
+}
+
+/// The operation `name` if it is one of `valid`; otherwise a message saying
+/// why not and listing the valid names.
+fn lookup_op(m: &Machine, name: &str, valid: &[Op], usage: OpUse) -> Result<Op, String> {
+    let names: Vec<&str> = valid.iter().map(|op| op.name()).collect();
+    let valid_list = match usage {
+        OpUse::Mix => format!("valid operations: {}", names.join(", ")),
+        OpUse::Failure => format!("operations that can fail: {}", names.join(", ")),
+        OpUse::Watchdog => format!("valid keys: default, {}", names.join(", ")),
+    };
+    let kind = upper(m.kind);
+    match Op::ALL.iter().copied().find(|op| op.name() == name) {
+        Some(op) if valid.contains(&op) => Ok(op),
+        Some(op) if m.supports(op) => {
+            let why = match usage {
+                OpUse::Mix if op == Op::Create => {
+                    "create is not a user operation: creates come from `arrivals`".to_string()
+                }
+                OpUse::Mix if m.is_admin(op) => {
+                    format!("{name} is an admin action, not a user operation")
+                }
+                OpUse::Mix => format!("{name} cannot be requested through ops_mix"),
+                _ if op.is_flag_op() => {
+                    format!("{name} only changes the lock flag, so it cannot fail")
+                }
+                _ if !can_fail(m, op) && m.kind == Kind::Bms => format!(
+                    "BMS {name} cannot fail (MODEL.md §3: any intermediate state but Deleting)"
+                ),
+                _ if !can_fail(m, op) => format!("{kind} {name} cannot fail"),
+                _ => format!(
+                    "{name} has no intermediate steps, so it cannot time out and has no watchdog"
+                ),
+            };
+            Err(format!("{why}; {valid_list}"))
+        }
+        Some(_) => {
+            let article = if m.kind == Kind::Ecs { "an" } else { "a" };
+            Err(format!(
+                "{name:?} is not {article} {kind} operation; {valid_list}"
+            ))
+        }
+        None => {
+            let keys = names
+                .iter()
+                .copied()
+                .chain((usage == OpUse::Watchdog).then_some("default"));
+            Err(format!(
+                "unknown operation {name:?}{}; {valid_list}",
+                did_you_mean(name, keys)
+            ))
+        }
+    }
+}
+
+/// The duration names some state uses, with their index, in `duration_names`
+/// order.
+fn used_steps(m: &Machine) -> Vec<(usize, &'static str)> {
+    m.duration_names
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| {
+            m.duration_key
+                .iter()
+                .flatten()
+                .any(|&k| usize::from(k) == i)
+        })
+        .map(|(i, &name)| (i, name))
+        .collect()
+}
+
+/// Why `name` is not a step of `m`, with the valid names.
+fn unknown_step(m: &Machine, name: &str, used: &[(usize, &'static str)]) -> String {
+    let names: Vec<&str> = used.iter().map(|&(_, n)| n).collect();
+    let valid = format!("valid steps: {}", names.join(", "));
+    if name == "deleted" {
+        format!(
+            "\"deleted\" is not a step; the time a server shows DELETED is `deleted_for`; {valid}"
+        )
+    } else if m.duration_names.contains(&name) || m.state_by_name(name).is_some() {
+        format!("{name:?} is not an intermediate state, so it has no step duration; {valid}")
+    } else {
+        format!(
+            "unknown step {name:?}{}; {valid}",
+            did_you_mean(name, names.iter().copied())
+        )
+    }
+}
+
+/// ` (did you mean "x"?)` when `name` matches a valid name up to case and
+/// `-`/`_`/space; empty otherwise.
+fn did_you_mean<'v>(name: &str, valid: impl Iterator<Item = &'v str>) -> String {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '-' | ' ' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    let target = norm(name);
+    valid
+        .into_iter()
+        .find(|v| norm(v) == target)
+        .map(|v| format!(" (did you mean {v:?}?)"))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Distributions
+// ---------------------------------------------------------------------------
+
+/// What a distribution parameter is.
+#[derive(Clone, Copy)]
+enum Param {
+    Duration,
+    Number,
+}
+
+/// Every distribution and its parameters, in the order documented.
+const DISTS: &[(&str, &[(&str, Param)])] = &[
+    ("fixed", &[("value", Param::Duration)]),
+    ("exponential", &[("mean", Param::Duration)]),
+    (
+        "uniform",
+        &[("min", Param::Duration), ("max", Param::Duration)],
+    ),
+    (
+        "normal",
+        &[("mean", Param::Duration), ("sd", Param::Duration)],
+    ),
+    (
+        "lognormal",
+        &[("mean", Param::Duration), ("cv", Param::Number)],
+    ),
+    (
+        "gamma",
+        &[("shape", Param::Number), ("scale", Param::Duration)],
+    ),
+    (
+        "weibull",
+        &[("shape", Param::Number), ("scale", Param::Duration)],
+    ),
+];
+
+/// `mean (a duration such as "60s") and cv (a number)`.
+fn describe_params(params: &[(&str, Param)]) -> String {
+    params
+        .iter()
+        .map(|&(p, kind)| match kind {
+            Param::Duration => format!("{p} (a duration such as \"60s\")"),
+            Param::Number => format!("{p} (a number)"),
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The distribution `name` with parameter values (seconds or plain numbers)
+/// in [`DISTS`] order.
+fn build_dist(name: &str, v: &[f64]) -> Option<Dist> {
+    Some(match (name, v) {
+        ("fixed", &[value_s]) => Dist::Fixed { value_s },
+        ("exponential", &[mean_s]) => Dist::Exponential { mean_s },
+        ("uniform", &[min_s, max_s]) => Dist::Uniform { min_s, max_s },
+        ("normal", &[mean_s, sd_s]) => Dist::Normal { mean_s, sd_s },
+        ("lognormal", &[mean_s, cv]) => Dist::Lognormal { mean_s, cv },
+        ("gamma", &[shape, scale_s]) => Dist::Gamma { shape, scale_s },
+        ("weibull", &[shape, scale_s]) => Dist::Weibull { shape, scale_s },
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The reader
+// ---------------------------------------------------------------------------
+
+/// One table being read.
+struct Frame<'a> {
+    table: &'a Table,
+    /// Keys the walk looked up here: the valid fields.
+    asked: Vec<&'static str>,
+    /// Keys that belong to the other kind, reported when present.
+    rejected: Vec<&'static str>,
+    /// Every entry is handled by the walk itself (tables keyed by names).
+    open: bool,
+    /// What the table is, for unknown-field messages.
+    what: Option<String>,
+}
+
+impl<'a> Frame<'a> {
+    fn new(table: &'a Table) -> Self {
+        Frame {
+            table,
+            asked: Vec::new(),
+            rejected: Vec::new(),
+            open: false,
+            what: None,
+        }
+    }
+}
+
+/// Walks the tree table by table, keeping the dotted path of the current
+/// table, remembering which keys were read (anything else is reported as
+/// unknown when the table is finished) and collecting every problem.
+///
+/// Conversions come in two forms: `*_value(key, value)` checks a value found
+/// under `key` of the current table, and `duration(key)`, `rate(key)`, ...
+/// look `key` up first (absent: `None`, no problem). All return `None` after
+/// recording a problem, so the caller falls back to a default and goes on.
+struct Reader<'a> {
+    path: Vec<String>,
+    cur: Frame<'a>,
+    parents: Vec<Frame<'a>>,
+    empty: &'a Table,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(root: &'a Table, empty: &'a Table) -> Self {
+        Reader {
+            path: Vec::new(),
+            cur: Frame::new(root),
+            parents: Vec::new(),
+            empty,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Dotted path of `key` in the current table (of the table itself when
+    /// `key` is empty).
+    fn field(&self, key: &str) -> String {
+        let mut parts: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        if !key.is_empty() {
+            parts.push(key);
+        }
+        parts.join(".")
+    }
+
+    /// Records a problem at `key` of the current table.
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        let field = self.field(key);
+        self.problems.push(Problem {
+            field,
+            message: message.into(),
+        });
+    }
+
+    /// Whether the current table has `key` (without marking it read).
+    fn has(&self, key: &str) -> bool {
+        self.cur.table.contains_key(key)
+    }
+
+    /// Looks `key` up, marking it as a valid field of this table.
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        if !self.cur.asked.contains(&key) {
+            self.cur.asked.push(key);
+        }
+        self.cur.table.get(key)
+    }
+
+    /// Reports `key`, if present, as a setting of the other kind, `owner`
+    /// (the current table is inside `[ecs]` or `[bms]`); `hint` is appended.
+    fn reject_other_kind(&mut self, key: &'static str, owner: Kind, hint: &str) {
+        self.cur.rejected.push(key);
+        if !self.has(key) {
+            return;
+        }
+        let here = self.path.first().map_or("", String::as_str).to_uppercase();
+        let section = std::iter::once(owner.name())
+            .chain(self.path.iter().skip(1).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".");
+        let message = format!(
+            "{key:?} applies to {} only, not to {here} (it belongs under [{section}]){hint}",
+            upper(owner)
+        );
+        self.problem(key, message);
+    }
+
+    /// Every entry of the current table, for tables keyed by names; the caller
+    /// judges each key.
+    fn entries(&mut self) -> Vec<(&'a str, &'a Value)> {
+        self.cur.open = true;
+        self.cur
+            .table
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect()
+    }
+
+    /// Runs `f` inside `table`, found under `key`, then reports its unknown keys.
+    fn within<T>(&mut self, key: &str, table: &'a Table, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push(key.to_string());
+        let parent = mem::replace(&mut self.cur, Frame::new(table));
+        self.parents.push(parent);
+        let out = f(self);
+        if let Some(parent) = self.parents.pop() {
+            let done = mem::replace(&mut self.cur, parent);
+            self.report_unknown(&done);
+        }
+        self.path.pop();
+        out
+    }
+
+    /// Reports the keys of a finished table that the walk did not read.
+    fn report_unknown(&mut self, frame: &Frame<'a>) {
+        if frame.open {
+            return;
+        }
+        for key in frame.table.keys() {
+            let key = key.as_str();
+            if frame.asked.contains(&key) || frame.rejected.contains(&key) {
+                continue;
+            }
+            let of = frame
+                .what
+                .as_ref()
+                .map(|w| format!(" for {w}"))
+                .unwrap_or_default();
+            let message = format!(
+                "unknown field {key:?}{}; valid fields{of}: {}",
+                did_you_mean(key, frame.asked.iter().copied()),
+                frame.asked.join(", ")
+            );
+            self.problem(key, message);
+        }
+    }
+
+    /// Finishes the root table and hands over the problems.
+    fn finish_root(mut self) -> Vec<Problem> {
+        let root = mem::replace(&mut self.cur, Frame::new(self.empty));
+        self.report_unknown(&root);
+        self.problems
+    }
+
+    /// Runs `f` inside the table `v` found under `key`; a problem (and `None`)
+    /// if `v` is not a table.
+    fn table_value<T>(
+        &mut self,
+        key: &str,
+        v: &'a Value,
+        what: &str,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> Option<T> {
+        match v {
+            Value::Table(t) => Some(self.within(key, t, f)),
+            v => {
+                self.problem(key, expected(what, v));
+                None
+            }
+        }
+    }
+
+    /// Runs `f` inside the sub-table `key` if present.
+    fn opt_table<T>(&mut self, key: &'static str, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        let v = self.get(key)?;
+        self.table_value(key, v, "a table", f)
+    }
+
+    /// Runs `f` inside the sub-table `key`, or inside an empty table when it is
+    /// absent (or not a table), so that `f` fills every default.
+    fn table<T>(&mut self, key: &'static str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let table = match self.get(key) {
+            Some(Value::Table(t)) => t,
+            Some(v) => {
+                self.problem(key, expected("a table", v));
+                self.empty
+            }
+            None => self.empty,
+        };
+        self.within(key, table, f)
+    }
+
+    /// Looks `key` up and converts it with `conv`; `None` if absent or bad.
+    fn read<T>(
+        &mut self,
+        key: &'static str,
+        conv: impl FnOnce(&mut Self, &str, &'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let v = self.get(key)?;
+        conv(self, key, v)
+    }
+
+    /// Like [`Reader::read`], with a problem when `key` is absent.
+    fn required<T>(
+        &mut self,
+        key: &'static str,
+        example: &str,
+        conv: impl FnOnce(&mut Self, &str, &'a Value) -> Option<T>,
+    ) -> Option<T> {
+        if !self.has(key) {
+            self.get(key);
+            self.problem(
+                key,
+                format!("missing; this field is required, e.g. {example}"),
+            );
+            return None;
+        }
+        self.read(key, conv)
+    }
+
+    fn duration(&mut self, key: &'static str) -> Option<SimTime> {
+        self.read(key, Self::duration_value)
+    }
+
+    fn rate(&mut self, key: &'static str) -> Option<f64> {
+        self.read(key, Self::rate_value)
+    }
+
+    fn prob(&mut self, key: &'static str) -> Option<f64> {
+        self.read(key, Self::prob_value)
+    }
+
+    fn dist(&mut self, key: &'static str) -> Option<Dist> {
+        self.read(key, Self::dist_value)
+    }
+
+    fn str_value(&mut self, key: &str, v: &'a Value, what: &str) -> Option<&'a str> {
+        match v {
+            Value::String(s) => Some(s.as_str()),
+            v => {
+                self.problem(key, expected(what, v));
+                None
+            }
+        }
+    }
+
+    /// The scenario name: used as a folder name, so `[A-Za-z0-9._-]`, not
+    /// empty, no leading dot.
+    fn name_value(&mut self, key: &str, v: &'a Value) -> Option<String> {
+        let s = self.str_value(key, v, "a name string such as \"baseline\"")?;
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        let why = if s.is_empty() {
+            "is empty".to_string()
+        } else if s.starts_with('.') {
+            "starts with a dot".to_string()
+        } else if let Some(c) = s.chars().find(|&c| !allowed(c)) {
+            format!("contains {c:?}")
+        } else {
+            return Some(s.to_string());
+        };
+        self.problem(
+            key,
+            format!(
+                "{s:?} {why}; the name is the output folder name, so use only letters A-Z and a-z, digits, '.', '_' and '-', not starting with a dot, e.g. \"baseline\""
+            ),
+        );
+        None
+    }
+
+    fn duration_value(&mut self, key: &str, v: &'a Value) -> Option<SimTime> {
+        let what = "a duration string such as \"90s\"";
+        match v {
+            Value::String(s) => match parse_duration(s) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.problem(key, e);
+                    None
+                }
+            },
+            Value::Integer(_) | Value::Float(_) => {
+                let n = show(v);
+                self.problem(
+                    key,
+                    format!(
+                        "{}; a bare number is ambiguous, so write it as a string with a unit, e.g. \"{n}s\" or \"{n}m\"",
+                        expected(what, v)
+                    ),
+                );
+                None
+            }
+            v => {
+                self.problem(key, expected(what, v));
+                None
+            }
+        }
+    }
+
+    /// A duration, `"off"`, or `"0s"`: `Some(None)` for off.
+    fn off_duration_value(&mut self, key: &str, v: &'a Value) -> Option<Option<SimTime>> {
+        if let Value::String(s) = v
+            && s.trim() == "off"
+        {
+            return Some(None);
+        }
+        let t = self.duration_value(key, v)?;
+        Some((t > SimTime::ZERO).then_some(t))
+    }
+
+    fn rate_value(&mut self, key: &str, v: &'a Value) -> Option<f64> {
+        let what = "a rate string such as \"40/d\"";
+        let s = self.str_value(key, v, what)?;
+        match parse_rate_per_day(s) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.problem(key, e);
+                None
+            }
+        }
+    }
+
+    /// A finite number, integer or float.
+    fn number_value(&mut self, key: &str, v: &'a Value) -> Option<f64> {
+        match *v {
+            // i64 → f64 rounds beyond 2^53 but cannot fail.
+            Value::Integer(n) => Some(n as f64),
+            Value::Float(f) if f.is_finite() => Some(f),
+            Value::Float(f) => {
+                self.problem(key, format!("{f} is not a finite number"));
+                None
+            }
+            ref v => {
+                self.problem(key, expected("a number", v));
+                None
+            }
+        }
+    }
+
+    /// A probability in [0, 1].
+    fn prob_value(&mut self, key: &str, v: &'a Value) -> Option<f64> {
+        let p = self.number_value(key, v)?;
+        if (0.0..=1.0).contains(&p) {
+            Some(p)
+        } else {
+            self.problem(
+                key,
+                format!(
+                    "{} is not a probability; give a number from 0 to 1",
+                    show(v)
+                ),
+            );
+            None
+        }
+    }
+
+    /// An integer in `min..=max`.
+    fn integer_value(&mut self, key: &str, v: &'a Value, min: i64, max: i64) -> Option<i64> {
+        let range = if max == i64::MAX {
+            format!("a whole number of {min} or more")
+        } else {
+            format!("a whole number from {min} to {max}")
+        };
+        match *v {
+            Value::Integer(n) if (min..=max).contains(&n) => Some(n),
+            Value::Integer(n) => {
+                self.problem(key, format!("{n} is out of range; give {range}"));
+                None
+            }
+            ref v => {
+                self.problem(key, expected(&range, v));
+                None
+            }
+        }
+    }
+
+    /// One of `options`.
+    fn choice_value(
+        &mut self,
+        key: &str,
+        v: &'a Value,
+        options: &[&'static str],
+    ) -> Option<&'static str> {
+        let list = options
+            .iter()
+            .map(|o| format!("{o:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s = self.str_value(key, v, &format!("one of {list}"))?;
+        let found = options.iter().copied().find(|&o| o == s);
+        if found.is_none() {
+            self.problem(
+                key,
+                format!("{s:?} is not valid here; valid values: {list}"),
+            );
+        }
+        found
+    }
+
+    /// A distribution: a duration string (fixed) or a table with `dist` and
+    /// its parameters; checked by building its sampler.
+    fn dist_value(&mut self, key: &str, v: &'a Value) -> Option<Dist> {
+        match v {
+            Value::String(s) => match parse_duration(s) {
+                Ok(t) => Some(Dist::fixed(t)),
+                Err(e) => {
+                    self.problem(key, e);
+                    None
+                }
+            },
+            Value::Table(t) => self.within(key, t, Self::dist_table),
+            v => {
+                self.problem(
+                    key,
+                    expected(
+                        "a distribution: a duration such as \"90s\" or a table such as { dist = \"lognormal\", mean = \"60s\", cv = 0.5 }",
+                        v,
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A distribution or `"off"`: `Some(None)` for off.
+    fn opt_dist_value(&mut self, key: &str, v: &'a Value) -> Option<Option<Dist>> {
+        if let Value::String(s) = v
+            && s.trim() == "off"
+        {
+            return Some(None);
+        }
+        self.dist_value(key, v).map(Some)
+    }
+
+    /// The current table as a distribution.
+    fn dist_table(&mut self) -> Option<Dist> {
+        let names = DISTS.iter().map(|d| d.0).collect::<Vec<_>>().join(", ");
+        let Some(v) = self.get("dist") else {
+            // Without a distribution, its parameters cannot be judged.
+            self.cur.open = true;
+            self.problem(
+                "dist",
+                format!("missing; say which distribution, one of: {names}"),
+            );
+            return None;
+        };
+        let Some(name) = self.str_value("dist", v, "a distribution name such as \"lognormal\"")
+        else {
+            self.cur.open = true;
+            return None;
+        };
+        let Some(&(name, params)) = DISTS.iter().find(|d| d.0 == name) else {
+            self.cur.open = true;
+            self.problem(
+                "dist",
+                format!(
+                    "unknown distribution {name:?}{}; valid distributions: {names}",
+                    did_you_mean(name, DISTS.iter().map(|d| d.0))
+                ),
+            );
+            return None;
+        };
+        self.cur.what = Some(format!("a {name} distribution"));
+        let mut values = Vec::with_capacity(params.len());
+        for &(p, kind) in params {
+            let value = match self.get(p) {
+                None => {
+                    self.problem(
+                        p,
+                        format!(
+                            "missing; a {name} distribution needs {}",
+                            describe_params(params)
+                        ),
+                    );
+                    None
+                }
+                Some(v) => match kind {
+                    Param::Duration => self.duration_value(p, v).map(SimTime::as_secs_f64),
+                    Param::Number => self.number_value(p, v),
+                },
+            };
+            values.push(value);
+        }
+        let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
+        let dist = build_dist(name, &values)?;
+        match dist.sampler() {
+            Ok(_) => Some(dist),
+            Err(e) => {
+                let given = std::iter::once("dist")
+                    .chain(params.iter().map(|&(p, _)| p))
+                    .filter_map(|k| self.cur.table.get(k).map(|v| format!("{k} = {}", show(v))))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.problem("", format!("{e} (found {given})"));
+                None
+            }
+        }
+    }
+}
+
+/// `expected X, found integer 5`.
+fn expected(what: &str, v: &Value) -> String {
+    let found = match v {
+        Value::String(_) => format!("string {}", show(v)),
+        Value::Integer(_) => format!("integer {}", show(v)),
+        Value::Float(_) => format!("float {}", show(v)),
+        Value::Boolean(_) => format!("boolean {}", show(v)),
+        Value::Datetime(_) => format!("date-time {}", show(v)),
+        Value::Array(_) => "an array".to_string(),
+        Value::Table(_) => "a table".to_string(),
+    };
+    format!("expected {what}, found {found}")
+}
+
+/// A scalar as written in TOML.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Integer(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(d) => d.to_string(),
+        Value::Array(_) => "an array".to_string(),
+        Value::Table(_) => "a table".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+name = "baseline"
+seed = 42
+horizon = "30d"
+warmup = "2d"
+sample_interval = "15m"
+
+[ecs]
+initial = 2000
+arrivals = "40/d"
+lifetime = { dist = "lognormal", mean = "20d", cv = 1.5 }
+ops_rate = "3/d"
+ops_mix = { reboot = 30, stop = 20, start = 20.5, lock = 0 }
+deleted_for = "5m"
+
+[ecs.steps]
+spawning = { dist = "lognormal", mean = "60s", cv = 0.5 }
+powering-off = "20s"
+
+[ecs.failures]
+resize = { prob = 0.01, outcome = "rollback" }
+create = { prob = 0.02 }
+
+[ecs.faults]
+time_to_fault = { dist = "weibull", shape = 1.2, scale = "2000h" }
+repair = { dist = "lognormal", mean = "4h", cv = 1.0 }
+watchdog = { default = "45m", create = "1h", live_migrate = "off" }
+reset_to = "stopped"
+
+[ecs.resize]
+confirm_prob = 0.8
+decision_delay = { dist = "exponential", mean = "10m" }
+auto_confirm = "24h"
+
+[ecs.soft_reboot]
+fallback_prob = 0.05
+timeout = "60s"
+
+[bms]
+initial = 100
+arrivals = "2/d"
+ops_rate = "0.5/d"
+ops_mix = { restart = 1, reinstall_os = 1 }
+
+[bms.steps]
+creating = { dist = "uniform", min = "10m", max = "30m" }
+
+[bms.failures]
+reinstall_os = { prob = 0.1 }
+
+[bms.faults]
+time_to_fault = { dist = "gamma", shape = 2, scale = "1000h" }
+repair = "off"
+watchdog = "2h"
+repair_to = "stopped"
+rebuild_prob = 0.2
+
+[bms.freeze]
+rate = "0.5/y"
+renew_prob = 0.6
+renew_delay = { dist = "normal", mean = "3d", sd = "1d" }
+retention = "10d"
+"#;
+
+    fn ok(text: &str) -> Scenario {
+        match parse_str(text, "test.toml") {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match parse_str(text, "test.toml") {
+            Ok(s) => panic!("expected problems, parsed {s:?}"),
+            Err(e) => e.problems,
+        }
+    }
+
+    /// The one problem at `field`, whose message contains every `needle`.
+    fn assert_problem(text: &str, field: &str, needles: &[&str]) {
+        let ps = problems(text);
+        let at: Vec<&Problem> = ps.iter().filter(|p| p.field == field).collect();
+        assert_eq!(at.len(), 1, "one problem at {field:?} expected: {ps:#?}");
+        for n in needles {
+            assert!(
+                at[0].message.contains(n),
+                "{n:?} not in {:?}",
+                at[0].message
+            );
+        }
+    }
+
+    const HEAD: &str = "name = \"t\"\nhorizon = \"30d\"\n";
+
+    fn with_head(rest: &str) -> String {
+        format!("{HEAD}{rest}")
+    }
+
+    fn secs(s: f64) -> SimTime {
+        SimTime::from_secs_f64(s)
+    }
+
+    #[test]
+    fn full_scenario_parses_with_the_given_values() {
+        let s = ok(FULL);
+        assert_eq!(s.name, "baseline");
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.horizon, secs(30.0 * 86_400.0));
+        assert_eq!(s.warmup, secs(2.0 * 86_400.0));
+        assert_eq!(s.sample_interval, secs(900.0));
+
+        let e = s.ecs.as_ref().unwrap();
+        assert_eq!(e.kind, Kind::Ecs);
+        assert_eq!(e.initial, 2000);
+        assert_eq!(e.arrivals_per_day, 40.0);
+        assert_eq!(e.lifetime, Some(Dist::lognormal(20.0 * 86_400.0, 1.5)));
+        assert_eq!(e.ops_rate_per_day, 3.0);
+        // Positive weights only, in user_ops order (reboot, stop, start).
+        assert_eq!(
+            e.ops_mix,
+            vec![
+                MixEntry {
+                    op: Op::Reboot,
+                    weight: 30.0
+                },
+                MixEntry {
+                    op: Op::Stop,
+                    weight: 20.0
+                },
+                MixEntry {
+                    op: Op::Start,
+                    weight: 20.5
+                },
+            ]
+        );
+        assert_eq!(e.deleted_for, Dist::fixed(secs(300.0)));
+        assert_eq!(e.steps.len(), 22);
+        let step = |name: &str| {
+            e.steps
+                .iter()
+                .find(|st| st.name == name)
+                .unwrap()
+                .duration
+                .clone()
+        };
+        assert_eq!(step("spawning"), Dist::lognormal(60.0, 0.5));
+        assert_eq!(step("powering-off"), Dist::fixed(secs(20.0)));
+        assert_eq!(step("scheduling"), defaults::step(Kind::Ecs, "scheduling"));
+        assert_eq!(e.steps[0].name, "scheduling");
+
+        let resize = e.failure(Op::Resize).unwrap();
+        assert_eq!((resize.prob, resize.outcome), (0.01, Outcome::Rollback));
+        let create = e.failure(Op::Create).unwrap();
+        assert_eq!((create.prob, create.outcome), (0.02, Outcome::Error));
+        let stop = e.failure(Op::Stop).unwrap();
+        assert_eq!((stop.prob, stop.outcome), (0.0, Outcome::Rollback));
+        assert!(e.failure(Op::Lock).is_none());
+        assert_eq!(e.failures[0].op, Op::Create);
+
+        assert_eq!(
+            e.faults.time_to_fault,
+            Some(Dist::Weibull {
+                shape: 1.2,
+                scale_s: 2000.0 * 3600.0
+            })
+        );
+        assert_eq!(e.faults.repair, Some(Dist::lognormal(4.0 * 3600.0, 1.0)));
+        assert!(e.faults.repair_to_stopped);
+        assert_eq!(e.watchdog(Op::Create), Some(secs(3600.0)));
+        assert_eq!(e.watchdog(Op::LiveMigrate), None);
+        assert_eq!(e.watchdog(Op::Reboot), Some(secs(45.0 * 60.0)));
+        assert!(e.watchdog.iter().all(|w| w.op != Op::ConfirmResize));
+
+        let rs = e.resize.as_ref().unwrap();
+        assert_eq!(rs.confirm_prob, 0.8);
+        assert_eq!(rs.decision_delay, Dist::Exponential { mean_s: 600.0 });
+        assert_eq!(rs.auto_confirm, Some(secs(86_400.0)));
+        let sr = e.soft_reboot.as_ref().unwrap();
+        assert_eq!((sr.fallback_prob, sr.timeout), (0.05, secs(60.0)));
+        assert!(e.freeze.is_none());
+
+        let b = s.bms.as_ref().unwrap();
+        assert_eq!(b.kind, Kind::Bms);
+        assert_eq!(b.initial, 100);
+        assert_eq!(
+            b.ops_mix.iter().map(|m| m.op).collect::<Vec<_>>(),
+            vec![Op::Restart, Op::ReinstallOs]
+        );
+        let names: Vec<&str> = b.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "creating",
+                "starting",
+                "stopping",
+                "restarting",
+                "forcibly_restarting",
+                "deleting",
+                "rebuilding",
+                "reinstalling_os"
+            ]
+        );
+        assert_eq!(
+            b.steps[0].duration,
+            Dist::Uniform {
+                min_s: 600.0,
+                max_s: 1800.0
+            }
+        );
+        assert_eq!(b.failure(Op::ReinstallOs).unwrap().prob, 0.1);
+        assert!(b.failure(Op::Delete).is_none());
+        assert!(b.failure(Op::Expire).is_none());
+        assert_eq!(b.faults.repair, None);
+        assert!(b.faults.repair_to_stopped);
+        assert_eq!(b.faults.rebuild_prob, 0.2);
+        assert_eq!(b.watchdog(Op::Create), Some(secs(7200.0)));
+        assert_eq!(b.watchdog(Op::Freeze), Some(secs(7200.0)));
+        assert!(
+            b.watchdog
+                .iter()
+                .all(|w| w.op != Op::Delete && w.op != Op::Repair)
+        );
+        assert!(b.resize.is_none() && b.soft_reboot.is_none());
+        let f = b.freeze.as_ref().unwrap();
+        assert!((f.rate_per_day - 0.5 / 365.0).abs() < 1e-15);
+        assert_eq!(f.renew_prob, 0.6);
+        assert_eq!(
+            f.renew_delay,
+            Dist::Normal {
+                mean_s: 259_200.0,
+                sd_s: 86_400.0
+            }
+        );
+        assert_eq!(f.retention, secs(864_000.0));
+    }
+
+    #[test]
+    fn minimal_scenario_fills_defaults() {
+        let s = ok(&with_head("[ecs]\n"));
+        assert_eq!((s.seed, s.warmup), (0, SimTime::ZERO));
+        assert_eq!(s.sample_interval, secs(3600.0));
+        assert!(s.bms.is_none());
+        let e = s.ecs.unwrap();
+        assert_eq!(
+            (e.initial, e.arrivals_per_day, e.ops_rate_per_day),
+            (0, 0.0, 0.0)
+        );
+        assert!(e.lifetime.is_none() && e.ops_mix.is_empty());
+        assert_eq!(e.deleted_for, defaults::deleted_for());
+        assert_eq!(e.steps.len(), 22);
+        for st in &e.steps {
+            assert_eq!(st.duration, defaults::step(Kind::Ecs, &st.name));
+        }
+        let m = ecs::machine(false);
+        let fail_ops: Vec<Op> = e.failures.iter().map(|f| f.op).collect();
+        assert_eq!(
+            fail_ops,
+            [
+                Op::Create,
+                Op::Reboot,
+                Op::RebootHard,
+                Op::Stop,
+                Op::Start,
+                Op::Rebuild,
+                Op::Resize,
+                Op::ConfirmResize,
+                Op::RevertResize,
+                Op::LiveMigrate,
+                Op::Delete,
+                Op::ResetState
+            ]
+        );
+        for f in &e.failures {
+            assert_eq!((f.prob, f.outcome), (0.0, m.default_outcome[f.op.index()]));
+        }
+        assert_eq!(e.watchdog.len(), 10);
+        for w in &e.watchdog {
+            assert_eq!(w.timeout, defaults::watchdog(Kind::Ecs, w.op));
+        }
+        assert_eq!(e.faults.time_to_fault, None);
+        assert_eq!(e.faults.repair, Some(defaults::repair()));
+        assert!(!e.faults.repair_to_stopped);
+        let rs = e.resize.unwrap();
+        assert_eq!(rs.confirm_prob, defaults::RESIZE_CONFIRM_PROB);
+        assert_eq!(rs.decision_delay, defaults::resize_decision_delay());
+        assert_eq!(rs.auto_confirm, None);
+        let sr = e.soft_reboot.unwrap();
+        assert_eq!(sr.fallback_prob, defaults::SOFT_REBOOT_FALLBACK_PROB);
+        assert_eq!(sr.timeout, defaults::SOFT_REBOOT_TIMEOUT);
+
+        let b = ok(&with_head("[bms]\n")).bms.unwrap();
+        assert!(b.freeze.is_none());
+        assert_eq!(b.steps.len(), 8);
+        let ops: Vec<Op> = b.watchdog.iter().map(|w| w.op).collect();
+        assert_eq!(
+            ops,
+            [
+                Op::Create,
+                Op::Start,
+                Op::Stop,
+                Op::Restart,
+                Op::RestartHard,
+                Op::Rebuild,
+                Op::ReinstallOs,
+                Op::Freeze
+            ]
+        );
+    }
+
+    #[test]
+    fn short_horizon_shrinks_the_default_sample_interval() {
+        let s = ok("name = \"t\"\nhorizon = \"10m\"\n[bms]\n");
+        assert_eq!(s.sample_interval, secs(600.0));
+    }
+
+    #[test]
+    fn off_and_zero_disable() {
+        let s = ok(&with_head(
+            "[ecs]\nlifetime = \"off\"\n[ecs.faults]\nwatchdog = \"off\"\nrepair = \"off\"\n[ecs.resize]\nauto_confirm = \"0s\"\n",
+        ));
+        let e = s.ecs.unwrap();
+        assert!(e.watchdog.iter().all(|w| w.timeout.is_none()));
+        assert_eq!((e.lifetime, e.faults.repair), (None, None));
+        assert_eq!(e.resize.unwrap().auto_confirm, None);
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_with_the_valid_ones() {
+        assert_problem(
+            &with_head("foo = 1\n[ecs]\n"),
+            "foo",
+            &[
+                "unknown field \"foo\"",
+                "valid fields:",
+                "horizon",
+                "sample_interval",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs.faults]\nrepiar = \"4h\"\n"),
+            "ecs.faults.repiar",
+            &[
+                "unknown field \"repiar\"",
+                "time_to_fault, repair, watchdog, reset_to",
+            ],
+        );
+        assert_problem(
+            &with_head(
+                "[ecs]\nlifetime = { dist = \"lognormal\", mean = \"2d\", cv = 1, sd = \"1d\" }\n",
+            ),
+            "ecs.lifetime.sd",
+            &[
+                "unknown field \"sd\"",
+                "lognormal distribution: dist, mean, cv",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nresize = { prob = 0.1, outcom = \"error\" }\n"),
+            "ecs.failures.resize.outcom",
+            &["prob, outcome"],
+        );
+    }
+
+    #[test]
+    fn bad_durations_name_the_value() {
+        assert_problem(
+            &with_head("[ecs.faults]\nrepair = { dist = \"lognormal\", mean = \"-3h\", cv = 1 }\n"),
+            "ecs.faults.repair.mean",
+            &["\"-3h\" is negative", "positive duration"],
+        );
+        assert_problem(
+            "name = \"t\"\nhorizon = \"5 parsecs\"\n[ecs]\n",
+            "horizon",
+            &["parsecs", "valid units"],
+        );
+        assert_problem(
+            &with_head("warmup = \"abc\"\n[ecs]\n"),
+            "warmup",
+            &["\"abc\"", "number"],
+        );
+        assert_problem(
+            &with_head("[ecs]\ndeleted_for = \"5\"\n"),
+            "ecs.deleted_for",
+            &["ambiguous"],
+        );
+        assert_problem(
+            &with_head("sample_interval = 5\n[ecs]\n"),
+            "sample_interval",
+            &[
+                "expected a duration string such as \"90s\", found integer 5",
+                "ambiguous",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs]\narrivals = 40\n"),
+            "ecs.arrivals",
+            &["expected a rate string such as \"40/d\", found integer 40"],
+        );
+    }
+
+    #[test]
+    fn probabilities_outside_zero_to_one_are_refused() {
+        assert_problem(
+            &with_head("[ecs.resize]\nconfirm_prob = 1.5\n"),
+            "ecs.resize.confirm_prob",
+            &["1.5 is not a probability", "0 to 1"],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nstop = { prob = -0.1 }\n"),
+            "ecs.failures.stop.prob",
+            &["-0.1 is not a probability"],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nstop = { outcome = \"error\" }\n"),
+            "ecs.failures.stop.prob",
+            &["missing"],
+        );
+        assert_problem(
+            &with_head("[bms.faults]\nrebuild_prob = nan\n"),
+            "bms.faults.rebuild_prob",
+            &["not a finite number"],
+        );
+    }
+
+    #[test]
+    fn invalid_distributions_are_refused_with_their_values() {
+        assert_problem(
+            &with_head("[ecs]\nlifetime = { dist = \"lognormal\", mean = \"20d\", cv = -1 }\n"),
+            "ecs.lifetime",
+            &["cv must be greater than zero", "cv = -1", "mean = \"20d\""],
+        );
+        assert_problem(
+            &with_head(
+                "[ecs.steps]\nspawning = { dist = \"uniform\", min = \"5m\", max = \"1m\" }\n",
+            ),
+            "ecs.steps.spawning",
+            &["min must not exceed max", "min = \"5m\""],
+        );
+        assert_problem(
+            &with_head(
+                "[ecs.faults]\ntime_to_fault = { dist = \"weibull\", shape = 0, scale = \"100h\" }\n",
+            ),
+            "ecs.faults.time_to_fault",
+            &["shape must be greater than zero"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nlifetime = { dist = \"pareto\", mean = \"2d\" }\n"),
+            "ecs.lifetime.dist",
+            &[
+                "unknown distribution \"pareto\"",
+                "fixed, exponential, uniform, normal, lognormal, gamma, weibull",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs]\nlifetime = { dist = \"gamma\", shape = 2 }\n"),
+            "ecs.lifetime.scale",
+            &["missing", "shape (a number) and scale (a duration"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nlifetime = { mean = \"2d\" }\n"),
+            "ecs.lifetime.dist",
+            &["missing", "lognormal"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nlifetime = 5\n"),
+            "ecs.lifetime",
+            &["expected a distribution", "found integer 5"],
+        );
+    }
+
+    #[test]
+    fn ops_mix_problems() {
+        assert_problem(
+            &with_head("[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 0, stop = 0.0 }\n"),
+            "ecs.ops_mix",
+            &["0 is not a valid weight sum", "positive weight"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_rate = \"3/d\"\n"),
+            "ecs.ops_mix",
+            &["0 is not a valid weight sum"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_mix = { fly = 1 }\n"),
+            "ecs.ops_mix.fly",
+            &[
+                "unknown operation \"fly\"",
+                "valid operations: reboot, reboot_hard, stop",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_mix = { reboot = -1 }\n"),
+            "ecs.ops_mix.reboot",
+            &["-1 is negative"],
+        );
+        assert_problem(
+            &with_head("[bms]\nops_mix = { resize = 1 }\n"),
+            "bms.ops_mix.resize",
+            &["\"resize\" is not a BMS operation", "restart"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_mix = { create = 1 }\n"),
+            "ecs.ops_mix.create",
+            &["arrivals"],
+        );
+        // A zero sum is fine when there are no operations.
+        assert!(
+            ok(&with_head("[ecs]\nops_mix = { reboot = 0 }\n"))
+                .ecs
+                .unwrap()
+                .ops_mix
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn failure_problems() {
+        assert_problem(
+            &with_head("[ecs.failures]\nrepair = { prob = 0.1 }\n"),
+            "ecs.failures.repair",
+            &["\"repair\" is not an ECS operation"],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nfly = { prob = 0.1 }\n"),
+            "ecs.failures.fly",
+            &["unknown operation \"fly\"", "create, reboot"],
+        );
+        assert_problem(
+            &with_head("[bms.failures]\ndelete = { prob = 0.1 }\n"),
+            "bms.failures.delete",
+            &["BMS delete cannot fail (MODEL.md §3: any intermediate state but Deleting)"],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nlock = { prob = 0.1 }\n"),
+            "ecs.failures.lock",
+            &["lock flag"],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nstop = { prob = 0.1, outcome = \"explode\" }\n"),
+            "ecs.failures.stop.outcome",
+            &["\"explode\"", "\"error\", \"rollback\""],
+        );
+        assert_problem(
+            &with_head("[ecs.failures]\nstop = 0.1\n"),
+            "ecs.failures.stop",
+            &["expected a table such as { prob = 0.01"],
+        );
+    }
+
+    #[test]
+    fn step_and_watchdog_names_are_checked() {
+        assert_problem(
+            &with_head("[ecs.steps]\nteleporting = \"1s\"\n"),
+            "ecs.steps.teleporting",
+            &["unknown step \"teleporting\"", "scheduling", "powering-off"],
+        );
+        assert_problem(
+            &with_head("[ecs.steps]\npowering_off = \"1s\"\n"),
+            "ecs.steps.powering_off",
+            &["did you mean \"powering-off\"?"],
+        );
+        assert_problem(
+            &with_head("[bms.steps]\nrunning = \"1s\"\n"),
+            "bms.steps.running",
+            &["not an intermediate state", "creating"],
+        );
+        assert_problem(
+            &with_head("[bms.faults.watchdog]\ndelete = \"1h\"\n"),
+            "bms.faults.watchdog.delete",
+            &["BMS delete cannot fail", "valid keys: default, create"],
+        );
+        assert_problem(
+            &with_head("[ecs.faults.watchdog]\nconfirm_resize = \"1h\"\n"),
+            "ecs.faults.watchdog.confirm_resize",
+            &["no intermediate steps"],
+        );
+    }
+
+    #[test]
+    fn top_level_requirements() {
+        let ps = problems("seed = 1\n[ecs]\n");
+        let fields: Vec<&str> = ps.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["name", "horizon"], "{ps:#?}");
+        assert!(ps.iter().all(|p| p.message.contains("missing")));
+
+        let ps = problems(HEAD);
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].field, "");
+        assert!(ps[0].message.contains("[ecs] or [bms]"));
+
+        assert_problem(
+            &with_head("warmup = \"30d\"\n[ecs]\n"),
+            "warmup",
+            &["\"30d\"", "horizon"],
+        );
+        assert_problem(
+            &with_head("sample_interval = \"31d\"\n[ecs]\n"),
+            "sample_interval",
+            &["longer than the horizon"],
+        );
+        assert_problem(
+            "name = \"t\"\nhorizon = \"0s\"\n[ecs]\n",
+            "horizon",
+            &["positive"],
+        );
+        assert_problem(
+            "name = \"../x\"\nhorizon = \"1d\"\n[ecs]\n",
+            "name",
+            &["\"../x\" starts with a dot"],
+        );
+        assert_problem(
+            "name = \"a b\"\nhorizon = \"1d\"\n[ecs]\n",
+            "name",
+            &["contains ' '"],
+        );
+        assert_problem(
+            "name = \"\"\nhorizon = \"1d\"\n[ecs]\n",
+            "name",
+            &["is empty"],
+        );
+        assert_problem(
+            &with_head("seed = -1\n[ecs]\n"),
+            "seed",
+            &["-1 is out of range"],
+        );
+        assert_problem(
+            &with_head("[ecs]\ninitial = 10000001\n"),
+            "ecs.initial",
+            &["out of range", "0 to 10000000"],
+        );
+        assert_problem(
+            &with_head("[ecs]\ninitial = 1.5\n"),
+            "ecs.initial",
+            &["found float 1.5"],
+        );
+    }
+
+    #[test]
+    fn kind_specific_keys_say_which_kind() {
+        assert_problem(
+            &with_head("[bms]\nresize = { confirm_prob = 0.5 }\n"),
+            "bms.resize",
+            &["ECS only"],
+        );
+        assert_problem(
+            &with_head("[bms.soft_reboot]\n"),
+            "bms.soft_reboot",
+            &["ECS only"],
+        );
+        assert_problem(
+            &with_head("[bms.faults]\nreset_to = \"stopped\"\n"),
+            "bms.faults.reset_to",
+            &["ECS only", "[ecs.faults]", "repair_to"],
+        );
+        assert_problem(
+            &with_head("[ecs.freeze]\nrate = \"1/y\"\n"),
+            "ecs.freeze",
+            &["BMS only"],
+        );
+        assert_problem(
+            &with_head("[ecs.faults]\nrebuild_prob = 0.1\n"),
+            "ecs.faults.rebuild_prob",
+            &["BMS only"],
+        );
+        assert_problem(
+            &with_head("[bms.freeze]\nrenew_prob = 0.5\n"),
+            "bms.freeze.rate",
+            &["missing"],
+        );
+    }
+
+    #[test]
+    fn syntax_error_is_one_problem_with_the_line() {
+        let ps = problems("name = \"t\"\nhorizon = = 3\n");
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].field, "");
+        assert!(ps[0].message.contains("line 2"), "{}", ps[0].message);
+    }
+
+    #[test]
+    fn three_independent_mistakes_are_all_reported() {
+        let text = r#"
+name = "t"
+horizon = "-3h"
+[ecs]
+ops_mix = { fly = 1 }
+[ecs.resize]
+confirm_prob = 1.5
+"#;
+        let ps = problems(text);
+        let fields: Vec<&str> = ps.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["horizon", "ecs.ops_mix.fly", "ecs.resize.confirm_prob"],
+            "{ps:#?}"
+        );
+        let shown = parse_str(text, "t.toml").unwrap_err().to_string();
+        assert!(shown.contains("3 problems"), "{shown}");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let inputs = [
+            "",
+            "[[[",
+            "name = 5",
+            "name = \"x\"\nhorizon = []\n[ecs]\nsteps = 3",
+            "ecs = 1\nbms = \"x\"",
+            "[ecs]\nops_mix = []\nfailures = { create = [] }\nfaults = { watchdog = { create = {} } }",
+            "[[ecs]]\n",
+            "name = \"x\"\nhorizon = \"1d\"\n[ecs]\nlifetime = { dist = 5 }\n[ecs.steps]\nspawning = { dist = \"fixed\", value = 1e308 }",
+            "name = \"x\"\nhorizon = \"99999999999999999999y\"\n[bms]\narrivals = \"1e308/s\"\nops_mix = { restart = 1e308, start = 1e308 }",
+            "name = \"x\"\nhorizon = \"1d\"\n[ecs]\nlifetime = { dist = \"normal\", mean = \"1d\", sd = inf }",
+            "name = 1979-05-27T07:32:00Z\nseed = 9223372036854775807\nhorizon = true",
+            "\u{0}\u{feff}",
+        ];
+        for text in inputs {
+            let r = std::panic::catch_unwind(|| parse_str(text, "g.toml"));
+            let r = r.unwrap_or_else(|_| panic!("panicked on {text:?}"));
+            assert!(r.is_err(), "{text:?} parsed");
+        }
+    }
 }

@@ -289,7 +289,7 @@ impl<'r> Simulation<'r> {
             let (_, event) = self.queue.pop().expect("peeked");
             self.dispatch(event);
             self.counters.events += 1;
-            if self.counters.events % PROGRESS_EVERY == 0 {
+            if self.counters.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(t, self.counters.events);
             }
         }

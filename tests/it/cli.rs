@@ -1,0 +1,369 @@
+//! The command line: each subcommand, the output contract (files and columns,
+//! parsed back into typed rows), the result-folder rules, and refusal of bad
+//! input before anything runs.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde::Deserialize;
+use std::path::Path;
+
+fn fleetsim() -> assert_cmd::Command {
+    cargo_bin_cmd!("fleetsim")
+}
+
+fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+#[test]
+fn states_prints_the_tables_the_simulator_uses() {
+    let a = fleetsim().arg("states").assert().success();
+    let out = stdout_of(&a);
+    for needle in [
+        "ECS status map",
+        "VERIFY_RESIZE",
+        "powering-off",
+        "resize_prep -> resize_migrating -> resize_migrated -> resize_finish",
+        "BMS lifecycle states",
+        "reinstalling_os_failed",
+        "status of the state it came from",
+    ] {
+        assert!(
+            out.contains(needle),
+            "`fleetsim states` lacks {needle:?}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn validate_summarises_a_good_scenario() {
+    let a = fleetsim()
+        .args(["validate", "scenarios/baseline.toml"])
+        .assert()
+        .success();
+    let out = stdout_of(&a);
+    assert!(out.contains("valid scenario \"baseline\""), "{out}");
+    assert!(out.contains("initial fleet 2000"), "{out}");
+    assert!(out.contains("initial fleet 300"), "{out}");
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryRow {
+    kind: String,
+    dimension: String,
+    state: String,
+    mean_count: f64,
+    share: f64,
+    max_count: u64,
+    entries: u64,
+    mean_sojourn_s: Option<f64>,
+    p50_sojourn_s: Option<f64>,
+    p95_sojourn_s: Option<f64>,
+    p99_sojourn_s: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OperationRow {
+    kind: String,
+    operation: String,
+    requested: u64,
+    refused_conflict: u64,
+    refused_locked: u64,
+    started: u64,
+    succeeded: u64,
+    failed: u64,
+    timed_out: u64,
+    mean_duration_s: Option<f64>,
+    p95_duration_s: Option<f64>,
+    preempted: u64,
+}
+
+fn rows<T: for<'de> Deserialize<'de>>(p: &Path) -> Vec<T> {
+    csv::Reader::from_path(p)
+        .unwrap()
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn header(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn run_writes_every_file_with_the_documented_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("quick");
+    let a = fleetsim()
+        .args(["run", "scenarios/quick.toml", "--trace", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let report = stdout_of(&a);
+    assert!(
+        report.contains("events:") && report.contains("wrote"),
+        "{report}"
+    );
+
+    assert_eq!(
+        header(&out.join("occupancy_status.csv")),
+        "time_s,kind,population,BUILD,REBOOT,HARD_REBOOT,REBUILD,MIGRATING,RESIZE,ACTIVE,SHUTOFF,REVERT_RESIZE,VERIFY_RESIZE,ERROR,DELETED"
+    );
+    assert_eq!(
+        header(&out.join("occupancy_bms.csv")),
+        "time_s,population,creating,starting,running,stopping,stopped,restarting,forcibly_restarting,deleting,deleted,faulty,rebuilding,reinstalling_os,reinstalling_os_failed,frozen"
+    );
+    let ecs_header = header(&out.join("occupancy_ecs.csv"));
+    assert!(ecs_header.starts_with("time_s,population,building:scheduling,"));
+    assert!(ecs_header.contains(",active:powering-off,") && ecs_header.ends_with(",deleted:null"));
+    assert_eq!(ecs_header.split(',').count(), 2 + 40);
+    assert_eq!(
+        header(&out.join("transitions.csv")),
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked"
+    );
+
+    // The time series: hourly for 7 days, one row per kind, plus t = 0.
+    let status = std::fs::read_to_string(out.join("occupancy_status.csv")).unwrap();
+    assert_eq!(status.lines().count(), 1 + 2 * (7 * 24 + 1));
+
+    let summary: Vec<SummaryRow> = rows(&out.join("summary.csv"));
+    let ecs_status: Vec<&SummaryRow> = summary
+        .iter()
+        .filter(|r| r.kind == "ecs" && r.dimension == "status")
+        .collect();
+    assert_eq!(ecs_status.len(), 12);
+    let share_sum: f64 = ecs_status.iter().map(|r| r.share).sum();
+    assert!(
+        (share_sum - 1.0).abs() < 1e-4,
+        "ECS status shares sum to {share_sum}"
+    );
+    assert_eq!(
+        summary
+            .iter()
+            .filter(|r| r.dimension == "ecs_state")
+            .count(),
+        40
+    );
+    assert_eq!(
+        summary
+            .iter()
+            .filter(|r| r.dimension == "bms_state")
+            .count(),
+        14
+    );
+    let active = summary
+        .iter()
+        .find(|r| r.kind == "ecs" && r.state == "ACTIVE")
+        .unwrap();
+    assert!(
+        active.mean_count > 50.0 && active.max_count >= active.mean_count as u64,
+        "{active:?}"
+    );
+    assert!(active.entries > 0);
+    let (p50, p95, p99) = (
+        active.p50_sojourn_s.unwrap(),
+        active.p95_sojourn_s.unwrap(),
+        active.p99_sojourn_s.unwrap(),
+    );
+    assert!(p50 <= p95 && p95 <= p99 && active.mean_sojourn_s.unwrap() > 0.0);
+
+    let ops: Vec<OperationRow> = rows(&out.join("operations.csv"));
+    let reboot = ops
+        .iter()
+        .find(|r| r.kind == "ecs" && r.operation == "reboot")
+        .unwrap();
+    assert!(reboot.requested > 0);
+    assert_eq!(
+        reboot.requested,
+        reboot.refused_conflict + reboot.refused_locked + reboot.started
+    );
+    assert!(
+        reboot.succeeded > 0
+            && reboot.mean_duration_s.unwrap() > 0.0
+            && reboot.p95_duration_s.is_some()
+    );
+    for r in &ops {
+        assert!(
+            r.requested >= r.refused_conflict + r.refused_locked,
+            "{r:?}"
+        );
+        assert!(
+            r.failed + r.timed_out + r.preempted <= r.started + 50,
+            "{r:?}"
+        );
+    }
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 7);
+    assert_eq!(manifest["scenario"]["name"], "quick");
+    assert!(manifest["events_processed"].as_u64().unwrap() > 1000);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 7);
+    // Nothing is left under a partial name.
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
+}
+
+#[test]
+fn an_existing_result_folder_is_kept_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let run = |extra: &[&str]| {
+        let mut c = fleetsim();
+        c.args([
+            "run",
+            "scenarios/quick.toml",
+            "--quiet",
+            "--horizon",
+            "2d",
+            "--out",
+        ])
+        .arg(&out)
+        .args(extra);
+        c.assert()
+    };
+    run(&["--trace"]).success();
+    let before = std::fs::read(out.join("summary.csv")).unwrap();
+    let a = run(&[]).failure();
+    assert!(stderr_of(&a).contains("--force"), "{}", stderr_of(&a));
+    assert_eq!(
+        std::fs::read(out.join("summary.csv")).unwrap(),
+        before,
+        "a refused run touched the folder"
+    );
+    run(&["--force", "--seed", "99"]).success();
+    assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+    // The old trace is gone rather than left beside a run that did not trace.
+    assert!(!out.join("transitions.csv").exists());
+}
+
+#[test]
+fn overrides_change_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    fleetsim()
+        .args([
+            "run",
+            "scenarios/quick.toml",
+            "--quiet",
+            "--horizon",
+            "2d",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["seed"], 5);
+    assert_eq!(m["horizon_s"], 172800.0);
+    // A bad override is refused like a bad file.
+    let a = fleetsim()
+        .args(["run", "scenarios/quick.toml", "--horizon=-1d", "--out"])
+        .arg(tmp.path().join("never"))
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("horizon"));
+    assert!(!tmp.path().join("never").exists());
+}
+
+/// Each bad scenario is refused with exit code 2, its problem named by field,
+/// and no output folder created.
+#[test]
+fn bad_input_is_refused_before_anything_runs() {
+    let base = "name = \"bad\"\nhorizon = \"2d\"\n[ecs]\ninitial = 5\n";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "unknown field",
+            "name = \"bad\"\nhorizon = \"2d\"\ncolour = 3\n[ecs]\n",
+            "colour",
+        ),
+        (
+            "negative duration",
+            "name = \"bad\"\nhorizon = \"-2d\"\n[ecs]\n",
+            "horizon",
+        ),
+        (
+            "malformed duration",
+            "name = \"bad\"\nhorizon = \"two days\"\n[ecs]\n",
+            "horizon",
+        ),
+        (
+            "probability above 1",
+            &format!("{base}[ecs.failures]\nresize = {{ prob = 1.5 }}\n"),
+            "ecs.failures.resize.prob",
+        ),
+        (
+            "probability below 0",
+            &format!("{base}[ecs.failures]\nresize = {{ prob = -0.1 }}\n"),
+            "ecs.failures.resize.prob",
+        ),
+        (
+            "invalid distribution",
+            &format!(
+                "{base}[ecs.faults]\nrepair = {{ dist = \"lognormal\", mean = \"4h\", cv = -1 }}\n"
+            ),
+            "ecs.faults.repair",
+        ),
+        (
+            "unknown distribution",
+            &format!("{base}[ecs.faults]\nrepair = {{ dist = \"zipfian\", mean = \"4h\" }}\n"),
+            "ecs.faults.repair",
+        ),
+        (
+            "mix summing to zero",
+            &format!("{base}ops_rate = \"3/d\"\nops_mix = {{ reboot = 0, stop = 0 }}\n"),
+            "ecs.ops_mix",
+        ),
+        (
+            "unknown operation",
+            &format!("{base}ops_rate = \"3/d\"\nops_mix = {{ teleport = 1 }}\n"),
+            "teleport",
+        ),
+        (
+            "unknown state",
+            &format!("{base}[ecs.steps]\nhovering = \"5s\"\n"),
+            "hovering",
+        ),
+        ("syntax error", "name = \"bad\nhorizon = [", ""),
+        ("no kind", "name = \"bad\"\nhorizon = \"2d\"\n", ""),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (what, text, field) in cases {
+        let file = tmp.path().join("bad.toml");
+        std::fs::write(&file, text).unwrap();
+        let out = tmp.path().join("out");
+        let a = fleetsim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = stderr_of(&a);
+        assert!(err.contains("bad.toml"), "{what}: no file name in {err}");
+        assert!(err.contains(field), "{what}: {field:?} not named in {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert!(!out.exists(), "{what}: an output folder was created");
+        fleetsim().arg("validate").arg(&file).assert().code(2);
+    }
+    let a = fleetsim()
+        .args(["run", "no/such/file.toml"])
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("cannot read"), "{}", stderr_of(&a));
+}

@@ -1,0 +1,9 @@
+//! fleetsim's integration tests, in one binary so the suite links once:
+//! checks against theory, property tests of the simulator's invariants,
+//! determinism, and the command line.
+
+mod cli;
+mod common;
+mod determinism;
+mod properties;
+mod theory;

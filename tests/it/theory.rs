@@ -1,0 +1,136 @@
+//! Checks against theory. Each compares the mean of independent replications
+//! (different seeds) with an analytic value, using a 99.9% Student-t
+//! confidence interval rather than a hand-tuned tolerance.
+
+use crate::common::{assert_ci_covers, run, scenario};
+use fleetsim::model::Status;
+
+/// Availability of an alternating renewal process. With only faults and admin
+/// repair, each server alternates between ACTIVE (exponential, mean MTBF =
+/// 100 h) and ERROR (exponential, mean MTTR = 10 h), so the long-run share of
+/// instance-time in ERROR is MTTR / (MTBF + MTTR) = 10 / 110 = 0.0909...
+///
+/// Precision: for one server over T = 390 days (9,360 h) the variance of its
+/// ERROR share is about 2·a²b²/((a+b)³·T) = 2·100²·10²/(110³·9360) ≈ 1.6e-4;
+/// averaged over 400 servers the standard error is ≈ 6.4e-4 per replication,
+/// so ten replications pin the mean to about ±1e-3.
+#[test]
+fn error_share_is_mttr_over_mtbf_plus_mttr() {
+    let shares: Vec<f64> = (1..=10)
+        .map(|seed| {
+            let sc = scenario(&format!(
+                r#"
+                name = "availability"
+                seed = {seed}
+                horizon = "400d"
+                warmup = "10d"
+                sample_interval = "10d"
+                [ecs]
+                initial = 400
+                [ecs.faults]
+                time_to_fault = {{ dist = "exponential", mean = "100h" }}
+                repair = {{ dist = "exponential", mean = "10h" }}
+                "#
+            ));
+            let o = run(&sc);
+            let (_, st) = &o.kinds[0];
+            st.status.area(Status::Error as usize) as f64 / st.population.area(0) as f64
+        })
+        .collect();
+    assert_ci_covers("ERROR share", &shares, 10.0 / 110.0, 0.005);
+}
+
+/// Little's law on an M/G/∞ system. Servers arrive at λ = 100 a day and live
+/// an exponential lifetime of mean W = 10 days; every other step takes no
+/// time, so the mean population is L = λ·W = 1,000. The initial fleet of
+/// 1,000 with fresh exponential lifetimes keeps the expected population at
+/// 1,000 from t = 0 (memoryless lifetimes), so no warmup is needed.
+///
+/// Precision: the time average of an M/M/∞ population over T = 300 days has
+/// variance ≈ 2·λ·W²/T = 2·100·100/300 ≈ 67, a standard error of ≈ 8.2 per
+/// replication.
+#[test]
+fn mean_population_is_arrival_rate_times_mean_lifetime() {
+    let pops: Vec<f64> = (1..=8)
+        .map(|seed| {
+            let sc = scenario(&format!(
+                r#"
+                name = "little"
+                seed = {seed}
+                horizon = "300d"
+                sample_interval = "10d"
+                [ecs]
+                initial = 1000
+                arrivals = "100/d"
+                lifetime = {{ dist = "exponential", mean = "10d" }}
+                deleted_for = "0s"
+                [ecs.steps]
+                scheduling = "0s"
+                networking = "0s"
+                block_device_mapping = "0s"
+                spawning = "0s"
+                deleting = "0s"
+                "#
+            ));
+            let o = run(&sc);
+            let (_, st) = &o.kinds[0];
+            st.population.area(0) as f64 / sc.horizon.ms() as f64
+        })
+        .collect();
+    assert_ci_covers("mean population", &pops, 1000.0, 25.0);
+}
+
+/// The same availability law for BMS: Faulty time share with exponential
+/// time to fault (mean 200 h) and repair (mean 20 h) is 20 / 220.
+#[test]
+fn bms_faulty_share_follows_the_same_law() {
+    let shares: Vec<f64> = (1..=6)
+        .map(|seed| {
+            let sc = scenario(&format!(
+                r#"
+                name = "bms-availability"
+                seed = {seed}
+                horizon = "600d"
+                warmup = "20d"
+                sample_interval = "30d"
+                [bms]
+                initial = 300
+                [bms.faults]
+                time_to_fault = {{ dist = "exponential", mean = "200h" }}
+                repair = {{ dist = "exponential", mean = "20h" }}
+                "#
+            ));
+            let o = run(&sc);
+            let (m, st) = &o.kinds[0];
+            let faulty = m.state_by_name("faulty").unwrap();
+            st.detail.area(faulty.index()) as f64 / st.population.area(0) as f64
+        })
+        .collect();
+    assert_ci_covers("Faulty share", &shares, 20.0 / 220.0, 0.01);
+}
+
+/// A deleted server shows DELETED for exactly `deleted_for`, and every create
+/// in a scenario without failures succeeds: sojourn and counts are exact.
+#[test]
+fn deleted_lasts_exactly_deleted_for() {
+    let sc = scenario(
+        r#"
+        name = "deleted"
+        seed = 3
+        horizon = "20d"
+        sample_interval = "1d"
+        [ecs]
+        arrivals = "50/d"
+        lifetime = { dist = "exponential", mean = "2d" }
+        deleted_for = "7m"
+        "#,
+    );
+    let o = run(&sc);
+    let (_, st) = &o.kinds[0];
+    let soj = st.status.sojourn(Status::Deleted as usize);
+    assert!(soj.count() > 300, "{} deletions", soj.count());
+    assert_eq!(soj.mean_s(), Some(420.0));
+    assert_eq!(soj.quantile_s(0.99), Some(420.0));
+    let create = &st.ops[fleetsim::model::Op::Create.index()];
+    assert_eq!(create.failed + create.timed_out, 0);
+}
