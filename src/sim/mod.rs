@@ -349,3 +349,6 @@ impl<'r> Simulation<'r> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

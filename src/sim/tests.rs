@@ -1,0 +1,431 @@
+//! Behaviour of the lifecycle runner on single servers driven by hand:
+//! refusals, lock, failures, watchdogs, resize decisions, pre-emption,
+//! freeze and delete, each checked against MODEL.md.
+
+use super::lifecycle::{By, Response};
+use super::*;
+use crate::fleet::flag;
+use crate::model::bms::BmsState;
+use crate::model::ecs::{TaskState, VmState, state as ecs_state};
+
+/// Keeps every change.
+#[derive(Default)]
+struct Log(Vec<Change>);
+
+impl Recorder for Log {
+    fn wants_changes(&self) -> bool {
+        true
+    }
+    fn change(&mut self, c: &Change, _: &Machine) {
+        self.0.push(*c);
+    }
+    fn sample(&mut self, _: SimTime, _: Kind, _: &KindStats, _: &Machine) {}
+}
+
+fn scenario(body: &str) -> Scenario {
+    let text = format!("name = \"t\"\nseed = 1\nhorizon = \"30d\"\n{body}");
+    crate::scenario::parse::parse_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A started simulation, counting from t = 0.
+fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
+    let mut sim = Simulation::new(sc, rec);
+    sim.in_window = true;
+    sim.start();
+    sim
+}
+
+/// Puts server `id` idle in `state`, as if it had settled there.
+fn place(sim: &mut Simulation, id: u32, state: StateId) {
+    sim.set_state(id, state, Cause::Fault);
+    let s = sim.fleet.get_mut(id);
+    s.op = None;
+    s.origin = state;
+}
+
+/// Processes events until server `id` has no operation in progress.
+fn finish_op(sim: &mut Simulation, id: u32) {
+    while sim.fleet.get(id).op.is_some() {
+        let (_, e) = sim
+            .queue
+            .pop()
+            .expect("an operation in progress has a pending step");
+        sim.dispatch(e);
+    }
+}
+
+fn ops(sim: &Simulation, op: Op) -> crate::stats::OpStats {
+    sim.stats[0].ops[op.index()].clone()
+}
+
+fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
+    ecs_state(vm, task)
+}
+
+#[test]
+fn every_request_in_every_state_is_started_or_refused_and_counted() {
+    for kind in Kind::ALL {
+        let sc = scenario(&format!("[{}]\ninitial = 1\n", kind.name()));
+        let mut rec = NullRecorder;
+        let mut sim = started(&sc, &mut rec);
+        let m = sim.kinds[0].machine.clone();
+        for s in 0..m.n_states() {
+            let state = StateId(s as u8);
+            for &op in m.user_ops.iter().chain(m.admin_ops) {
+                place(&mut sim, 0, state);
+                let before = ops(&sim, op);
+                let by = if m.is_admin(op) { By::Admin } else { By::User };
+                let r = sim.request(0, op, by);
+                let after = ops(&sim, op);
+                assert_eq!(after.requested, before.requested + 1);
+                let allowed = op.is_flag_op() || m.plan(op, state).is_some();
+                if allowed {
+                    assert_eq!(
+                        r,
+                        Response::Accepted,
+                        "{} from {}",
+                        op.name(),
+                        m.state_names[s]
+                    );
+                    assert_eq!(after.started, before.started + 1);
+                } else {
+                    assert_eq!(
+                        r,
+                        Response::RefusedConflict,
+                        "{} from {}",
+                        op.name(),
+                        m.state_names[s]
+                    );
+                    assert_eq!(after.refused_conflict, before.refused_conflict + 1);
+                    assert_eq!(
+                        sim.fleet.get(0).state,
+                        state,
+                        "a refused request changed the state"
+                    );
+                    assert!(sim.fleet.get(0).op.is_none());
+                }
+                sim.request(0, Op::Unlock, By::User);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_lock_refuses_user_operations_but_not_admin_actions() {
+    let sc = scenario("[ecs]\ninitial = 1\n");
+    let mut rec = Log::default();
+    let mut sim = started(&sc, &mut rec);
+    assert_eq!(sim.request(0, Op::Lock, By::User), Response::Accepted);
+    assert!(sim.fleet.get(0).has(flag::LOCKED));
+    assert_eq!(
+        sim.request(0, Op::Reboot, By::User),
+        Response::RefusedLocked
+    );
+    assert_eq!(ops(&sim, Op::Reboot).refused_locked, 1);
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    place(&mut sim, 0, ecs(VmState::Error, None));
+    assert_eq!(
+        sim.request(0, Op::ResetState, By::Admin),
+        Response::Accepted
+    );
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    assert_eq!(sim.request(0, Op::Unlock, By::User), Response::Accepted);
+    assert_eq!(sim.request(0, Op::Reboot, By::User), Response::Accepted);
+    drop(sim);
+    // Lock and unlock each appear in the trace as a change of the flag alone.
+    let flags: Vec<bool> = rec
+        .0
+        .iter()
+        .filter(|c| matches!(c.cause, Cause::Op(Op::Lock | Op::Unlock)))
+        .map(|c| c.locked)
+        .collect();
+    assert_eq!(flags, [true, false]);
+}
+
+#[test]
+fn a_server_whose_build_failed_can_only_be_deleted_or_reset() {
+    let sc = scenario(
+        "[ecs]\narrivals = \"1/d\"\n[ecs.failures]\ncreate = { prob = 1.0 }\n[ecs.faults]\nrepair = \"off\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.create(Kind::Ecs);
+    let id = 0;
+    finish_op(&mut sim, id);
+    assert_eq!(sim.fleet.get(id).state, ecs(VmState::Error, None));
+    assert!(!sim.fleet.get(id).has(flag::LAUNCHED));
+    assert_eq!(ops(&sim, Op::Create).failed, 1);
+    // Rebuild is allowed from error for a launched server, but not for this one.
+    assert_eq!(
+        sim.request(id, Op::Rebuild, By::User),
+        Response::RefusedConflict
+    );
+    assert_eq!(sim.request(id, Op::Delete, By::User), Response::Accepted);
+    finish_op(&mut sim, id);
+    assert_eq!(sim.fleet.get(id).state, ecs(VmState::Deleted, None));
+}
+
+#[test]
+fn failure_outcomes_roll_back_or_go_to_error_as_configured() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.failures]\nstop = { prob = 1.0 }\nresize = { prob = 1.0 }\nreboot = { prob = 1.0, outcome = \"rollback\" }\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let active = ecs(VmState::Active, None);
+    // Nova: a failed stop clears the task and leaves the server ACTIVE.
+    sim.request(0, Op::Stop, By::User);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, active);
+    sim.request(0, Op::Reboot, By::User);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, active);
+    // A failed resize ends in ERROR.
+    sim.request(0, Op::Resize, By::User);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    for op in [Op::Stop, Op::Reboot, Op::Resize] {
+        let c = ops(&sim, op);
+        assert_eq!((c.started, c.failed, c.succeeded), (1, 1, 0), "{op:?}");
+    }
+}
+
+#[test]
+fn a_step_that_overruns_its_watchdog_ends_in_the_error_state() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.steps]\nmigrating = \"1h\"\n[ecs.faults]\nwatchdog = { live_migrate = \"30m\" }\n\
+         [bms]\ninitial = 2\n[bms.steps]\nreinstalling_os = \"3h\"\nrestarting = \"1h\"\n[bms.faults]\nwatchdog = { reinstall_os = \"2h\", restart = \"30m\" }\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::LiveMigrate, By::User);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.queue.now(), SimTime::from_secs(1800));
+    assert_eq!(ops(&sim, Op::LiveMigrate).timed_out, 1);
+    // BMS: a restart overrunning goes Faulty; a reinstall goes to its own failure state.
+    let (b1, b2) = (1, 2);
+    sim.request(b1, Op::Restart, By::User);
+    finish_op(&mut sim, b1);
+    assert_eq!(sim.fleet.get(b1).state, BmsState::Faulty.id());
+    place(&mut sim, b2, BmsState::Stopped.id());
+    sim.request(b2, Op::ReinstallOs, By::User);
+    finish_op(&mut sim, b2);
+    assert_eq!(sim.fleet.get(b2).state, BmsState::ReinstallingOsFailed.id());
+    assert_eq!(sim.stats[1].ops[Op::ReinstallOs.index()].timed_out, 1);
+}
+
+#[test]
+fn confirm_and_revert_return_to_the_vm_state_before_the_resize() {
+    let sc = scenario("[ecs]\ninitial = 1\n[ecs.resize]\nconfirm_prob = 1.0\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let stopped = ecs(VmState::Stopped, None);
+    let verify = ecs(VmState::Resized, None);
+    for (op, via) in [
+        (Op::ConfirmResize, None),
+        (Op::RevertResize, Some(TaskState::ResizeReverting)),
+    ] {
+        place(&mut sim, 0, stopped);
+        sim.request(0, Op::Resize, By::User);
+        assert_eq!(
+            sim.fleet.get(0).status,
+            Status::Resize,
+            "a stopped server being resized shows RESIZE"
+        );
+        finish_op(&mut sim, 0);
+        assert_eq!(sim.fleet.get(0).state, verify);
+        assert_eq!(sim.fleet.get(0).status, Status::VerifyResize);
+        sim.request(0, op, By::User);
+        if let Some(task) = via {
+            assert_eq!(sim.fleet.get(0).state, ecs(VmState::Resized, Some(task)));
+            assert_eq!(sim.fleet.get(0).status, Status::RevertResize);
+        }
+        finish_op(&mut sim, 0);
+        assert_eq!(sim.fleet.get(0).state, stopped, "{op:?}");
+    }
+}
+
+#[test]
+fn the_user_decides_a_resize_after_the_delay_and_auto_confirm_can_beat_them() {
+    let sc =
+        scenario("[ecs]\ninitial = 2\n[ecs.resize]\nconfirm_prob = 1.0\ndecision_delay = \"1h\"\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Resize, By::User);
+    while let Some((_, e)) = sim.queue.pop() {
+        sim.dispatch(e);
+    }
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    assert_eq!(ops(&sim, Op::ConfirmResize).succeeded, 1);
+    let auto = scenario(
+        "[ecs]\ninitial = 1\n[ecs.resize]\ndecision_delay = \"1h\"\nauto_confirm = \"10m\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&auto, &mut rec);
+    sim.request(0, Op::Resize, By::User);
+    finish_op(&mut sim, 0);
+    let verified_at = sim.queue.now();
+    while sim.fleet.get(0).state != ecs(VmState::Active, None) {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    // Confirmed by the window (10 min), not by the user (1 h).
+    assert_eq!(sim.queue.now(), verified_at.after(SimTime::from_secs(600)));
+    assert_eq!(ops(&sim, Op::ConfirmResize).succeeded, 1);
+}
+
+#[test]
+fn a_soft_reboot_that_falls_back_to_hard_takes_the_timeout_longer() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.steps]\nrebooting = \"1s\"\nreboot_pending = \"1s\"\nreboot_started = \"1s\"\n[ecs.soft_reboot]\nfallback_prob = 1.0\ntimeout = \"120s\"\n",
+    );
+    let mut rec = Log::default();
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Reboot, By::User);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.queue.now(), SimTime::from_secs(123));
+    assert_eq!(sim.counters.soft_reboot_fallbacks, 1);
+    drop(sim);
+    // The steps and the REBOOT status stay those of a soft reboot.
+    let statuses: Vec<Status> = rec
+        .0
+        .iter()
+        .filter_map(|c| c.to.map(|t| t.1))
+        .skip(1)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Reboot,
+            Status::Reboot,
+            Status::Reboot,
+            Status::Active
+        ]
+    );
+}
+
+#[test]
+fn a_bms_delete_preempts_a_restart_and_shows_reboot_while_deleting() {
+    let sc = scenario("[bms]\ninitial = 1\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Restart, By::User);
+    assert_eq!(sim.fleet.get(0).state, BmsState::Restarting.id());
+    assert_eq!(sim.request(0, Op::Delete, By::User), Response::Accepted);
+    assert_eq!(sim.fleet.get(0).state, BmsState::Deleting.id());
+    assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+    assert_eq!(ops(&sim, Op::Restart).preempted, 1);
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).status, Status::Deleted);
+    assert_eq!(
+        ops(&sim, Op::Restart).succeeded,
+        0,
+        "the pre-empted restart never completes"
+    );
+    // Deleted stays a short while, then the server leaves the population.
+    while let Some((_, e)) = sim.queue.pop() {
+        sim.dispatch(e);
+    }
+    assert_eq!(sim.stats[0].population_now(), 0);
+}
+
+#[test]
+fn a_frozen_bms_refuses_its_owner_and_is_unfrozen_to_stopped_or_deleted() {
+    let sc = scenario(
+        "[bms]\ninitial = 2\n[bms.freeze]\nrate = \"1/y\"\nrenew_prob = 1.0\nrenew_delay = \"1d\"\nretention = \"15d\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    assert_eq!(sim.request(0, Op::Freeze, By::Admin), Response::Accepted);
+    assert_eq!(
+        sim.fleet.get(0).state,
+        BmsState::Stopping.id(),
+        "a running server is stopped first"
+    );
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, BmsState::Frozen.id());
+    assert_eq!(
+        sim.request(0, Op::Start, By::User),
+        Response::RefusedConflict
+    );
+    assert_eq!(
+        sim.request(0, Op::Delete, By::User),
+        Response::RefusedConflict
+    );
+    sim.dispatch(Event::Unfreeze {
+        id: 0,
+        epoch: sim.fleet.get(0).epoch,
+    });
+    assert_eq!(sim.fleet.get(0).state, BmsState::Stopped.id());
+    // Not renewed: the retention period ends in deletion, showing SHUTOFF while deleting.
+    place(&mut sim, 1, BmsState::Stopped.id());
+    sim.request(1, Op::Freeze, By::Admin);
+    assert_eq!(sim.fleet.get(1).state, BmsState::Frozen.id());
+    sim.dispatch(Event::Expire {
+        id: 1,
+        epoch: sim.fleet.get(1).epoch,
+    });
+    assert_eq!(sim.fleet.get(1).state, BmsState::Deleting.id());
+    assert_eq!(sim.fleet.get(1).status, Status::Shutoff);
+}
+
+#[test]
+fn a_busy_server_is_deleted_as_soon_as_it_settles_at_the_end_of_its_life() {
+    let sc = scenario("[ecs]\ninitial = 1\n[ecs.steps]\nmigrating = \"10m\"\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Lock, By::User);
+    sim.request(0, Op::LiveMigrate, By::Admin);
+    let life = sim.fleet.get(0).life;
+    sim.dispatch(Event::LifetimeEnd { id: 0, life });
+    // The owner unlocked it, was refused (busy), and waits.
+    assert!(!sim.fleet.get(0).has(flag::LOCKED));
+    assert_eq!(ops(&sim, Op::Delete).refused_conflict, 1);
+    assert!(sim.fleet.get(0).has(flag::PENDING_DELETE));
+    // The migration ends at 10 min and the delete starts at that instant.
+    while sim.fleet.get(0).op != Some(Op::Delete) {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    assert_eq!(sim.queue.now(), SimTime::from_secs(600));
+    assert_eq!(
+        sim.fleet.get(0).state,
+        ecs(VmState::Active, Some(TaskState::Deleting))
+    );
+    assert_eq!(ops(&sim, Op::Delete).started, 1);
+    assert!(!sim.fleet.get(0).has(flag::PENDING_DELETE));
+    finish_op(&mut sim, 0);
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Deleted, None));
+}
+
+#[test]
+fn faults_strike_idle_servers_only_and_repair_restarts_the_clock() {
+    let sc =
+        scenario("[ecs]\ninitial = 1\n[ecs.faults]\ntime_to_fault = \"1h\"\nrepair = \"2h\"\n");
+    let mut rec = Log::default();
+    let mut sim = started(&sc, &mut rec);
+    // Busy when the clock runs out: spared, clock redrawn.
+    sim.request(0, Op::Resize, By::User);
+    let fault_epoch = sim.fleet.get(0).fault_epoch;
+    sim.queue
+        .schedule_at(SimTime::ZERO, Event::Fault { id: 0, fault_epoch });
+    let (_, e) = sim.queue.pop().unwrap();
+    sim.dispatch(e);
+    assert_ne!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.counters.faults, 0);
+    place(&mut sim, 0, ecs(VmState::Active, None));
+    sim.fleet.get_mut(0).op = None;
+    // Idle: the next clock (1 h) sends it to ERROR, repair (2 h) brings it back.
+    sim.start_fault_clock(0);
+    let t0 = sim.queue.now();
+    while sim.counters.faults < 2 {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    assert_eq!(
+        sim.queue.now(),
+        t0.after(SimTime::from_secs(3600 + 7200 + 3600))
+    );
+    assert_eq!(ops(&sim, Op::ResetState).succeeded, 1);
+}
