@@ -12,7 +12,7 @@ pub mod units;
 
 use crate::engine::SimTime;
 use crate::model::{Kind, Op, Outcome};
-pub use dist::{Dist, Sampler};
+pub use dist::{Dist, ResidualSampler, Sampler};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -47,6 +47,10 @@ pub struct KindSpec {
     pub kind: Kind,
     /// Servers present at t = 0, in ACTIVE / Running.
     pub initial: u32,
+    /// `initial_age = "steady"` (the default): the initial fleet's remaining
+    /// lifetimes come from the lifetime's equilibrium excess distribution, so
+    /// the fleet starts at its long-run age mix; `"new"`: fresh lifetimes.
+    pub initial_steady: bool,
     /// Poisson create arrivals per day.
     pub arrivals_per_day: f64,
     /// Time from launch until the user deletes the server; `None`: never.

@@ -144,6 +144,11 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
         .read("initial", |r, k, v| r.integer_value(k, v, 0, 10_000_000))
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0);
+    let initial_steady = r
+        .read("initial_age", |r, k, v| {
+            r.choice_value(k, v, &["steady", "new"])
+        })
+        .is_none_or(|a| a == "steady");
     let arrivals_per_day = r.rate("arrivals").unwrap_or(0.0);
     let lifetime = r.read("lifetime", Reader::opt_dist_value).flatten();
     let ops_rate_per_day = r.rate("ops_rate").unwrap_or(0.0);
@@ -181,6 +186,7 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
     KindSpec {
         kind,
         initial,
+        initial_steady,
         arrivals_per_day,
         lifetime,
         ops_rate_per_day,

@@ -33,7 +33,7 @@ impl Simulation<'_> {
             for _ in 0..self.kinds[k].spec.initial {
                 let id = self.appear(kind, running, Cause::Initial);
                 self.fleet.get_mut(id).set(flag::LAUNCHED, true);
-                self.onboard(id);
+                self.onboard(id, true);
                 self.settle(id);
             }
             self.schedule_arrival(kind);
@@ -223,7 +223,7 @@ impl Simulation<'_> {
             c.requested += 1;
         }
         let id = self.appear(kind, first, Cause::Op(Op::Create));
-        self.onboard(id);
+        self.onboard(id, false);
         self.begin(id, Op::Create, plan, true);
     }
 

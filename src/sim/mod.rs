@@ -11,7 +11,7 @@ mod timers;
 use crate::engine::{EventQueue, SimTime, Streams};
 use crate::fleet::Fleet;
 use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
-use crate::scenario::{KindSpec, Sampler, Scenario};
+use crate::scenario::{KindSpec, ResidualSampler, Sampler, Scenario};
 use crate::stats::KindStats;
 use rand_distr::Exp;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -123,6 +123,8 @@ pub(crate) struct KindRuntime {
     step: Vec<Option<Sampler>>,
     deleted_for: Sampler,
     lifetime: Option<Sampler>,
+    /// Remaining lifetime of a server of the initial fleet.
+    initial_lifetime: Option<ResidualSampler>,
     arrival_gap: Option<Exp<f64>>,
     ops_gap: Option<Exp<f64>>,
     mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
@@ -176,6 +178,11 @@ impl KindRuntime {
             step,
             deleted_for: sampler(&spec.deleted_for),
             lifetime: spec.lifetime.as_ref().map(sampler),
+            initial_lifetime: spec
+                .lifetime
+                .as_ref()
+                .filter(|_| spec.initial_steady)
+                .map(|d| d.residual_sampler().expect("validated distribution")),
             arrival_gap: gaps(spec.arrivals_per_day),
             ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
             mix,

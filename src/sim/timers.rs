@@ -38,13 +38,18 @@ impl Simulation<'_> {
         self.schedule_arrival(kind);
     }
 
-    /// Starts the clocks a new server's owner brings: its lifetime, its
-    /// operations, and (BMS) its billing.
-    pub(super) fn onboard(&mut self, id: u32) {
+    /// Starts the clocks a new server's owner brings: its lifetime (for the
+    /// initial fleet, what remains of it), its operations, and (BMS) billing.
+    pub(super) fn onboard(&mut self, id: u32, initial: bool) {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
-        if let Some(l) = &self.kinds[k].lifetime {
-            let d = l.sample(&mut self.rng.workload);
+        let rt = &self.kinds[k];
+        let remaining = match (&rt.initial_lifetime, &rt.lifetime) {
+            (Some(r), _) if initial => Some(r.sample(&mut self.rng.workload)),
+            (_, Some(l)) => Some(l.sample(&mut self.rng.workload)),
+            _ => None,
+        };
+        if let Some(d) = remaining {
             self.queue
                 .schedule_in(d, Event::LifetimeEnd { id, life: s.life });
         }

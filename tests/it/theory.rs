@@ -134,3 +134,55 @@ fn deleted_lasts_exactly_deleted_for() {
     let create = &st.ops[fleetsim::model::Op::Create.index()];
     assert_eq!(create.failed + create.timed_out, 0);
 }
+
+/// A steady initial fleet: with lifetimes lognormal (mean W = 10 days, cv =
+/// 1.5) and arrivals λ = 200 a day, the long-run population is λW = 2,000.
+/// Starting 2,000 servers whose remaining lifetimes follow the equilibrium
+/// excess distribution keeps E[N(t)] = 2,000 from t = 0 (for an M/G/∞ system,
+/// E[N(t)] = N0·P(residual > t) + λ∫₀ᵗ S(u) du = λW when N0 = λW), so the
+/// mean over 30 days with no warmup is 2,000. Fresh lifetimes would instead
+/// give E[N(t)] = 2000·(S(t) + F_e(t)) < 2000, since for cv > 1 the residual
+/// outlives a fresh lifetime (S ≤ 1 − F_e); the check only asks that the
+/// fresh fleet's whole confidence interval lie below 2,000.
+///
+/// Precision: the time average over T of an M/G/∞ population has variance
+/// ≈ λ·E[L²]/T = 200·(100·3.25)/30 ≈ 2,170, a standard error of ≈ 47.
+#[test]
+fn a_steady_initial_fleet_starts_at_its_long_run_population() {
+    let pops = |age: &str| -> Vec<f64> {
+        (1..=10)
+            .map(|seed| {
+                let sc = scenario(&format!(
+                    r#"
+                    name = "steady"
+                    seed = {seed}
+                    horizon = "30d"
+                    sample_interval = "1d"
+                    [ecs]
+                    initial = 2000
+                    initial_age = "{age}"
+                    arrivals = "200/d"
+                    lifetime = {{ dist = "lognormal", mean = "10d", cv = 1.5 }}
+                    deleted_for = "0s"
+                    [ecs.steps]
+                    scheduling = "0s"
+                    networking = "0s"
+                    block_device_mapping = "0s"
+                    spawning = "0s"
+                    deleting = "0s"
+                    "#
+                ));
+                let o = run(&sc);
+                o.kinds[0].1.population.area(0) as f64 / sc.horizon.ms() as f64
+            })
+            .collect()
+    };
+    assert_ci_covers("steady mean population", &pops("steady"), 2000.0, 100.0);
+    let fresh = pops("new");
+    let (mean, sd) = crate::common::mean_sd(&fresh);
+    let upper = mean + crate::common::T_9995[fresh.len() - 2] * sd / (fresh.len() as f64).sqrt();
+    assert!(
+        upper < 2000.0,
+        "fresh lifetimes should leave the fleet short of 2,000: CI up to {upper}"
+    );
+}
