@@ -274,8 +274,8 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
     if let Some(f) = &k.freeze {
         let _ = writeln!(
             s,
-            "  freeze: {}/server/day; renewed with probability {} after mean {}; deleted after {} retention",
-            f.rate_per_day,
+            "  freeze: {:.3}/server/year; renewed with probability {} after mean {}; deleted after {} retention",
+            f.rate_per_day * 365.0,
             f.renew_prob,
             human(f.renew_delay.mean_s()),
             days(f.retention)

@@ -294,8 +294,16 @@ pub const USER_OPS: &[Op] = &[
     Op::Unlock,
 ];
 
-/// Admin actions (repair and billing), which a lock does not block.
-pub const ADMIN_OPS: &[Op] = &[Op::Repair, Op::Freeze, Op::Unfreeze, Op::Expire];
+/// Admin and operator actions (repair, operator rebuild, billing), which a
+/// lock does not block; `rebuild` may still appear in `ops_mix` to set how
+/// often owners ask an operator for one.
+pub const ADMIN_OPS: &[Op] = &[
+    Op::Rebuild,
+    Op::Repair,
+    Op::Freeze,
+    Op::Unfreeze,
+    Op::Expire,
+];
 
 /// Builds the BMS machine; `repair_to_stopped` chooses where an admin repair
 /// leaves a Faulty server.

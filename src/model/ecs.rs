@@ -446,8 +446,10 @@ pub const USER_OPS: &[Op] = &[
     Op::Unlock,
 ];
 
-/// Admin actions, which a lock does not block.
-pub const ADMIN_OPS: &[Op] = &[Op::ResetState];
+/// Admin actions, which a lock does not block. Live migration is admin-only
+/// in Nova's default policy; a scenario may still put it in `ops_mix` to set
+/// how often operators migrate servers.
+pub const ADMIN_OPS: &[Op] = &[Op::ResetState, Op::LiveMigrate];
 
 /// The id of a valid pair. Panics on an invalid pair: the tables are internal
 /// constants, so that is a bug, caught when the machine is built.

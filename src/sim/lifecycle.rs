@@ -9,6 +9,9 @@ use crate::fleet::{NO_FAILURE, flag};
 use crate::model::{Kind, Op, Outcome, Plan, StateId, Target};
 use rand::RngExt;
 
+/// How long an owner waits before trying a failed delete again.
+pub(crate) const USER_RETRY: SimTime = SimTime::from_secs(600);
+
 /// Who asks for an operation: users are refused by a lock, admins are not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum By {
@@ -367,7 +370,9 @@ impl Simulation<'_> {
             c.succeeded += 1;
             c.duration.record(self.queue.now().since(s.op_started));
         }
-        if op == Op::Create {
+        // A first build, or an admin who fixed a server that never booted,
+        // leaves a launched server behind.
+        if matches!(op, Op::Create | Op::ResetState | Op::Repair | Op::Rebuild) {
             self.fleet.get_mut(id).set(flag::LAUNCHED, true);
         }
         self.end(id, plan.success, Cause::Op(op));
@@ -395,9 +400,16 @@ impl Simulation<'_> {
             (Cause::Failed(_), Outcome::Rollback) => plan.rollback,
             _ => plan.error.unwrap_or(plan.rollback),
         };
+        // The owner who wanted the server gone tries again a little later.
+        let retry_delete = op == Op::Delete && s.has(flag::PENDING_DELETE);
+        self.fleet.get_mut(id).set(flag::PENDING_DELETE, false);
         self.end(id, target, cause);
-        if op == Op::Freeze {
-            // Billing tries again later.
+        if retry_delete {
+            self.queue
+                .schedule_in(USER_RETRY, Event::LifetimeEnd { id, life: s.life });
+        }
+        if matches!(op, Op::Freeze | Op::Unfreeze) {
+            // Billing goes on: it freezes the server again later.
             self.schedule_freeze(id);
         }
     }
@@ -430,6 +442,7 @@ impl Simulation<'_> {
         let frozen = Some(state) == m.frozen_state;
         let may_delete = m.plan(Op::Delete, state).is_some();
         if state == deleted {
+            self.stop_fault_clock(id);
             self.schedule_purge(id);
             return;
         }

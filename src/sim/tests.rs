@@ -394,7 +394,6 @@ fn a_busy_server_is_deleted_as_soon_as_it_settles_at_the_end_of_its_life() {
         ecs(VmState::Active, Some(TaskState::Deleting))
     );
     assert_eq!(ops(&sim, Op::Delete).started, 1);
-    assert!(!sim.fleet.get(0).has(flag::PENDING_DELETE));
     finish_op(&mut sim, 0);
     assert_eq!(sim.fleet.get(0).state, ecs(VmState::Deleted, None));
 }
@@ -428,4 +427,51 @@ fn faults_strike_idle_servers_only_and_repair_restarts_the_clock() {
         t0.after(SimTime::from_secs(3600 + 7200 + 3600))
     );
     assert_eq!(ops(&sim, Op::ResetState).succeeded, 1);
+}
+
+#[test]
+fn an_owner_whose_delete_failed_tries_again_ten_minutes_later() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.steps]\ndeleting = \"1m\"\n[ecs.failures]\ndelete = { prob = 1.0 }\n[ecs.faults]\nrepair = \"off\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let life = sim.fleet.get(0).life;
+    sim.dispatch(Event::LifetimeEnd { id: 0, life });
+    finish_op(&mut sim, 0);
+    // Nova: a failed delete leaves the server in ERROR.
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.queue.now(), SimTime::from_secs(60));
+    let (t, e) = sim.queue.pop().unwrap();
+    assert_eq!(
+        (t, e),
+        (SimTime::from_secs(660), Event::LifetimeEnd { id: 0, life })
+    );
+    sim.dispatch(e);
+    assert_eq!(
+        sim.fleet.get(0).state,
+        ecs(VmState::Error, Some(TaskState::Deleting))
+    );
+    assert_eq!(ops(&sim, Op::Delete).started, 2);
+}
+
+#[test]
+fn the_auto_confirm_window_runs_from_verify_resize_even_after_a_refused_decision() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.resize]\ndecision_delay = \"20m\"\nauto_confirm = \"30m\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Resize, By::User);
+    finish_op(&mut sim, 0);
+    let verified = sim.queue.now();
+    sim.request(0, Op::Lock, By::User);
+    // The decision at +20 min is refused (locked) and retried; the window
+    // still closes at +30 min, not +50.
+    while sim.fleet.get(0).state != ecs(VmState::Active, None) {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    assert_eq!(sim.queue.now(), verified.after(SimTime::from_secs(1800)));
+    assert_eq!(ops(&sim, Op::ConfirmResize).refused_locked, 1);
 }

@@ -92,12 +92,14 @@ impl Simulation<'_> {
 
     /// The owner deletes the server: unlocking it first if it is locked, and,
     /// if it is busy, again as soon as it settles where a delete is allowed.
+    /// The wish lasts until the server is gone: a delete that fails is tried
+    /// again after [`USER_RETRY`](super::lifecycle::USER_RETRY).
     pub(super) fn user_delete(&mut self, id: u32) {
         if self.fleet.get(id).has(flag::LOCKED) {
             self.request(id, Op::Unlock, By::User);
         }
-        let accepted = self.request(id, Op::Delete, By::User) == Response::Accepted;
-        self.fleet.get_mut(id).set(flag::PENDING_DELETE, !accepted);
+        self.fleet.get_mut(id).set(flag::PENDING_DELETE, true);
+        self.request(id, Op::Delete, By::User);
     }
 
     /// Draws a new time to fault, replacing any running clock.
@@ -180,15 +182,18 @@ impl Simulation<'_> {
         let (Some(delay), Some(spec)) = (&rt.resize_delay, &rt.spec.resize) else {
             return;
         };
-        let auto = spec.auto_confirm;
-        let d = delay.sample(&mut self.rng.workload);
-        match auto {
-            Some(a) if a <= d => self
+        // The window runs from arrival in VERIFY_RESIZE, even when the user's
+        // decision is being retried after a refusal.
+        let deadline = spec.auto_confirm.map(|a| s.since.after(a));
+        let now = self.queue.now();
+        let decision = now.after(delay.sample(&mut self.rng.workload));
+        match deadline {
+            Some(t) if t <= decision => self
                 .queue
-                .schedule_in(a, Event::AutoConfirm { id, epoch: s.epoch }),
+                .schedule_at(t.max(now), Event::AutoConfirm { id, epoch: s.epoch }),
             _ => self
                 .queue
-                .schedule_in(d, Event::ResizeDecision { id, epoch: s.epoch }),
+                .schedule_at(decision, Event::ResizeDecision { id, epoch: s.epoch }),
         }
     }
 
