@@ -38,6 +38,7 @@ impl Kind {
 /// The status the API shows (MODEL.md §1 and §3), in the column order of
 /// `occupancy_status.csv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u8)]
 pub enum Status {
     Build,
@@ -100,6 +101,7 @@ impl Status {
 /// Every operation or administrative action of either kind. Which ones a kind
 /// supports, and from where, is in that kind's table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum Op {
     Create,
