@@ -100,6 +100,21 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
                 "\"0s\" is not a valid sample interval; give a positive duration such as \"15m\"",
             );
         } else if let Some(h) = horizon
+            && h.ms() / i.ms() > MAX_SAMPLES
+        {
+            // The time series is written in full; bound it before the run.
+            let shortest = SimTime(h.ms().div_ceil(MAX_SAMPLES));
+            r.problem(
+                "sample_interval",
+                format!(
+                    "\"{}\" over a horizon of \"{}\" makes {} samples; at most {MAX_SAMPLES} are written, so give an interval of at least \"{}\"",
+                    format_duration(i),
+                    format_duration(h),
+                    h.ms() / i.ms() + 1,
+                    format_duration(SimTime(shortest.ms().div_ceil(1000) * 1000))
+                ),
+            );
+        } else if let Some(h) = horizon
             && i > h
         {
             r.problem(
@@ -136,6 +151,9 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         bms,
     })
 }
+
+/// Most samples of the occupancy time series a scenario may ask for.
+const MAX_SAMPLES: u64 = 10_000_000;
 
 /// One `[ecs]` or `[bms]` section; `m` is that kind's machine.
 fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
@@ -1876,6 +1894,21 @@ retention = "10d"
             "bms.freeze.rate",
             &["missing"],
         );
+    }
+
+    #[test]
+    fn a_time_series_too_long_to_write_is_refused() {
+        let text = "name = \"a\"\nhorizon = \"100y\"\nsample_interval = \"1ms\"\n[ecs]\n";
+        let e = parse_str(text, "t.toml").unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].field, "sample_interval");
+        assert!(
+            e.problems[0].message.contains("at most 10000000"),
+            "{}",
+            e.problems[0].message
+        );
+        let ok = "name = \"a\"\nhorizon = \"100y\"\nsample_interval = \"1h\"\n[ecs]\n";
+        assert!(parse_str(ok, "t.toml").is_ok());
     }
 
     #[test]
