@@ -5,6 +5,22 @@
 use crate::common::{assert_ci_covers, run, scenario};
 use fleetsim::model::Status;
 
+/// One measurement per seed 1..=n: independent replications.
+fn replications(n: u64, measure: impl Fn(u64) -> f64) -> Vec<f64> {
+    (1..=n).map(measure).collect()
+}
+
+/// ECS steps that take no time, so a server's sojourn is its lifetime alone.
+const INSTANT_ECS_STEPS: &str = r#"
+deleted_for = "0s"
+[ecs.steps]
+scheduling = "0s"
+networking = "0s"
+block_device_mapping = "0s"
+spawning = "0s"
+deleting = "0s"
+"#;
+
 /// Availability of an alternating renewal process. With only faults and admin
 /// repair, each server alternates between ACTIVE (exponential, mean MTBF =
 /// 100 h) and ERROR (exponential, mean MTTR = 10 h), so the long-run share of
@@ -16,10 +32,9 @@ use fleetsim::model::Status;
 /// so ten replications pin the mean to about ±1e-3.
 #[test]
 fn error_share_is_mttr_over_mtbf_plus_mttr() {
-    let shares: Vec<f64> = (1..=10)
-        .map(|seed| {
-            let sc = scenario(&format!(
-                r#"
+    let shares = replications(10, |seed| {
+        let sc = scenario(&format!(
+            r#"
                 name = "availability"
                 seed = {seed}
                 horizon = "400d"
@@ -31,30 +46,28 @@ fn error_share_is_mttr_over_mtbf_plus_mttr() {
                 time_to_fault = {{ dist = "exponential", mean = "100h" }}
                 repair = {{ dist = "exponential", mean = "10h" }}
                 "#
-            ));
-            let o = run(&sc);
-            let (_, st) = &o.kinds[0];
-            st.status.area(Status::Error as usize) as f64 / st.population.area(0) as f64
-        })
-        .collect();
+        ));
+        let o = run(&sc);
+        let (_, st) = &o.kinds[0];
+        st.status.area(Status::Error as usize) as f64 / st.population.area(0) as f64
+    });
     assert_ci_covers("ERROR share", &shares, 10.0 / 110.0, 0.005);
 }
 
 /// Little's law on an M/G/∞ system. Servers arrive at λ = 100 a day and live
 /// an exponential lifetime of mean W = 10 days; every other step takes no
-/// time, so the mean population is L = λ·W = 1,000. The initial fleet of
-/// 1,000 with fresh exponential lifetimes keeps the expected population at
-/// 1,000 from t = 0 (memoryless lifetimes), so no warmup is needed.
+/// time, so the mean population is L = λ·W = 1,000. An initial fleet of
+/// 1,000 keeps the expected population at 1,000 from t = 0 (an exponential
+/// lifetime's residual is the same exponential), so no warmup is needed.
 ///
 /// Precision: the time average of an M/M/∞ population over T = 300 days has
 /// variance ≈ 2·λ·W²/T = 2·100·100/300 ≈ 67, a standard error of ≈ 8.2 per
 /// replication.
 #[test]
 fn mean_population_is_arrival_rate_times_mean_lifetime() {
-    let pops: Vec<f64> = (1..=8)
-        .map(|seed| {
-            let sc = scenario(&format!(
-                r#"
+    let pops = replications(8, |seed| {
+        let sc = scenario(&format!(
+            r#"
                 name = "little"
                 seed = {seed}
                 horizon = "300d"
@@ -63,20 +76,13 @@ fn mean_population_is_arrival_rate_times_mean_lifetime() {
                 initial = 1000
                 arrivals = "100/d"
                 lifetime = {{ dist = "exponential", mean = "10d" }}
-                deleted_for = "0s"
-                [ecs.steps]
-                scheduling = "0s"
-                networking = "0s"
-                block_device_mapping = "0s"
-                spawning = "0s"
-                deleting = "0s"
+                {INSTANT_ECS_STEPS}
                 "#
-            ));
-            let o = run(&sc);
-            let (_, st) = &o.kinds[0];
-            st.population.area(0) as f64 / sc.horizon.ms() as f64
-        })
-        .collect();
+        ));
+        let o = run(&sc);
+        let (_, st) = &o.kinds[0];
+        st.population.area(0) as f64 / sc.horizon.ms() as f64
+    });
     assert_ci_covers("mean population", &pops, 1000.0, 25.0);
 }
 
@@ -84,10 +90,9 @@ fn mean_population_is_arrival_rate_times_mean_lifetime() {
 /// time to fault (mean 200 h) and repair (mean 20 h) is 20 / 220.
 #[test]
 fn bms_faulty_share_follows_the_same_law() {
-    let shares: Vec<f64> = (1..=6)
-        .map(|seed| {
-            let sc = scenario(&format!(
-                r#"
+    let shares = replications(6, |seed| {
+        let sc = scenario(&format!(
+            r#"
                 name = "bms-availability"
                 seed = {seed}
                 horizon = "600d"
@@ -99,13 +104,12 @@ fn bms_faulty_share_follows_the_same_law() {
                 time_to_fault = {{ dist = "exponential", mean = "200h" }}
                 repair = {{ dist = "exponential", mean = "20h" }}
                 "#
-            ));
-            let o = run(&sc);
-            let (m, st) = &o.kinds[0];
-            let faulty = m.state_by_name("faulty").unwrap();
-            st.detail.area(faulty.index()) as f64 / st.population.area(0) as f64
-        })
-        .collect();
+        ));
+        let o = run(&sc);
+        let (m, st) = &o.kinds[0];
+        let faulty = m.state_by_name("faulty").unwrap();
+        st.detail.area(faulty.index()) as f64 / st.population.area(0) as f64
+    });
     assert_ci_covers("Faulty share", &shares, 20.0 / 220.0, 0.01);
 }
 
@@ -150,10 +154,9 @@ fn deleted_lasts_exactly_deleted_for() {
 #[test]
 fn a_steady_initial_fleet_starts_at_its_long_run_population() {
     let pops = |age: &str| -> Vec<f64> {
-        (1..=10)
-            .map(|seed| {
-                let sc = scenario(&format!(
-                    r#"
+        replications(10, |seed| {
+            let sc = scenario(&format!(
+                r#"
                     name = "steady"
                     seed = {seed}
                     horizon = "30d"
@@ -163,19 +166,12 @@ fn a_steady_initial_fleet_starts_at_its_long_run_population() {
                     initial_age = "{age}"
                     arrivals = "200/d"
                     lifetime = {{ dist = "lognormal", mean = "10d", cv = 1.5 }}
-                    deleted_for = "0s"
-                    [ecs.steps]
-                    scheduling = "0s"
-                    networking = "0s"
-                    block_device_mapping = "0s"
-                    spawning = "0s"
-                    deleting = "0s"
+                    {INSTANT_ECS_STEPS}
                     "#
-                ));
-                let o = run(&sc);
-                o.kinds[0].1.population.area(0) as f64 / sc.horizon.ms() as f64
-            })
-            .collect()
+            ));
+            let o = run(&sc);
+            o.kinds[0].1.population.area(0) as f64 / sc.horizon.ms() as f64
+        })
     };
     assert_ci_covers("steady mean population", &pops("steady"), 2000.0, 100.0);
     let fresh = pops("new");
