@@ -36,6 +36,17 @@ pub enum Command {
         /// Replace the results of an earlier run in the result folder.
         #[arg(long)]
         force: bool,
+        /// Override the scenario's number of independent replications.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        replications: Option<u32>,
+        /// Threads running replications [default: one per core]; the results
+        /// are the same whatever the number.
+        #[arg(long, short, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
+        /// With several replications, also write each one's own time series
+        /// (and trace) into replication-<r>/.
+        #[arg(long)]
+        per_replication: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     Validate {

@@ -283,24 +283,35 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
     }
 }
 
-/// The short human summary printed after a run.
+/// The short human summary printed after a run: with several replications,
+/// shares are the mean across them with a 95% confidence interval.
 pub fn report(r: &RunReport, out: &std::path::Path) -> String {
-    let o = &r.outcomes;
+    use crate::ci::Estimate;
+    use crate::output::summary::status_share;
+    let study = &r.study;
+    let sc = &study.scenario;
+    let n = study.runs.len();
     let mut s = String::new();
-    let ev = o.counters.events;
+    let ev: u64 = study.runs.iter().map(|o| o.counters.events).sum();
     let _ = writeln!(
         s,
-        "fleetsim {}: \"{}\" seed {}, {} simulated ({} warmup)",
+        "fleetsim {}: \"{}\" seed {}, {} simulated ({} warmup){}",
         env!("CARGO_PKG_VERSION"),
-        o.scenario.name,
-        o.scenario.seed,
-        days(o.scenario.horizon),
-        days(o.scenario.warmup)
+        sc.name,
+        sc.seed,
+        days(sc.horizon),
+        days(sc.warmup),
+        if n > 1 {
+            format!(", {n} replications")
+        } else {
+            String::new()
+        }
     );
+    let created: u64 = study.runs.iter().map(|o| o.servers_created).sum();
+    let peak = study.runs.iter().map(|o| o.peak_slots).max().unwrap_or(0);
     let _ = writeln!(
         s,
-        "  servers: {} created (initial fleet included), peak {} at once",
-        o.servers_created, o.peak_slots
+        "  servers: {created} created (initial fleet included), peak {peak} at once"
     );
     let _ = writeln!(
         s,
@@ -309,31 +320,60 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         r.wall_seconds,
         ev as f64 / r.wall_seconds.max(1e-9) / 1e6
     );
-    let window = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
-    for (m, st) in &o.kinds {
-        let pop = st.population.area(0) as f64;
-        let share = |x: Status| {
-            if pop > 0.0 {
-                100.0 * st.status.area(x as usize) as f64 / pop
-            } else {
-                0.0
+    let window = sc.horizon.since(sc.warmup).ms() as f64;
+    for kind in Kind::ALL {
+        if sc.kind(kind).is_none() {
+            continue;
+        }
+        let est = |f: &dyn Fn(&crate::sim::Outcomes) -> Option<f64>| -> String {
+            let xs: Vec<f64> = study.runs.iter().filter_map(f).collect();
+            match Estimate::of(&xs) {
+                Some(e) if n > 1 => format!(
+                    "{:.2}% ± {:.2}",
+                    100.0 * e.mean,
+                    100.0 * (e.ci95_high - e.mean)
+                ),
+                Some(e) => format!("{:.2}%", 100.0 * e.mean),
+                None => "-".into(),
             }
         };
+        let pops: Vec<f64> = study
+            .runs
+            .iter()
+            .filter_map(|o| o.kinds.iter().find(|(m, _)| m.kind == kind))
+            .map(|(_, st)| {
+                if window > 0.0 {
+                    st.population.area(0) as f64 / window
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let pop = Estimate::of(&pops).map_or(0.0, |e| e.mean);
         let _ = writeln!(
             s,
-            "  {}: mean population {:.1}; ACTIVE {:.2}%, SHUTOFF {:.2}%, ERROR {:.2}% of instance-time",
-            m.kind.name(),
-            if window > 0.0 { pop / window } else { 0.0 },
-            share(Status::Active),
-            share(Status::Shutoff),
-            share(Status::Error)
+            "  {}: mean population {:.1}; ACTIVE {}, SHUTOFF {}, ERROR {} of instance-time",
+            kind.name(),
+            pop,
+            est(&|o| status_share(o, kind, Status::Active)),
+            est(&|o| status_share(o, kind, Status::Shutoff)),
+            est(&|o| status_share(o, kind, Status::Error))
         );
     }
-    let names: Vec<String> = r
+    let top: Vec<&str> = r
         .files
         .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|f| !f.contains('/'))
+        .map(|f| f.as_str())
         .collect();
-    let _ = writeln!(s, "  wrote {}: {}", out.display(), names.join(", "));
+    let _ = writeln!(s, "  wrote {}: {}", out.display(), top.join(", "));
+    if n > 1 && r.files.iter().any(|f| f.contains('/')) {
+        let _ = writeln!(
+            s,
+            "  and each replication's own files in {}/{}<r>/",
+            out.display(),
+            crate::output::REPLICATION_DIR
+        );
+    }
     s
 }

@@ -15,11 +15,19 @@ fn main() -> ExitCode {
                 eprint!("error: {se}");
                 return ExitCode::from(2);
             }
+            if e.downcast_ref::<UsageError>().is_some() {
+                return ExitCode::from(2);
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
 }
+
+/// A command line that cannot work; the message is already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("usage")]
+struct UsageError;
 
 fn execute(command: Command) -> anyhow::Result<()> {
     match command {
@@ -41,15 +49,31 @@ fn execute(command: Command) -> anyhow::Result<()> {
             trace,
             quiet,
             force,
+            replications,
+            jobs,
+            per_replication,
         } => {
-            let overrides = Overrides { seed, horizon };
+            let overrides = Overrides {
+                seed,
+                horizon,
+                replications,
+            };
             let sc = fleetsim::scenario::Scenario::load_with(&scenario, &overrides)?;
+            if trace && sc.replications > 1 && !per_replication {
+                eprintln!(
+                    "error: --trace with {} replications needs --per-replication: each replication's trace goes to its own folder",
+                    sc.replications
+                );
+                return Err(anyhow::anyhow!(UsageError));
+            }
             let out = out.unwrap_or_else(|| std::path::Path::new("output").join(&sc.name));
             let opts = run::RunOptions {
                 out: out.clone(),
                 trace,
                 force,
                 progress: !quiet,
+                jobs: jobs.map_or(0, |j| j as usize),
+                per_replication,
             };
             let report = run::run(&sc, Some(&scenario), &opts)?;
             print!("{}", describe::report(&report, &out));

@@ -4,16 +4,23 @@
 //! end-of-run file behind the small [`Export`] trait.
 
 mod manifest;
-mod operations;
+pub mod operations;
 mod recorder;
-mod summary;
+pub mod series;
+pub mod summary;
 
 pub use manifest::Manifest;
-pub use operations::OperationsCsv;
+pub use operations::{OperationsCiCsv, OperationsCsv};
 pub use recorder::CsvRecorder;
-pub use summary::SummaryCsv;
+pub use series::SeriesRecorder;
+pub use summary::{SummaryCiCsv, SummaryCsv};
 
-use crate::sim::Outcomes;
+use crate::ci::Estimate;
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine};
+use crate::scenario::Scenario;
+use crate::sim::{Change, Outcomes, Recorder};
+use crate::stats::KindStats;
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -26,10 +33,16 @@ pub const KNOWN_FILES: &[&str] = &[
     "occupancy_bms.csv",
     "occupancy_ecs.csv",
     "summary.csv",
+    "summary_ci.csv",
     "operations.csv",
+    "operations_ci.csv",
     "transitions.csv",
     "manifest.json",
 ];
+
+/// Prefix of the folder holding one replication's own files
+/// (`replication-0`, `replication-1`, ... with `--per-replication`).
+pub const REPLICATION_DIR: &str = "replication-";
 
 /// Suffix of a file still being written.
 pub const PARTIAL: &str = ".partial";
@@ -54,17 +67,41 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
                 dir.display()
             );
         }
-        for name in KNOWN_FILES {
-            for f in [dir.join(name), dir.join(format!("{name}{PARTIAL}"))] {
-                if f.exists() {
-                    fs::remove_file(&f)
-                        .with_context(|| format!("cannot remove {}", f.display()))?;
-                }
+        remove_known_files(dir)?;
+        for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let path = entry?.path();
+            let is_replication = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.strip_prefix(REPLICATION_DIR)
+                    .is_some_and(|r| r.parse::<u32>().is_ok())
+            });
+            if is_replication && path.is_dir() {
+                remove_known_files(&path)?;
+                // Left in place if it holds anything fleetsim did not write.
+                let _ = fs::remove_dir(&path);
             }
         }
     }
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))
+}
+
+/// Removes fleetsim's own files (finished or partial) from `dir`, and only those.
+fn remove_known_files(dir: &Path) -> Result<()> {
+    for name in KNOWN_FILES {
+        for f in [dir.join(name), dir.join(format!("{name}{PARTIAL}"))] {
+            if f.exists() {
+                fs::remove_file(&f).with_context(|| format!("cannot remove {}", f.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A whole study: its scenario and the outcome of every replication, in
+/// replication order.
+pub struct Study {
+    pub scenario: Scenario,
+    pub runs: Vec<Outcomes>,
 }
 
 /// A file written under `<name>.partial` and renamed to `<name>` by
@@ -118,14 +155,58 @@ pub trait Export {
     /// File name inside the result folder.
     fn file_name(&self) -> &'static str;
     /// Writes the whole file.
-    fn write(&self, outcomes: &Outcomes, w: &mut dyn Write) -> Result<()>;
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()>;
 }
 
 /// Writes one [`Export`] atomically into `dir`.
-pub fn export(dir: &Path, e: &dyn Export, outcomes: &Outcomes) -> Result<PathBuf> {
+pub fn export(dir: &Path, e: &dyn Export, study: &Study) -> Result<PathBuf> {
     let mut f = AtomicFile::create(dir, e.file_name())?;
-    e.write(outcomes, f.writer())?;
+    e.write(study, f.writer())?;
     f.commit()
+}
+
+/// The `n,mean,sd,ci95_low,ci95_high` fields of an estimate; empty where
+/// undefined (no observation, or a single one for the deviation and interval).
+pub(crate) fn ci_record(e: Option<Estimate>) -> [String; 5] {
+    let f = |v: f64| if v.is_finite() { num(v) } else { String::new() };
+    match e {
+        Some(e) => [
+            e.n.to_string(),
+            f(e.mean),
+            f(e.sd),
+            f(e.ci95_low),
+            f(e.ci95_high),
+        ],
+        None => [
+            "0".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    }
+}
+
+/// Feeds one run to two recorders (the in-memory series and a replication's
+/// own files).
+pub struct Both<A, B>(pub A, pub B);
+
+impl<A: Recorder, B: Recorder> Recorder for Both<A, B> {
+    fn wants_changes(&self) -> bool {
+        self.0.wants_changes() || self.1.wants_changes()
+    }
+    fn change(&mut self, c: &Change, m: &Machine) {
+        if self.0.wants_changes() {
+            self.0.change(c, m);
+        }
+        if self.1.wants_changes() {
+            self.1.change(c, m);
+        }
+    }
+    fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, m: &Machine) {
+        self.0.sample(t, kind, stats, m);
+        self.1.sample(t, kind, stats, m);
+    }
 }
 
 /// Formats an optional number for CSV: empty when absent.

@@ -1,94 +1,170 @@
-//! `summary.csv`: per kind, dimension and state, the time-weighted mean
-//! occupancy, share of instance-time, peak, entries and sojourn times over
-//! [warmup, horizon], all integrated exactly at every transition.
+//! `summary.csv` and `summary_ci.csv`: per kind, dimension and state, the
+//! time-weighted mean occupancy, share of instance-time, peak, entries and
+//! sojourn times over [warmup, horizon], integrated exactly at every
+//! transition; one row per replication, then the estimate across them.
 
-use super::{Export, num, opt};
+use super::{Export, Study, ci_record, opt};
+use crate::ci::Estimate;
 use crate::model::{Kind, Status};
 use crate::sim::Outcomes;
 use crate::stats::Dim;
 use anyhow::Result;
-use serde::Serialize;
 use std::io::Write;
 
-/// One row of `summary.csv`.
-#[derive(Serialize)]
-struct Row<'a> {
-    kind: &'a str,
-    dimension: &'a str,
-    state: &'a str,
-    mean_count: String,
-    share: String,
-    max_count: u64,
-    entries: u64,
-    mean_sojourn_s: String,
-    p50_sojourn_s: String,
-    p95_sojourn_s: String,
-    p99_sojourn_s: String,
+/// The numeric columns of a summary row, in file order.
+pub const METRICS: [&str; 8] = [
+    "mean_count",
+    "share",
+    "max_count",
+    "entries",
+    "mean_sojourn_s",
+    "p50_sojourn_s",
+    "p95_sojourn_s",
+    "p99_sojourn_s",
+];
+
+/// One (kind, dimension, state) of one replication.
+pub struct Row {
+    pub kind: Kind,
+    pub dimension: &'static str,
+    pub state: String,
+    /// Values in [`METRICS`] order; `None` where undefined (no sojourn ended).
+    pub values: [Option<f64>; 8],
 }
 
-/// The `summary.csv` exporter.
-pub struct SummaryCsv;
-
-fn row<'a>(
+fn row(
     kind: Kind,
-    dimension: &'a str,
-    state: &'a str,
+    dimension: &'static str,
+    state: &str,
     dim: &Dim,
     s: usize,
     window_ms: f64,
     pop_area: f64,
-) -> Row<'a> {
+) -> Row {
     let area = dim.area(s) as f64;
     let soj = dim.sojourn(s);
     Row {
-        kind: kind.name(),
+        kind,
         dimension,
-        state,
-        mean_count: num(if window_ms > 0.0 {
-            area / window_ms
-        } else {
-            0.0
-        }),
-        share: num(if pop_area > 0.0 { area / pop_area } else { 0.0 }),
-        max_count: dim.max(s),
-        entries: dim.entries(s),
-        mean_sojourn_s: opt(soj.mean_s()),
-        p50_sojourn_s: opt(soj.quantile_s(0.50)),
-        p95_sojourn_s: opt(soj.quantile_s(0.95)),
-        p99_sojourn_s: opt(soj.quantile_s(0.99)),
+        state: state.to_string(),
+        values: [
+            Some(if window_ms > 0.0 {
+                area / window_ms
+            } else {
+                0.0
+            }),
+            Some(if pop_area > 0.0 { area / pop_area } else { 0.0 }),
+            Some(dim.max(s) as f64),
+            Some(dim.entries(s) as f64),
+            soj.mean_s(),
+            soj.quantile_s(0.50),
+            soj.quantile_s(0.95),
+            soj.quantile_s(0.99),
+        ],
     }
 }
+
+/// Every summary row of one replication, in file order.
+pub fn rows(o: &Outcomes) -> Vec<Row> {
+    let window_ms = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
+    let mut out = Vec::new();
+    for (m, st) in &o.kinds {
+        let pop_area = st.population.area(0) as f64;
+        for s in m.statuses() {
+            out.push(row(
+                m.kind,
+                "status",
+                s.name(),
+                &st.status,
+                s as usize,
+                window_ms,
+                pop_area,
+            ));
+        }
+        let dimension = match m.kind {
+            Kind::Ecs => "ecs_state",
+            Kind::Bms => "bms_state",
+        };
+        for (i, name) in m.state_names.iter().enumerate() {
+            out.push(row(
+                m.kind, dimension, name, &st.detail, i, window_ms, pop_area,
+            ));
+        }
+    }
+    out
+}
+
+/// Share of `status` in one replication's kind, for reports.
+pub fn status_share(o: &Outcomes, kind: Kind, status: Status) -> Option<f64> {
+    let (_, st) = o.kinds.iter().find(|(m, _)| m.kind == kind)?;
+    let pop = st.population.area(0) as f64;
+    (pop > 0.0).then(|| st.status.area(status as usize) as f64 / pop)
+}
+
+/// The `summary.csv` exporter: one row per replication and state.
+pub struct SummaryCsv;
 
 impl Export for SummaryCsv {
     fn file_name(&self) -> &'static str {
         "summary.csv"
     }
 
-    fn write(&self, o: &Outcomes, w: &mut dyn Write) -> Result<()> {
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
         let mut csv = csv::Writer::from_writer(w);
-        let window_ms = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
-        for (m, st) in &o.kinds {
-            let pop_area = st.population.area(0) as f64;
-            let statuses: Vec<Status> = m.statuses();
-            for s in statuses {
-                csv.serialize(row(
-                    m.kind,
-                    "status",
-                    s.name(),
-                    &st.status,
-                    s as usize,
-                    window_ms,
-                    pop_area,
-                ))?;
+        let mut header = vec!["replication", "kind", "dimension", "state"];
+        header.extend(METRICS);
+        csv.write_record(&header)?;
+        for (r, o) in study.runs.iter().enumerate() {
+            for row in rows(o) {
+                let mut rec = vec![
+                    r.to_string(),
+                    row.kind.name().into(),
+                    row.dimension.into(),
+                    row.state,
+                ];
+                rec.extend(row.values.iter().map(|v| opt(*v)));
+                csv.write_record(&rec)?;
             }
-            let dimension = match m.kind {
-                Kind::Ecs => "ecs_state",
-                Kind::Bms => "bms_state",
-            };
-            for (i, name) in m.state_names.iter().enumerate() {
-                csv.serialize(row(
-                    m.kind, dimension, name, &st.detail, i, window_ms, pop_area,
-                ))?;
+        }
+        csv.flush()?;
+        Ok(())
+    }
+}
+
+/// The `summary_ci.csv` exporter: per state and metric, the estimate across
+/// replications (mean, standard deviation, 95% Student-t interval).
+pub struct SummaryCiCsv;
+
+impl Export for SummaryCiCsv {
+    fn file_name(&self) -> &'static str {
+        "summary_ci.csv"
+    }
+
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record([
+            "kind",
+            "dimension",
+            "state",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_low",
+            "ci95_high",
+        ])?;
+        let all: Vec<Vec<Row>> = study.runs.iter().map(rows).collect();
+        for (i, first) in all[0].iter().enumerate() {
+            for (m, metric) in METRICS.iter().enumerate() {
+                let xs: Vec<f64> = all.iter().filter_map(|rows| rows[i].values[m]).collect();
+                let mut rec = vec![
+                    first.kind.name().to_string(),
+                    first.dimension.into(),
+                    first.state.clone(),
+                    metric.to_string(),
+                ];
+                rec.extend(ci_record(Estimate::of(&xs)));
+                csv.write_record(&rec)?;
             }
         }
         csv.flush()?;

@@ -22,6 +22,8 @@ use std::path::Path;
 pub struct Scenario {
     pub name: String,
     pub seed: u64,
+    /// Independent replications, each with its own random streams.
+    pub replications: u32,
     #[serde(serialize_with = "ser_time")]
     pub horizon: SimTime,
     /// Statistics cover [warmup, horizon].
@@ -39,6 +41,7 @@ pub struct Scenario {
 pub struct Overrides {
     pub seed: Option<u64>,
     pub horizon: Option<String>,
+    pub replications: Option<u32>,
 }
 
 /// Everything about one kind of server.
@@ -201,6 +204,9 @@ impl Scenario {
         }
         if let Some(h) = &overrides.horizon {
             root.insert("horizon".into(), toml::Value::String(h.clone()));
+        }
+        if let Some(r) = overrides.replications {
+            root.insert("replications".into(), toml::Value::Integer(r.into()));
         }
         parse::parse_value(&root, &file)
     }

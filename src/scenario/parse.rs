@@ -71,6 +71,12 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         .read("seed", |r, k, v| r.integer_value(k, v, 0, i64::MAX))
         .and_then(|s| u64::try_from(s).ok())
         .unwrap_or(0);
+    let replications = r
+        .read("replications", |r, k, v| {
+            r.integer_value(k, v, 1, MAX_REPLICATIONS)
+        })
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(1);
     let mut horizon = r.required("horizon", "horizon = \"30d\"", Reader::duration_value);
     if horizon == Some(SimTime::ZERO) {
         r.problem(
@@ -144,6 +150,7 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
     Some(Scenario {
         name: name?,
         seed,
+        replications,
         horizon: horizon?,
         warmup: warmup.unwrap_or(SimTime::ZERO),
         sample_interval,
@@ -151,6 +158,9 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         bms,
     })
 }
+
+/// Most independent replications a scenario may ask for.
+const MAX_REPLICATIONS: i64 = 100_000;
 
 /// Most samples of the occupancy time series a scenario may ask for.
 const MAX_SAMPLES: u64 = 10_000_000;

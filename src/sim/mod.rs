@@ -245,6 +245,16 @@ pub struct Outcomes {
 impl<'r> Simulation<'r> {
     /// Prepares a run of `scenario` (replication 0 of its seed).
     pub fn new(scenario: &Scenario, recorder: &'r mut dyn Recorder) -> Simulation<'r> {
+        Simulation::replication(scenario, 0, recorder)
+    }
+
+    /// Prepares replication `replication` of `scenario`: its random streams
+    /// are derived from the seed and the replication number.
+    pub fn replication(
+        scenario: &Scenario,
+        replication: u64,
+        recorder: &'r mut dyn Recorder,
+    ) -> Simulation<'r> {
         let kinds: Vec<KindRuntime> = Kind::ALL
             .iter()
             .filter_map(|&k| scenario.kind(k))
@@ -258,7 +268,7 @@ impl<'r> Simulation<'r> {
             stats,
             fleet: Fleet::default(),
             queue: EventQueue::new(),
-            rng: Streams::new(scenario.seed, 0),
+            rng: Streams::new(scenario.seed, replication),
             recorder,
             record_changes,
             in_window: false,

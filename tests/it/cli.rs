@@ -367,3 +367,92 @@ fn bad_input_is_refused_before_anything_runs() {
         .code(2);
     assert!(stderr_of(&a).contains("cannot read"), "{}", stderr_of(&a));
 }
+
+#[derive(Debug, Deserialize)]
+struct CiRow {
+    kind: String,
+    dimension: String,
+    state: String,
+    metric: String,
+    n: u64,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    ci95_low: Option<f64>,
+    ci95_high: Option<f64>,
+}
+
+#[test]
+fn replications_write_per_replication_rows_and_intervals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    fleetsim()
+        .args([
+            "run",
+            "scenarios/quick.toml",
+            "--quiet",
+            "--replications",
+            "4",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    // summary.csv: one block of rows per replication, with its number first.
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(text.starts_with("replication,kind,dimension,state,mean_count,"));
+    let reps: std::collections::BTreeSet<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(reps.into_iter().collect::<Vec<_>>(), ["0", "1", "2", "3"]);
+    // summary_ci.csv: the interval is around the mean of the four values.
+    let ci: Vec<CiRow> = rows(&out.join("summary_ci.csv"));
+    let share = ci
+        .iter()
+        .find(|r| {
+            r.kind == "ecs" && r.dimension == "status" && r.state == "ACTIVE" && r.metric == "share"
+        })
+        .unwrap();
+    assert_eq!(share.n, 4);
+    let (mean, lo, hi) = (
+        share.mean.unwrap(),
+        share.ci95_low.unwrap(),
+        share.ci95_high.unwrap(),
+    );
+    assert!(
+        lo < mean && mean < hi && share.sd.unwrap() > 0.0,
+        "{share:?}"
+    );
+    // Half-width = t(0.975, 3)·sd/√4.
+    assert!(
+        ((hi - mean) - 3.182 * share.sd.unwrap() / 2.0).abs() < 1e-5,
+        "{share:?}"
+    );
+    let ops = std::fs::read_to_string(out.join("operations_ci.csv")).unwrap();
+    assert!(ops.starts_with("kind,operation,metric,n,mean,sd,ci95_low,ci95_high"));
+    // The time series hold the mean and the 2.5% / 97.5% quantiles.
+    let status = header(&out.join("occupancy_status.csv"));
+    assert!(
+        status.contains(",ERROR,DELETED,population_q025,population_q975,BUILD_q025,"),
+        "{status}"
+    );
+    assert!(status.ends_with(",DELETED_q025,DELETED_q975"));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["replications"], 4);
+    // --trace needs a folder per replication.
+    let a = fleetsim()
+        .args([
+            "run",
+            "scenarios/quick.toml",
+            "--replications",
+            "2",
+            "--trace",
+            "--out",
+        ])
+        .arg(tmp.path().join("t"))
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("--per-replication"));
+}

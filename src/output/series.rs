@@ -1,0 +1,172 @@
+//! Occupancy time series across replications: each replication's samples are
+//! kept in memory ([`SeriesRecorder`], a few bytes per sample and column),
+//! then written as the mean per sample with the 2.5% and 97.5% quantiles
+//! across replications ([`write_aggregate`]).
+
+use super::{AtomicFile, num};
+use crate::ci::quantile;
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine, Status, bms, ecs};
+use crate::sim::{Change, Recorder};
+use crate::stats::KindStats;
+use anyhow::Result;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One kind's samples: per sample, the population, the 12 status counts,
+/// then the counts of the kind's detailed states.
+#[derive(Default)]
+struct KindSeries {
+    kind: Option<Kind>,
+    width: usize,
+    data: Vec<u32>,
+}
+
+/// Keeps every sample of one replication in memory.
+#[derive(Default)]
+pub struct SeriesRecorder {
+    times: Vec<SimTime>,
+    kinds: Vec<KindSeries>,
+}
+
+impl Recorder for SeriesRecorder {
+    fn wants_changes(&self) -> bool {
+        false
+    }
+
+    fn change(&mut self, _: &Change, _: &Machine) {}
+
+    fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, _: &Machine) {
+        if self.times.last() != Some(&t) {
+            self.times.push(t);
+        }
+        let k = match self.kinds.iter().position(|s| s.kind == Some(kind)) {
+            Some(k) => k,
+            None => {
+                self.kinds.push(KindSeries {
+                    kind: Some(kind),
+                    width: 1 + stats.status.counts().len() + stats.detail.counts().len(),
+                    data: Vec::new(),
+                });
+                self.kinds.len() - 1
+            }
+        };
+        let s = &mut self.kinds[k];
+        s.data.push(stats.population_now() as u32);
+        s.data
+            .extend(stats.status.counts().iter().map(|&c| c as u32));
+        s.data
+            .extend(stats.detail.counts().iter().map(|&c| c as u32));
+    }
+}
+
+/// Mean, 2.5% and 97.5% quantiles of one column at one sample across runs.
+fn aggregate(
+    runs: &[SeriesRecorder],
+    k: usize,
+    sample: usize,
+    col: usize,
+    buf: &mut Vec<f64>,
+) -> (f64, f64, f64) {
+    buf.clear();
+    buf.extend(runs.iter().map(|r| {
+        let s = &r.kinds[k];
+        s.data[sample * s.width + col] as f64
+    }));
+    let mean = buf.iter().sum::<f64>() / buf.len() as f64;
+    (mean, quantile(buf, 0.025), quantile(buf, 0.975))
+}
+
+fn write_rows(
+    w: &mut impl Write,
+    runs: &[SeriesRecorder],
+    k: usize,
+    cols: &[usize],
+    prefix: &dyn Fn(SimTime) -> String,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(runs.len());
+    for (i, &t) in runs[0].times.iter().enumerate() {
+        let stats: Vec<(f64, f64, f64)> = cols
+            .iter()
+            .map(|&c| aggregate(runs, k, i, c, &mut buf))
+            .collect();
+        write!(w, "{}", prefix(t))?;
+        for (mean, _, _) in &stats {
+            write!(w, ",{}", num(*mean))?;
+        }
+        for (_, lo, hi) in &stats {
+            write!(w, ",{},{}", num(*lo), num(*hi))?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+fn header(lead: &str, names: &[String]) -> String {
+    let q: Vec<String> = names
+        .iter()
+        .flat_map(|n| [format!("{n}_q025"), format!("{n}_q975")])
+        .collect();
+    format!("{lead},{},{}", names.join(","), q.join(","))
+}
+
+/// Writes `occupancy_status.csv`, `occupancy_ecs.csv` and `occupancy_bms.csv`
+/// as means across `runs` with quantile columns.
+pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let first = &runs[0];
+    let n_status = Status::ALL.len();
+    let mut names: Vec<String> = vec!["population".into()];
+    names.extend(Status::ALL.iter().map(|s| s.name().to_string()));
+    let mut f = AtomicFile::create(dir, "occupancy_status.csv")?;
+    writeln!(f.writer(), "{}", header("time_s,kind", &names))?;
+    // Rows alternate by kind at each sample, as in a single run's file.
+    let status_cols: Vec<usize> = (0..=n_status).collect();
+    let mut buf = Vec::with_capacity(runs.len());
+    for (i, &t) in first.times.iter().enumerate() {
+        for (k, ks) in first.kinds.iter().enumerate() {
+            let kind = ks.kind.expect("sampled kinds are named");
+            let stats: Vec<(f64, f64, f64)> = status_cols
+                .iter()
+                .map(|&c| aggregate(runs, k, i, c, &mut buf))
+                .collect();
+            let w = f.writer();
+            write!(w, "{t},{}", kind.name())?;
+            for (mean, _, _) in &stats {
+                write!(w, ",{}", num(*mean))?;
+            }
+            for (_, lo, hi) in &stats {
+                write!(w, ",{},{}", num(*lo), num(*hi))?;
+            }
+            writeln!(w)?;
+        }
+    }
+    written.push(f.commit()?);
+    for (k, ks) in first.kinds.iter().enumerate() {
+        let kind = ks.kind.expect("sampled kinds are named");
+        let (file, states): (&str, Vec<String>) = match kind {
+            Kind::Ecs => (
+                "occupancy_ecs.csv",
+                ecs::pairs()
+                    .iter()
+                    .map(|&(v, t)| ecs::pair_name(v, t))
+                    .collect(),
+            ),
+            Kind::Bms => (
+                "occupancy_bms.csv",
+                bms::BmsState::ALL
+                    .iter()
+                    .map(|s| s.name().to_string())
+                    .collect(),
+            ),
+        };
+        let mut names: Vec<String> = vec!["population".into()];
+        names.extend(states);
+        let cols: Vec<usize> = std::iter::once(0).chain((1 + n_status)..ks.width).collect();
+        let mut f = AtomicFile::create(dir, file)?;
+        writeln!(f.writer(), "{}", header("time_s", &names))?;
+        write_rows(f.writer(), runs, k, &cols, &|t| t.to_string())?;
+        written.push(f.commit()?);
+    }
+    Ok(written)
+}
