@@ -352,12 +352,17 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         let pop = Estimate::of(&pops).map_or(0.0, |e| e.mean);
         let _ = writeln!(
             s,
-            "  {}: mean population {:.1}; ACTIVE {}, SHUTOFF {}, ERROR {} of instance-time",
+            "  {}: mean population {:.1}; ACTIVE {}, SHUTOFF {}, ERROR {} of instance-time; availability {}",
             kind.name(),
             pop,
             est(&|o| status_share(o, kind, Status::Active)),
             est(&|o| status_share(o, kind, Status::Shutoff)),
-            est(&|o| status_share(o, kind, Status::Error))
+            est(&|o| status_share(o, kind, Status::Error)),
+            est(&|o| o
+                .kinds
+                .iter()
+                .find(|(m, _)| m.kind == kind)
+                .and_then(|(_, st)| st.availability()))
         );
     }
     let top: Vec<&str> = r

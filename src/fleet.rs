@@ -7,17 +7,28 @@ use crate::model::{Kind, Op, StateId, Status};
 /// Flag bits of [`Server::flags`].
 pub mod flag {
     /// The `locked` flag (MODEL.md §4).
-    pub const LOCKED: u8 = 1;
+    pub const LOCKED: u16 = 1;
     /// The first build succeeded.
-    pub const LAUNCHED: u8 = 2;
+    pub const LAUNCHED: u16 = 2;
     /// The user wants the server gone and deletes it once it settles.
-    pub const PENDING_DELETE: u8 = 4;
+    pub const PENDING_DELETE: u16 = 4;
     /// The slot holds a server.
-    pub const ALIVE: u8 = 8;
+    pub const ALIVE: u16 = 8;
     /// This soft reboot will fall back to hard (its last step takes longer).
-    pub const FALLBACK: u8 = 16;
+    pub const FALLBACK: u16 = 16;
     /// A fault clock is running.
-    pub const FAULT_CLOCK: u8 = 32;
+    pub const FAULT_CLOCK: u16 = 32;
+    /// The owner chose to have the server stopped: an accepted user stop,
+    /// until the next accepted user start.
+    pub const NOT_WANTED: u16 = 64;
+    /// Counted in the availability statistics as wanted running (kept so
+    /// the counts change only when the answer does).
+    pub const COUNTED_WANTED: u16 = 128;
+    /// Counted as available: wanted running and showing ACTIVE.
+    pub const COUNTED_AVAILABLE: u16 = 256;
+    /// The owner's delete failed; the retry is scheduled, so settling does
+    /// not delete again at once.
+    pub const DELETE_RETRY: u16 = 512;
 }
 
 /// Marker for "this operation does not fail" in [`Server::fail_step`].
@@ -57,19 +68,19 @@ pub struct Server {
     pub step: u8,
     /// Step at which `op` fails, or [`NO_FAILURE`].
     pub fail_step: u8,
-    pub flags: u8,
+    pub flags: u16,
 }
 
 impl Server {
     /// Whether a flag bit is set.
     #[inline]
-    pub fn has(&self, bit: u8) -> bool {
+    pub fn has(&self, bit: u16) -> bool {
         self.flags & bit != 0
     }
 
     /// Sets or clears a flag bit.
     #[inline]
-    pub fn set(&mut self, bit: u8, on: bool) {
+    pub fn set(&mut self, bit: u16, on: bool) {
         if on {
             self.flags |= bit;
         } else {

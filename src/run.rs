@@ -7,8 +7,8 @@
 use crate::engine::SimTime;
 use crate::model::Kind;
 use crate::output::{
-    self, Both, CsvRecorder, Export, Manifest, OperationsCiCsv, OperationsCsv, REPLICATION_DIR,
-    SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
+    self, AvailabilityCiCsv, AvailabilityCsv, Both, CsvRecorder, Export, Manifest, OperationsCiCsv,
+    OperationsCsv, REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
 };
 use crate::scenario::Scenario;
 use crate::sim::{Change, Outcomes, Recorder, Simulation};
@@ -213,9 +213,13 @@ pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Res
         scenario: scenario.clone(),
         runs,
     };
-    let mut exports: Vec<&dyn Export> = vec![&SummaryCsv, &OperationsCsv];
+    let mut exports: Vec<&dyn Export> = vec![&SummaryCsv, &OperationsCsv, &AvailabilityCsv];
     if n > 1 {
-        exports.extend([&SummaryCiCsv as &dyn Export, &OperationsCiCsv]);
+        exports.extend([
+            &SummaryCiCsv as &dyn Export,
+            &OperationsCiCsv,
+            &AvailabilityCiCsv,
+        ]);
     }
     for e in exports {
         files.push(output::export(&opts.out, e, &study)?);

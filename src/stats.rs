@@ -210,6 +210,10 @@ pub struct KindStats {
     pub detail: Dim,
     /// One state: the population.
     pub population: Dim,
+    /// Servers the owner wants running (see [`KindStats::availability`]).
+    pub wanted: Dim,
+    /// Servers wanted running and showing ACTIVE.
+    pub available: Dim,
     pub ops: Vec<OpStats>,
 }
 
@@ -220,6 +224,8 @@ impl KindStats {
             status: Dim::new(Status::ALL.len()),
             detail: Dim::new(m.n_states()),
             population: Dim::new(1),
+            wanted: Dim::new(1),
+            available: Dim::new(1),
             ops: vec![OpStats::default(); Op::COUNT],
         }
     }
@@ -229,6 +235,8 @@ impl KindStats {
         self.status.begin_window(t);
         self.detail.begin_window(t);
         self.population.begin_window(t);
+        self.wanted.begin_window(t);
+        self.available.begin_window(t);
         self.ops.iter_mut().for_each(|o| *o = OpStats::default());
     }
 
@@ -237,6 +245,16 @@ impl KindStats {
         self.status.close(t);
         self.detail.close(t);
         self.population.close(t);
+        self.wanted.close(t);
+        self.available.close(t);
+    }
+
+    /// Availability over the window: instance-time showing ACTIVE while the
+    /// owner wanted the server running, over instance-time it was wanted
+    /// running. `None` when nothing was wanted running.
+    pub fn availability(&self) -> Option<f64> {
+        let wanted = self.wanted.area(0);
+        (wanted > 0).then(|| self.available.area(0) as f64 / wanted as f64)
     }
 
     /// Servers of this kind now.

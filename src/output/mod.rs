@@ -3,12 +3,14 @@
 //! streaming recorder for time series and trace, and one module per
 //! end-of-run file behind the small [`Export`] trait.
 
+pub mod availability;
 mod manifest;
 pub mod operations;
 mod recorder;
 pub mod series;
 pub mod summary;
 
+pub use availability::{AvailabilityCiCsv, AvailabilityCsv};
 pub use manifest::Manifest;
 pub use operations::{OperationsCiCsv, OperationsCsv};
 pub use recorder::CsvRecorder;
@@ -36,6 +38,8 @@ pub const KNOWN_FILES: &[&str] = &[
     "summary_ci.csv",
     "operations.csv",
     "operations_ci.csv",
+    "availability.csv",
+    "availability_ci.csv",
     "transitions.csv",
     "manifest.json",
 ];

@@ -6,7 +6,7 @@
 use super::{Cause, Change, Event, Simulation};
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, flag};
-use crate::model::{Kind, Op, Outcome, Plan, StateId, Target};
+use crate::model::{Kind, Op, Outcome, Plan, StateId, Status, Target};
 use rand::RngExt;
 
 /// How long an owner waits before trying a failed delete again.
@@ -36,6 +36,7 @@ impl Simulation<'_> {
             for _ in 0..self.kinds[k].spec.initial {
                 let id = self.appear(kind, running, Cause::Initial);
                 self.fleet.get_mut(id).set(flag::LAUNCHED, true);
+                self.refresh_availability(id);
                 self.onboard(id, true);
                 self.settle(id);
             }
@@ -71,6 +72,8 @@ impl Simulation<'_> {
 
     /// Server `id` leaves the population.
     pub(super) fn disappear(&mut self, id: u32, cause: Cause) {
+        self.fleet.get_mut(id).set(flag::ALIVE, false);
+        self.refresh_availability(id);
         let now = self.queue.now();
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
@@ -91,6 +94,37 @@ impl Simulation<'_> {
             });
         }
         self.fleet.remove(id);
+    }
+
+    /// Keeps the availability counts in step with server `id`: it is wanted
+    /// running once launched, unless its owner stopped it or asked for its
+    /// deletion, or billing froze it; it is available when wanted and ACTIVE.
+    pub(super) fn refresh_availability(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let m = &self.kinds[k].machine;
+        let wanted = s.has(flag::ALIVE)
+            && s.has(flag::LAUNCHED)
+            && !s.has(flag::NOT_WANTED)
+            && !s.has(flag::PENDING_DELETE)
+            && Some(s.state) != m.frozen_state
+            && s.state != m.deleted_state;
+        let available = wanted && s.status == Status::Active;
+        let (now, w) = (self.queue.now(), self.in_window);
+        let st = &mut self.stats[k];
+        for (dim, bit, on) in [
+            (&mut st.wanted, flag::COUNTED_WANTED, wanted),
+            (&mut st.available, flag::COUNTED_AVAILABLE, available),
+        ] {
+            match (s.has(bit), on) {
+                (false, true) => dim.enter(0, now, w),
+                (true, false) => dim.leave(0, now, now, false),
+                _ => {}
+            }
+        }
+        let s = self.fleet.get_mut(id);
+        s.set(flag::COUNTED_WANTED, wanted);
+        s.set(flag::COUNTED_AVAILABLE, available);
     }
 
     /// The only place a server's state changes.
@@ -117,6 +151,7 @@ impl Simulation<'_> {
                 .leave(old.status as usize, now, old.status_since, w);
             st.status.enter(status as usize, now, w);
         }
+        self.refresh_availability(id);
         if self.record_changes {
             self.record(Change {
                 time: now,
@@ -210,6 +245,17 @@ impl Simulation<'_> {
             // the running one (BMS forcible restart or delete of a restart).
             if w {
                 self.stats[k].ops[running.index()].preempted += 1;
+            }
+        }
+        if by == By::User {
+            // The owner's intent, for availability: a stop means "I want it
+            // off", a start "on again", a delete "gone".
+            let s = self.fleet.get_mut(id);
+            match op {
+                Op::Stop => s.set(flag::NOT_WANTED, true),
+                Op::Start => s.set(flag::NOT_WANTED, false),
+                Op::Delete => s.set(flag::PENDING_DELETE, true),
+                _ => {}
             }
         }
         self.start_op(id, op, plan);
@@ -402,7 +448,7 @@ impl Simulation<'_> {
         };
         // The owner who wanted the server gone tries again a little later.
         let retry_delete = op == Op::Delete && s.has(flag::PENDING_DELETE);
-        self.fleet.get_mut(id).set(flag::PENDING_DELETE, false);
+        self.fleet.get_mut(id).set(flag::DELETE_RETRY, retry_delete);
         self.end(id, target, cause);
         if retry_delete {
             self.queue
@@ -458,7 +504,7 @@ impl Simulation<'_> {
         if frozen {
             self.schedule_billing(id);
         }
-        if s.has(flag::PENDING_DELETE) && may_delete {
+        if s.has(flag::PENDING_DELETE) && !s.has(flag::DELETE_RETRY) && may_delete {
             self.user_delete(id);
         }
     }

@@ -475,3 +475,46 @@ fn the_auto_confirm_window_runs_from_verify_resize_even_after_a_refused_decision
     assert_eq!(sim.queue.now(), verified.after(SimTime::from_secs(1800)));
     assert_eq!(ops(&sim, Op::ConfirmResize).refused_locked, 1);
 }
+
+#[test]
+fn availability_counts_only_time_the_owner_wanted_the_server_running() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.steps]\npowering-off = \"0s\"\npowering-on = \"0s\"\n\
+         [bms]\ninitial = 1\n[bms.steps]\nstopping = \"0s\"\n[bms.freeze]\nrate = \"1/y\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let hour = SimTime::from_secs(3600);
+    let advance = |sim: &mut Simulation, to: SimTime| {
+        sim.queue.schedule_at(to, Event::Arrival(Kind::Ecs));
+        while sim.queue.now() < to {
+            let (_, e) = sim.queue.pop().unwrap();
+            if e != Event::Arrival(Kind::Ecs) {
+                sim.dispatch(e);
+            }
+        }
+    };
+    // ECS: 1 h running (available), 1 h stopped by its owner (not wanted),
+    // 1 h in ERROR (wanted, unavailable), 1 h running again.
+    advance(&mut sim, hour);
+    sim.request(0, Op::Stop, By::User);
+    finish_op(&mut sim, 0);
+    advance(&mut sim, SimTime::from_secs(2 * 3600));
+    sim.request(0, Op::Start, By::User);
+    finish_op(&mut sim, 0);
+    place(&mut sim, 0, ecs(VmState::Error, None));
+    advance(&mut sim, SimTime::from_secs(3 * 3600));
+    place(&mut sim, 0, ecs(VmState::Active, None));
+    // BMS: running for three hours, then frozen by billing: not wanted.
+    place(&mut sim, 1, BmsState::Frozen.id());
+    advance(&mut sim, SimTime::from_secs(4 * 3600));
+    for st in &mut sim.stats {
+        st.close(SimTime::from_secs(4 * 3600));
+    }
+    let (ecs_stats, bms_stats) = (&sim.stats[0], &sim.stats[1]);
+    assert_eq!(ecs_stats.wanted.area(0), 3 * 3_600_000);
+    assert_eq!(ecs_stats.available.area(0), 2 * 3_600_000);
+    assert_eq!(ecs_stats.availability(), Some(2.0 / 3.0));
+    assert_eq!(bms_stats.wanted.area(0), 3 * 3_600_000);
+    assert_eq!(bms_stats.availability(), Some(1.0));
+}

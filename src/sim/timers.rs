@@ -98,7 +98,10 @@ impl Simulation<'_> {
         if self.fleet.get(id).has(flag::LOCKED) {
             self.request(id, Op::Unlock, By::User);
         }
-        self.fleet.get_mut(id).set(flag::PENDING_DELETE, true);
+        let s = self.fleet.get_mut(id);
+        s.set(flag::PENDING_DELETE, true);
+        s.set(flag::DELETE_RETRY, false);
+        self.refresh_availability(id);
         self.request(id, Op::Delete, By::User);
     }
 

@@ -206,7 +206,14 @@ fn run_writes_every_file_with_the_documented_columns() {
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["scenario"]["name"], "quick");
     assert!(manifest["events_processed"].as_u64().unwrap() > 1000);
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 7);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 8);
+    let avail = std::fs::read_to_string(out.join("availability.csv")).unwrap();
+    assert!(
+        avail.starts_with(
+            "replication,kind,wanted_mean_count,available_mean_count,availability\n0,ecs,"
+        ),
+        "{avail}"
+    );
     // Nothing is left under a partial name.
     assert!(std::fs::read_dir(&out).unwrap().all(|e| {
         !e.unwrap()

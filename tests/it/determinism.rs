@@ -47,6 +47,7 @@ fn same_seed_gives_identical_bytes_in_every_file() {
     assert_eq!(
         names,
         [
+            "availability.csv",
             "manifest.json",
             "occupancy_bms.csv",
             "occupancy_ecs.csv",

@@ -49,7 +49,15 @@ fn error_share_is_mttr_over_mtbf_plus_mttr() {
         ));
         let o = run(&sc);
         let (_, st) = &o.kinds[0];
-        st.status.area(Status::Error as usize) as f64 / st.population.area(0) as f64
+        let share = st.status.area(Status::Error as usize) as f64 / st.population.area(0) as f64;
+        // Nothing else happens, so a server is either ACTIVE or in ERROR, and
+        // always wanted running: availability is exactly 1 − ERROR share.
+        let availability = st.availability().unwrap();
+        assert!(
+            (availability - (1.0 - share)).abs() < 1e-12,
+            "{availability} vs {share}"
+        );
+        share
     });
     assert_ci_covers("ERROR share", &shares, 10.0 / 110.0, 0.005);
 }
