@@ -167,37 +167,58 @@ impl<E: Copy> EventQueue<E> {
 }
 
 /// The purposes that get their own random stream, so that changing, say, a
-/// failure probability does not reshuffle the workload.
+/// failure probability does not reshuffle the workload (common random
+/// numbers across the points of a sweep).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Purpose {
-    /// Arrivals, lifetimes, user operations and user decisions.
+    /// Create arrivals.
     Workload = 1,
     /// Step and state durations.
     Durations = 2,
     /// Operation failures, faults and repairs.
     Failures = 3,
+    /// Decisions that depend on what happened: resize confirm or revert,
+    /// billing freezes and renewals.
+    Decisions = 4,
+    /// One server's own workload: its lifetime, the times and choices of its
+    /// owner's operations. Keyed by the server's number.
+    Server = 5,
 }
 
 /// The generator behind every stream: PCG 64 (rand_pcg), whose output is
 /// promised stable across versions, unlike rand's `StdRng`.
 pub type Rng = Pcg64Mcg;
 
-/// One seeded stream per purpose.
+/// One seeded stream per purpose, and a constructor for each server's own.
 pub struct Streams {
-    pub workload: Rng,
+    /// Create arrivals.
+    pub arrivals: Rng,
     pub durations: Rng,
     pub failures: Rng,
+    pub decisions: Rng,
+    seed: u64,
+    replication: u64,
 }
 
 impl Streams {
     /// Streams derived from `seed` and `replication`, independent by purpose.
     pub fn new(seed: u64, replication: u64) -> Streams {
         Streams {
-            workload: stream(seed, replication, Purpose::Workload),
+            arrivals: stream(seed, replication, Purpose::Workload),
             durations: stream(seed, replication, Purpose::Durations),
             failures: stream(seed, replication, Purpose::Failures),
+            decisions: stream(seed, replication, Purpose::Decisions),
+            seed,
+            replication,
         }
+    }
+
+    /// The workload stream of server number `serial`: the same in every run
+    /// of this seed and replication, whatever else differs between them.
+    pub fn server(&self, serial: u32) -> Rng {
+        let key = splitmix(serial as u64 ^ 0xA076_1D64_78BD_642F);
+        stream(self.seed ^ key, self.replication, Purpose::Server)
     }
 }
 

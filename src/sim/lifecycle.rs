@@ -50,6 +50,11 @@ impl Simulation<'_> {
         let now = self.queue.now();
         let status = self.kinds[k].machine.status_of(state, state);
         let id = self.fleet.add(kind, state, status, now);
+        let own = self.rng.server(self.fleet.get(id).serial);
+        match self.server_rng.get_mut(id as usize) {
+            Some(slot) => *slot = own,
+            None => self.server_rng.push(own),
+        }
         let w = self.in_window;
         let st = &mut self.stats[k];
         st.population.enter(0, now, w);

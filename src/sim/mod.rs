@@ -224,6 +224,8 @@ pub struct Simulation<'r> {
     fleet: Fleet,
     queue: EventQueue<Event>,
     rng: Streams,
+    /// Each server's own workload stream, by slot.
+    server_rng: Vec<crate::engine::Rng>,
     recorder: &'r mut dyn Recorder,
     record_changes: bool,
     in_window: bool,
@@ -269,6 +271,7 @@ impl<'r> Simulation<'r> {
             fleet: Fleet::default(),
             queue: EventQueue::new(),
             rng: Streams::new(scenario.seed, replication),
+            server_rng: Vec::new(),
             recorder,
             record_changes,
             in_window: false,

@@ -11,6 +11,14 @@ use crate::model::{Kind, Op};
 use rand::RngExt;
 use rand::distr::Distribution;
 
+/// The Poisson clocks of the workload.
+#[derive(Clone, Copy)]
+enum Clock {
+    Arrival(Kind),
+    UserOp(u32),
+    Freeze(u32),
+}
+
 impl Simulation<'_> {
     /// Whether `id` still holds a live server whose state generation is `epoch`.
     fn current(&self, id: u32, epoch: u32) -> bool {
@@ -18,17 +26,32 @@ impl Simulation<'_> {
         s.has(flag::ALIVE) && s.epoch == epoch
     }
 
-    fn gap(
-        &mut self,
-        kind: Kind,
-        pick: fn(&super::KindRuntime) -> Option<&rand_distr::Exp<f64>>,
-    ) -> Option<SimTime> {
-        let k = self.k(kind);
-        pick(&self.kinds[k]).map(|e| SimTime::from_secs_f64(e.sample(&mut self.rng.workload)))
+    /// The next gap of one of a kind's Poisson clocks, each drawn from the
+    /// stream that keeps it common across the points of a sweep: arrivals
+    /// from the arrival stream, a server's operations from its own stream,
+    /// billing freezes from the decision stream.
+    fn gap(&mut self, clock: Clock) -> Option<SimTime> {
+        let kind = match clock {
+            Clock::Arrival(kind) => kind,
+            Clock::UserOp(id) | Clock::Freeze(id) => self.fleet.get(id).kind,
+        };
+        let rt = &self.kinds[self.k(kind)];
+        let exp = match clock {
+            Clock::Arrival(_) => rt.arrival_gap.as_ref(),
+            Clock::UserOp(_) => rt.ops_gap.as_ref(),
+            Clock::Freeze(_) => rt.freeze_gap.as_ref(),
+        }
+        .cloned()?;
+        let rng = match clock {
+            Clock::Arrival(_) => &mut self.rng.arrivals,
+            Clock::UserOp(id) => &mut self.server_rng[id as usize],
+            Clock::Freeze(_) => &mut self.rng.decisions,
+        };
+        Some(SimTime::from_secs_f64(exp.sample(rng)))
     }
 
     pub(super) fn schedule_arrival(&mut self, kind: Kind) {
-        if let Some(d) = self.gap(kind, |rt| rt.arrival_gap.as_ref()) {
+        if let Some(d) = self.gap(Clock::Arrival(kind)) {
             self.queue.schedule_in(d, Event::Arrival(kind));
         }
     }
@@ -44,9 +67,10 @@ impl Simulation<'_> {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
         let rt = &self.kinds[k];
+        let own = &mut self.server_rng[id as usize];
         let remaining = match (&rt.initial_lifetime, &rt.lifetime) {
-            (Some(r), _) if initial => Some(r.sample(&mut self.rng.workload)),
-            (_, Some(l)) => Some(l.sample(&mut self.rng.workload)),
+            (Some(r), _) if initial => Some(r.sample(own)),
+            (_, Some(l)) => Some(l.sample(own)),
             _ => None,
         };
         if let Some(d) = remaining {
@@ -59,7 +83,7 @@ impl Simulation<'_> {
 
     fn schedule_user_op(&mut self, id: u32) {
         let s = *self.fleet.get(id);
-        if let Some(d) = self.gap(s.kind, |rt| rt.ops_gap.as_ref()) {
+        if let Some(d) = self.gap(Clock::UserOp(id)) {
             self.queue
                 .schedule_in(d, Event::UserOp { id, life: s.life });
         }
@@ -79,7 +103,7 @@ impl Simulation<'_> {
             .mix
             .as_ref()
             .expect("an ops clock runs only with a mix");
-        let op = ops[mix.sample(&mut self.rng.workload)];
+        let op = ops[mix.sample(&mut self.server_rng[id as usize])];
         self.request(id, op, By::User);
         self.schedule_user_op(id);
     }
@@ -189,7 +213,7 @@ impl Simulation<'_> {
         // decision is being retried after a refusal.
         let deadline = spec.auto_confirm.map(|a| s.since.after(a));
         let now = self.queue.now();
-        let decision = now.after(delay.sample(&mut self.rng.workload));
+        let decision = now.after(delay.sample(&mut self.rng.decisions));
         match deadline {
             Some(t) if t <= decision => self
                 .queue
@@ -210,7 +234,7 @@ impl Simulation<'_> {
             .resize
             .as_ref()
             .map_or(1.0, |r| r.confirm_prob);
-        let op = if self.rng.workload.random_bool(p) {
+        let op = if self.rng.decisions.random_bool(p) {
             Op::ConfirmResize
         } else {
             Op::RevertResize
@@ -244,7 +268,7 @@ impl Simulation<'_> {
     /// Schedules the next billing freeze of a BMS, if freezes are on.
     pub(super) fn schedule_freeze(&mut self, id: u32) {
         let s = *self.fleet.get(id);
-        if let Some(d) = self.gap(s.kind, |rt| rt.freeze_gap.as_ref()) {
+        if let Some(d) = self.gap(Clock::Freeze(id)) {
             self.queue
                 .schedule_in(d, Event::Freeze { id, life: s.life });
         }
@@ -274,8 +298,8 @@ impl Simulation<'_> {
             return;
         };
         let retention = spec.retention;
-        let renew = self.rng.workload.random_bool(spec.renew_prob);
-        let d = delay.sample(&mut self.rng.workload);
+        let renew = self.rng.decisions.random_bool(spec.renew_prob);
+        let d = delay.sample(&mut self.rng.decisions);
         if renew && d < retention {
             self.queue
                 .schedule_in(d, Event::Unfreeze { id, epoch: s.epoch });

@@ -130,3 +130,62 @@ fn replications_give_the_same_bytes_whatever_the_number_of_jobs() {
         std::fs::read(a.join("replication-1/transitions.csv")).unwrap()
     );
 }
+
+/// Records when each server appeared.
+#[derive(Default)]
+struct Arrivals(Vec<(u64, u32)>);
+
+impl fleetsim::sim::Recorder for Arrivals {
+    fn wants_changes(&self) -> bool {
+        true
+    }
+    fn change(&mut self, c: &fleetsim::sim::Change, _: &fleetsim::model::Machine) {
+        if c.from.is_none() {
+            self.0.push((c.time.ms(), c.serial));
+        }
+    }
+    fn sample(
+        &mut self,
+        _: fleetsim::engine::SimTime,
+        _: fleetsim::model::Kind,
+        _: &fleetsim::stats::KindStats,
+        _: &fleetsim::model::Machine,
+    ) {
+    }
+}
+
+/// Common random numbers: two scenarios that differ only in their failure
+/// settings see the same creates at the same instants, and the same user
+/// operation requests from servers that no failure touched.
+#[test]
+fn failure_settings_do_not_reshuffle_the_workload() {
+    let base = r#"
+        name = "crn"
+        seed = 9
+        horizon = "10d"
+        [ecs]
+        initial = 200
+        arrivals = "50/d"
+        lifetime = { dist = "lognormal", mean = "5d", cv = 1.0 }
+        ops_rate = "4/d"
+        ops_mix = { reboot = 1, lock = 1, unlock = 1, stop = 1, start = 1 }
+        "#;
+    let calm = crate::common::scenario(base);
+    let storm = crate::common::scenario(&format!(
+        "{base}\n[ecs.failures]\nreboot = {{ prob = 0.3 }}\nstop = {{ prob = 0.2 }}\n[ecs.faults]\ntime_to_fault = \"3d\"\n"
+    ));
+    let (mut a, mut b) = (Arrivals::default(), Arrivals::default());
+    let oa = crate::common::run_with(&calm, &mut a);
+    let ob = crate::common::run_with(&storm, &mut b);
+    assert!(a.0.len() > 600);
+    assert_eq!(a.0, b.0, "arrivals differ between the two scenarios");
+    // Lock requests come from the owners' own streams, whatever state the
+    // server is in; they differ only through servers deleted at other times.
+    let lock = fleetsim::model::Op::Lock.index();
+    let (la, lb) = (
+        oa.kinds[0].1.ops[lock].requested as f64,
+        ob.kinds[0].1.ops[lock].requested as f64,
+    );
+    assert!((la - lb).abs() / la < 0.02, "lock requests {la} vs {lb}");
+    assert!(ob.counters.faults > 0);
+}
