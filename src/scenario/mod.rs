@@ -8,6 +8,7 @@
 pub mod defaults;
 pub mod dist;
 pub mod parse;
+pub mod sweep;
 pub mod units;
 
 use crate::engine::SimTime;

@@ -1,0 +1,303 @@
+//! Parameter sweeps: a `[sweep]` table maps dotted paths in the scenario
+//! tree to lists of values; the points are their cartesian product, each a
+//! scenario validated exactly like a file, so a path that does not exist or a
+//! value of the wrong type is reported naming the sweep path.
+
+use super::parse::parse_value;
+use super::{Problem, Scenario, ScenarioError};
+use toml::{Table, Value};
+
+/// Most points a sweep may have.
+pub const MAX_POINTS: usize = 10_000;
+
+/// What a scenario file asks to run: one point, or every point of a sweep.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The swept paths, in the order the file gives them (empty: no sweep).
+    pub params: Vec<String>,
+    pub points: Vec<Point>,
+}
+
+/// One point of a sweep: the values of the swept paths and the scenario
+/// they make.
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub values: Vec<Value>,
+    pub scenario: Scenario,
+}
+
+impl Plan {
+    /// Whether the file declares a sweep.
+    pub fn is_sweep(&self) -> bool {
+        !self.params.is_empty()
+    }
+}
+
+/// A value as it is written in a sweep column (strings without quotes).
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Sets `value` at the dotted `path` in `root`, creating missing tables.
+fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err("is not a dotted path such as \"ecs.faults.time_to_fault.scale\"".into());
+    }
+    let mut table = root;
+    for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        table = match entry {
+            Value::Table(t) => t,
+            other => {
+                return Err(format!(
+                    "goes through {} = {other}, which is a value, not a table; sweep over \"{}\" instead",
+                    parts[..=i].join("."),
+                    parts[..=i].join(".")
+                ));
+            }
+        };
+    }
+    table.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+/// The plan of a parsed scenario tree: its `[sweep]` expanded, every point
+/// validated. All problems, of the base scenario and of every point, are
+/// reported together.
+pub fn plan(root: &Table, file: &str) -> Result<Plan, ScenarioError> {
+    let mut base = root.clone();
+    let sweep = base.remove("sweep");
+    let base_result = parse_value(&base, file);
+    let Some(sweep) = sweep else {
+        return base_result.map(|scenario| Plan {
+            params: Vec::new(),
+            points: vec![Point {
+                values: Vec::new(),
+                scenario,
+            }],
+        });
+    };
+    let mut problems: Vec<Problem> = match &base_result {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.clone(),
+    };
+    let problem = |problems: &mut Vec<Problem>, path: &str, message: String| {
+        problems.push(Problem {
+            field: format!("sweep.\"{path}\""),
+            message,
+        })
+    };
+    let Value::Table(sweep) = sweep else {
+        problems.push(Problem {
+            field: "sweep".into(),
+            message: "must be a table of \"path\" = [values], e.g. [sweep] \"ecs.faults.repair.mean\" = [\"2h\", \"4h\"]".into(),
+        });
+        return Err(ScenarioError {
+            file: file.into(),
+            problems,
+        });
+    };
+    let mut params = Vec::new();
+    let mut lists = Vec::new();
+    for (path, values) in &sweep {
+        match (path.as_str(), values) {
+            ("name" | "replications", _) => problem(
+                &mut problems,
+                path,
+                format!(
+                    "\"{path}\" cannot be swept: the points of a sweep share the study's name and replications"
+                ),
+            ),
+            (_, Value::Array(a)) if !a.is_empty() => {
+                params.push(path.clone());
+                lists.push(a.clone());
+            }
+            _ => problem(
+                &mut problems,
+                path,
+                format!(
+                    "{values} is not a list of values; give a non-empty array such as [\"2h\", \"4h\"]"
+                ),
+            ),
+        }
+    }
+    if params.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            field: "sweep".into(),
+            message: "is empty; give at least one \"path\" = [values], or remove [sweep]".into(),
+        });
+    }
+    let n_points: usize = lists.iter().map(|l| l.len()).product();
+    if n_points > MAX_POINTS {
+        problems.push(Problem {
+            field: "sweep".into(),
+            message: format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ScenarioError {
+            file: file.into(),
+            problems,
+        });
+    }
+    // Cartesian product, the last path varying fastest.
+    let mut points = Vec::with_capacity(n_points);
+    let mut seen: Vec<Problem> = Vec::new();
+    for index in 0..n_points {
+        let mut rest = index;
+        let mut values = vec![Value::Boolean(false); params.len()];
+        for (p, list) in lists.iter().enumerate().rev() {
+            values[p] = list[rest % list.len()].clone();
+            rest /= list.len();
+        }
+        let mut tree = base.clone();
+        let mut ok = true;
+        for (path, v) in params.iter().zip(&values) {
+            if let Err(m) = set_path(&mut tree, path, v.clone()) {
+                ok = false;
+                let p = Problem {
+                    field: format!("sweep.\"{path}\""),
+                    message: m,
+                };
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        match parse_value(&tree, file) {
+            Ok(scenario) => points.push(Point { values, scenario }),
+            Err(e) => {
+                let at: Vec<String> = params
+                    .iter()
+                    .zip(&values)
+                    .map(|(p, v)| format!("{p} = {v}"))
+                    .collect();
+                for pr in e.problems {
+                    // Name the swept path the problem comes from, if any.
+                    let from = params.iter().find(|p| {
+                        pr.field == **p
+                            || pr.field.starts_with(&format!("{p}."))
+                            || p.starts_with(&format!("{}.", pr.field))
+                    });
+                    let p = match from {
+                        Some(path) => Problem {
+                            field: format!("sweep.\"{path}\""),
+                            message: format!(
+                                "at the point {}: {}: {}",
+                                at.join(", "),
+                                pr.field,
+                                pr.message
+                            ),
+                        },
+                        None => Problem {
+                            field: pr.field.clone(),
+                            message: format!(
+                                "{} (at the sweep point {})",
+                                pr.message,
+                                at.join(", ")
+                            ),
+                        },
+                    };
+                    if !seen
+                        .iter()
+                        .any(|s| s.field == p.field && s.message == p.message)
+                    {
+                        seen.push(p);
+                    }
+                }
+            }
+        }
+    }
+    if !seen.is_empty() {
+        return Err(ScenarioError {
+            file: file.into(),
+            problems: seen,
+        });
+    }
+    Ok(Plan { params, points })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "name = \"s\"\nhorizon = \"2d\"\n[ecs]\ninitial = 3\n[ecs.faults]\ntime_to_fault = { dist = \"weibull\", shape = 1.2, scale = \"2000h\" }\n";
+
+    fn plan_of(text: &str) -> Result<Plan, ScenarioError> {
+        plan(&text.parse::<Table>().unwrap(), "s.toml")
+    }
+
+    #[test]
+    fn points_are_the_cartesian_product_in_file_order() {
+        let p = plan_of(&format!(
+            "{BASE}[sweep]\n\"ecs.faults.time_to_fault.scale\" = [\"4000h\", \"1000h\"]\n\"ecs.initial\" = [1, 2, 3]\n"
+        ))
+        .unwrap();
+        assert_eq!(p.params, ["ecs.faults.time_to_fault.scale", "ecs.initial"]);
+        assert_eq!(p.points.len(), 6);
+        let shown: Vec<String> = p
+            .points
+            .iter()
+            .map(|pt| pt.values.iter().map(display).collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "4000h 1", "4000h 2", "4000h 3", "1000h 1", "1000h 2", "1000h 3"
+            ]
+        );
+        assert_eq!(p.points[4].scenario.ecs.as_ref().unwrap().initial, 2);
+    }
+
+    #[test]
+    fn a_path_that_does_not_exist_is_refused_naming_it() {
+        let e = plan_of(&format!(
+            "{BASE}[sweep]\n\"ecs.faults.time_to_fualt.scale\" = [\"1h\"]\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.problems
+                .iter()
+                .any(|p| p.field == "sweep.\"ecs.faults.time_to_fualt.scale\""),
+            "{e}"
+        );
+        let e = plan_of(&format!("{BASE}[sweep]\n\"ecs.initial.x\" = [1]\n")).unwrap_err();
+        assert!(e.problems[0].message.contains("not a table"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_refused_naming_the_path() {
+        let e = plan_of(&format!(
+            "{BASE}[sweep]\n\"ecs.faults.time_to_fault.scale\" = [\"4000h\", 7]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert_eq!(
+            e.problems[0].field,
+            "sweep.\"ecs.faults.time_to_fault.scale\""
+        );
+        assert!(e.problems[0].message.contains("= 7"), "{e}");
+    }
+
+    #[test]
+    fn malformed_sweeps_are_refused() {
+        for (body, needle) in [
+            ("\"ecs.initial\" = 3\n", "not a list"),
+            ("\"ecs.initial\" = []\n", "not a list"),
+            ("\"name\" = [\"a\", \"b\"]\n", "cannot be swept"),
+            ("\"ecs..initial\" = [1]\n", "dotted path"),
+        ] {
+            let e = plan_of(&format!("{BASE}[sweep]\n{body}")).unwrap_err();
+            assert!(e.to_string().contains(needle), "{body}: {e}");
+        }
+    }
+}
