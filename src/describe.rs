@@ -161,6 +161,39 @@ pub fn human(secs: f64) -> String {
     }
 }
 
+/// One screen describing a validated plan: its scenario (the first point),
+/// and the sweep, if any.
+pub fn plan(plan: &crate::scenario::sweep::Plan, file: &str) -> String {
+    let mut s = scenario(&plan.points[0].scenario, file);
+    let sc = &plan.points[0].scenario;
+    if sc.replications > 1 {
+        let _ = writeln!(
+            s,
+            "\n  {} independent replications per point",
+            sc.replications
+        );
+    }
+    if plan.is_sweep() {
+        let _ = writeln!(
+            s,
+            "\n  sweep: {} points ({} runs in all); the summary above is point 0",
+            plan.points.len(),
+            plan.points.len() * sc.replications as usize
+        );
+        for (i, path) in plan.params.iter().enumerate() {
+            let mut seen: Vec<String> = Vec::new();
+            for p in &plan.points {
+                let v = crate::scenario::sweep::display(&p.values[i]);
+                if !seen.contains(&v) {
+                    seen.push(v);
+                }
+            }
+            let _ = writeln!(s, "    {path} = [{}]", seen.join(", "));
+        }
+    }
+    s
+}
+
 /// One screen describing a validated scenario.
 pub fn scenario(sc: &Scenario, file: &str) -> String {
     let mut s = String::new();
@@ -286,9 +319,12 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
 /// The short human summary printed after a run: with several replications,
 /// shares are the mean across them with a 95% confidence interval.
 pub fn report(r: &RunReport, out: &std::path::Path) -> String {
+    if !r.params.is_empty() {
+        return sweep_report(r, out);
+    }
     use crate::ci::Estimate;
     use crate::output::summary::status_share;
-    let study = &r.study;
+    let study = &r.points[0].study;
     let sc = &study.scenario;
     let n = study.runs.len();
     let mut s = String::new();
@@ -380,5 +416,86 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
             crate::output::REPLICATION_DIR
         );
     }
+    s
+}
+
+/// The report of a sweep: per point, the swept values, then per kind the
+/// ERROR share and availability (mean ± 95% CI half-width with replications).
+fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
+    use crate::ci::Estimate;
+    use crate::output::summary::status_share;
+    let sc = &r.points[0].study.scenario;
+    let n = r.points[0].study.runs.len();
+    let events: u64 = r
+        .points
+        .iter()
+        .flat_map(|p| &p.study.runs)
+        .map(|o| o.counters.events)
+        .sum();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "fleetsim {}: \"{}\" sweep of {} points × {n} replication{}, seed {}, {} simulated each",
+        env!("CARGO_PKG_VERSION"),
+        sc.name,
+        r.points.len(),
+        if n == 1 { "" } else { "s" },
+        sc.seed,
+        days(sc.horizon)
+    );
+    let _ = writeln!(
+        s,
+        "  events: {} in {:.2} s wall ({:.2} M events/s)",
+        events,
+        r.wall_seconds,
+        events as f64 / r.wall_seconds.max(1e-9) / 1e6
+    );
+    let fmt = |xs: Vec<f64>| match Estimate::of(&xs) {
+        Some(e) if e.n > 1 => format!(
+            "{:.3}% ± {:.3}",
+            100.0 * e.mean,
+            100.0 * (e.ci95_high - e.mean)
+        ),
+        Some(e) => format!("{:.3}%", 100.0 * e.mean),
+        None => "-".into(),
+    };
+    for (i, p) in r.points.iter().enumerate() {
+        let values: Vec<String> = r
+            .params
+            .iter()
+            .zip(&p.values)
+            .map(|(k, v)| format!("{k} = {}", crate::scenario::sweep::display(v)))
+            .collect();
+        let _ = write!(s, "  point {i}: {}", values.join(", "));
+        for kind in Kind::ALL {
+            if p.study.scenario.kind(kind).is_none() {
+                continue;
+            }
+            let err = fmt(p
+                .study
+                .runs
+                .iter()
+                .filter_map(|o| status_share(o, kind, Status::Error))
+                .collect());
+            let avail = fmt(p
+                .study
+                .runs
+                .iter()
+                .filter_map(|o| {
+                    o.kinds
+                        .iter()
+                        .find(|(m, _)| m.kind == kind)
+                        .and_then(|(_, st)| st.availability())
+                })
+                .collect());
+            let _ = write!(s, "; {} ERROR {err}, availability {avail}", kind.name());
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "  wrote {}: sweep.csv, manifest.json, and each point's results in point-<i>/",
+        out.display()
+    );
     s
 }

@@ -35,11 +35,8 @@ fn execute(command: Command) -> anyhow::Result<()> {
             print!("{}", describe::states());
         }
         Command::Validate { scenario } => {
-            let sc = fleetsim::scenario::Scenario::load_with(&scenario, &Overrides::default())?;
-            print!(
-                "{}",
-                describe::scenario(&sc, &scenario.display().to_string())
-            );
+            let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &Overrides::default())?;
+            print!("{}", describe::plan(&plan, &scenario.display().to_string()));
         }
         Command::Run {
             scenario,
@@ -58,7 +55,8 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 horizon,
                 replications,
             };
-            let sc = fleetsim::scenario::Scenario::load_with(&scenario, &overrides)?;
+            let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &overrides)?;
+            let sc = &plan.points[0].scenario;
             if trace && sc.replications > 1 && !per_replication {
                 eprintln!(
                     "error: --trace with {} replications needs --per-replication: each replication's trace goes to its own folder",
@@ -75,7 +73,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 jobs: jobs.map_or(0, |j| j as usize),
                 per_replication,
             };
-            let report = run::run(&sc, Some(&scenario), &opts)?;
+            let report = run::run(&plan, Some(&scenario), &opts)?;
             print!("{}", describe::report(&report, &out));
         }
     }

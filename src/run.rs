@@ -8,12 +8,12 @@ use crate::engine::SimTime;
 use crate::model::Kind;
 use crate::output::{
     self, AvailabilityCiCsv, AvailabilityCsv, Both, CsvRecorder, Export, Manifest, OperationsCiCsv,
-    OperationsCsv, REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
+    OperationsCsv, POINT_DIR, REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
 };
-use crate::scenario::Scenario;
+use crate::scenario::sweep::Plan;
 use crate::sim::{Change, Outcomes, Recorder, Simulation};
 use crate::stats::KindStats;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -39,9 +39,19 @@ pub struct RunOptions {
     pub per_replication: bool,
 }
 
-/// What a finished study reports.
-pub struct RunReport {
+/// One finished point of a study: the values of the swept paths (empty
+/// without a sweep), its folder, and the outcome of every replication.
+pub struct PointReport {
+    pub values: Vec<toml::Value>,
+    pub dir: PathBuf,
     pub study: Study,
+}
+
+/// What a finished run reports.
+pub struct RunReport {
+    /// The swept paths (empty without a sweep).
+    pub params: Vec<String>,
+    pub points: Vec<PointReport>,
     pub wall_seconds: f64,
     /// Files written, relative to the result folder.
     pub files: Vec<String>,
@@ -92,29 +102,43 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
 /// One finished replication: its outcome and where its samples went.
 type Replication = (Outcomes, Sink);
 
-/// Runs `scenario` (read from `source`, if from a file) and writes its results.
-pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Result<RunReport> {
-    let n = scenario.replications.max(1) as usize;
+/// Runs a plan (one scenario, or every point of a sweep) read from `source`
+/// and writes its results: a single point into `opts.out`, the points of a
+/// sweep into `opts.out/point-<i>/` with `sweep.csv` beside them.
+pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunReport> {
+    let first = &plan.points[0].scenario;
+    let n = first.replications.max(1) as usize;
     if opts.trace && n > 1 && !opts.per_replication {
         bail!(
             "--trace with {n} replications needs --per-replication: each replication's trace goes to its own folder"
         );
     }
     output::prepare_dir(&opts.out, opts.force)?;
-    let kinds: Vec<Kind> = Kind::ALL
-        .into_iter()
-        .filter(|&k| scenario.kind(k).is_some())
-        .collect();
-    // A single run streams its files; with several, each replication keeps
-    // its samples for the aggregate (and writes its own folder if asked).
-    let make_sink = |r: usize| -> Result<Sink> {
+    let dirs: Vec<PathBuf> = if plan.is_sweep() {
+        (0..plan.points.len())
+            .map(|i| opts.out.join(format!("{POINT_DIR}{i}")))
+            .collect()
+    } else {
+        vec![opts.out.clone()]
+    };
+    for d in &dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    // A single replication streams its files; with several, each keeps its
+    // samples for the aggregate (and writes its own folder if asked).
+    let make_sink = |p: usize, r: usize| -> Result<Sink> {
+        let sc = &plan.points[p].scenario;
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|&k| sc.kind(k).is_some())
+            .collect();
         if n == 1 {
             return Ok(Sink::Files(CsvRecorder::create(
-                &opts.out, &kinds, opts.trace,
+                &dirs[p], &kinds, opts.trace,
             )?));
         }
         let own = if opts.per_replication {
-            let dir = opts.out.join(format!("{REPLICATION_DIR}{r}"));
+            let dir = dirs[p].join(format!("{REPLICATION_DIR}{r}"));
             std::fs::create_dir_all(&dir)?;
             Some(CsvRecorder::create(&dir, &kinds, opts.trace)?)
         } else {
@@ -124,36 +148,44 @@ pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Res
     };
     // Open the first sink now, so a folder that cannot be written fails
     // before any simulation.
-    let first = Mutex::new(Some(make_sink(0)?));
+    let first_sink = Mutex::new(Some(make_sink(0, 0)?));
 
-    let horizon_s = scenario.horizon.ms() / 1000;
-    let bar = progress_bar(horizon_s * n as u64, opts.progress);
+    let tasks: Vec<(usize, usize)> = (0..plan.points.len())
+        .flat_map(|p| (0..n).map(move |r| (p, r)))
+        .collect();
+    let total_s: u64 = plan
+        .points
+        .iter()
+        .map(|pt| pt.scenario.horizon.ms() / 1000 * n as u64)
+        .sum();
+    let bar = progress_bar(total_s, opts.progress);
     let started = Instant::now();
     let events = AtomicU64::new(0);
     let done = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Replication>>>> =
-        Mutex::new((0..n).map(|_| None).collect());
+        Mutex::new((0..tasks.len()).map(|_| None).collect());
     let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |p| p.get())
     } else {
         opts.jobs
     }
-    .clamp(1, n);
-    let run_one = |r: usize| -> Result<Replication> {
-        let mut sink = match first
+    .clamp(1, tasks.len());
+    let run_one = |(p, r): (usize, usize)| -> Result<Replication> {
+        let reuse = first_sink
             .lock()
             .expect("not poisoned")
             .take()
-            .filter(|_| r == 0)
-        {
+            .filter(|_| (p, r) == (0, 0));
+        let mut sink = match reuse {
             Some(s) => s,
-            None => make_sink(r)?,
+            None => make_sink(p, r)?,
         };
         let mut last_s = 0;
         let mut last_events = 0;
         let outcomes = {
-            let sim = Simulation::replication(scenario, r as u64, &mut sink);
+            // Replication r of every point draws from the same streams.
+            let sim = Simulation::replication(&plan.points[p].scenario, r as u64, &mut sink);
             let mut tick = |now: SimTime, ev: u64| {
                 let now_s = now.ms() / 1000;
                 bar.inc(now_s.saturating_sub(last_s));
@@ -163,8 +195,9 @@ pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Res
                 last_events = ev;
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
                 bar.set_message(format!(
-                    "{}/{n} replications · {:.2} M events/s",
+                    "{}/{} runs · {:.2} M events/s",
                     done.load(Ordering::Relaxed),
+                    tasks.len(),
                     total as f64 / secs / 1e6
                 ));
             };
@@ -177,12 +210,12 @@ pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Res
         for _ in 0..jobs {
             scope.spawn(|| {
                 loop {
-                    let r = next.fetch_add(1, Ordering::Relaxed);
-                    if r >= n {
+                    let t = next.fetch_add(1, Ordering::Relaxed);
+                    if t >= tasks.len() {
                         break;
                     }
-                    let res = run_one(r);
-                    results.lock().expect("not poisoned")[r] = Some(res);
+                    let res = run_one(tasks[t]);
+                    results.lock().expect("not poisoned")[t] = Some(res);
                 }
             });
         }
@@ -190,59 +223,100 @@ pub fn run(scenario: &Scenario, source: Option<&Path>, opts: &RunOptions) -> Res
     let wall_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
-    let mut runs = Vec::with_capacity(n);
-    let mut series = Vec::new();
+    // Gather by point and replication number, never by finishing order.
+    let mut results = results.into_inner().expect("not poisoned").into_iter();
     let mut files: Vec<PathBuf> = Vec::new();
-    for res in results.into_inner().expect("not poisoned") {
-        let (outcomes, sink) = res.expect("every replication ran")?;
-        runs.push(outcomes);
-        match sink {
-            Sink::Files(f) => files.extend(f.finish()?),
-            Sink::Series(s, own) => {
-                series.push(s);
-                if let Some(f) = own {
-                    files.extend(f.finish()?);
+    let mut points = Vec::with_capacity(plan.points.len());
+    for (p, point) in plan.points.iter().enumerate() {
+        let mut runs = Vec::with_capacity(n);
+        let mut series = Vec::new();
+        for _ in 0..n {
+            let (outcomes, sink) = results.next().flatten().expect("every replication ran")?;
+            runs.push(outcomes);
+            match sink {
+                Sink::Files(f) => files.extend(f.finish()?),
+                Sink::Series(s, own) => {
+                    series.push(s);
+                    if let Some(f) = own {
+                        files.extend(f.finish()?);
+                    }
                 }
             }
         }
+        if n > 1 {
+            files.extend(output::series::write_aggregate(&dirs[p], &series)?);
+        }
+        let study = Study {
+            scenario: point.scenario.clone(),
+            runs,
+        };
+        let mut exports: Vec<&dyn Export> = vec![&SummaryCsv, &OperationsCsv, &AvailabilityCsv];
+        if n > 1 {
+            exports.extend([
+                &SummaryCiCsv as &dyn Export,
+                &OperationsCiCsv,
+                &AvailabilityCiCsv,
+            ]);
+        }
+        for e in exports {
+            files.push(output::export(&dirs[p], e, &study)?);
+        }
+        if plan.is_sweep() {
+            // Each point's folder is a complete result of its own.
+            let names = relative(&files, &dirs[p]);
+            let m = Manifest::new(
+                &study,
+                source.map(|p| p.display().to_string()),
+                wall_seconds,
+                names,
+            );
+            files.push(write_manifest(&dirs[p], &m)?);
+        }
+        points.push(PointReport {
+            values: point.values.clone(),
+            dir: dirs[p].clone(),
+            study,
+        });
     }
-    if n > 1 {
-        files.extend(output::series::write_aggregate(&opts.out, &series)?);
-    }
-    let study = Study {
-        scenario: scenario.clone(),
-        runs,
+    let mut report = RunReport {
+        params: plan.params.clone(),
+        points,
+        wall_seconds,
+        files: Vec::new(),
     };
-    let mut exports: Vec<&dyn Export> = vec![&SummaryCsv, &OperationsCsv, &AvailabilityCsv];
-    if n > 1 {
-        exports.extend([
-            &SummaryCiCsv as &dyn Export,
-            &OperationsCiCsv,
-            &AvailabilityCiCsv,
-        ]);
+    if plan.is_sweep() {
+        files.push(output::export_sweep(&opts.out, &report)?);
     }
-    for e in exports {
-        files.push(output::export(&opts.out, e, &study)?);
-    }
-    let mut names: Vec<String> = files
-        .iter()
-        .map(|p| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string())
-        .collect();
+    let mut names = relative(&files, &opts.out);
     names.push("manifest.json".into());
-    let manifest = Manifest::new(
-        &study,
+    let study = &report.points[0].study;
+    let mut manifest = Manifest::new(
+        study,
         source.map(|p| p.display().to_string()),
         wall_seconds,
         names.clone(),
     );
-    let mut f = output::AtomicFile::create(&opts.out, "manifest.json")?;
-    manifest.write(f.writer())?;
-    f.commit()?;
-    Ok(RunReport {
-        study,
-        wall_seconds,
-        files: names,
-    })
+    if plan.is_sweep() {
+        manifest.add_sweep(&report);
+    }
+    write_manifest(&opts.out, &manifest)?;
+    report.files = names;
+    Ok(report)
+}
+
+/// Paths of `files` under `dir`, relative to it.
+fn relative(files: &[PathBuf], dir: &Path) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|p| p.strip_prefix(dir).ok())
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+fn write_manifest(dir: &Path, m: &Manifest) -> Result<PathBuf> {
+    let mut f = output::AtomicFile::create(dir, "manifest.json")?;
+    m.write(f.writer())?;
+    f.commit()
 }
 
 fn progress_bar(total_s: u64, wanted: bool) -> ProgressBar {

@@ -29,6 +29,24 @@ pub struct Manifest<'a> {
     /// Events per wall-clock second: machine-dependent.
     pub events_per_second: f64,
     pub files: Vec<String>,
+    /// With a sweep: the swept paths and every point's values and folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepManifest>,
+}
+
+/// The sweep part of a manifest.
+#[derive(Serialize)]
+pub struct SweepManifest {
+    pub params: Vec<String>,
+    pub points: Vec<SweepPoint>,
+}
+
+/// One point of a sweep in the manifest.
+#[derive(Serialize)]
+pub struct SweepPoint {
+    pub point: usize,
+    pub values: Vec<toml::Value>,
+    pub folder: String,
 }
 
 impl<'a> Manifest<'a> {
@@ -61,7 +79,49 @@ impl<'a> Manifest<'a> {
                 0.0
             },
             files,
+            sweep: None,
         }
+    }
+
+    /// Turns a point's manifest into the manifest of a whole sweep: its
+    /// counts are summed over every point, and the points are listed.
+    pub fn add_sweep(&mut self, report: &crate::run::RunReport) {
+        let runs = report.points.iter().flat_map(|p| &p.study.runs);
+        let (mut events, mut servers, mut faults, mut fallbacks, mut traced) = (0, 0, 0, 0, 0);
+        for o in runs {
+            events += o.counters.events;
+            servers += o.servers_created;
+            faults += o.counters.faults;
+            fallbacks += o.counters.soft_reboot_fallbacks;
+            traced += o.counters.changes;
+        }
+        self.events_processed = events;
+        self.servers_created = servers;
+        self.faults = faults;
+        self.soft_reboot_fallbacks = fallbacks;
+        self.transitions_traced = traced;
+        self.events_per_second = if self.wall_seconds > 0.0 {
+            (events as f64 / self.wall_seconds).round()
+        } else {
+            0.0
+        };
+        self.sweep = Some(SweepManifest {
+            params: report.params.clone(),
+            points: report
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| SweepPoint {
+                    point: i,
+                    values: p.values.clone(),
+                    folder: p
+                        .dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        });
     }
 
     /// Writes pretty JSON.

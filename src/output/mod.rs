@@ -9,6 +9,7 @@ pub mod operations;
 mod recorder;
 pub mod series;
 pub mod summary;
+mod sweep;
 
 pub use availability::{AvailabilityCiCsv, AvailabilityCsv};
 pub use manifest::Manifest;
@@ -16,6 +17,7 @@ pub use operations::{OperationsCiCsv, OperationsCsv};
 pub use recorder::CsvRecorder;
 pub use series::SeriesRecorder;
 pub use summary::{SummaryCiCsv, SummaryCsv};
+pub use sweep::export_sweep;
 
 use crate::ci::Estimate;
 use crate::engine::SimTime;
@@ -40,9 +42,13 @@ pub const KNOWN_FILES: &[&str] = &[
     "operations_ci.csv",
     "availability.csv",
     "availability_ci.csv",
+    "sweep.csv",
     "transitions.csv",
     "manifest.json",
 ];
+
+/// Prefix of the folder holding one sweep point's results (`point-0`, ...).
+pub const POINT_DIR: &str = "point-";
 
 /// Prefix of the folder holding one replication's own files
 /// (`replication-0`, `replication-1`, ... with `--per-replication`).
@@ -71,22 +77,31 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
                 dir.display()
             );
         }
-        remove_known_files(dir)?;
-        for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-            let path = entry?.path();
-            let is_replication = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.strip_prefix(REPLICATION_DIR)
-                    .is_some_and(|r| r.parse::<u32>().is_ok())
-            });
-            if is_replication && path.is_dir() {
-                remove_known_files(&path)?;
-                // Left in place if it holds anything fleetsim did not write.
-                let _ = fs::remove_dir(&path);
-            }
-        }
+        clear_run(dir)?;
     }
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))
+}
+
+/// Removes an earlier run's files from `dir`: fleetsim's own files, and its
+/// `point-<i>/` and `replication-<r>/` folders, recursively. Anything else is
+/// left where it is (and a folder holding it is kept).
+fn clear_run(dir: &Path) -> Result<()> {
+    remove_known_files(dir)?;
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let ours = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            [POINT_DIR, REPLICATION_DIR].iter().any(|prefix| {
+                n.strip_prefix(prefix)
+                    .is_some_and(|r| r.parse::<u32>().is_ok())
+            })
+        });
+        if ours && path.is_dir() {
+            clear_run(&path)?;
+            let _ = fs::remove_dir(&path);
+        }
+    }
+    Ok(())
 }
 
 /// Removes fleetsim's own files (finished or partial) from `dir`, and only those.

@@ -177,9 +177,21 @@ impl Scenario {
         Scenario::load_with(path, &Overrides::default())
     }
 
-    /// Reads a scenario file, applies command-line overrides to its tree, and
-    /// validates the result (so an override is checked like the file itself).
+    /// Reads a scenario file without a sweep (or the base of one).
     pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+        let plan = Scenario::load_plan(path, overrides)?;
+        Ok(plan
+            .points
+            .into_iter()
+            .next()
+            .expect("a plan has a point")
+            .scenario)
+    }
+
+    /// Reads a scenario file, applies command-line overrides to its tree,
+    /// and validates it (so an override is checked like the file itself),
+    /// expanding its `[sweep]`, if any, into validated points.
+    pub fn load_plan(path: &Path, overrides: &Overrides) -> Result<sweep::Plan, ScenarioError> {
         let file = path.display().to_string();
         let problem = |message: String| ScenarioError {
             file: file.clone(),
@@ -190,10 +202,7 @@ impl Scenario {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| problem(format!("cannot read the file: {e}")))?;
-        let Ok(mut root) = text.parse::<toml::Table>() else {
-            // Let the parser report the syntax error in its usual words.
-            return parse::parse_str(&text, &file);
-        };
+        let mut root = parse::parse_tree(&text, &file)?;
         if let Some(seed) = overrides.seed {
             let seed = i64::try_from(seed).map_err(|_| {
                 problem(format!(
@@ -209,7 +218,7 @@ impl Scenario {
         if let Some(r) = overrides.replications {
             root.insert("replications".into(), toml::Value::Integer(r.into()));
         }
-        parse::parse_value(&root, &file)
+        sweep::plan(&root, &file)
     }
 }
 

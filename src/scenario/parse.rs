@@ -22,16 +22,19 @@ use toml::{Table, Value};
 /// A TOML syntax error is reported as a single [`Problem`] with an empty field
 /// and the parser's message (which gives the line and column).
 pub fn parse_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    match text.parse::<Table>() {
-        Ok(root) => parse_value(&root, file),
-        Err(e) => Err(ScenarioError {
-            file: file.to_string(),
-            problems: vec![Problem {
-                field: String::new(),
-                message: e.to_string().trim_end().to_string(),
-            }],
-        }),
-    }
+    parse_value(&parse_tree(text, file)?, file)
+}
+
+/// Parses TOML text into a tree; a syntax error is one problem with the
+/// parser's own words (line, column, what was expected).
+pub fn parse_tree(text: &str, file: &str) -> Result<Table, ScenarioError> {
+    text.parse::<Table>().map_err(|e| ScenarioError {
+        file: file.to_string(),
+        problems: vec![Problem {
+            field: String::new(),
+            message: e.to_string().trim_end().to_string(),
+        }],
+    })
 }
 
 /// Validates an already-parsed scenario tree (what [`parse_str`] does after

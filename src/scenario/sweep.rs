@@ -41,7 +41,7 @@ pub fn display(v: &Value) -> String {
     }
 }
 
-/// Sets `value` at the dotted `path` in `root`, creating missing tables.
+/// Sets `value` at the dotted `path` in `root`, whose tables must exist.
 fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
@@ -49,9 +49,14 @@ fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
     }
     let mut table = root;
     for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
-        let entry = table
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Table(Table::new()));
+        // A sweep varies what the file has; it never adds a section (which
+        // could, say, add a whole fleet of the other kind).
+        let Some(entry) = table.get_mut(*part) else {
+            let missing = parts[..=i].join(".");
+            return Err(format!(
+                "\"{missing}\" is not in the scenario; a sweep only varies what the file sets, so add [{missing}] (it may be empty) to sweep over \"{path}\""
+            ));
+        };
         table = match entry {
             Value::Table(t) => t,
             other => {
@@ -272,6 +277,14 @@ mod tests {
         );
         let e = plan_of(&format!("{BASE}[sweep]\n\"ecs.initial.x\" = [1]\n")).unwrap_err();
         assert!(e.problems[0].message.contains("not a table"), "{e}");
+        // A section the file does not have is not created.
+        let e = plan_of(&format!("{BASE}[sweep]\n\"bms.initial\" = [1]\n")).unwrap_err();
+        assert!(
+            e.problems[0]
+                .message
+                .contains("\"bms\" is not in the scenario"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -463,3 +463,156 @@ fn replications_write_per_replication_rows_and_intervals() {
         .code(2);
     assert!(stderr_of(&a).contains("--per-replication"));
 }
+
+/// A sweep over a parameter nothing uses gives identical rows: every point's
+/// replication r draws from the same streams (common random numbers).
+#[test]
+fn a_sweep_over_an_unused_parameter_gives_identical_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("unused.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "unused"
+seed = 3
+replications = 2
+horizon = "3d"
+[ecs]
+initial = 100
+arrivals = "20/d"
+lifetime = { dist = "exponential", mean = "5d" }
+ops_rate = "4/d"
+ops_mix = { reboot = 3, stop = 1, start = 2 }
+[ecs.faults]
+time_to_fault = { dist = "exponential", mean = "200h" }
+[ecs.resize]
+confirm_prob = 0.9
+[sweep]
+"ecs.resize.confirm_prob" = [0.1, 0.5, 0.9]
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let a = fleetsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(
+        stdout_of(&a).contains("sweep of 3 points"),
+        "{}",
+        stdout_of(&a)
+    );
+    let text = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("point,ecs.resize.confirm_prob,replications,ecs_BUILD_mean_count_mean,")
+    );
+    assert!(
+        header
+            .contains(",ecs_ERROR_share_mean,ecs_ERROR_share_ci95_low,ecs_ERROR_share_ci95_high,")
+    );
+    assert!(
+        header.ends_with(
+            ",ecs_availability_mean,ecs_availability_ci95_low,ecs_availability_ci95_high"
+        )
+    );
+    // Everything after the point number and the swept value is the same.
+    let rest: Vec<String> = lines
+        .map(|l| l.splitn(3, ',').nth(2).unwrap().to_string())
+        .collect();
+    assert_eq!(rest.len(), 3);
+    assert_eq!(rest[0], rest[1]);
+    assert_eq!(rest[1], rest[2]);
+    // Each point's folder is a complete result of its own.
+    for p in 0..3 {
+        assert!(out.join(format!("point-{p}/summary_ci.csv")).exists());
+        assert!(out.join(format!("point-{p}/manifest.json")).exists());
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["sweep"]["params"][0], "ecs.resize.confirm_prob");
+    assert_eq!(m["sweep"]["points"][2]["folder"], "point-2");
+}
+
+#[test]
+fn a_bad_sweep_is_refused_naming_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "name = \"bad\"\nhorizon = \"2d\"\n[ecs]\ninitial = 5\n[ecs.faults]\ntime_to_fault = \"100h\"\n[sweep]\n";
+    for (sweep, path) in [
+        (
+            "\"ecs.faults.time_to_fualt\" = [\"1h\"]\n",
+            "ecs.faults.time_to_fualt",
+        ),
+        (
+            "\"ecs.faults.time_to_fault\" = [\"1h\", 12]\n",
+            "ecs.faults.time_to_fault",
+        ),
+        ("\"bms.initial\" = [1, 2]\n", "bms.initial"),
+    ] {
+        let file = tmp.path().join("bad.toml");
+        std::fs::write(&file, format!("{base}{sweep}")).unwrap();
+        let out = tmp.path().join("out");
+        let a = fleetsim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = stderr_of(&a);
+        assert!(err.contains(&format!("sweep.\"{path}\"")), "{sweep}: {err}");
+        assert!(!out.exists());
+    }
+}
+
+/// The what-if study of the README: on a fresh clone, the ERROR share rises
+/// as the time to fault falls, and the points are told apart by their
+/// confidence intervals (shortened here to keep the suite fast).
+#[test]
+fn whatif_mtbf_error_share_rises_as_time_to_fault_falls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("w");
+    fleetsim()
+        .args([
+            "run",
+            "scenarios/whatif-mtbf.toml",
+            "--quiet",
+            "--horizon",
+            "10d",
+            "--replications",
+            "4",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (m, lo, hi) = (
+        col("ecs_ERROR_share_mean"),
+        col("ecs_ERROR_share_ci95_low"),
+        col("ecs_ERROR_share_ci95_high"),
+    );
+    let rows: Vec<(String, f64, f64, f64)> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let f = |i: usize| rec[i].parse::<f64>().unwrap();
+            (rec[1].to_string(), f(m), f(lo), f(hi))
+        })
+        .collect();
+    assert_eq!(
+        rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["4000h", "2000h", "1000h", "500h"]
+    );
+    for w in rows.windows(2) {
+        assert!(w[1].1 > w[0].1, "ERROR share does not rise: {rows:?}");
+    }
+    // Halving the time to fault from 1000 h to 500 h is a real difference.
+    assert!(rows[3].2 > rows[2].3, "intervals overlap: {rows:?}");
+}

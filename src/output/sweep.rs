@@ -1,0 +1,110 @@
+//! `sweep.csv`: one row per sweep point, the swept values as columns, then
+//! the key metrics of every kind, each as the mean across replications and
+//! its 95% confidence interval.
+
+use super::{AtomicFile, ci_record};
+use crate::ci::Estimate;
+use crate::model::{Kind, Op};
+use crate::run::RunReport;
+use crate::scenario::sweep::display;
+use crate::sim::Outcomes;
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+/// Reads one metric from one replication (`None` where undefined).
+type Reader = Box<dyn Fn(&Outcomes) -> Option<f64>>;
+
+/// One key metric: its column stem and how to read it from a replication.
+struct Metric {
+    name: String,
+    read: Reader,
+}
+
+fn kind_stats(o: &Outcomes, kind: Kind) -> Option<&crate::stats::KindStats> {
+    o.kinds
+        .iter()
+        .find(|(m, _)| m.kind == kind)
+        .map(|(_, st)| st)
+}
+
+/// The key metrics of a kind: mean occupancy and share of every status it
+/// can show, refused, failed and timed-out operations, and availability.
+fn metrics(o: &Outcomes) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for (m, _) in &o.kinds {
+        let kind = m.kind;
+        let k = kind.name();
+        for status in m.statuses() {
+            let s = status as usize;
+            out.push(Metric {
+                name: format!("{k}_{}_mean_count", status.name()),
+                read: Box::new(move |o: &Outcomes| {
+                    let window = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
+                    kind_stats(o, kind).map(|st| st.status.area(s) as f64 / window)
+                }),
+            });
+            out.push(Metric {
+                name: format!("{k}_{}_share", status.name()),
+                read: Box::new(move |o: &Outcomes| {
+                    let st = kind_stats(o, kind)?;
+                    let pop = st.population.area(0) as f64;
+                    (pop > 0.0).then(|| st.status.area(s) as f64 / pop)
+                }),
+            });
+        }
+        let total = |f: fn(&crate::stats::OpStats) -> u64| {
+            move |o: &Outcomes| {
+                kind_stats(o, kind)
+                    .map(|st| Op::ALL.iter().map(|op| f(&st.ops[op.index()])).sum::<u64>() as f64)
+            }
+        };
+        out.push(Metric {
+            name: format!("{k}_refused"),
+            read: Box::new(total(|c| c.refused_conflict + c.refused_locked)),
+        });
+        out.push(Metric {
+            name: format!("{k}_failed"),
+            read: Box::new(total(|c| c.failed)),
+        });
+        out.push(Metric {
+            name: format!("{k}_timed_out"),
+            read: Box::new(total(|c| c.timed_out)),
+        });
+        out.push(Metric {
+            name: format!("{k}_availability"),
+            read: Box::new(move |o: &Outcomes| kind_stats(o, kind)?.availability()),
+        });
+    }
+    out
+}
+
+/// Writes `sweep.csv` into `dir`.
+pub fn export_sweep(dir: &Path, report: &RunReport) -> Result<PathBuf> {
+    let mut f = AtomicFile::create(dir, "sweep.csv")?;
+    let first = &report.points[0].study.runs[0];
+    let metrics = metrics(first);
+    let mut csv = csv::Writer::from_writer(f.writer());
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(report.params.iter().cloned());
+    header.push("replications".into());
+    for m in &metrics {
+        for part in ["mean", "ci95_low", "ci95_high"] {
+            header.push(format!("{}_{part}", m.name));
+        }
+    }
+    csv.write_record(&header)?;
+    for (i, p) in report.points.iter().enumerate() {
+        let mut rec: Vec<String> = vec![i.to_string()];
+        rec.extend(p.values.iter().map(display));
+        rec.push(p.study.runs.len().to_string());
+        for m in &metrics {
+            let xs: Vec<f64> = p.study.runs.iter().filter_map(|o| (m.read)(o)).collect();
+            let [_, mean, _, lo, hi] = ci_record(Estimate::of(&xs));
+            rec.extend([mean, lo, hi]);
+        }
+        csv.write_record(&rec)?;
+    }
+    csv.flush()?;
+    drop(csv);
+    f.commit()
+}
