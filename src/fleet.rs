@@ -68,6 +68,8 @@ pub struct Server {
     pub step: u8,
     /// Step at which `op` fails, or [`NO_FAILURE`].
     pub fail_step: u8,
+    /// Step of `op` that hangs (never ends by itself), or [`NO_FAILURE`].
+    pub hang_step: u8,
     pub flags: u16,
 }
 
@@ -119,6 +121,7 @@ impl Fleet {
             op: None,
             step: 0,
             fail_step: NO_FAILURE,
+            hang_step: NO_FAILURE,
             flags: flag::ALIVE,
         };
         match self.free.pop() {

@@ -360,6 +360,12 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
             continue;
         }
         for &from in row.from {
+            let mut plan = plan;
+            if STATES[from as usize].1 == Stability::Intermediate {
+                // A pre-empting operation that rolls back returns to Running,
+                // never into the interrupted state.
+                plan.rollback = Target::State(B::Running.id());
+            }
             m.set_plan(row.op, from.id(), plan);
         }
     }

@@ -461,9 +461,18 @@ pub fn state(vm: VmState, task: Option<TaskState>) -> StateId {
     StateId(idx as u8)
 }
 
+/// Pre-emptions a scenario may turn on (MODEL.md §2): a hard reboot may
+/// interrupt a soft reboot in any of these steps.
+pub const HARD_PREEMPTS_SOFT: &[TaskState] = &[T::Rebooting, T::RebootPending, T::RebootStarted];
+
 /// Builds the ECS machine. `reset_to_stopped` chooses where an admin reset
 /// leaves the server (MODEL.md §2: "active (or stopped, as configured)").
 pub fn machine(reset_to_stopped: bool) -> Machine {
+    machine_with(reset_to_stopped, false)
+}
+
+/// Builds the ECS machine, with `hard_preempts` adding [`HARD_PREEMPTS_SOFT`].
+pub fn machine_with(reset_to_stopped: bool, hard_preempts: bool) -> Machine {
     let pairs = pairs();
     let n = pairs.len();
     let id = |vm, task| state(vm, task);
@@ -517,6 +526,20 @@ pub fn machine(reset_to_stopped: bool) -> Machine {
             let mut plan = Plan::new(&steps, target(row.success, from, reset_to_stopped), error);
             plan.saves_origin = row.op == Op::Resize;
             m.set_plan(row.op, id(from, None), plan);
+        }
+    }
+    if hard_preempts {
+        let hard = *m
+            .plan(Op::RebootHard, id(V::Active, None))
+            .expect("hard reboot from active");
+        for &t in HARD_PREEMPTS_SOFT {
+            // Rolling back goes to where the soft reboot would have ended,
+            // never into the interrupted step.
+            let plan = Plan {
+                rollback: Target::State(id(V::Active, None)),
+                ..hard
+            };
+            m.set_plan(Op::RebootHard, id(V::Active, Some(t)), plan);
         }
     }
     m

@@ -22,6 +22,7 @@ pub struct Manifest<'a> {
     pub servers_created: u64,
     pub faults: u64,
     pub soft_reboot_fallbacks: u64,
+    pub hangs: u64,
     pub transitions_traced: u64,
     /// Wall-clock seconds: with `events_per_second`, the only values that
     /// differ between identical runs.
@@ -71,6 +72,7 @@ impl<'a> Manifest<'a> {
             servers_created: sum(|o| o.servers_created),
             faults: sum(|o| o.counters.faults),
             soft_reboot_fallbacks: sum(|o| o.counters.soft_reboot_fallbacks),
+            hangs: sum(|o| o.counters.hangs),
             transitions_traced: sum(|o| o.counters.changes),
             wall_seconds,
             events_per_second: if wall_seconds > 0.0 {
@@ -88,7 +90,9 @@ impl<'a> Manifest<'a> {
     pub fn add_sweep(&mut self, report: &crate::run::RunReport) {
         let runs = report.points.iter().flat_map(|p| &p.study.runs);
         let (mut events, mut servers, mut faults, mut fallbacks, mut traced) = (0, 0, 0, 0, 0);
+        let mut hangs = 0;
         for o in runs {
+            hangs += o.counters.hangs;
             events += o.counters.events;
             servers += o.servers_created;
             faults += o.counters.faults;
@@ -99,6 +103,7 @@ impl<'a> Manifest<'a> {
         self.servers_created = servers;
         self.faults = faults;
         self.soft_reboot_fallbacks = fallbacks;
+        self.hangs = hangs;
         self.transitions_traced = traced;
         self.events_per_second = if self.wall_seconds > 0.0 {
             (events as f64 / self.wall_seconds).round()

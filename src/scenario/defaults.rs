@@ -104,3 +104,9 @@ pub const RENEW_PROB: f64 = 0.7;
 
 /// Huawei's retention period for a frozen pay-per-use resource.
 pub const RETENTION: SimTime = SimTime::from_secs(15 * 86_400);
+
+/// Default time before an owner reacts to a server in ERROR: lognormal,
+/// mean 1 h, cv 1.
+pub fn on_error_delay() -> Dist {
+    Dist::lognormal(H, 1.0)
+}

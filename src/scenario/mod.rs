@@ -82,6 +82,8 @@ pub struct KindSpec {
     pub soft_reboot: Option<SoftRebootSpec>,
     /// BMS only: billing freeze; `None` when off.
     pub freeze: Option<FreezeSpec>,
+    /// The owner's reaction to ERROR / Faulty; `None`: owners wait for repair.
+    pub on_error: Option<OnErrorSpec>,
 }
 
 /// One weighted entry of `ops_mix`.
@@ -105,6 +107,9 @@ pub struct FailureSpec {
     pub op: Op,
     pub prob: f64,
     pub outcome: Outcome,
+    /// Probability that one of the operation's steps hangs: it never ends
+    /// by itself, only the watchdog (if any) ends it.
+    pub hang_prob: f64,
 }
 
 /// Watchdog for one operation.
@@ -147,6 +152,19 @@ pub struct SoftRebootSpec {
     /// Added to the reboot_started step when the fallback happens.
     #[serde(serialize_with = "ser_time")]
     pub timeout: SimTime,
+    /// Whether a hard reboot may pre-empt a soft reboot in progress
+    /// (MODEL.md §2); otherwise it is refused with a conflict.
+    pub hard_preempts: bool,
+}
+
+/// What an owner does about a server in ERROR / Faulty: delete it, rebuild
+/// it, or (the rest) wait for the admin repair.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OnErrorSpec {
+    pub delete_prob: f64,
+    pub rebuild_prob: f64,
+    /// Time from entering the error state until the owner acts.
+    pub delay: Dist,
 }
 
 /// Billing freeze of a BMS (MODEL.md §4).

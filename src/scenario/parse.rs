@@ -9,8 +9,8 @@
 
 use super::units::{format_duration, parse_duration, parse_rate_per_day};
 use super::{
-    Dist, FailureSpec, FaultSpec, FreezeSpec, KindSpec, MixEntry, Problem, ResizeSpec, Scenario,
-    ScenarioError, SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
+    Dist, FailureSpec, FaultSpec, FreezeSpec, KindSpec, MixEntry, OnErrorSpec, Problem, ResizeSpec,
+    Scenario, ScenarioError, SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
 };
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
@@ -198,6 +198,7 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
     let steps = r.table("steps", |r| read_steps(r, m));
     let failures = r.table("failures", |r| read_failures(r, m));
     let (faults, watchdog) = r.table("faults", |r| read_faults(r, m));
+    let on_error = r.opt_table("on_error", read_on_error).flatten();
 
     let (resize, soft_reboot, freeze) = match kind {
         Kind::Ecs => {
@@ -230,6 +231,7 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
         resize,
         soft_reboot,
         freeze,
+        on_error,
     }
 }
 
@@ -335,14 +337,31 @@ fn read_failures(r: &mut Reader, m: &Machine) -> Vec<FailureSpec> {
                     op,
                     prob: 0.0,
                     outcome: default_outcome(m, op),
+                    hang_prob: 0.0,
                 })
         })
         .collect()
 }
 
-/// One operation's `{ prob, outcome }`.
+/// One operation's `{ prob, outcome, hang_prob }`.
 fn read_failure(r: &mut Reader, m: &Machine, op: Op) -> Option<FailureSpec> {
-    let prob = r.required("prob", "prob = 0.01", Reader::prob_value);
+    let given_prob = r.prob("prob");
+    let hang_prob = r.prob("hang_prob");
+    if given_prob.is_none() && hang_prob.is_none() && !r.has("prob") && !r.has("hang_prob") {
+        r.problem(
+            "",
+            "gives neither prob (the operation fails) nor hang_prob (a step hangs until the watchdog); e.g. { prob = 0.01 }",
+        );
+        return None;
+    }
+    if hang_prob.is_some_and(|h| h > 0.0) && !has_steps(m, op) {
+        r.problem(
+            "hang_prob",
+            format!("{} takes effect at once and has no step that could hang; give hang_prob only to operations with steps", op.name()),
+        );
+    }
+    // Absent: no failure; present but invalid: already reported.
+    let prob = if r.has("prob") { given_prob } else { Some(0.0) };
     let outcome = r
         .read("outcome", |r, k, v| {
             r.choice_value(k, v, &["error", "rollback"])
@@ -358,6 +377,7 @@ fn read_failure(r: &mut Reader, m: &Machine, op: Op) -> Option<FailureSpec> {
         op,
         prob: prob?,
         outcome,
+        hang_prob: hang_prob.unwrap_or(0.0),
     })
 }
 
@@ -471,7 +491,26 @@ fn read_soft_reboot(r: &mut Reader) -> SoftRebootSpec {
         timeout: r
             .duration("timeout")
             .unwrap_or(defaults::SOFT_REBOOT_TIMEOUT),
+        hard_preempts: r.read("hard_preempts", Reader::bool_value).unwrap_or(false),
     }
+}
+
+/// `[<kind>.on_error]`: what the owner does about a server in ERROR / Faulty.
+fn read_on_error(r: &mut Reader) -> Option<OnErrorSpec> {
+    let delete_prob = r.prob("delete_prob").unwrap_or(0.0);
+    let rebuild_prob = r.prob("rebuild_prob").unwrap_or(0.0);
+    if delete_prob + rebuild_prob > 1.0 + 1e-12 {
+        r.problem(
+            "",
+            format!("delete_prob {delete_prob} and rebuild_prob {rebuild_prob} add up to more than 1; the rest is the share of owners who wait for the admin repair"),
+        );
+    }
+    let delay = r.dist("delay").unwrap_or_else(defaults::on_error_delay);
+    Some(OnErrorSpec {
+        delete_prob,
+        rebuild_prob,
+        delay,
+    })
 }
 
 /// `[bms.freeze]`; `rate` is required.
@@ -1041,6 +1080,17 @@ impl<'a> Reader<'a> {
             }
             ref v => {
                 self.problem(key, expected("a number", v));
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`.
+    fn bool_value(&mut self, key: &str, v: &'a Value) -> Option<bool> {
+        match *v {
+            Value::Boolean(b) => Some(b),
+            ref v => {
+                self.problem(key, expected("true or false", v));
                 None
             }
         }
@@ -1652,8 +1702,8 @@ retention = "10d"
         );
         assert_problem(
             &with_head("[ecs.failures]\nstop = { outcome = \"error\" }\n"),
-            "ecs.failures.stop.prob",
-            &["missing"],
+            "ecs.failures.stop",
+            &["neither prob", "nor hang_prob"],
         );
         assert_problem(
             &with_head("[bms.faults]\nrebuild_prob = nan\n"),
@@ -1907,6 +1957,43 @@ retention = "10d"
             "bms.freeze.rate",
             &["missing"],
         );
+    }
+
+    #[test]
+    fn hang_and_owner_reaction_settings_are_checked() {
+        let head = "name = \"h\"\nhorizon = \"2d\"\n[ecs]\n";
+        let e = parse_str(
+            &format!("{head}[ecs.failures]\nconfirm_resize = {{ hang_prob = 0.1 }}\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.problems[0].message.contains("no step that could hang"),
+            "{e}"
+        );
+        let e = parse_str(
+            &format!("{head}[ecs.failures]\nresize = {{ outcome = \"error\" }}\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(e.problems[0].message.contains("neither prob"), "{e}");
+        let e = parse_str(
+            &format!("{head}[ecs.on_error]\ndelete_prob = 0.7\nrebuild_prob = 0.5\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems[0].field, "ecs.on_error");
+        let e = parse_str(
+            &format!("{head}[ecs.soft_reboot]\nhard_preempts = \"yes\"\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(e.problems[0].message.contains("true or false"), "{e}");
+        let ok = parse_str(&format!("{head}[ecs.failures]\nresize = {{ hang_prob = 0.1 }}\n[ecs.on_error]\ndelete_prob = 0.5\n"), "t.toml").unwrap();
+        let ecs = ok.ecs.unwrap();
+        let resize = ecs.failures.iter().find(|f| f.op == Op::Resize).unwrap();
+        assert_eq!((resize.prob, resize.hang_prob), (0.0, 0.1));
+        assert_eq!(ecs.on_error.unwrap().rebuild_prob, 0.0);
     }
 
     #[test]

@@ -297,13 +297,26 @@ impl Simulation<'_> {
         let k = self.k(self.fleet.get(id).kind);
         let rt = &self.kinds[k];
         let n = plan.steps().len();
-        let p = rt.fail_prob[op.index()];
-        let fail_step = if p > 0.0 && self.rng.failures.random_bool(p) {
-            if n > 1 {
-                self.rng.failures.random_range(0..n) as u8
+        // A hanging step, then an ordinary failure, each at a step chosen
+        // uniformly; a hang leaves no room for a failure.
+        let mut pick_step = |p: f64| {
+            if p > 0.0 && self.rng.failures.random_bool(p) {
+                if n > 1 {
+                    self.rng.failures.random_range(0..n) as u8
+                } else {
+                    0
+                }
             } else {
-                0
+                NO_FAILURE
             }
+        };
+        let hang_step = if n > 0 {
+            pick_step(rt.hang_prob[op.index()])
+        } else {
+            NO_FAILURE
+        };
+        let fail_step = if hang_step == NO_FAILURE {
+            pick_step(rt.fail_prob[op.index()])
         } else {
             NO_FAILURE
         };
@@ -321,6 +334,7 @@ impl Simulation<'_> {
         s.op_started = now;
         s.step = 0;
         s.fail_step = fail_step;
+        s.hang_step = hang_step;
         s.set(flag::FALLBACK, fallback);
         let op_seq = s.op_seq;
         if n == 0 {
@@ -337,6 +351,9 @@ impl Simulation<'_> {
         if fallback {
             self.counters.soft_reboot_fallbacks += 1;
         }
+        if hang_step != NO_FAILURE {
+            self.counters.hangs += 1;
+        }
         if already_in_first_step {
             self.schedule_step(id);
         } else {
@@ -349,9 +366,13 @@ impl Simulation<'_> {
         self.schedule_step(id);
     }
 
-    /// Draws the current step's duration and schedules its end.
+    /// Draws the current step's duration and schedules its end (a hanging
+    /// step has none: only the watchdog can end it).
     fn schedule_step(&mut self, id: u32) {
         let s = *self.fleet.get(id);
+        if s.step == s.hang_step {
+            return;
+        }
         let k = self.k(s.kind);
         let rt = &self.kinds[k];
         let key = rt.machine.duration_key[s.state.index()].expect("a step state has a duration");
@@ -470,6 +491,7 @@ impl Simulation<'_> {
         let s = self.fleet.get_mut(id);
         s.op = None;
         s.fail_step = NO_FAILURE;
+        s.hang_step = NO_FAILURE;
         s.set(flag::FALLBACK, false);
         match self.resolve(id, target) {
             Some(state) => {
@@ -500,6 +522,7 @@ impl Simulation<'_> {
         if state == error {
             self.stop_fault_clock(id);
             self.schedule_repair(id);
+            self.schedule_owner_reaction(id);
         } else if !s.has(flag::FAULT_CLOCK) && s.has(flag::LAUNCHED) {
             self.start_fault_clock(id);
         }

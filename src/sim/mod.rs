@@ -40,6 +40,8 @@ pub enum Event {
     AutoConfirm { id: u32, epoch: u32 },
     /// Deleted server `id` leaves the population.
     Purge { id: u32, epoch: u32 },
+    /// The owner of server `id`, in ERROR / Faulty, deletes or rebuilds it.
+    OwnerReaction { id: u32, epoch: u32, rebuild: bool },
     /// Billing freezes server `id`.
     Freeze { id: u32, life: u32 },
     /// The owner of frozen server `id` renews.
@@ -129,6 +131,8 @@ pub(crate) struct KindRuntime {
     ops_gap: Option<Exp<f64>>,
     mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
     fail_prob: [f64; Op::COUNT],
+    hang_prob: [f64; Op::COUNT],
+    on_error_delay: Option<Sampler>,
     fail_outcome: [Outcome; Op::COUNT],
     watchdog: [Option<SimTime>; Op::COUNT],
     time_to_fault: Option<Sampler>,
@@ -150,7 +154,10 @@ fn sampler(d: &crate::scenario::Dist) -> Sampler {
 impl KindRuntime {
     fn new(spec: &KindSpec) -> KindRuntime {
         let machine = match spec.kind {
-            Kind::Ecs => ecs::machine(spec.faults.repair_to_stopped),
+            Kind::Ecs => ecs::machine_with(
+                spec.faults.repair_to_stopped,
+                spec.soft_reboot.as_ref().is_some_and(|s| s.hard_preempts),
+            ),
             Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
         };
         let mut step = vec![None; machine.duration_names.len()];
@@ -160,9 +167,11 @@ impl KindRuntime {
             }
         }
         let mut fail_prob = [0.0; Op::COUNT];
+        let mut hang_prob = [0.0; Op::COUNT];
         let mut fail_outcome = machine.default_outcome;
         for f in &spec.failures {
             fail_prob[f.op.index()] = f.prob;
+            hang_prob[f.op.index()] = f.hang_prob;
             fail_outcome[f.op.index()] = f.outcome;
         }
         let mut watchdog = [None; Op::COUNT];
@@ -187,6 +196,8 @@ impl KindRuntime {
             ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
             mix,
             fail_prob,
+            hang_prob,
+            on_error_delay: spec.on_error.as_ref().map(|o| sampler(&o.delay)),
             fail_outcome,
             watchdog,
             time_to_fault: spec.faults.time_to_fault.as_ref().map(sampler),
@@ -207,6 +218,8 @@ pub struct RunCounters {
     pub events: u64,
     /// Soft reboots that fell back to hard.
     pub soft_reboot_fallbacks: u64,
+    /// Operation steps that hung (ended only by a watchdog, if any).
+    pub hangs: u64,
     /// Spontaneous faults that struck.
     pub faults: u64,
     /// Rows of the change trace produced.
@@ -363,6 +376,9 @@ impl<'r> Simulation<'r> {
             Event::ResizeDecision { id, epoch } => self.on_resize_decision(id, epoch),
             Event::AutoConfirm { id, epoch } => self.on_auto_confirm(id, epoch),
             Event::Purge { id, epoch } => self.on_purge(id, epoch),
+            Event::OwnerReaction { id, epoch, rebuild } => {
+                self.on_owner_reaction(id, epoch, rebuild)
+            }
             Event::Freeze { id, life } => self.on_freeze(id, life),
             Event::Unfreeze { id, epoch } => self.on_unfreeze(id, epoch),
             Event::Expire { id, epoch } => self.on_expire(id, epoch),

@@ -518,3 +518,85 @@ fn availability_counts_only_time_the_owner_wanted_the_server_running() {
     assert_eq!(bms_stats.wanted.area(0), 3 * 3_600_000);
     assert_eq!(bms_stats.availability(), Some(1.0));
 }
+
+#[test]
+fn a_hard_reboot_preempts_a_soft_one_only_when_the_scenario_allows_it() {
+    for allowed in [false, true] {
+        let sc = scenario(&format!(
+            "[ecs]\ninitial = 1\n[ecs.soft_reboot]\nhard_preempts = {allowed}\n"
+        ));
+        let mut rec = NullRecorder;
+        let mut sim = started(&sc, &mut rec);
+        sim.request(0, Op::Reboot, By::User);
+        assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+        let r = sim.request(0, Op::RebootHard, By::User);
+        if allowed {
+            assert_eq!(r, Response::Accepted);
+            assert_eq!(
+                sim.fleet.get(0).state,
+                ecs(VmState::Active, Some(TaskState::RebootingHard))
+            );
+            assert_eq!(ops(&sim, Op::Reboot).preempted, 1);
+            finish_op(&mut sim, 0);
+            assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+            assert_eq!(ops(&sim, Op::RebootHard).succeeded, 1);
+        } else {
+            assert_eq!(r, Response::RefusedConflict);
+            assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+        }
+    }
+}
+
+#[test]
+fn a_hanging_step_ends_only_by_its_watchdog() {
+    let sc = scenario(
+        "[ecs]\ninitial = 2\n[ecs.steps]\nmigrating = \"1m\"\n[ecs.failures]\nlive_migrate = { hang_prob = 1.0 }\n\
+         [ecs.faults]\nwatchdog = { live_migrate = \"45m\", rebuild = \"off\" }\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::LiveMigrate, By::User);
+    finish_op(&mut sim, 0);
+    // The 1-minute step never ended; the watchdog did, at 45 minutes.
+    assert_eq!(sim.queue.now(), SimTime::from_secs(2700));
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(ops(&sim, Op::LiveMigrate).timed_out, 1);
+    assert_eq!(sim.counters.hangs, 1);
+    // Without a watchdog the server stays in the step for good.
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.failures]\nrebuild = { hang_prob = 1.0 }\n[ecs.faults]\nwatchdog = { rebuild = \"off\" }\nrepair = \"off\"\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    sim.request(0, Op::Rebuild, By::User);
+    assert!(
+        sim.queue.pop().is_none(),
+        "a hung step with no watchdog schedules nothing"
+    );
+    assert_eq!(sim.fleet.get(0).status, Status::Rebuild);
+}
+
+#[test]
+fn owners_delete_or_rebuild_a_server_in_error_after_their_delay() {
+    for (setting, ends) in [
+        ("delete_prob = 1.0", Status::Deleted),
+        ("rebuild_prob = 1.0", Status::Active),
+    ] {
+        let sc = scenario(&format!(
+            "[ecs]\ninitial = 1\n[ecs.steps]\nrebuilding = \"0s\"\nrebuild_block_device_mapping = \"0s\"\nrebuild_spawning = \"0s\"\ndeleting = \"0s\"\n\
+             [ecs.faults]\nrepair = \"off\"\n[ecs.on_error]\n{setting}\ndelay = \"20m\"\n"
+        ));
+        let mut rec = NullRecorder;
+        let mut sim = started(&sc, &mut rec);
+        sim.request(0, Op::Lock, By::User);
+        sim.set_state(0, ecs(VmState::Error, None), Cause::Fault);
+        sim.settle(0);
+        while sim.fleet.get(0).status != ends {
+            let (_, e) = sim.queue.pop().expect("the owner acts");
+            sim.dispatch(e);
+        }
+        // The owner unlocked it first, and acted 20 minutes after the fault.
+        assert_eq!(sim.queue.now(), SimTime::from_secs(1200), "{setting}");
+        assert!(!sim.fleet.get(0).has(flag::LOCKED));
+    }
+}

@@ -321,3 +321,48 @@ impl Simulation<'_> {
         }
     }
 }
+
+impl Simulation<'_> {
+    /// On entering ERROR / Faulty: the owner may delete or rebuild the server
+    /// after a delay (`[<kind>.on_error]`), or wait for the admin repair.
+    pub(super) fn schedule_owner_reaction(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        let rt = &self.kinds[k];
+        let (Some(spec), Some(delay)) = (&rt.spec.on_error, &rt.on_error_delay) else {
+            return;
+        };
+        let (p_delete, p_rebuild) = (spec.delete_prob, spec.rebuild_prob);
+        let u: f64 = self.rng.decisions.random();
+        let rebuild = if u < p_delete {
+            false
+        } else if u < p_delete + p_rebuild {
+            true
+        } else {
+            return;
+        };
+        let d = delay.sample(&mut self.rng.decisions);
+        self.queue.schedule_in(
+            d,
+            Event::OwnerReaction {
+                id,
+                epoch: s.epoch,
+                rebuild,
+            },
+        );
+    }
+
+    pub(super) fn on_owner_reaction(&mut self, id: u32, epoch: u32, rebuild: bool) {
+        if !self.current(id, epoch) {
+            return;
+        }
+        if rebuild {
+            if self.fleet.get(id).has(flag::LOCKED) {
+                self.request(id, Op::Unlock, By::User);
+            }
+            self.request(id, Op::Rebuild, By::User);
+        } else {
+            self.user_delete(id);
+        }
+    }
+}

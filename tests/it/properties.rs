@@ -166,8 +166,9 @@ fn toml_scenario(p: &Params) -> String {
                     "rollback"
                 };
                 format!(
-                    "{n} = {{ prob = {}, outcome = \"{outcome}\" }}",
-                    p.fail_prob
+                    "{n} = {{ prob = {}, outcome = \"{outcome}\", hang_prob = {} }}",
+                    p.fail_prob,
+                    p.fail_prob / 4.0
                 )
             })
             .collect::<Vec<_>>()
@@ -196,6 +197,11 @@ watchdog = "{watchdog}m"
 auto_confirm = "{auto}m"
 [ecs.soft_reboot]
 fallback_prob = 0.3
+hard_preempts = true
+[ecs.on_error]
+delete_prob = 0.3
+rebuild_prob = 0.3
+delay = "{repair}h"
 [bms]
 initial = {bms_initial}
 arrivals = "{arrivals}/d"
@@ -209,6 +215,9 @@ time_to_fault = {{ dist = "exponential", mean = "{ttf}h" }}
 repair = {{ dist = "exponential", mean = "{repair}h" }}
 rebuild_prob = 0.5
 watchdog = "{watchdog}m"
+[bms.on_error]
+delete_prob = 0.2
+rebuild_prob = 0.4
 [bms.freeze]
 rate = "{freeze}/d"
 renew_prob = 0.5
