@@ -23,6 +23,8 @@ pub struct Manifest<'a> {
     pub faults: u64,
     pub soft_reboot_fallbacks: u64,
     pub hangs: u64,
+    pub mass_fault_hits: u64,
+    pub guest_crashes: u64,
     pub transitions_traced: u64,
     /// Wall-clock seconds: with `events_per_second`, the only values that
     /// differ between identical runs.
@@ -73,6 +75,8 @@ impl<'a> Manifest<'a> {
             faults: sum(|o| o.counters.faults),
             soft_reboot_fallbacks: sum(|o| o.counters.soft_reboot_fallbacks),
             hangs: sum(|o| o.counters.hangs),
+            mass_fault_hits: sum(|o| o.counters.mass_fault_hits),
+            guest_crashes: sum(|o| o.counters.guest_crashes),
             transitions_traced: sum(|o| o.counters.changes),
             wall_seconds,
             events_per_second: if wall_seconds > 0.0 {
@@ -90,9 +94,11 @@ impl<'a> Manifest<'a> {
     pub fn add_sweep(&mut self, report: &crate::run::RunReport) {
         let runs = report.points.iter().flat_map(|p| &p.study.runs);
         let (mut events, mut servers, mut faults, mut fallbacks, mut traced) = (0, 0, 0, 0, 0);
-        let mut hangs = 0;
+        let (mut hangs, mut mass, mut crashes) = (0, 0, 0);
         for o in runs {
             hangs += o.counters.hangs;
+            mass += o.counters.mass_fault_hits;
+            crashes += o.counters.guest_crashes;
             events += o.counters.events;
             servers += o.servers_created;
             faults += o.counters.faults;
@@ -104,6 +110,8 @@ impl<'a> Manifest<'a> {
         self.faults = faults;
         self.soft_reboot_fallbacks = fallbacks;
         self.hangs = hangs;
+        self.mass_fault_hits = mass;
+        self.guest_crashes = crashes;
         self.transitions_traced = traced;
         self.events_per_second = if self.wall_seconds > 0.0 {
             (events as f64 / self.wall_seconds).round()

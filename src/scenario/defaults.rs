@@ -110,3 +110,7 @@ pub const RETENTION: SimTime = SimTime::from_secs(15 * 86_400);
 pub fn on_error_delay() -> Dist {
     Dist::lognormal(H, 1.0)
 }
+
+/// Nova's `sync_power_state_interval`: how often the compute manager brings
+/// vm_state in line with the hypervisor's power state.
+pub const POWER_SYNC_INTERVAL: SimTime = SimTime::from_secs(600);

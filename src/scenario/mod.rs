@@ -84,6 +84,45 @@ pub struct KindSpec {
     pub freeze: Option<FreezeSpec>,
     /// The owner's reaction to ERROR / Faulty; `None`: owners wait for repair.
     pub on_error: Option<OnErrorSpec>,
+    /// Windows in which fault rates and failure probabilities are multiplied.
+    pub incidents: Vec<IncidentSpec>,
+    /// Instants at which a fraction of the idle servers fault at once.
+    pub mass_faults: Vec<MassFaultSpec>,
+    /// ECS only: guests that power themselves off; `None`: off.
+    pub guest_crash: Option<GuestCrashSpec>,
+}
+
+/// An incident window: between `start` and `start + duration`, the kind's
+/// fault hazard is multiplied by `fault_factor` and its operations' failure
+/// and hang probabilities by `failure_factor` (capped at 1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IncidentSpec {
+    #[serde(serialize_with = "ser_time")]
+    pub start: SimTime,
+    #[serde(serialize_with = "ser_time")]
+    pub duration: SimTime,
+    pub fault_factor: f64,
+    pub failure_factor: f64,
+}
+
+/// A mass fault: at `at`, each idle server in a fault-prone state faults
+/// with probability `fraction`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MassFaultSpec {
+    #[serde(serialize_with = "ser_time")]
+    pub at: SimTime,
+    pub fraction: f64,
+}
+
+/// Guest crashes: an ACTIVE, idle ECS whose guest powers itself off keeps
+/// showing ACTIVE until Nova's power-state sync, run every `sync_interval`,
+/// sets it to SHUTOFF.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GuestCrashSpec {
+    /// Crashes per server per day (Poisson).
+    pub rate_per_day: f64,
+    #[serde(serialize_with = "ser_time")]
+    pub sync_interval: SimTime,
 }
 
 /// One weighted entry of `ops_mix`.

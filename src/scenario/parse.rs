@@ -9,8 +9,9 @@
 
 use super::units::{format_duration, parse_duration, parse_rate_per_day};
 use super::{
-    Dist, FailureSpec, FaultSpec, FreezeSpec, KindSpec, MixEntry, OnErrorSpec, Problem, ResizeSpec,
-    Scenario, ScenarioError, SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
+    Dist, FailureSpec, FaultSpec, FreezeSpec, GuestCrashSpec, IncidentSpec, KindSpec,
+    MassFaultSpec, MixEntry, OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError,
+    SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
 };
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
@@ -199,7 +200,24 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
     let failures = r.table("failures", |r| read_failures(r, m));
     let (faults, watchdog) = r.table("faults", |r| read_faults(r, m));
     let on_error = r.opt_table("on_error", read_on_error).flatten();
+    let incidents = r.list_of_tables(
+        "incidents",
+        "a table such as { start = \"3d\", duration = \"6h\", fault_factor = 5 }",
+        read_incident,
+    );
+    let mass_faults = r.list_of_tables(
+        "mass_faults",
+        "a table such as { at = \"10d\", fraction = 0.05 }",
+        read_mass_fault,
+    );
 
+    let guest_crash = match kind {
+        Kind::Ecs => r.opt_table("guest_crash", read_guest_crash).flatten(),
+        Kind::Bms => {
+            r.reject_other_kind("guest_crash", Kind::Ecs, "");
+            None
+        }
+    };
     let (resize, soft_reboot, freeze) = match kind {
         Kind::Ecs => {
             let resize = r.table("resize", read_resize);
@@ -232,6 +250,9 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
         soft_reboot,
         freeze,
         on_error,
+        incidents,
+        mass_faults,
+        guest_crash,
     }
 }
 
@@ -493,6 +514,69 @@ fn read_soft_reboot(r: &mut Reader) -> SoftRebootSpec {
             .unwrap_or(defaults::SOFT_REBOOT_TIMEOUT),
         hard_preempts: r.read("hard_preempts", Reader::bool_value).unwrap_or(false),
     }
+}
+
+/// One `[[<kind>.incidents]]` window.
+fn read_incident(r: &mut Reader) -> Option<IncidentSpec> {
+    let start = r.required("start", "start = \"3d\"", Reader::duration_value);
+    let duration = r.required("duration", "duration = \"6h\"", Reader::duration_value);
+    let factor = |r: &mut Reader, key: &'static str| {
+        let f = r.read(key, Reader::number_value);
+        if let Some(x) = f.filter(|&x| x < 0.0) {
+            r.problem(
+                key,
+                format!("{x} is negative; give a factor of 0 or more (1 changes nothing)"),
+            );
+            return None;
+        }
+        f
+    };
+    let fault_factor = factor(r, "fault_factor");
+    let failure_factor = factor(r, "failure_factor");
+    if !r.has("fault_factor") && !r.has("failure_factor") {
+        r.problem("", "changes nothing; give fault_factor (faults) and/or failure_factor (operation failures), e.g. fault_factor = 5");
+    }
+    if duration == Some(SimTime::ZERO) {
+        r.problem(
+            "duration",
+            "\"0s\" makes an empty window; give a positive duration such as \"6h\"",
+        );
+    }
+    Some(IncidentSpec {
+        start: start?,
+        duration: duration?,
+        fault_factor: fault_factor.unwrap_or(1.0),
+        failure_factor: failure_factor.unwrap_or(1.0),
+    })
+}
+
+/// One `[[<kind>.mass_faults]]` event.
+fn read_mass_fault(r: &mut Reader) -> Option<MassFaultSpec> {
+    let at = r.required("at", "at = \"10d\"", Reader::duration_value);
+    let fraction = r.required("fraction", "fraction = 0.05", Reader::prob_value);
+    Some(MassFaultSpec {
+        at: at?,
+        fraction: fraction?,
+    })
+}
+
+/// `[ecs.guest_crash]`: guests that power themselves off, noticed by Nova's
+/// power-state sync.
+fn read_guest_crash(r: &mut Reader) -> Option<GuestCrashSpec> {
+    let rate = r.required("rate", "rate = \"2/y\"", Reader::rate_value);
+    let sync = r
+        .duration("sync_interval")
+        .unwrap_or(defaults::POWER_SYNC_INTERVAL);
+    if sync == SimTime::ZERO {
+        r.problem(
+            "sync_interval",
+            "\"0s\" is not a valid interval; Nova's default is \"600s\"",
+        );
+    }
+    Some(GuestCrashSpec {
+        rate_per_day: rate?,
+        sync_interval: sync,
+    })
 }
 
 /// `[<kind>.on_error]`: what the owner does about a server in ERROR / Faulty.
@@ -916,6 +1000,34 @@ impl<'a> Reader<'a> {
             v => {
                 self.problem(key, expected(what, v));
                 None
+            }
+        }
+    }
+
+    /// Runs `f` inside each table of the array of tables `key` (`[[key]]`),
+    /// naming them `key[0]`, `key[1]`, ...; an absent key is an empty list.
+    fn list_of_tables<T>(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        f: impl Fn(&mut Self) -> Option<T>,
+    ) -> Vec<T> {
+        match self.get(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    self.table_value(&format!("{key}[{i}]"), item, what, &f)
+                        .flatten()
+                })
+                .collect(),
+            Some(v) => {
+                self.problem(
+                    key,
+                    expected(&format!("a list of tables ([[...]]), each {what}"), v),
+                );
+                Vec::new()
             }
         }
     }
@@ -1994,6 +2106,48 @@ retention = "10d"
         let resize = ecs.failures.iter().find(|f| f.op == Op::Resize).unwrap();
         assert_eq!((resize.prob, resize.hang_prob), (0.0, 0.1));
         assert_eq!(ecs.on_error.unwrap().rebuild_prob, 0.0);
+    }
+
+    #[test]
+    fn incidents_mass_faults_and_guest_crashes_are_checked() {
+        let head = "name = \"h\"\nhorizon = \"2d\"\n[ecs]\n";
+        let ok = parse_str(
+            &format!("{head}[[ecs.incidents]]\nstart = \"3d\"\nduration = \"6h\"\nfault_factor = 5\n[[ecs.mass_faults]]\nat = \"1d\"\nfraction = 0.1\n[ecs.guest_crash]\nrate = \"2/y\"\n"),
+            "t.toml",
+        )
+        .unwrap();
+        let e = ok.ecs.unwrap();
+        assert_eq!(e.incidents[0].fault_factor, 5.0);
+        assert_eq!(e.incidents[0].failure_factor, 1.0);
+        assert_eq!(e.mass_faults[0].fraction, 0.1);
+        assert_eq!(
+            e.guest_crash.unwrap().sync_interval,
+            SimTime::from_secs(600)
+        );
+        let bad = parse_str(
+            &format!("{head}[[ecs.incidents]]\nstart = \"3d\"\nduration = \"0s\"\nfault_factor = -1\n[[ecs.incidents]]\nstart = \"1d\"\nduration = \"1h\"\n[[ecs.mass_faults]]\nat = \"1d\"\nfraction = 2\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = bad.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "ecs.incidents[0].fault_factor",
+                "ecs.incidents[0].duration",
+                "ecs.incidents[1]",
+                "ecs.mass_faults[0].fraction"
+            ],
+            "{bad}"
+        );
+        let e = parse_str(
+            "name = \"h\"\nhorizon = \"2d\"\n[bms]\n[bms.guest_crash]\nrate = \"1/y\"\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(e.problems[0].message.contains("ECS only"), "{e}");
+        let e = parse_str(&format!("{head}incidents = 3\n"), "t.toml").unwrap_err();
+        assert!(e.problems[0].message.contains("list of tables"), "{e}");
     }
 
     #[test]

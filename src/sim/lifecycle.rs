@@ -41,6 +41,14 @@ impl Simulation<'_> {
                 self.settle(id);
             }
             self.schedule_arrival(kind);
+            for index in 0..self.kinds[k].spec.mass_faults.len() {
+                let at = self.kinds[k].spec.mass_faults[index].at;
+                let event = Event::MassFault {
+                    kind,
+                    index: index as u32,
+                };
+                self.queue.schedule_at(at, event);
+            }
         }
     }
 
@@ -310,13 +318,13 @@ impl Simulation<'_> {
                 NO_FAILURE
             }
         };
-        let hang_step = if n > 0 {
-            pick_step(rt.hang_prob[op.index()])
-        } else {
-            NO_FAILURE
-        };
+        // Incident windows multiply the probabilities (capped at 1).
+        let factor = rt.incident_factor(now, |w| w.3);
+        let p_hang = (rt.hang_prob[op.index()] * factor).min(1.0);
+        let p_fail = (rt.fail_prob[op.index()] * factor).min(1.0);
+        let hang_step = if n > 0 { pick_step(p_hang) } else { NO_FAILURE };
         let fail_step = if hang_step == NO_FAILURE {
-            pick_step(rt.fail_prob[op.index()])
+            pick_step(p_fail)
         } else {
             NO_FAILURE
         };

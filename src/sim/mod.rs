@@ -42,6 +42,12 @@ pub enum Event {
     Purge { id: u32, epoch: u32 },
     /// The owner of server `id`, in ERROR / Faulty, deletes or rebuilds it.
     OwnerReaction { id: u32, epoch: u32, rebuild: bool },
+    /// Mass fault number `index` of a kind strikes.
+    MassFault { kind: Kind, index: u32 },
+    /// The guest of server `id` powers itself off (if it is ACTIVE and idle).
+    GuestCrash { id: u32, life: u32 },
+    /// Nova's power-state sync finds the guest of server `id` off.
+    PowerSync { id: u32, epoch: u32 },
     /// Billing freezes server `id`.
     Freeze { id: u32, life: u32 },
     /// The owner of frozen server `id` renews.
@@ -64,6 +70,8 @@ pub enum Cause {
     Timeout(Op),
     /// A spontaneous fault.
     Fault,
+    /// Nova's power-state sync found a crashed guest off.
+    PowerSync,
     /// A deleted server left the population.
     Purge,
 }
@@ -76,6 +84,7 @@ impl std::fmt::Display for Cause {
             Cause::Failed(op) => write!(f, "{}_failed", op.name()),
             Cause::Timeout(op) => write!(f, "{}_timeout", op.name()),
             Cause::Fault => f.write_str("fault"),
+            Cause::PowerSync => f.write_str("power_sync"),
             Cause::Purge => f.write_str("purge"),
         }
     }
@@ -133,6 +142,11 @@ pub(crate) struct KindRuntime {
     fail_prob: [f64; Op::COUNT],
     hang_prob: [f64; Op::COUNT],
     on_error_delay: Option<Sampler>,
+    /// Incident windows: (start, end, fault factor, failure factor).
+    incidents: Vec<(SimTime, SimTime, f64, f64)>,
+    crash_gap: Option<Exp<f64>>,
+    /// ECS `stopped:null`, where the power-state sync leaves a crashed guest.
+    stopped_state: Option<StateId>,
     fail_outcome: [Outcome; Op::COUNT],
     watchdog: [Option<SimTime>; Op::COUNT],
     time_to_fault: Option<Sampler>,
@@ -152,6 +166,45 @@ fn sampler(d: &crate::scenario::Dist) -> Sampler {
 }
 
 impl KindRuntime {
+    /// Product of the factors (chosen by `pick`) of the incident windows
+    /// covering `t`.
+    fn incident_factor(&self, t: SimTime, pick: fn(&(SimTime, SimTime, f64, f64)) -> f64) -> f64 {
+        self.incidents
+            .iter()
+            .filter(|w| w.0 <= t && t < w.1)
+            .map(pick)
+            .product()
+    }
+
+    /// When a fault clock started at `now` with `age` of fault hazard runs
+    /// out: inside incident windows the hazard accrues `fault_factor` times
+    /// as fast (a time change that multiplies the hazard rate exactly, for
+    /// any time-to-fault distribution); a factor of 0 pauses it.
+    fn fault_due(&self, now: SimTime, age: SimTime) -> SimTime {
+        if self.incidents.is_empty() {
+            return now.after(age);
+        }
+        let mut t = now;
+        let mut left = age.ms() as f64;
+        loop {
+            let rate = self.incident_factor(t, |w| w.2);
+            let next = self
+                .incidents
+                .iter()
+                .flat_map(|w| [w.0, w.1])
+                .filter(|&b| b > t)
+                .min();
+            match next {
+                Some(b) if rate * (b.ms() - t.ms()) as f64 <= left => {
+                    left -= rate * (b.ms() - t.ms()) as f64;
+                    t = b;
+                }
+                // No boundary ahead: outside every window the rate is 1.
+                _ => return t.after(SimTime((left / rate).round() as u64)),
+            }
+        }
+    }
+
     fn new(spec: &KindSpec) -> KindRuntime {
         let machine = match spec.kind {
             Kind::Ecs => ecs::machine_with(
@@ -198,6 +251,20 @@ impl KindRuntime {
             fail_prob,
             hang_prob,
             on_error_delay: spec.on_error.as_ref().map(|o| sampler(&o.delay)),
+            incidents: spec
+                .incidents
+                .iter()
+                .map(|i| {
+                    (
+                        i.start,
+                        i.start.after(i.duration),
+                        i.fault_factor,
+                        i.failure_factor,
+                    )
+                })
+                .collect(),
+            crash_gap: spec.guest_crash.as_ref().and_then(|g| gaps(g.rate_per_day)),
+            stopped_state: machine.state_by_name("stopped:null"),
             fail_outcome,
             watchdog,
             time_to_fault: spec.faults.time_to_fault.as_ref().map(sampler),
@@ -220,6 +287,10 @@ pub struct RunCounters {
     pub soft_reboot_fallbacks: u64,
     /// Operation steps that hung (ended only by a watchdog, if any).
     pub hangs: u64,
+    /// Servers struck by mass faults.
+    pub mass_fault_hits: u64,
+    /// Guests that powered themselves off.
+    pub guest_crashes: u64,
     /// Spontaneous faults that struck.
     pub faults: u64,
     /// Rows of the change trace produced.
@@ -379,6 +450,9 @@ impl<'r> Simulation<'r> {
             Event::OwnerReaction { id, epoch, rebuild } => {
                 self.on_owner_reaction(id, epoch, rebuild)
             }
+            Event::MassFault { kind, index } => self.on_mass_fault(kind, index),
+            Event::GuestCrash { id, life } => self.on_guest_crash(id, life),
+            Event::PowerSync { id, epoch } => self.on_power_sync(id, epoch),
             Event::Freeze { id, life } => self.on_freeze(id, life),
             Event::Unfreeze { id, epoch } => self.on_unfreeze(id, epoch),
             Event::Expire { id, epoch } => self.on_expire(id, epoch),

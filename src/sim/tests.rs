@@ -600,3 +600,115 @@ fn owners_delete_or_rebuild_a_server_in_error_after_their_delay() {
         assert!(!sim.fleet.get(0).has(flag::LOCKED));
     }
 }
+
+#[test]
+fn incident_windows_speed_up_the_fault_clock_exactly() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[[ecs.incidents]]\nstart = \"10h\"\nduration = \"6h\"\nfault_factor = 5\n\
+         [[ecs.incidents]]\nstart = \"30h\"\nduration = \"10h\"\nfault_factor = 0\n",
+    );
+    let mut rec = NullRecorder;
+    let sim = started(&sc, &mut rec);
+    let rt = &sim.kinds[0];
+    let h = |x: f64| SimTime::from_secs_f64(x * 3600.0);
+    // 12 h of hazard from t = 0: 10 h before the window, then 2 h at five
+    // times the rate, 0.4 h of clock time: due at 10.4 h.
+    assert_eq!(rt.fault_due(SimTime::ZERO, h(12.0)), h(10.4));
+    // 50 h: 10 h, then the whole window (6 h × 5 = 30 h), then 10 h more:
+    // 26 h, then the clock is paused from 30 h to 40 h: due at 26 h.
+    assert_eq!(rt.fault_due(SimTime::ZERO, h(50.0)), h(26.0));
+    // 20 h from 20 h: 10 h to 30 h, paused to 40 h, then 10 h: 50 h.
+    assert_eq!(rt.fault_due(h(20.0), h(20.0)), h(50.0));
+    // Starting inside the window.
+    assert_eq!(rt.fault_due(h(12.0), h(5.0)), h(13.0));
+    // Operation failure probabilities are untouched by a fault-only window.
+    assert_eq!(rt.incident_factor(h(12.0), |w| w.3), 1.0);
+}
+
+#[test]
+fn inside_an_incident_window_operations_fail_more_often() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.steps]\nrebooting = \"1s\"\nreboot_pending = \"1s\"\nreboot_started = \"1s\"\n\
+         [ecs.failures]\nreboot = { prob = 0.1, outcome = \"rollback\" }\n[ecs.soft_reboot]\nfallback_prob = 0\n\
+         [[ecs.incidents]]\nstart = \"1h\"\nduration = \"1h\"\nfailure_factor = 10\n",
+    );
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    // Ten reboots inside the window: probability 0.1 × 10 = 1, all fail.
+    sim.queue
+        .schedule_at(SimTime::from_secs(3700), Event::Arrival(Kind::Bms));
+    while sim.queue.now() < SimTime::from_secs(3700) {
+        sim.queue.pop();
+    }
+    for _ in 0..10 {
+        sim.request(0, Op::Reboot, By::User);
+        finish_op(&mut sim, 0);
+    }
+    assert_eq!(ops(&sim, Op::Reboot).failed, 10);
+}
+
+#[test]
+fn a_mass_fault_strikes_idle_servers_at_its_instant() {
+    let sc = scenario(
+        "[ecs]\ninitial = 200\n[ecs.steps]\nmigrating = \"2d\"\n[[ecs.mass_faults]]\nat = \"1d\"\nfraction = 0.3\n\
+         [ecs.faults]\nrepair = \"off\"\nwatchdog = \"off\"\n",
+    );
+    let mut rec = Log::default();
+    let mut sim = started(&sc, &mut rec);
+    // Ten servers are busy at that instant and are spared.
+    for id in 0..10 {
+        sim.request(id, Op::LiveMigrate, By::Admin);
+    }
+    let mut sim_faults_at = Vec::new();
+    while let Some((t, e)) = sim.queue.pop() {
+        let before = sim.counters.faults;
+        sim.dispatch(e);
+        if sim.counters.faults > before {
+            sim_faults_at.push(t);
+        }
+    }
+    let hits = sim.counters.mass_fault_hits;
+    // Binomial(190, 0.3): mean 57, sd 6.3; 99.99% of mass within ±4 sd.
+    assert!((32..=82).contains(&hits), "{hits} servers hit");
+    assert!(
+        sim_faults_at
+            .iter()
+            .all(|&t| t == SimTime::from_secs(86_400))
+    );
+    // They were still migrating at day 1 and finished at day 2, unharmed.
+    assert!(
+        (0..10).all(|id| sim.fleet.get(id).status == Status::Active),
+        "busy servers were spared"
+    );
+    drop(sim);
+    assert_eq!(
+        rec.0.iter().filter(|c| c.cause == Cause::Fault).count() as u64,
+        hits
+    );
+}
+
+#[test]
+fn a_crashed_guest_shows_active_until_the_power_sync_stops_it() {
+    let sc = scenario(
+        "[ecs]\ninitial = 1\n[ecs.guest_crash]\nrate = \"1/y\"\nsync_interval = \"600s\"\n",
+    );
+    let mut rec = Log::default();
+    let mut sim = started(&sc, &mut rec);
+    let life = sim.fleet.get(0).life;
+    sim.queue
+        .schedule_at(SimTime::from_secs(1000), Event::GuestCrash { id: 0, life });
+    while sim.queue.now() < SimTime::from_secs(1000) || sim.counters.guest_crashes == 0 {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    // Crashed at 1,000 s; Nova's next sync runs at 1,200 s.
+    assert_eq!(sim.fleet.get(0).status, Status::Active);
+    while sim.fleet.get(0).status == Status::Active {
+        let (_, e) = sim.queue.pop().unwrap();
+        sim.dispatch(e);
+    }
+    assert_eq!(sim.queue.now(), SimTime::from_secs(1200));
+    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Stopped, None));
+    drop(sim);
+    assert_eq!(rec.0.last().unwrap().cause, Cause::PowerSync);
+}

@@ -17,6 +17,7 @@ enum Clock {
     Arrival(Kind),
     UserOp(u32),
     Freeze(u32),
+    GuestCrash(u32),
 }
 
 impl Simulation<'_> {
@@ -33,19 +34,23 @@ impl Simulation<'_> {
     fn gap(&mut self, clock: Clock) -> Option<SimTime> {
         let kind = match clock {
             Clock::Arrival(kind) => kind,
-            Clock::UserOp(id) | Clock::Freeze(id) => self.fleet.get(id).kind,
+            Clock::UserOp(id) | Clock::Freeze(id) | Clock::GuestCrash(id) => {
+                self.fleet.get(id).kind
+            }
         };
         let rt = &self.kinds[self.k(kind)];
         let exp = match clock {
             Clock::Arrival(_) => rt.arrival_gap.as_ref(),
             Clock::UserOp(_) => rt.ops_gap.as_ref(),
             Clock::Freeze(_) => rt.freeze_gap.as_ref(),
+            Clock::GuestCrash(_) => rt.crash_gap.as_ref(),
         }
         .cloned()?;
         let rng = match clock {
             Clock::Arrival(_) => &mut self.rng.arrivals,
             Clock::UserOp(id) => &mut self.server_rng[id as usize],
             Clock::Freeze(_) => &mut self.rng.decisions,
+            Clock::GuestCrash(_) => &mut self.rng.failures,
         };
         Some(SimTime::from_secs_f64(exp.sample(rng)))
     }
@@ -79,6 +84,7 @@ impl Simulation<'_> {
         }
         self.schedule_user_op(id);
         self.schedule_freeze(id);
+        self.schedule_guest_crash(id);
     }
 
     fn schedule_user_op(&mut self, id: u32) {
@@ -135,12 +141,14 @@ impl Simulation<'_> {
         let Some(ttf) = &self.kinds[k].time_to_fault else {
             return;
         };
-        let d = ttf.sample(&mut self.rng.failures);
+        let age = ttf.sample(&mut self.rng.failures);
+        let due = self.kinds[k].fault_due(self.queue.now(), age);
         let s = self.fleet.get_mut(id);
         s.fault_epoch = s.fault_epoch.wrapping_add(1);
         s.set(flag::FAULT_CLOCK, true);
         let fault_epoch = s.fault_epoch;
-        self.queue.schedule_in(d, Event::Fault { id, fault_epoch });
+        self.queue
+            .schedule_at(due, Event::Fault { id, fault_epoch });
     }
 
     pub(super) fn stop_fault_clock(&mut self, id: u32) {
@@ -363,6 +371,73 @@ impl Simulation<'_> {
             self.request(id, Op::Rebuild, By::User);
         } else {
             self.user_delete(id);
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// A mass fault: each idle server of the kind in a fault-prone state
+    /// faults with the configured probability, in id order.
+    pub(super) fn on_mass_fault(&mut self, kind: Kind, index: u32) {
+        let k = self.k(kind);
+        let fraction = self.kinds[k].spec.mass_faults[index as usize].fraction;
+        let error = self.kinds[k].machine.error_state;
+        for id in 0..self.fleet.slots() as u32 {
+            let s = *self.fleet.get(id);
+            // The kind first: a state id means something only in its kind.
+            if !s.has(flag::ALIVE) || s.kind != kind || s.op.is_some() {
+                continue;
+            }
+            if !self.kinds[k].machine.fault_prone[s.state.index()] {
+                continue;
+            }
+            if self.rng.failures.random_bool(fraction) {
+                self.counters.faults += 1;
+                self.counters.mass_fault_hits += 1;
+                self.set_state(id, error, Cause::Fault);
+                self.settle(id);
+            }
+        }
+    }
+
+    fn schedule_guest_crash(&mut self, id: u32) {
+        let life = self.fleet.get(id).life;
+        if let Some(d) = self.gap(Clock::GuestCrash(id)) {
+            self.queue.schedule_in(d, Event::GuestCrash { id, life });
+        }
+    }
+
+    /// The guest powers itself off. The API keeps showing ACTIVE until the
+    /// next run of Nova's power-state sync (a periodic task every
+    /// `sync_interval`), which then stops the server. Only an ACTIVE, idle
+    /// server is affected; the crash clock goes on either way.
+    pub(super) fn on_guest_crash(&mut self, id: u32, life: u32) {
+        if !self.fleet.is_alive(id, life) {
+            return;
+        }
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        if s.op.is_none()
+            && s.state == self.kinds[k].machine.running_state
+            && let Some(g) = &self.kinds[k].spec.guest_crash
+        {
+            let every = g.sync_interval.ms();
+            let tick = SimTime((self.queue.now().ms() / every + 1) * every);
+            self.counters.guest_crashes += 1;
+            self.queue
+                .schedule_at(tick, Event::PowerSync { id, epoch: s.epoch });
+        }
+        self.schedule_guest_crash(id);
+    }
+
+    pub(super) fn on_power_sync(&mut self, id: u32, epoch: u32) {
+        if !self.current(id, epoch) {
+            return;
+        }
+        let k = self.k(self.fleet.get(id).kind);
+        if let Some(stopped) = self.kinds[k].stopped_state {
+            self.set_state(id, stopped, Cause::PowerSync);
+            self.settle(id);
         }
     }
 }

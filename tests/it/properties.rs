@@ -198,6 +198,16 @@ auto_confirm = "{auto}m"
 [ecs.soft_reboot]
 fallback_prob = 0.3
 hard_preempts = true
+[ecs.guest_crash]
+rate = "{ops}/d"
+[[ecs.incidents]]
+start = "{warmup}h"
+duration = "12h"
+fault_factor = 4
+failure_factor = 2
+[[ecs.mass_faults]]
+at = "1d"
+fraction = 0.2
 [ecs.on_error]
 delete_prob = 0.3
 rebuild_prob = 0.3
@@ -215,6 +225,13 @@ time_to_fault = {{ dist = "exponential", mean = "{ttf}h" }}
 repair = {{ dist = "exponential", mean = "{repair}h" }}
 rebuild_prob = 0.5
 watchdog = "{watchdog}m"
+[[bms.incidents]]
+start = "1d"
+duration = "1d"
+fault_factor = 0
+[[bms.mass_faults]]
+at = "2d"
+fraction = 0.5
 [bms.on_error]
 delete_prob = 0.2
 rebuild_prob = 0.4
