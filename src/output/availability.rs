@@ -2,8 +2,7 @@
 //! instance-time its owners wanted servers running during which they showed
 //! ACTIVE (see the README for the exact definition).
 
-use super::{Export, Study, ci_record, opt};
-use crate::ci::Estimate;
+use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
 use crate::sim::Outcomes;
 use anyhow::Result;
 use std::io::Write;
@@ -36,6 +35,20 @@ fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
         .collect()
 }
 
+/// Every replication's rows, keyed by kind.
+fn keyed(study: &Study) -> Vec<KeyedRows> {
+    study
+        .runs
+        .iter()
+        .map(|o| {
+            rows(o)
+                .into_iter()
+                .map(|(k, v)| (vec![k.to_string()], v.to_vec()))
+                .collect()
+        })
+        .collect()
+}
+
 /// The `availability.csv` exporter: one row per replication and kind.
 pub struct AvailabilityCsv;
 
@@ -45,19 +58,7 @@ impl Export for AvailabilityCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        let mut header = vec!["replication", "kind"];
-        header.extend(METRICS);
-        csv.write_record(&header)?;
-        for (r, o) in study.runs.iter().enumerate() {
-            for (kind, values) in rows(o) {
-                let mut rec = vec![r.to_string(), kind.to_string()];
-                rec.extend(values.iter().map(|v| opt(*v)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_per_replication(w, &["kind"], &METRICS, &keyed(study))
     }
 }
 
@@ -70,18 +71,6 @@ impl Export for AvailabilityCiCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(["kind", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"])?;
-        let all: Vec<_> = study.runs.iter().map(rows).collect();
-        for (i, (kind, _)) in all[0].iter().enumerate() {
-            for (m, metric) in METRICS.iter().enumerate() {
-                let xs: Vec<f64> = all.iter().filter_map(|r| r[i].1[m]).collect();
-                let mut rec = vec![kind.to_string(), metric.to_string()];
-                rec.extend(ci_record(Estimate::of(&xs)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_estimates(w, &["kind"], &METRICS, &keyed(study))
     }
 }

@@ -206,6 +206,69 @@ pub(crate) fn ci_record(e: Option<Estimate>) -> [String; 5] {
     }
 }
 
+/// One replication's rows of a per-replication file: the key fields that
+/// name each row (kind, state, ...) and its numeric values.
+pub(crate) type KeyedRows = Vec<(Vec<String>, Vec<Option<f64>>)>;
+
+/// Writes one row per replication and key: `replication`, the keys, then the
+/// metrics (empty where undefined).
+pub(crate) fn write_per_replication(
+    w: &mut dyn Write,
+    keys: &[&str],
+    metrics: &[&str],
+    runs: &[KeyedRows],
+) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    let header: Vec<&str> = std::iter::once("replication")
+        .chain(keys.iter().copied())
+        .chain(metrics.iter().copied())
+        .collect();
+    csv.write_record(&header)?;
+    for (r, rows) in runs.iter().enumerate() {
+        for (key, values) in rows {
+            let rec: Vec<String> = std::iter::once(r.to_string())
+                .chain(key.iter().cloned())
+                .chain(values.iter().map(|v| opt(*v)))
+                .collect();
+            csv.write_record(&rec)?;
+        }
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// Writes, per key and metric, the estimate across replications:
+/// the keys, `metric`, then `n,mean,sd,ci95_low,ci95_high`. Every
+/// replication has the same rows in the same order.
+pub(crate) fn write_estimates(
+    w: &mut dyn Write,
+    keys: &[&str],
+    metrics: &[&str],
+    runs: &[KeyedRows],
+) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    let header: Vec<&str> = keys
+        .iter()
+        .copied()
+        .chain(["metric", "n", "mean", "sd", "ci95_low", "ci95_high"])
+        .collect();
+    csv.write_record(&header)?;
+    for (i, (key, _)) in runs[0].iter().enumerate() {
+        for (m, metric) in metrics.iter().enumerate() {
+            let xs: Vec<f64> = runs.iter().filter_map(|rows| rows[i].1[m]).collect();
+            let rec: Vec<String> = key
+                .iter()
+                .cloned()
+                .chain(std::iter::once(metric.to_string()))
+                .chain(ci_record(Estimate::of(&xs)))
+                .collect();
+            csv.write_record(&rec)?;
+        }
+    }
+    csv.flush()?;
+    Ok(())
+}
+
 /// Feeds one run to two recorders (the in-memory series and a replication's
 /// own files).
 pub struct Both<A, B>(pub A, pub B);

@@ -3,8 +3,7 @@
 //! timed out or pre-empted over [warmup, horizon], and how long the
 //! successful ones took; one row per replication, then the estimate.
 
-use super::{Export, Study, ci_record, opt};
-use crate::ci::Estimate;
+use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
 use crate::model::{Kind, Op};
 use crate::sim::Outcomes;
 use anyhow::Result;
@@ -59,6 +58,27 @@ pub fn rows(o: &Outcomes) -> Vec<Row> {
     out
 }
 
+/// Every replication's rows, keyed by kind and operation.
+fn keyed(study: &Study) -> Vec<KeyedRows> {
+    study
+        .runs
+        .iter()
+        .map(|o| {
+            rows(o)
+                .into_iter()
+                .map(|r| {
+                    (
+                        vec![r.kind.name().to_string(), r.op.name().to_string()],
+                        r.values.to_vec(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const KEYS: [&str; 2] = ["kind", "operation"];
+
 /// The `operations.csv` exporter.
 pub struct OperationsCsv;
 
@@ -68,19 +88,7 @@ impl Export for OperationsCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        let mut header = vec!["replication", "kind", "operation"];
-        header.extend(METRICS);
-        csv.write_record(&header)?;
-        for (r, o) in study.runs.iter().enumerate() {
-            for row in rows(o) {
-                let mut rec = vec![r.to_string(), row.kind.name().into(), row.op.name().into()];
-                rec.extend(row.values.iter().map(|v| opt(*v)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_per_replication(w, &KEYS, &METRICS, &keyed(study))
     }
 }
 
@@ -94,31 +102,6 @@ impl Export for OperationsCiCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record([
-            "kind",
-            "operation",
-            "metric",
-            "n",
-            "mean",
-            "sd",
-            "ci95_low",
-            "ci95_high",
-        ])?;
-        let all: Vec<Vec<Row>> = study.runs.iter().map(rows).collect();
-        for (i, first) in all[0].iter().enumerate() {
-            for (m, metric) in METRICS.iter().enumerate() {
-                let xs: Vec<f64> = all.iter().filter_map(|rows| rows[i].values[m]).collect();
-                let mut rec = vec![
-                    first.kind.name().to_string(),
-                    first.op.name().into(),
-                    metric.to_string(),
-                ];
-                rec.extend(ci_record(Estimate::of(&xs)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_estimates(w, &KEYS, &METRICS, &keyed(study))
     }
 }

@@ -3,8 +3,7 @@
 //! sojourn times over [warmup, horizon], integrated exactly at every
 //! transition; one row per replication, then the estimate across them.
 
-use super::{Export, Study, ci_record, opt};
-use crate::ci::Estimate;
+use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
 use crate::model::{Kind, Status};
 use crate::sim::Outcomes;
 use crate::stats::Dim;
@@ -101,6 +100,27 @@ pub fn status_share(o: &Outcomes, kind: Kind, status: Status) -> Option<f64> {
     (pop > 0.0).then(|| st.status.area(status as usize) as f64 / pop)
 }
 
+/// Every replication's rows, keyed by kind, dimension and state.
+fn keyed(study: &Study) -> Vec<KeyedRows> {
+    study
+        .runs
+        .iter()
+        .map(|o| {
+            rows(o)
+                .into_iter()
+                .map(|r| {
+                    (
+                        vec![r.kind.name().to_string(), r.dimension.to_string(), r.state],
+                        r.values.to_vec(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const KEYS: [&str; 3] = ["kind", "dimension", "state"];
+
 /// The `summary.csv` exporter: one row per replication and state.
 pub struct SummaryCsv;
 
@@ -110,24 +130,7 @@ impl Export for SummaryCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        let mut header = vec!["replication", "kind", "dimension", "state"];
-        header.extend(METRICS);
-        csv.write_record(&header)?;
-        for (r, o) in study.runs.iter().enumerate() {
-            for row in rows(o) {
-                let mut rec = vec![
-                    r.to_string(),
-                    row.kind.name().into(),
-                    row.dimension.into(),
-                    row.state,
-                ];
-                rec.extend(row.values.iter().map(|v| opt(*v)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_per_replication(w, &KEYS, &METRICS, &keyed(study))
     }
 }
 
@@ -141,33 +144,6 @@ impl Export for SummaryCiCsv {
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record([
-            "kind",
-            "dimension",
-            "state",
-            "metric",
-            "n",
-            "mean",
-            "sd",
-            "ci95_low",
-            "ci95_high",
-        ])?;
-        let all: Vec<Vec<Row>> = study.runs.iter().map(rows).collect();
-        for (i, first) in all[0].iter().enumerate() {
-            for (m, metric) in METRICS.iter().enumerate() {
-                let xs: Vec<f64> = all.iter().filter_map(|rows| rows[i].values[m]).collect();
-                let mut rec = vec![
-                    first.kind.name().to_string(),
-                    first.dimension.into(),
-                    first.state.clone(),
-                    metric.to_string(),
-                ];
-                rec.extend(ci_record(Estimate::of(&xs)));
-                csv.write_record(&rec)?;
-            }
-        }
-        csv.flush()?;
-        Ok(())
+        write_estimates(w, &KEYS, &METRICS, &keyed(study))
     }
 }
