@@ -356,7 +356,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         r.wall_seconds,
         ev as f64 / r.wall_seconds.max(1e-9) / 1e6
     );
-    let window = sc.horizon.since(sc.warmup).ms() as f64;
+    let window = sc.window().ms() as f64;
     for kind in Kind::ALL {
         if sc.kind(kind).is_none() {
             continue;
@@ -376,8 +376,8 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         let pops: Vec<f64> = study
             .runs
             .iter()
-            .filter_map(|o| o.kinds.iter().find(|(m, _)| m.kind == kind))
-            .map(|(_, st)| {
+            .filter_map(|o| o.stats(kind))
+            .map(|st| {
                 if window > 0.0 {
                     st.population.area(0) as f64 / window
                 } else {
@@ -394,11 +394,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
             est(&|o| status_share(o, kind, Status::Active)),
             est(&|o| status_share(o, kind, Status::Shutoff)),
             est(&|o| status_share(o, kind, Status::Error)),
-            est(&|o| o
-                .kinds
-                .iter()
-                .find(|(m, _)| m.kind == kind)
-                .and_then(|(_, st)| st.availability()))
+            est(&|o| o.stats(kind).and_then(|st| st.availability()))
         );
     }
     let top: Vec<&str> = r
@@ -481,12 +477,7 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
                 .study
                 .runs
                 .iter()
-                .filter_map(|o| {
-                    o.kinds
-                        .iter()
-                        .find(|(m, _)| m.kind == kind)
-                        .and_then(|(_, st)| st.availability())
-                })
+                .filter_map(|o| o.stats(kind).and_then(|st| st.availability()))
                 .collect());
             let _ = write!(s, "; {} ERROR {err}, availability {avail}", kind.name());
         }

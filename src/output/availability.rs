@@ -12,7 +12,7 @@ pub const METRICS: [&str; 3] = ["wanted_mean_count", "available_mean_count", "av
 
 /// Per kind of one replication: kind name and values in [`METRICS`] order.
 fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
-    let window_ms = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
+    let window_ms = o.scenario.window().ms() as f64;
     o.kinds
         .iter()
         .map(|(m, st)| {

@@ -65,7 +65,7 @@ fn row(
 
 /// Every summary row of one replication, in file order.
 pub fn rows(o: &Outcomes) -> Vec<Row> {
-    let window_ms = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
+    let window_ms = o.scenario.window().ms() as f64;
     let mut out = Vec::new();
     for (m, st) in &o.kinds {
         let pop_area = st.population.area(0) as f64;
@@ -95,7 +95,7 @@ pub fn rows(o: &Outcomes) -> Vec<Row> {
 
 /// Share of `status` in one replication's kind, for reports.
 pub fn status_share(o: &Outcomes, kind: Kind, status: Status) -> Option<f64> {
-    let (_, st) = o.kinds.iter().find(|(m, _)| m.kind == kind)?;
+    let st = o.stats(kind)?;
     let pop = st.population.area(0) as f64;
     (pop > 0.0).then(|| st.status.area(status as usize) as f64 / pop)
 }

@@ -4,7 +4,8 @@
 
 use super::{AtomicFile, ci_record};
 use crate::ci::Estimate;
-use crate::model::{Kind, Op};
+use crate::model::Op;
+use crate::output::summary::status_share;
 use crate::run::RunReport;
 use crate::scenario::sweep::display;
 use crate::sim::Outcomes;
@@ -20,13 +21,6 @@ struct Metric {
     read: Reader,
 }
 
-fn kind_stats(o: &Outcomes, kind: Kind) -> Option<&crate::stats::KindStats> {
-    o.kinds
-        .iter()
-        .find(|(m, _)| m.kind == kind)
-        .map(|(_, st)| st)
-}
-
 /// The key metrics of a kind: mean occupancy and share of every status it
 /// can show, refused, failed and timed-out operations, and availability.
 fn metrics(o: &Outcomes) -> Vec<Metric> {
@@ -39,22 +33,18 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
             out.push(Metric {
                 name: format!("{k}_{}_mean_count", status.name()),
                 read: Box::new(move |o: &Outcomes| {
-                    let window = o.scenario.horizon.since(o.scenario.warmup).ms() as f64;
-                    kind_stats(o, kind).map(|st| st.status.area(s) as f64 / window)
+                    let window = o.scenario.window().ms() as f64;
+                    o.stats(kind).map(|st| st.status.area(s) as f64 / window)
                 }),
             });
             out.push(Metric {
                 name: format!("{k}_{}_share", status.name()),
-                read: Box::new(move |o: &Outcomes| {
-                    let st = kind_stats(o, kind)?;
-                    let pop = st.population.area(0) as f64;
-                    (pop > 0.0).then(|| st.status.area(s) as f64 / pop)
-                }),
+                read: Box::new(move |o: &Outcomes| status_share(o, kind, status)),
             });
         }
         let total = |f: fn(&crate::stats::OpStats) -> u64| {
             move |o: &Outcomes| {
-                kind_stats(o, kind)
+                o.stats(kind)
                     .map(|st| Op::ALL.iter().map(|op| f(&st.ops[op.index()])).sum::<u64>() as f64)
             }
         };
@@ -72,7 +62,7 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
         });
         out.push(Metric {
             name: format!("{k}_availability"),
-            read: Box::new(move |o: &Outcomes| kind_stats(o, kind)?.availability()),
+            read: Box::new(move |o: &Outcomes| o.stats(kind)?.availability()),
         });
     }
     out

@@ -221,6 +221,11 @@ pub struct FreezeSpec {
 }
 
 impl Scenario {
+    /// Length of the statistics window, [warmup, horizon].
+    pub fn window(&self) -> SimTime {
+        self.horizon.since(self.warmup)
+    }
+
     /// The spec of one kind, if the scenario simulates it.
     pub fn kind(&self, kind: Kind) -> Option<&KindSpec> {
         match kind {

@@ -300,6 +300,16 @@ pub struct RunCounters {
 /// How often the progress callback is called, in events.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
+impl Outcomes {
+    /// The statistics of `kind`, if the scenario simulates it.
+    pub fn stats(&self, kind: Kind) -> Option<&KindStats> {
+        self.kinds
+            .iter()
+            .find(|(m, _)| m.kind == kind)
+            .map(|(_, st)| st)
+    }
+}
+
 /// One simulation run of one scenario.
 pub struct Simulation<'r> {
     scenario: Scenario,
