@@ -5,6 +5,7 @@
 //! [`parse`] walks it, converting units, filling defaults ([`defaults`]) and
 //! collecting *every* problem with its field path before anything runs.
 
+pub mod capacity;
 pub mod defaults;
 pub mod dist;
 pub mod parse;
@@ -13,6 +14,7 @@ pub mod units;
 
 use crate::engine::SimTime;
 use crate::model::{Kind, Op, Outcome};
+pub use capacity::CapacitySpec;
 pub use dist::{Dist, ResidualSampler, Sampler};
 use serde::Serialize;
 use std::fmt;
@@ -35,6 +37,8 @@ pub struct Scenario {
     pub sample_interval: SimTime,
     pub ecs: Option<KindSpec>,
     pub bms: Option<KindSpec>,
+    /// Hosts, flavors and placement; `None`: unlimited capacity.
+    pub capacity: Option<CapacitySpec>,
 }
 
 /// Values given on the command line that replace the file's.

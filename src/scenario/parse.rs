@@ -160,6 +160,7 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         sample_interval,
         ecs,
         bms,
+        capacity: None,
     })
 }
 
