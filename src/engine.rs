@@ -184,6 +184,10 @@ pub enum Purpose {
     /// One server's own workload: its lifetime, the times and choices of its
     /// owner's operations. Keyed by the server's number.
     Server = 5,
+    /// Host and failure-domain failures and repairs, and evacuation delays,
+    /// kept apart so that a sweep over the number of hosts does not
+    /// reshuffle the servers' own failures.
+    Hosts = 6,
 }
 
 /// The generator behind every stream: PCG 64 (rand_pcg), whose output is
@@ -197,6 +201,8 @@ pub struct Streams {
     pub durations: Rng,
     pub failures: Rng,
     pub decisions: Rng,
+    /// Host and domain failures.
+    pub hosts: Rng,
     seed: u64,
     replication: u64,
 }
@@ -209,6 +215,7 @@ impl Streams {
             durations: stream(seed, replication, Purpose::Durations),
             failures: stream(seed, replication, Purpose::Failures),
             decisions: stream(seed, replication, Purpose::Decisions),
+            hosts: stream(seed, replication, Purpose::Hosts),
             seed,
             replication,
         }

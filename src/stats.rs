@@ -197,6 +197,10 @@ pub struct OpStats {
     pub failed: u64,
     pub timed_out: u64,
     pub preempted: u64,
+    /// Refused for lack of capacity: a resize or migration without a
+    /// destination, a start or repair without room, a create without a
+    /// valid host.
+    pub refused_capacity: u64,
     /// Request-to-completion time of succeeded operations.
     pub duration: LogHistogram,
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 use std::io::Write;
 
 /// The numeric columns, in file order.
-pub const METRICS: [&str; 10] = [
+pub const METRICS: [&str; 11] = [
     "requested",
     "refused_conflict",
     "refused_locked",
@@ -21,13 +21,14 @@ pub const METRICS: [&str; 10] = [
     "mean_duration_s",
     "p95_duration_s",
     "preempted",
+    "refused_capacity",
 ];
 
 /// One (kind, operation) of one replication.
 pub struct Row {
     pub kind: Kind,
     pub op: Op,
-    pub values: [Option<f64>; 10],
+    pub values: [Option<f64>; 11],
 }
 
 /// Every operation row of one replication, in file order.
@@ -51,6 +52,7 @@ pub fn rows(o: &Outcomes) -> Vec<Row> {
                     c.duration.mean_s(),
                     c.duration.quantile_s(0.95),
                     n(c.preempted),
+                    n(c.refused_capacity),
                 ],
             });
         }

@@ -114,3 +114,15 @@ pub fn on_error_delay() -> Dist {
 /// Nova's `sync_power_state_interval`: how often the compute manager brings
 /// vm_state in line with the hypervisor's power state.
 pub const POWER_SYNC_INTERVAL: SimTime = SimTime::from_secs(600);
+
+/// Nova's `scheduler.max_attempts`: hosts a build tries before it ends in
+/// ERROR.
+pub const BUILD_ATTEMPTS: u32 = 3;
+
+/// Default shortest time between two auto-recoveries of one ECS.
+pub const RECOVERY_INTERVAL: SimTime = SimTime::from_secs(12 * 3_600);
+
+/// Default time from a host failure to the start of auto-recovery: 5 minutes.
+pub fn recovery_delay() -> Dist {
+    Dist::fixed(SimTime::from_secs(300))
+}

@@ -18,6 +18,8 @@ use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
 use std::mem;
 use toml::{Table, Value};
 
+mod capacity;
+
 /// Parses and validates scenario text; `file` names it in messages.
 ///
 /// A TOML syntax error is reported as a single [`Problem`] with an empty field
@@ -150,6 +152,11 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
             "no [ecs] or [bms] section; a scenario simulates at least one kind of server, e.g. add [ecs] with initial = 100",
         );
     }
+    let sections = capacity::Sections {
+        ecs: r.has("ecs"),
+        bms: r.has("bms"),
+    };
+    let capacity = r.opt_table("capacity", |r| capacity::read_capacity(r, &sections));
 
     Some(Scenario {
         name: name?,
@@ -160,7 +167,7 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         sample_interval,
         ecs,
         bms,
-        capacity: None,
+        capacity,
     })
 }
 

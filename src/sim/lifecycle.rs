@@ -25,6 +25,9 @@ pub(crate) enum Response {
     Accepted,
     RefusedConflict,
     RefusedLocked,
+    /// No host has room for what the operation needs (MODEL.md §2: the
+    /// vm_state is kept and the task cleared, so nothing changes).
+    RefusedCapacity,
 }
 
 impl Simulation<'_> {
@@ -33,8 +36,12 @@ impl Simulation<'_> {
         for k in 0..self.kinds.len() {
             let kind = self.kinds[k].machine.kind;
             let running = self.kinds[k].machine.running_state;
+            let limited = self.limited(kind);
             for _ in 0..self.kinds[k].spec.initial {
                 let id = self.appear(kind, running, Cause::Initial);
+                if limited && !self.place_initial(id) {
+                    continue;
+                }
                 self.fleet.get_mut(id).set(flag::LAUNCHED, true);
                 self.refresh_availability(id);
                 self.onboard(id, true);
@@ -50,6 +57,23 @@ impl Simulation<'_> {
                 self.queue.schedule_at(at, event);
             }
         }
+        self.start_hosts();
+    }
+
+    /// Places a server of the initial fleet; one that fits nowhere is not
+    /// created (and counted, so the report can say so).
+    fn place_initial(&mut self, id: u32) -> bool {
+        let kind = self.fleet.get(id).kind;
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let flavor = cap.arrive(id, kind, &mut self.server_rng[id as usize]);
+        cap.note_attempt(id, crate::capacity::NO_HOST);
+        if self.place_build(id) {
+            return true;
+        }
+        let cap = self.capacity.as_mut().expect("limited kind");
+        cap.pool_of_flavor(flavor).initial_unplaced += 1;
+        self.disappear(id, Cause::NoValidHost);
+        false
     }
 
     /// A new server appears in `state`.
@@ -85,9 +109,12 @@ impl Simulation<'_> {
 
     /// Server `id` leaves the population.
     pub(super) fn disappear(&mut self, id: u32, cause: Cause) {
+        let now = self.queue.now();
+        if let Some(cap) = self.capacity.as_mut() {
+            cap.release(id, now);
+        }
         self.fleet.get_mut(id).set(flag::ALIVE, false);
         self.refresh_availability(id);
-        let now = self.queue.now();
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
         let w = self.in_window;
@@ -165,6 +192,7 @@ impl Simulation<'_> {
             st.status.enter(status as usize, now, w);
         }
         self.refresh_availability(id);
+        self.follow_state(id);
         if self.record_changes {
             self.record(Change {
                 time: now,
@@ -253,6 +281,16 @@ impl Simulation<'_> {
             }
             return Response::RefusedConflict;
         };
+        if let Some(refusal) = self.claim(id, op) {
+            if w {
+                let counts = &mut self.stats[k].ops[op.index()];
+                match refusal {
+                    Response::RefusedCapacity => counts.refused_capacity += 1,
+                    _ => counts.refused_conflict += 1,
+                }
+            }
+            return refusal;
+        }
         if let Some(running) = s.op {
             // Allowed from an intermediate state: the new operation pre-empts
             // the running one (BMS forcible restart or delete of a restart).
@@ -286,6 +324,10 @@ impl Simulation<'_> {
         }
         let id = self.appear(kind, first, Cause::Op(Op::Create));
         self.onboard(id, false);
+        if self.limited(kind) && !self.arrive_on_capacity(id) {
+            self.no_valid_host(id);
+            return;
+        }
         self.begin(id, Op::Create, plan, true);
     }
 
@@ -303,31 +345,9 @@ impl Simulation<'_> {
     fn begin(&mut self, id: u32, op: Op, plan: Plan, already_in_first_step: bool) {
         let now = self.queue.now();
         let k = self.k(self.fleet.get(id).kind);
-        let rt = &self.kinds[k];
         let n = plan.steps().len();
-        // A hanging step, then an ordinary failure, each at a step chosen
-        // uniformly; a hang leaves no room for a failure.
-        let mut pick_step = |p: f64| {
-            if p > 0.0 && self.rng.failures.random_bool(p) {
-                if n > 1 {
-                    self.rng.failures.random_range(0..n) as u8
-                } else {
-                    0
-                }
-            } else {
-                NO_FAILURE
-            }
-        };
-        // Incident windows multiply the probabilities (capped at 1).
-        let factor = rt.incident_factor(now, |w| w.3);
-        let p_hang = (rt.hang_prob[op.index()] * factor).min(1.0);
-        let p_fail = (rt.fail_prob[op.index()] * factor).min(1.0);
-        let hang_step = if n > 0 { pick_step(p_hang) } else { NO_FAILURE };
-        let fail_step = if hang_step == NO_FAILURE {
-            pick_step(p_fail)
-        } else {
-            NO_FAILURE
-        };
+        let (hang_step, fail_step) = self.draw_failures(k, op, n);
+        let rt = &self.kinds[k];
         let fallback = op == Op::Reboot
             && rt.spec.soft_reboot.as_ref().is_some_and(|sr| {
                 sr.fallback_prob > 0.0 && self.rng.failures.random_bool(sr.fallback_prob)
@@ -359,9 +379,6 @@ impl Simulation<'_> {
         if fallback {
             self.counters.soft_reboot_fallbacks += 1;
         }
-        if hang_step != NO_FAILURE {
-            self.counters.hangs += 1;
-        }
         if already_in_first_step {
             self.schedule_step(id);
         } else {
@@ -369,14 +386,60 @@ impl Simulation<'_> {
         }
     }
 
-    fn enter_step(&mut self, id: u32, state: StateId, op: Op) {
+    /// Draws whether an operation of `n` steps hangs or fails, and at which
+    /// step: (hang step, failure step), each [`NO_FAILURE`] when it does not.
+    fn draw_failures(&mut self, k: usize, op: Op, n: usize) -> (u8, u8) {
+        let now = self.queue.now();
+        let rt = &self.kinds[k];
+        // A hanging step, then an ordinary failure, each at a step chosen
+        // uniformly; a hang leaves no room for a failure.
+        let mut pick_step = |p: f64| {
+            if p > 0.0 && self.rng.failures.random_bool(p) {
+                if n > 1 {
+                    self.rng.failures.random_range(0..n) as u8
+                } else {
+                    0
+                }
+            } else {
+                NO_FAILURE
+            }
+        };
+        // Incident windows multiply the probabilities (capped at 1).
+        let factor = rt.incident_factor(now, |w| w.3);
+        let p_hang = (rt.hang_prob[op.index()] * factor).min(1.0);
+        let p_fail = (rt.fail_prob[op.index()] * factor).min(1.0);
+        let hang_step = if n > 0 { pick_step(p_hang) } else { NO_FAILURE };
+        let fail_step = if hang_step == NO_FAILURE {
+            pick_step(p_fail)
+        } else {
+            NO_FAILURE
+        };
+        if hang_step != NO_FAILURE {
+            self.counters.hangs += 1;
+        }
+        (hang_step, fail_step)
+    }
+
+    /// A rescheduled build starts over: step 0, failures drawn afresh (the
+    /// watchdog, armed for the whole build, keeps running).
+    pub(super) fn restart_build(&mut self, id: u32) {
+        let k = self.k(self.fleet.get(id).kind);
+        let n = self.kinds[k].machine.create_plan.steps().len();
+        let (hang_step, fail_step) = self.draw_failures(k, Op::Create, n);
+        let s = self.fleet.get_mut(id);
+        s.step = 0;
+        s.hang_step = hang_step;
+        s.fail_step = fail_step;
+    }
+
+    pub(super) fn enter_step(&mut self, id: u32, state: StateId, op: Op) {
         self.set_state(id, state, Cause::Op(op));
         self.schedule_step(id);
     }
 
     /// Draws the current step's duration and schedules its end (a hanging
     /// step has none: only the watchdog can end it).
-    fn schedule_step(&mut self, id: u32) {
+    pub(super) fn schedule_step(&mut self, id: u32) {
         let s = *self.fleet.get(id);
         if s.step == s.hang_step {
             return;
@@ -409,6 +472,12 @@ impl Simulation<'_> {
         let op = s.op.expect("a step belongs to an operation");
         if s.step == s.fail_step {
             self.fail(id, Cause::Failed(op));
+            return;
+        }
+        // Nova's scheduler picks the host as the `scheduling` step ends.
+        let schedules = op == Op::Create && s.step == 0 && s.kind == Kind::Ecs;
+        if schedules && self.limited(s.kind) && !self.place_build(id) {
+            self.no_valid_host(id);
             return;
         }
         let plan = self.current_plan(id);
@@ -461,10 +530,24 @@ impl Simulation<'_> {
         }
     }
 
-    /// The operation fails (cause `Failed`) or overruns its watchdog (`Timeout`).
-    fn fail(&mut self, id: u32, cause: Cause) {
+    /// The operation fails (cause `Failed`, or `HostFailure` under it) or
+    /// overruns its watchdog (`Timeout`). A build that failed goes back to
+    /// the scheduler while it has attempts left.
+    pub(super) fn fail(&mut self, id: u32, cause: Cause) {
         let s = *self.fleet.get(id);
         let op = s.op.expect("failing an operation");
+        let failed = matches!(cause, Cause::Failed(_) | Cause::HostFailure);
+        if op == Op::Create && self.limited(s.kind) {
+            if failed && self.may_reschedule(id) {
+                self.reschedule(id);
+                return;
+            }
+            // Nova removes the allocations of a build that failed for good.
+            let now = self.queue.now();
+            if let Some(cap) = self.capacity.as_mut() {
+                cap.release(id, now);
+            }
+        }
         let plan = self.current_plan(id);
         let k = self.k(s.kind);
         let outcome = self.kinds[k].fail_outcome[op.index()];
@@ -477,7 +560,7 @@ impl Simulation<'_> {
         }
         // A watchdog always ends in the error state; a failure as configured.
         let target = match (cause, outcome) {
-            (Cause::Failed(_), Outcome::Rollback) => plan.rollback,
+            (Cause::Failed(_) | Cause::HostFailure, Outcome::Rollback) => plan.rollback,
             _ => plan.error.unwrap_or(plan.rollback),
         };
         // The owner who wanted the server gone tries again a little later.
@@ -495,7 +578,10 @@ impl Simulation<'_> {
     }
 
     /// Ends the running operation in `target` and lets the server settle.
-    fn end(&mut self, id: u32, target: Target, cause: Cause) {
+    pub(super) fn end(&mut self, id: u32, target: Target, cause: Cause) {
+        if let Some(op) = self.fleet.get(id).op {
+            self.end_claim(id, op, cause == Cause::Op(op));
+        }
         let s = self.fleet.get_mut(id);
         s.op = None;
         s.fail_step = NO_FAILURE;

@@ -5,9 +5,11 @@
 //! The engine (queue, time, random streams) knows nothing of servers; the
 //! models are tables; this module wires them together.
 
+mod hosts;
 mod lifecycle;
 mod timers;
 
+use crate::capacity::{Capacity, Pool};
 use crate::engine::{EventQueue, SimTime, Streams};
 use crate::fleet::Fleet;
 use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
@@ -54,6 +56,16 @@ pub enum Event {
     Unfreeze { id: u32, epoch: u32 },
     /// The retention period of frozen server `id` ends.
     Expire { id: u32, epoch: u32 },
+    /// Host `host` fails.
+    HostFailure { host: u32 },
+    /// Host `host` is repaired.
+    HostRepair { host: u32 },
+    /// Domain `domain` of failure-domain level `level` fails.
+    DomainFailure { level: u16, domain: u32 },
+    /// Domain `domain` of level `level` is repaired.
+    DomainRepair { level: u16, domain: u32 },
+    /// Auto-recovery evacuates server `id` from its failed host.
+    Evacuate { id: u32, epoch: u32 },
 }
 
 /// Why a server changed: the operation progressing, its failure, its
@@ -74,6 +86,12 @@ pub enum Cause {
     PowerSync,
     /// A deleted server left the population.
     Purge,
+    /// A create found no host with room.
+    NoValidHost,
+    /// A build that failed on its host goes back to the scheduler.
+    Reschedule,
+    /// The server's host, or a failure domain holding it, failed.
+    HostFailure,
 }
 
 impl std::fmt::Display for Cause {
@@ -86,6 +104,9 @@ impl std::fmt::Display for Cause {
             Cause::Fault => f.write_str("fault"),
             Cause::PowerSync => f.write_str("power_sync"),
             Cause::Purge => f.write_str("purge"),
+            Cause::NoValidHost => f.write_str("no_valid_host"),
+            Cause::Reschedule => f.write_str("reschedule"),
+            Cause::HostFailure => f.write_str("host_failure"),
         }
     }
 }
@@ -114,6 +135,8 @@ pub trait Recorder {
     fn change(&mut self, c: &Change, machine: &Machine);
     /// Occupancy of one kind at sample time `t`.
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, machine: &Machine);
+    /// Usage of every pool at sample time `t` (only with capacity).
+    fn capacity(&mut self, _t: SimTime, _pools: &[Pool]) {}
 }
 
 /// A recorder that keeps nothing.
@@ -321,6 +344,10 @@ pub struct Simulation<'r> {
     /// Each server's own workload stream, by slot.
     server_rng: Vec<crate::engine::Rng>,
     recorder: &'r mut dyn Recorder,
+    /// Hosts and placement; `None`: unlimited capacity.
+    capacity: Option<Capacity>,
+    /// Samplers of host failures, domain failures and the evacuation delay.
+    host_clocks: hosts::Clocks,
     record_changes: bool,
     in_window: bool,
     counters: RunCounters,
@@ -336,6 +363,8 @@ pub struct Outcomes {
     pub servers_created: u64,
     /// Peak number of server slots in use.
     pub peak_slots: usize,
+    /// Every host pool with its statistics (empty without capacity).
+    pub pools: Vec<Pool>,
 }
 
 impl<'r> Simulation<'r> {
@@ -358,7 +387,14 @@ impl<'r> Simulation<'r> {
             .collect();
         let stats = kinds.iter().map(|k| KindStats::new(&k.machine)).collect();
         let record_changes = recorder.wants_changes();
+        let machines: Vec<&Machine> = kinds.iter().map(|k| &k.machine).collect();
+        let capacity = scenario
+            .capacity
+            .as_ref()
+            .map(|c| Capacity::new(c, &machines));
         Simulation {
+            capacity,
+            host_clocks: hosts::Clocks::new(scenario.capacity.as_ref()),
             scenario: scenario.clone(),
             kinds,
             stats,
@@ -418,7 +454,11 @@ impl<'r> Simulation<'r> {
         for s in &mut self.stats {
             s.close(horizon);
         }
+        if let Some(c) = &mut self.capacity {
+            c.close(horizon);
+        }
         Outcomes {
+            pools: self.capacity.map(|c| c.pools).unwrap_or_default(),
             servers_created: self.fleet.created() as u64,
             peak_slots: self.fleet.slots(),
             kinds: self
@@ -437,11 +477,17 @@ impl<'r> Simulation<'r> {
         for s in &mut self.stats {
             s.begin_window(t);
         }
+        if let Some(c) = &mut self.capacity {
+            c.begin_window(t);
+        }
     }
 
     fn sample(&mut self, t: SimTime) {
         for (k, s) in self.kinds.iter().zip(&self.stats) {
             self.recorder.sample(t, k.machine.kind, s, &k.machine);
+        }
+        if let Some(c) = &self.capacity {
+            self.recorder.capacity(t, &c.pools);
         }
     }
 
@@ -466,9 +512,16 @@ impl<'r> Simulation<'r> {
             Event::Freeze { id, life } => self.on_freeze(id, life),
             Event::Unfreeze { id, epoch } => self.on_unfreeze(id, epoch),
             Event::Expire { id, epoch } => self.on_expire(id, epoch),
+            Event::HostFailure { host } => self.on_host_failure(host),
+            Event::HostRepair { host } => self.on_host_repair(host),
+            Event::DomainFailure { level, domain } => self.on_domain_failure(level, domain),
+            Event::DomainRepair { level, domain } => self.on_domain_repair(level, domain),
+            Event::Evacuate { id, epoch } => self.on_evacuate(id, epoch),
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_capacity;

@@ -10,7 +10,7 @@ use crate::model::ecs::{TaskState, VmState, state as ecs_state};
 
 /// Keeps every change.
 #[derive(Default)]
-struct Log(Vec<Change>);
+pub(super) struct Log(pub(super) Vec<Change>);
 
 impl Recorder for Log {
     fn wants_changes(&self) -> bool {
@@ -22,13 +22,13 @@ impl Recorder for Log {
     fn sample(&mut self, _: SimTime, _: Kind, _: &KindStats, _: &Machine) {}
 }
 
-fn scenario(body: &str) -> Scenario {
+pub(super) fn scenario(body: &str) -> Scenario {
     let text = format!("name = \"t\"\nseed = 1\nhorizon = \"30d\"\n{body}");
     crate::scenario::parse::parse_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A started simulation, counting from t = 0.
-fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
+pub(super) fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
     let mut sim = Simulation::new(sc, rec);
     sim.in_window = true;
     sim.start();
@@ -36,7 +36,7 @@ fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
 }
 
 /// Puts server `id` idle in `state`, as if it had settled there.
-fn place(sim: &mut Simulation, id: u32, state: StateId) {
+pub(super) fn place(sim: &mut Simulation, id: u32, state: StateId) {
     sim.set_state(id, state, Cause::Fault);
     let s = sim.fleet.get_mut(id);
     s.op = None;
@@ -44,7 +44,7 @@ fn place(sim: &mut Simulation, id: u32, state: StateId) {
 }
 
 /// Processes events until server `id` has no operation in progress.
-fn finish_op(sim: &mut Simulation, id: u32) {
+pub(super) fn finish_op(sim: &mut Simulation, id: u32) {
     while sim.fleet.get(id).op.is_some() {
         let (_, e) = sim
             .queue
@@ -54,11 +54,11 @@ fn finish_op(sim: &mut Simulation, id: u32) {
     }
 }
 
-fn ops(sim: &Simulation, op: Op) -> crate::stats::OpStats {
+pub(super) fn ops(sim: &Simulation, op: Op) -> crate::stats::OpStats {
     sim.stats[0].ops[op.index()].clone()
 }
 
-fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
+pub(super) fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
     ecs_state(vm, task)
 }
 

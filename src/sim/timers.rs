@@ -189,7 +189,9 @@ impl Simulation<'_> {
     /// An admin repairs a server still in ERROR / Faulty: an ECS is reset; a
     /// BMS is repaired in place or, with `rebuild_prob`, rebuilt by an operator.
     pub(super) fn on_repair(&mut self, id: u32, epoch: u32) {
-        if !self.current(id, epoch) {
+        // On a host that is down, the admin waits for the host's repair,
+        // which resets every server still in error on it.
+        if !self.current(id, epoch) || self.on_down_host(id) {
             return;
         }
         let s = *self.fleet.get(id);

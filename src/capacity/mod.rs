@@ -1,0 +1,540 @@
+//! The physical side: hosts in pools, flavors, which server holds what on
+//! which host, host and failure-domain state, and each pool's statistics.
+//! The simulation asks it where a server can go and tells it what moved;
+//! it never changes a server's state itself.
+
+mod first_fit;
+mod pack;
+pub mod placement;
+mod spread;
+pub mod stats;
+
+use crate::engine::{Rng, SimTime};
+use crate::model::{Kind, Machine};
+use crate::scenario::capacity::CapacitySpec;
+use placement::{Candidate, Placement};
+use rand::distr::Distribution;
+use rand_distr::weighted::WeightedAliasIndex;
+pub use stats::{PoolCounters, PoolStats, Usage};
+
+/// "No host" in an [`Allocation`].
+pub const NO_HOST: u32 = u32::MAX;
+
+/// What one server holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allocation {
+    /// The host it runs on, or [`NO_HOST`].
+    pub host: u32,
+    /// A second host held by a resize or migration, or [`NO_HOST`].
+    pub dest: u32,
+    pub flavor: u16,
+    /// The flavor held on `dest` (a resize's new flavor).
+    pub dest_flavor: u16,
+    /// Build attempts made so far.
+    pub attempts: u8,
+    /// The host the last build attempt failed on, avoided by the next.
+    pub avoid: u32,
+    /// When auto-recovery last evacuated the server.
+    pub recovered: Option<SimTime>,
+}
+
+impl Allocation {
+    const NONE: Allocation = Allocation {
+        host: NO_HOST,
+        dest: NO_HOST,
+        flavor: 0,
+        dest_flavor: 0,
+        attempts: 0,
+        avoid: NO_HOST,
+        recovered: None,
+    };
+}
+
+/// One host (an ECS hypervisor or a BMS node).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Host {
+    pub pool: u16,
+    /// Why the host is down: its own failure (1) plus one per failed
+    /// domain it belongs to. Up when 0.
+    pub down: u8,
+    /// Its own failure is under repair.
+    pub failed: bool,
+    pub vcpus: u64,
+    pub memory: u64,
+    pub instances: u32,
+}
+
+impl Host {
+    pub fn is_up(&self) -> bool {
+        self.down == 0
+    }
+}
+
+/// A pool of identical hosts.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    pub name: String,
+    pub kind: Kind,
+    /// Index of its first host; its hosts are consecutive.
+    pub first: u32,
+    pub hosts: u32,
+    /// Schedulable vCPUs and memory (MiB) per host; a BMS node counts as
+    /// one of each.
+    pub per_host: (u64, u64),
+    pub usage: Usage,
+    pub stats: PoolStats,
+    /// Servers of the initial fleet that fitted on no host (not created).
+    pub initial_unplaced: u64,
+}
+
+impl Pool {
+    /// Schedulable vCPUs and memory of all its hosts.
+    pub fn total(&self) -> (u64, u64) {
+        (
+            self.per_host.0 * self.hosts as u64,
+            self.per_host.1 * self.hosts as u64,
+        )
+    }
+
+    /// Host indices of the pool.
+    pub fn host_range(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.hosts
+    }
+}
+
+/// A flavor: what one server needs, and the pool it runs on.
+#[derive(Clone, Debug)]
+pub struct Flavor {
+    pub name: String,
+    pub vcpus: u64,
+    pub memory: u64,
+    pub pool: u16,
+}
+
+/// One level of failure domains.
+#[derive(Clone, Debug)]
+pub struct Level {
+    pub name: String,
+    pub count: u32,
+    /// Per domain: whether it is failed.
+    pub failed: Vec<bool>,
+}
+
+/// The whole physical side of one run.
+pub struct Capacity {
+    pub pools: Vec<Pool>,
+    pub hosts: Vec<Host>,
+    pub flavors: Vec<Flavor>,
+    pub levels: Vec<Level>,
+    /// Per level, per host: its domain.
+    host_domain: Vec<Vec<u32>>,
+    policy: Box<dyn Placement>,
+    /// Per kind (`Kind as usize`): the mix of new servers' flavors.
+    new_mix: [Option<(WeightedAliasIndex<f64>, Vec<u16>)>; 2],
+    /// ECS resize targets.
+    resize_mix: Option<(WeightedAliasIndex<f64>, Vec<u16>)>,
+    /// Per kind, per state: whether a server keeps its allocation there.
+    holds: [Vec<bool>; 2],
+    alloc: Vec<Allocation>,
+}
+
+fn mix(entries: Vec<(u16, f64)>) -> Option<(WeightedAliasIndex<f64>, Vec<u16>)> {
+    let entries: Vec<(u16, f64)> = entries.into_iter().filter(|e| e.1 > 0.0).collect();
+    if entries.is_empty() {
+        return None;
+    }
+    let w = entries.iter().map(|e| e.1).collect();
+    let f = entries.iter().map(|e| e.0).collect();
+    Some((WeightedAliasIndex::new(w).expect("validated weights"), f))
+}
+
+impl Capacity {
+    /// Builds the hosts of `spec`; `machines` are the kinds simulated.
+    pub fn new(spec: &CapacitySpec, machines: &[&Machine]) -> Capacity {
+        let mut pools = Vec::new();
+        let mut hosts = Vec::new();
+        let mut flavors = Vec::new();
+        let mut add_pool = |name: &str, kind: Kind, n: u32, per_host: (u64, u64)| {
+            let index = pools.len() as u16;
+            pools.push(Pool {
+                name: name.to_string(),
+                kind,
+                first: hosts.len() as u32,
+                hosts: n,
+                per_host,
+                usage: Usage {
+                    hosts_up: n as u64,
+                    ..Usage::default()
+                },
+                stats: PoolStats::new(),
+                initial_unplaced: 0,
+            });
+            hosts.extend((0..n).map(|_| Host {
+                pool: index,
+                ..Host::default()
+            }));
+            index
+        };
+        let ecs_pools: Vec<u16> = spec
+            .pools
+            .iter()
+            .map(|p| {
+                add_pool(
+                    &p.name,
+                    Kind::Ecs,
+                    p.hosts,
+                    (p.vcpu_capacity(), p.memory_capacity_mib()),
+                )
+            })
+            .collect();
+        let mut new_ecs = Vec::new();
+        let mut resize = Vec::new();
+        for f in &spec.flavors {
+            let i = flavors.len() as u16;
+            flavors.push(Flavor {
+                name: f.name.clone(),
+                vcpus: f.vcpus as u64,
+                memory: f.memory_mib,
+                pool: ecs_pools[f.pool],
+            });
+            new_ecs.push((i, f.weight));
+            resize.push((i, f.resize_weight));
+        }
+        let mut new_bms = Vec::new();
+        for p in &spec.bms_pools {
+            let pool = add_pool(&p.flavor, Kind::Bms, p.nodes, (1, 1));
+            new_bms.push((flavors.len() as u16, p.weight));
+            flavors.push(Flavor {
+                name: p.flavor.clone(),
+                vcpus: 1,
+                memory: 1,
+                pool,
+            });
+        }
+        let levels: Vec<Level> = spec
+            .domains
+            .iter()
+            .map(|d| Level {
+                name: d.level.clone(),
+                count: d.count,
+                failed: vec![false; d.count as usize],
+            })
+            .collect();
+        let host_domain = spec
+            .domains
+            .iter()
+            .map(|d| {
+                pools
+                    .iter()
+                    .flat_map(|p| (0..p.hosts).map(move |i| d.domain_of(i, p.hosts)))
+                    .collect()
+            })
+            .collect();
+        let mut holds: [Vec<bool>; 2] = [Vec::new(), Vec::new()];
+        for m in machines {
+            let mut h: Vec<bool> = (0..m.n_states())
+                .map(|s| s != m.deleted_state.index())
+                .collect();
+            let overrides = match m.kind {
+                Kind::Ecs => {
+                    if spec.stopped_releases
+                        && let Some(s) = m.state_by_name("stopped:null")
+                    {
+                        h[s.index()] = false;
+                    }
+                    &spec.ecs_holds
+                }
+                Kind::Bms => &spec.bms_holds,
+            };
+            for (name, on) in overrides {
+                if let Some(s) = m.state_by_name(name) {
+                    h[s.index()] = *on;
+                }
+            }
+            holds[m.kind as usize] = h;
+        }
+        Capacity {
+            pools,
+            hosts,
+            flavors,
+            levels,
+            host_domain,
+            policy: placement::policy(spec.placement),
+            new_mix: [mix(new_ecs), mix(new_bms)],
+            resize_mix: mix(resize),
+            holds,
+            alloc: Vec::new(),
+        }
+    }
+
+    /// Whether servers of `kind` need a host (the scenario gives pools).
+    pub fn limits(&self, kind: Kind) -> bool {
+        self.new_mix[kind as usize].is_some()
+    }
+
+    /// Whether a server of `kind` in state `s` keeps its allocation.
+    pub fn holds(&self, kind: Kind, s: crate::model::StateId) -> bool {
+        self.holds[kind as usize]
+            .get(s.index())
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// What server `id` holds.
+    pub fn of(&self, id: u32) -> Allocation {
+        self.alloc
+            .get(id as usize)
+            .copied()
+            .unwrap_or(Allocation::NONE)
+    }
+
+    fn slot(&mut self, id: u32) -> &mut Allocation {
+        let i = id as usize;
+        if i >= self.alloc.len() {
+            self.alloc.resize(i + 1, Allocation::NONE);
+        }
+        &mut self.alloc[i]
+    }
+
+    /// A new server: nothing held, flavor drawn from the kind's mix.
+    pub fn arrive(&mut self, id: u32, kind: Kind, rng: &mut Rng) -> u16 {
+        let (mix, flavors) = self.new_mix[kind as usize]
+            .as_ref()
+            .expect("called only for limited kinds");
+        let flavor = flavors[mix.sample(rng)];
+        *self.slot(id) = Allocation {
+            flavor,
+            ..Allocation::NONE
+        };
+        flavor
+    }
+
+    /// A resize target for a server of `current` flavor: drawn from the
+    /// resize mix, another flavor than the current one when the mix has one.
+    pub fn resize_target(&self, current: u16, rng: &mut Rng) -> Option<u16> {
+        let (mix, flavors) = self.resize_mix.as_ref()?;
+        if flavors.iter().all(|&f| f == current) {
+            return Some(current);
+        }
+        loop {
+            let f = flavors[mix.sample(rng)];
+            if f != current {
+                return Some(f);
+            }
+        }
+    }
+
+    /// Whether `host` is up and has room for `flavor`.
+    pub fn fits(&self, host: u32, flavor: u16) -> bool {
+        let h = &self.hosts[host as usize];
+        let f = &self.flavors[flavor as usize];
+        let cap = self.pools[h.pool as usize].per_host;
+        h.is_up() && h.vcpus + f.vcpus <= cap.0 && h.memory + f.memory <= cap.1
+    }
+
+    /// The host the policy chooses for `flavor` among the hosts of its pool
+    /// that are up and have room, other than `avoid`.
+    pub fn place(&self, flavor: u16, avoid: u32) -> Option<u32> {
+        let pool = &self.pools[self.flavors[flavor as usize].pool as usize];
+        let cap = pool.per_host;
+        let mut candidates = pool
+            .host_range()
+            .filter(|&h| h != avoid && self.fits(h, flavor))
+            .map(|h| {
+                let host = &self.hosts[h as usize];
+                let share = |used: u64, c: u64| used as f64 / c.max(1) as f64;
+                Candidate {
+                    host: h,
+                    load: share(host.vcpus, cap.0).max(share(host.memory, cap.1)),
+                }
+            });
+        self.policy.choose(&mut candidates)
+    }
+
+    /// Adds or removes one server of `flavor` on `host`; `second` marks a
+    /// resize's or migration's second allocation.
+    fn account(&mut self, host: u32, flavor: u16, add: bool, second: bool, now: SimTime) {
+        let (v, m) = {
+            let f = &self.flavors[flavor as usize];
+            (f.vcpus, f.memory)
+        };
+        let h = &mut self.hosts[host as usize];
+        let pool = &mut self.pools[h.pool as usize];
+        let total = pool.total();
+        pool.stats.touch(&pool.usage, total, now);
+        let u = &mut pool.usage;
+        if add {
+            h.vcpus += v;
+            h.memory += m;
+            h.instances += 1;
+            u.vcpus += v;
+            u.memory += m;
+            u.instances += 1;
+            if second {
+                u.double_vcpus += v;
+                u.double_memory += m;
+            }
+        } else {
+            h.vcpus -= v;
+            h.memory -= m;
+            h.instances -= 1;
+            u.vcpus -= v;
+            u.memory -= m;
+            u.instances -= 1;
+            if second {
+                u.double_vcpus -= v;
+                u.double_memory -= m;
+            }
+        }
+        pool.stats.observe(&pool.usage, total);
+    }
+
+    /// Server `id` now runs on `host` (it held no host).
+    pub fn attach(&mut self, id: u32, host: u32, now: SimTime) {
+        let flavor = self.of(id).flavor;
+        debug_assert_eq!(self.of(id).host, NO_HOST);
+        self.account(host, flavor, true, false, now);
+        self.slot(id).host = host;
+    }
+
+    /// Server `id` also holds `host` for `flavor` (resize or migration).
+    pub fn attach_dest(&mut self, id: u32, host: u32, flavor: u16, now: SimTime) {
+        debug_assert_eq!(self.of(id).dest, NO_HOST);
+        self.account(host, flavor, true, true, now);
+        let a = self.slot(id);
+        a.dest = host;
+        a.dest_flavor = flavor;
+    }
+
+    /// Server `id` gives its host back.
+    pub fn detach(&mut self, id: u32, now: SimTime) {
+        let a = self.of(id);
+        if a.host != NO_HOST {
+            self.account(a.host, a.flavor, false, false, now);
+            self.slot(id).host = NO_HOST;
+        }
+    }
+
+    /// Server `id` gives its second host back (the move was undone).
+    pub fn detach_dest(&mut self, id: u32, now: SimTime) {
+        let a = self.of(id);
+        if a.dest != NO_HOST {
+            self.account(a.dest, a.dest_flavor, false, true, now);
+            self.slot(id).dest = NO_HOST;
+        }
+    }
+
+    /// Server `id` moves to its second host (a migration or a confirmed
+    /// resize): the source is given back, the destination becomes its host.
+    pub fn commit_dest(&mut self, id: u32, now: SimTime) {
+        let a = self.of(id);
+        if a.dest == NO_HOST {
+            return;
+        }
+        self.detach(id, now);
+        // The destination stays allocated; it is no longer a second copy.
+        let pool = &mut self.pools[self.hosts[a.dest as usize].pool as usize];
+        let total = pool.total();
+        pool.stats.touch(&pool.usage, total, now);
+        let f = &self.flavors[a.dest_flavor as usize];
+        pool.usage.double_vcpus -= f.vcpus;
+        pool.usage.double_memory -= f.memory;
+        let s = self.slot(id);
+        s.host = a.dest;
+        s.flavor = a.dest_flavor;
+        s.dest = NO_HOST;
+    }
+
+    /// Everything server `id` holds is given back.
+    pub fn release(&mut self, id: u32, now: SimTime) {
+        self.detach_dest(id, now);
+        self.detach(id, now);
+    }
+
+    /// Sets build bookkeeping of server `id`.
+    pub fn note_attempt(&mut self, id: u32, avoid: u32) -> u8 {
+        let a = self.slot(id);
+        a.attempts = a.attempts.saturating_add(1);
+        a.avoid = avoid;
+        a.attempts
+    }
+
+    /// Notes that server `id` was evacuated at `now`.
+    pub fn note_recovery(&mut self, id: u32, now: SimTime) {
+        self.slot(id).recovered = Some(now);
+    }
+
+    /// One more (`down`) or one fewer reason for `host` to be down; true
+    /// when the host changes between up and down.
+    pub fn set_down(&mut self, host: u32, down: bool, now: SimTime) -> bool {
+        let h = &mut self.hosts[host as usize];
+        let was_up = h.is_up();
+        if down {
+            h.down += 1;
+        } else {
+            h.down -= 1;
+        }
+        let changed = was_up != h.is_up();
+        if changed {
+            let pool = &mut self.pools[h.pool as usize];
+            let total = pool.total();
+            pool.stats.touch(&pool.usage, total, now);
+            if down {
+                pool.usage.hosts_up -= 1;
+            } else {
+                pool.usage.hosts_up += 1;
+            }
+        }
+        changed
+    }
+
+    /// Hosts of domain `d` of level `l`.
+    pub fn domain_hosts(&self, l: usize, d: u32) -> impl Iterator<Item = u32> + '_ {
+        self.host_domain[l]
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &x)| x == d)
+            .map(|(h, _)| h as u32)
+    }
+
+    /// Servers holding `host`, as source or destination, in id order.
+    pub fn servers_on(&self, hosts: &[bool]) -> Vec<u32> {
+        self.alloc
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| {
+                (a.host != NO_HOST && hosts[a.host as usize])
+                    || (a.dest != NO_HOST && hosts[a.dest as usize])
+            })
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// The pool a server of `flavor` belongs to.
+    pub fn pool_of_flavor(&mut self, flavor: u16) -> &mut Pool {
+        let p = self.flavors[flavor as usize].pool as usize;
+        &mut self.pools[p]
+    }
+
+    /// The pool of `host`.
+    pub fn pool_of_host(&mut self, host: u32) -> &mut Pool {
+        let p = self.hosts[host as usize].pool as usize;
+        &mut self.pools[p]
+    }
+
+    /// Starts every pool's window at `t`.
+    pub fn begin_window(&mut self, t: SimTime) {
+        for p in &mut self.pools {
+            let total = p.total();
+            p.stats.begin_window(&p.usage, total, t);
+        }
+    }
+
+    /// Integrates every pool up to `t`.
+    pub fn close(&mut self, t: SimTime) {
+        for p in &mut self.pools {
+            let total = p.total();
+            p.stats.touch(&p.usage, total, t);
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The physical side of a run: placing builds (with Nova's scheduler
+//! retries), claiming a destination or a host for an operation, moving
+//! allocations when an operation ends, host and failure-domain failures
+//! and repairs, and ECS auto-recovery by evacuation.
+
+use super::lifecycle::{By, Response};
+use super::{Cause, Event, Simulation};
+use crate::capacity::NO_HOST;
+use crate::engine::SimTime;
+use crate::fleet::flag;
+use crate::model::{Kind, Op, Target};
+use crate::scenario::capacity::CapacitySpec;
+use crate::scenario::{Dist, Sampler};
+
+/// Samplers of the physical side, built once.
+#[derive(Default)]
+pub(super) struct Clocks {
+    /// Time to failure and repair of one host.
+    host: Option<(Sampler, Sampler)>,
+    /// Per failure-domain level: time to failure and repair of one domain.
+    domains: Vec<(Sampler, Sampler)>,
+    /// Host failure to start of evacuation.
+    recovery_delay: Option<Sampler>,
+}
+
+fn sampler(d: &Dist) -> Sampler {
+    d.sampler().expect("validated distribution")
+}
+
+impl Clocks {
+    pub(super) fn new(spec: Option<&CapacitySpec>) -> Clocks {
+        let Some(spec) = spec else {
+            return Clocks::default();
+        };
+        Clocks {
+            host: spec
+                .host_failures
+                .as_ref()
+                .map(|c| (sampler(&c.time_to_failure), sampler(&c.repair))),
+            domains: spec
+                .domains
+                .iter()
+                .map(|d| (sampler(&d.clock.time_to_failure), sampler(&d.clock.repair)))
+                .collect(),
+            recovery_delay: Some(sampler(&spec.recovery_delay)),
+        }
+    }
+}
+
+/// How an operation uses capacity when it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// Nothing: it needs no host (a delete), or keeps the one it has.
+    Nothing,
+    /// A host, if the server holds none (stopped with `stopped_releases`,
+    /// or never placed): start, rebuild, reset, repair and the like.
+    Host,
+    /// A second host for the same flavor (live migration).
+    Destination,
+    /// A second host for a new flavor (resize).
+    NewFlavor,
+}
+
+/// What each operation claims: the table the runner consults.
+pub(crate) fn claim_of(op: Op) -> Claim {
+    match op {
+        Op::Resize => Claim::NewFlavor,
+        Op::LiveMigrate => Claim::Destination,
+        // Going away, a flag, billing, or settling a resize already placed.
+        Op::Delete
+        | Op::Expire
+        | Op::Lock
+        | Op::Unlock
+        | Op::Freeze
+        | Op::Unfreeze
+        | Op::ConfirmResize
+        | Op::RevertResize
+        | Op::Create => Claim::Nothing,
+        _ => Claim::Host,
+    }
+}
+
+impl Simulation<'_> {
+    /// Whether servers of `kind` need hosts in this run.
+    pub(super) fn limited(&self, kind: Kind) -> bool {
+        self.capacity.as_ref().is_some_and(|c| c.limits(kind))
+    }
+
+    fn cap_spec(&self) -> &CapacitySpec {
+        self.scenario
+            .capacity
+            .as_ref()
+            .expect("capacity is configured")
+    }
+
+    /// Schedules the first failure of every host and domain.
+    pub(super) fn start_hosts(&mut self) {
+        let Some(cap) = &self.capacity else { return };
+        let hosts = cap.hosts.len() as u32;
+        let levels: Vec<u32> = cap.levels.iter().map(|l| l.count).collect();
+        if let Some((ttf, _)) = &self.host_clocks.host {
+            for host in 0..hosts {
+                let d = ttf.sample(&mut self.rng.hosts);
+                self.queue.schedule_in(d, Event::HostFailure { host });
+            }
+        }
+        for (level, count) in levels.into_iter().enumerate() {
+            for domain in 0..count {
+                let d = self.host_clocks.domains[level]
+                    .0
+                    .sample(&mut self.rng.hosts);
+                let level = level as u16;
+                self.queue
+                    .schedule_in(d, Event::DomainFailure { level, domain });
+            }
+        }
+    }
+
+    /// A new server of a limited kind gets its flavor; a BMS is placed at
+    /// once (a node is chosen before provisioning starts), an ECS at the
+    /// end of its `scheduling` step. Returns false for a BMS with no node.
+    pub(super) fn arrive_on_capacity(&mut self, id: u32) -> bool {
+        let kind = self.fleet.get(id).kind;
+        let w = self.in_window;
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let flavor = cap.arrive(id, kind, &mut self.server_rng[id as usize]);
+        cap.note_attempt(id, NO_HOST);
+        if w {
+            cap.pool_of_flavor(flavor).stats.counters.creates += 1;
+        }
+        kind == Kind::Ecs || self.place_build(id)
+    }
+
+    /// Places the build of server `id`, avoiding the host its last attempt
+    /// failed on. False when no host has room.
+    pub(super) fn place_build(&mut self, id: u32) -> bool {
+        let now = self.queue.now();
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let a = cap.of(id);
+        match cap.place(a.flavor, a.avoid) {
+            Some(h) => {
+                cap.attach(id, h, now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The build of server `id` found no valid host: an ECS goes to ERROR
+    /// (Nova), a BMS creation is rolled back. Counted as blocked.
+    pub(super) fn no_valid_host(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let k = self.k(s.kind);
+        if self.in_window {
+            self.stats[k].ops[Op::Create.index()].refused_capacity += 1;
+            let cap = self.capacity.as_mut().expect("limited kind");
+            let flavor = cap.of(id).flavor;
+            cap.pool_of_flavor(flavor).stats.counters.creates_blocked += 1;
+        }
+        let target = match s.kind {
+            Kind::Ecs => Target::State(self.kinds[k].machine.error_state),
+            Kind::Bms => Target::Removed,
+        };
+        if s.op.is_some() {
+            self.end(id, target, Cause::NoValidHost);
+        } else {
+            self.disappear(id, Cause::NoValidHost);
+        }
+    }
+
+    /// Whether a failed build of server `id` goes back to the scheduler
+    /// (Nova reschedules up to `build_attempts` attempts in all).
+    pub(super) fn may_reschedule(&self, id: u32) -> bool {
+        let kind = self.fleet.get(id).kind;
+        let made = self
+            .capacity
+            .as_ref()
+            .map_or(0, |c| c.of(id).attempts as u32);
+        self.limited(kind) && made < self.cap_spec().build_attempts
+    }
+
+    /// Sends a failed build back to the scheduler: it gives its host back
+    /// and starts again from the first step, avoiding that host.
+    pub(super) fn reschedule(&mut self, id: u32) {
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let a = cap.of(id);
+        cap.detach(id, now);
+        cap.note_attempt(id, a.host);
+        if w {
+            cap.pool_of_flavor(a.flavor).stats.counters.build_retries += 1;
+        }
+        let kind = self.fleet.get(id).kind;
+        let first = self.kinds[self.k(kind)].machine.create_plan.steps()[0];
+        self.restart_build(id);
+        if kind == Kind::Bms && !self.place_build(id) {
+            self.no_valid_host(id);
+            return;
+        }
+        self.set_state(id, first, Cause::Reschedule);
+        self.schedule_step(id);
+    }
+
+    /// What an operation claims when it starts on server `id`: `None` when
+    /// it may go on (its claim, if any, is now held), or the refusal.
+    pub(super) fn claim(&mut self, id: u32, op: Op) -> Option<Response> {
+        let s = *self.fleet.get(id);
+        if !self.limited(s.kind) {
+            return None;
+        }
+        let claim = claim_of(op);
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self.capacity.as_mut().expect("limited");
+        let a = cap.of(id);
+        if claim == Claim::Nothing {
+            return None;
+        }
+        // Nova refuses actions on a server whose compute service is down.
+        if a.host != NO_HOST && !cap.hosts[a.host as usize].is_up() {
+            return Some(Response::RefusedConflict);
+        }
+        let (flavor, avoid) = match claim {
+            Claim::NewFlavor => {
+                let rng = &mut self.server_rng[id as usize];
+                let target = cap.resize_target(a.flavor, rng).unwrap_or(a.flavor);
+                (target, a.host)
+            }
+            Claim::Destination => (a.flavor, a.host),
+            Claim::Host if a.host == NO_HOST => (a.flavor, NO_HOST),
+            _ => return None,
+        };
+        let host = cap.place(flavor, avoid);
+        let c = &mut cap.pool_of_flavor(flavor).stats.counters;
+        if w {
+            let (asked, refused) = match claim {
+                Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
+                Claim::Destination => (&mut c.migrations, &mut c.migrations_refused),
+                _ => (&mut c.replacements, &mut c.replacements_refused),
+            };
+            *asked += 1;
+            if host.is_none() {
+                *refused += 1;
+            }
+        }
+        match host {
+            None => return Some(Response::RefusedCapacity),
+            Some(h) if claim == Claim::Host => cap.attach(id, h, now),
+            Some(h) => cap.attach_dest(id, h, flavor, now),
+        }
+        None
+    }
+
+    /// Settles the second allocation of server `id` as its operation `op`
+    /// ends: a migration or confirmed resize moves to it, a resize keeps it
+    /// until confirmed or reverted, anything else gives it back.
+    pub(super) fn end_claim(&mut self, id: u32, op: Op, succeeded: bool) {
+        let now = self.queue.now();
+        let Some(cap) = self.capacity.as_mut() else {
+            return;
+        };
+        match (op, succeeded) {
+            (Op::LiveMigrate | Op::ConfirmResize, true) => cap.commit_dest(id, now),
+            (Op::Resize, true) => {}
+            _ => cap.detach_dest(id, now),
+        }
+    }
+
+    /// Keeps the allocation of server `id` in step with the state it just
+    /// entered: a state that holds no capacity gives everything back, and a
+    /// server in ERROR / Faulty keeps only its own host.
+    pub(super) fn follow_state(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let now = self.queue.now();
+        let error = self.kinds[self.k(s.kind)].machine.error_state;
+        let Some(cap) = self.capacity.as_mut().filter(|c| c.limits(s.kind)) else {
+            return;
+        };
+        if !cap.holds(s.kind, s.state) {
+            cap.release(id, now);
+        } else if s.state == error {
+            cap.detach_dest(id, now);
+        }
+    }
+
+    /// Whether server `id` sits on a host that is down (an admin waits for
+    /// the host's repair rather than reset it there).
+    pub(super) fn on_down_host(&self, id: u32) -> bool {
+        self.capacity.as_ref().is_some_and(|c| {
+            let h = c.of(id).host;
+            h != NO_HOST && !c.hosts[h as usize].is_up()
+        })
+    }
+
+    pub(super) fn on_host_failure(&mut self, host: u32) {
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self
+            .capacity
+            .as_mut()
+            .expect("hosts fail only with capacity");
+        cap.hosts[host as usize].failed = true;
+        let down = cap.set_down(host, true, now);
+        if w {
+            cap.pool_of_host(host).stats.counters.host_failures += 1;
+        }
+        if let Some((_, repair)) = &self.host_clocks.host {
+            let d = repair.sample(&mut self.rng.hosts);
+            self.queue.schedule_in(d, Event::HostRepair { host });
+        }
+        if down {
+            let mut mask = vec![false; self.capacity.as_ref().expect("capacity").hosts.len()];
+            mask[host as usize] = true;
+            self.strike(&mask, false);
+        }
+    }
+
+    pub(super) fn on_host_repair(&mut self, host: u32) {
+        let now = self.queue.now();
+        let cap = self
+            .capacity
+            .as_mut()
+            .expect("hosts fail only with capacity");
+        cap.hosts[host as usize].failed = false;
+        let up = cap.set_down(host, false, now);
+        if let Some((ttf, _)) = &self.host_clocks.host {
+            let d = ttf.sample(&mut self.rng.hosts);
+            self.queue.schedule_in(d, Event::HostFailure { host });
+        }
+        if up {
+            let mut mask = vec![false; self.capacity.as_ref().expect("capacity").hosts.len()];
+            mask[host as usize] = true;
+            self.recover(&mask);
+        }
+    }
+
+    pub(super) fn on_domain_failure(&mut self, level: u16, domain: u32) {
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self
+            .capacity
+            .as_mut()
+            .expect("domains fail only with capacity");
+        cap.levels[level as usize].failed[domain as usize] = true;
+        let hosts: Vec<u32> = cap.domain_hosts(level as usize, domain).collect();
+        let mut mask = vec![false; cap.hosts.len()];
+        let mut pools = vec![false; cap.pools.len()];
+        for h in hosts {
+            if cap.set_down(h, true, now) {
+                mask[h as usize] = true;
+                pools[cap.hosts[h as usize].pool as usize] = true;
+            }
+        }
+        if w {
+            for (p, hit) in pools.iter().enumerate() {
+                if *hit {
+                    cap.pools[p].stats.counters.domain_failures += 1;
+                }
+            }
+        }
+        let repair = self.host_clocks.domains[level as usize]
+            .1
+            .sample(&mut self.rng.hosts);
+        self.queue
+            .schedule_in(repair, Event::DomainRepair { level, domain });
+        self.strike(&mask, true);
+    }
+
+    pub(super) fn on_domain_repair(&mut self, level: u16, domain: u32) {
+        let now = self.queue.now();
+        let cap = self
+            .capacity
+            .as_mut()
+            .expect("domains fail only with capacity");
+        cap.levels[level as usize].failed[domain as usize] = false;
+        let hosts: Vec<u32> = cap.domain_hosts(level as usize, domain).collect();
+        let mut mask = vec![false; cap.hosts.len()];
+        for h in hosts {
+            if cap.set_down(h, false, now) {
+                mask[h as usize] = true;
+            }
+        }
+        let ttf = self.host_clocks.domains[level as usize]
+            .0
+            .sample(&mut self.rng.hosts);
+        self.queue
+            .schedule_in(ttf, Event::DomainFailure { level, domain });
+        self.recover(&mask);
+    }
+
+    /// Hosts in `mask` just went down: every server on them (as source or
+    /// destination) is hit, in id order. A build fails (and is rescheduled
+    /// if it may be); anything else ends in ERROR / Faulty, its operation
+    /// failed; a delete goes on. ECS on a failed host are then evacuated if
+    /// auto-recovery is on.
+    fn strike(&mut self, mask: &[bool], domain: bool) {
+        let ids = self.capacity.as_ref().expect("capacity").servers_on(mask);
+        for id in ids {
+            let s = *self.fleet.get(id);
+            let frozen = Some(s.state) == self.kinds[self.k(s.kind)].machine.frozen_state;
+            // A delete goes on (Nova deletes locally); a frozen BMS is off
+            // and stays frozen.
+            if !s.has(flag::ALIVE) || frozen || matches!(s.op, Some(Op::Delete | Op::Expire)) {
+                continue;
+            }
+            let now = self.queue.now();
+            let w = self.in_window;
+            let k = self.k(s.kind);
+            let error = self.kinds[k].machine.error_state;
+            let cap = self.capacity.as_mut().expect("capacity");
+            let flavor = cap.of(id).flavor;
+            if w {
+                let c = &mut cap.pool_of_flavor(flavor).stats.counters;
+                if domain {
+                    c.domain_failure_hits += 1;
+                } else {
+                    c.host_failure_hits += 1;
+                }
+            }
+            cap.detach_dest(id, now);
+            match s.op {
+                Some(Op::Create) => {
+                    self.fail(id, Cause::HostFailure);
+                    continue;
+                }
+                Some(op) => {
+                    if w {
+                        self.stats[k].ops[op.index()].failed += 1;
+                    }
+                    self.end(id, Target::State(error), Cause::HostFailure);
+                }
+                None if s.state != error => {
+                    self.set_state(id, error, Cause::HostFailure);
+                    self.settle(id);
+                }
+                None => {}
+            }
+            self.plan_recovery(id);
+        }
+    }
+
+    /// Auto-recovery of an ECS in ERROR on a failed host: evacuated after
+    /// the recovery delay, unless it was recovered within the interval.
+    fn plan_recovery(&mut self, id: u32) {
+        let s = *self.fleet.get(id);
+        let spec = self.cap_spec();
+        let (auto, interval) = (spec.auto_recovery, spec.recovery_interval);
+        let error = self.kinds[self.k(s.kind)].machine.error_state;
+        if s.kind != Kind::Ecs || !auto || s.state != error || !self.on_down_host(id) {
+            return;
+        }
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self.capacity.as_mut().expect("capacity");
+        let a = cap.of(id);
+        if a.recovered.is_some_and(|t| now.since(t) < interval) {
+            if w {
+                cap.pool_of_flavor(a.flavor)
+                    .stats
+                    .counters
+                    .recoveries_throttled += 1;
+            }
+            return;
+        }
+        let d = self
+            .host_clocks
+            .recovery_delay
+            .as_ref()
+            .map_or(SimTime::ZERO, |r| r.sample(&mut self.rng.hosts));
+        self.queue
+            .schedule_in(d, Event::Evacuate { id, epoch: s.epoch });
+    }
+
+    /// Evacuates server `id` to a healthy host with room, through the
+    /// rebuild steps (status REBUILD); with no room it stays in ERROR until
+    /// its host is repaired.
+    pub(super) fn on_evacuate(&mut self, id: u32, epoch: u32) {
+        let s = *self.fleet.get(id);
+        let error = self.kinds[self.k(s.kind)].machine.error_state;
+        let stale = !s.has(flag::ALIVE) || s.epoch != epoch || s.op.is_some();
+        if stale || s.state != error || !self.on_down_host(id) {
+            return;
+        }
+        let now = self.queue.now();
+        let w = self.in_window;
+        let cap = self.capacity.as_mut().expect("capacity");
+        let a = cap.of(id);
+        let Some(host) = cap.place(a.flavor, a.host) else {
+            if w {
+                let c = &mut cap.pool_of_flavor(a.flavor).stats.counters;
+                c.evacuations_stranded += 1;
+            }
+            return;
+        };
+        if w {
+            cap.pool_of_flavor(a.flavor).stats.counters.evacuations += 1;
+        }
+        cap.detach(id, now);
+        cap.attach(id, host, now);
+        cap.note_recovery(id, now);
+        self.request(id, Op::Rebuild, By::Admin);
+    }
+
+    /// Hosts in `mask` are up again: the admin resets (ECS) or repairs
+    /// (BMS) every idle server on them still in ERROR / Faulty.
+    fn recover(&mut self, mask: &[bool]) {
+        let ids = self.capacity.as_ref().expect("capacity").servers_on(mask);
+        for id in ids {
+            let s = *self.fleet.get(id);
+            let m = &self.kinds[self.k(s.kind)].machine;
+            if s.has(flag::ALIVE) && s.op.is_none() && s.state == m.error_state {
+                let op = match s.kind {
+                    Kind::Ecs => Op::ResetState,
+                    Kind::Bms => Op::Repair,
+                };
+                self.request(id, op, By::Admin);
+            }
+        }
+    }
+}
