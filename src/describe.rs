@@ -137,7 +137,43 @@ pub fn states() -> String {
         "  admin actions (not blocked by a lock): {}",
         names(m.admin_ops)
     );
+    capacity_tables(&mut s);
     s
+}
+
+/// What holds capacity and what each operation claims, from the tables
+/// the simulation consults.
+fn capacity_tables(s: &mut String) {
+    use crate::capacity::{Claim, claim_of};
+    let _ = writeln!(
+        s,
+        "\nCapacity (with a [capacity] section)\n  every state holds its host except ECS deleted:null and BMS deleted; stopped_releases = true also frees ECS stopped:null; ecs_holds / bms_holds override any state"
+    );
+    for (claim, what) in [
+        (
+            Claim::NewFlavor,
+            "a second host for the new flavor, held until confirm or revert",
+        ),
+        (
+            Claim::Destination,
+            "a second host, held until the move ends",
+        ),
+        (
+            Claim::Host,
+            "a host, if the server holds none (refused if there is no room)",
+        ),
+        (Claim::Nothing, "nothing"),
+    ] {
+        let ops: Vec<Op> = Op::ALL
+            .into_iter()
+            .filter(|&op| claim_of(op) == claim && op != Op::Create)
+            .collect();
+        let _ = writeln!(s, "  claims {what}: {}", names(&ops));
+    }
+    let _ = writeln!(
+        s,
+        "  create is placed as its scheduling step ends (ECS) or at once (BMS); a failed build is retried on another host up to build_attempts"
+    );
 }
 
 fn names(ops: &[Op]) -> String {
@@ -211,7 +247,91 @@ pub fn scenario(sc: &Scenario, file: &str) -> String {
             kind_summary(&mut s, k);
         }
     }
+    if let Some(c) = &sc.capacity {
+        capacity_summary(&mut s, c);
+    }
     s
+}
+
+fn gib(mib: u64) -> String {
+    let g = mib as f64 / 1024.0;
+    if g == g.trunc() {
+        format!("{g} GiB")
+    } else {
+        format!("{g:.2} GiB")
+    }
+}
+
+fn capacity_summary(s: &mut String, c: &crate::scenario::CapacitySpec) {
+    let _ = writeln!(
+        s,
+        "\n  [capacity] placement {}, up to {} build attempts, auto-recovery {}, stopped ECS {} their host",
+        c.placement.name(),
+        c.build_attempts,
+        if c.auto_recovery {
+            format!(
+                "on (at most once per {} per server, after {} mean {})",
+                days(c.recovery_interval),
+                c.recovery_delay.name(),
+                human(c.recovery_delay.mean_s())
+            )
+        } else {
+            "off".into()
+        },
+        if c.stopped_releases {
+            "release"
+        } else {
+            "keep"
+        }
+    );
+    for (i, p) in c.pools.iter().enumerate() {
+        let flavors: Vec<String> = c
+            .flavors
+            .iter()
+            .filter(|f| f.pool == i)
+            .map(|f| format!("{} ({} vCPU, {})", f.name, f.vcpus, gib(f.memory_mib)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  ECS pool {}: {} hosts × {} vCPU / {} (schedulable per host: {} vCPU, {}); flavors {}",
+            p.name,
+            p.hosts,
+            p.vcpus,
+            gib(p.memory_mib),
+            p.vcpu_capacity(),
+            gib(p.memory_capacity_mib()),
+            flavors.join(", ")
+        );
+    }
+    for p in &c.bms_pools {
+        let _ = writeln!(s, "  BMS pool {}: {} nodes", p.flavor, p.nodes);
+    }
+    let clock = |f: &crate::scenario::capacity::FailureClockSpec| {
+        format!(
+            "time to failure {} mean {}, repair {} mean {}",
+            f.time_to_failure.name(),
+            human(f.time_to_failure.mean_s()),
+            f.repair.name(),
+            human(f.repair.mean_s())
+        )
+    };
+    match &c.host_failures {
+        Some(f) => {
+            let _ = writeln!(s, "  host failures: {}", clock(f));
+        }
+        None => {
+            let _ = writeln!(s, "  host failures: none");
+        }
+    }
+    for d in &c.domains {
+        let _ = writeln!(
+            s,
+            "  failure domains \"{}\": {} per pool, {}",
+            d.level,
+            d.count,
+            clock(&d.clock)
+        );
+    }
 }
 
 fn kind_summary(s: &mut String, k: &KindSpec) {
@@ -397,6 +517,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
             est(&|o| o.stats(kind).and_then(|st| st.availability()))
         );
     }
+    capacity_report(&mut s, study);
     let top: Vec<&str> = r
         .files
         .iter()
@@ -413,6 +534,79 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         );
     }
     s
+}
+
+/// One line per pool: utilisation, blocking, refused moves, failures and
+/// recovery (means across replications; blocking with its 95% CI).
+fn capacity_report(s: &mut String, study: &crate::output::Study) {
+    use crate::ci::Estimate;
+    use crate::output::capacity::{metric, values};
+    let Some(first) = study.runs.first() else {
+        return;
+    };
+    let window = study.scenario.window().ms() as f64;
+    for (i, pool) in first.pools.iter().enumerate() {
+        let xs = |name: &str| -> Vec<f64> {
+            let m = metric(name);
+            study
+                .runs
+                .iter()
+                .filter_map(|o| values(o.pools.get(i)?, window)[m])
+                .collect()
+        };
+        let mean = |name: &str| Estimate::of(&xs(name)).map_or(f64::NAN, |e| e.mean);
+        let pct = |name: &str| format!("{:.1}%", 100.0 * mean(name));
+        let blocked = match Estimate::of(&xs("blocked_share")) {
+            Some(e) if e.n > 1 => format!(
+                "{:.2}% ± {:.2}",
+                100.0 * e.mean,
+                100.0 * (e.ci95_high - e.mean)
+            ),
+            Some(e) => format!("{:.2}%", 100.0 * e.mean),
+            None => "-".into(),
+        };
+        let moves = if pool.kind == Kind::Ecs {
+            format!(
+                "; resizes refused {:.1}, migrations refused {:.1}",
+                mean("resizes_refused"),
+                mean("migrations_refused")
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  pool {} ({}, {} hosts): utilisation mean {}, p99 {}, peak {}; creates {:.1}, blocked {}{moves}",
+            pool.name,
+            pool.kind.name(),
+            pool.hosts,
+            pct("utilisation_mean"),
+            pct("utilisation_p99"),
+            pct("utilisation_peak"),
+            mean("creates"),
+            blocked,
+        );
+        if mean("host_failures") + mean("domain_failures") > 0.0 {
+            let _ = writeln!(
+                s,
+                "    host failures {:.1} hitting {:.1} servers, domain failures {:.1} hitting {:.1}; evacuated {:.1}, stranded {:.1}, throttled {:.1}",
+                mean("host_failures"),
+                mean("host_failure_hits"),
+                mean("domain_failures"),
+                mean("domain_failure_hits"),
+                mean("evacuations"),
+                mean("evacuations_stranded"),
+                mean("recoveries_throttled"),
+            );
+        }
+        if mean("initial_unplaced") > 0.0 {
+            let _ = writeln!(
+                s,
+                "    warning: {:.1} servers of the initial fleet (mean per replication) fitted on no host and were not created",
+                mean("initial_unplaced")
+            );
+        }
+    }
 }
 
 /// The report of a sweep: per point, the swept values, then per kind the
@@ -480,6 +674,17 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
                 .filter_map(|o| o.stats(kind).and_then(|st| st.availability()))
                 .collect());
             let _ = write!(s, "; {} ERROR {err}, availability {avail}", kind.name());
+        }
+        let window = p.study.scenario.window().ms() as f64;
+        let blocked = crate::output::capacity::metric("blocked_share");
+        for (i, pool) in p.study.runs[0].pools.iter().enumerate() {
+            let share = fmt(p
+                .study
+                .runs
+                .iter()
+                .filter_map(|o| crate::output::capacity::values(o.pools.get(i)?, window)[blocked])
+                .collect());
+            let _ = write!(s, "; pool {} blocked {share}", pool.name);
         }
         let _ = writeln!(s);
     }

@@ -7,8 +7,9 @@
 use crate::engine::SimTime;
 use crate::model::Kind;
 use crate::output::{
-    self, AvailabilityCiCsv, AvailabilityCsv, Both, CsvRecorder, Export, Manifest, OperationsCiCsv,
-    OperationsCsv, POINT_DIR, REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
+    self, AvailabilityCiCsv, AvailabilityCsv, Both, CapacitySummaryCiCsv, CapacitySummaryCsv,
+    CsvRecorder, Export, HostFailuresCsv, Manifest, OperationsCiCsv, OperationsCsv, POINT_DIR,
+    REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
 };
 use crate::scenario::sweep::Plan;
 use crate::sim::{Change, Outcomes, Recorder, Simulation};
@@ -85,6 +86,13 @@ impl Recorder for Sink {
             Sink::Series(s, None) => s.sample(t, kind, stats, m),
         }
     }
+    fn capacity(&mut self, t: SimTime, pools: &[crate::capacity::Pool]) {
+        match self {
+            Sink::Files(f) => f.capacity(t, pools),
+            Sink::Series(s, Some(f)) => Both(&mut *s, &mut *f).capacity(t, pools),
+            Sink::Series(s, None) => s.capacity(t, pools),
+        }
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for &mut R {
@@ -96,6 +104,9 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
     }
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, m: &crate::model::Machine) {
         (**self).sample(t, kind, stats, m)
+    }
+    fn capacity(&mut self, t: SimTime, pools: &[crate::capacity::Pool]) {
+        (**self).capacity(t, pools)
     }
 }
 
@@ -132,15 +143,19 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             .into_iter()
             .filter(|&k| sc.kind(k).is_some())
             .collect();
+        let capacity = sc
+            .capacity
+            .as_ref()
+            .is_some_and(|c| !c.pools.is_empty() || !c.bms_pools.is_empty());
         if n == 1 {
             return Ok(Sink::Files(CsvRecorder::create(
-                &dirs[p], &kinds, opts.trace,
+                &dirs[p], &kinds, opts.trace, capacity,
             )?));
         }
         let own = if opts.per_replication {
             let dir = dirs[p].join(format!("{REPLICATION_DIR}{r}"));
             std::fs::create_dir_all(&dir)?;
-            Some(CsvRecorder::create(&dir, &kinds, opts.trace)?)
+            Some(CsvRecorder::create(&dir, &kinds, opts.trace, capacity)?)
         } else {
             None
         };
@@ -245,6 +260,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         }
         if n > 1 {
             files.extend(output::series::write_aggregate(&dirs[p], &series)?);
+            files.extend(output::series::write_capacity_aggregate(&dirs[p], &series)?);
         }
         let study = Study {
             scenario: point.scenario.clone(),
@@ -257,6 +273,12 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
                 &OperationsCiCsv,
                 &AvailabilityCiCsv,
             ]);
+        }
+        if output::capacity::has_capacity(&study) {
+            exports.extend([&CapacitySummaryCsv as &dyn Export, &HostFailuresCsv]);
+            if n > 1 {
+                exports.push(&CapacitySummaryCiCsv);
+            }
         }
         for e in exports {
             files.push(output::export(&dirs[p], e, &study)?);

@@ -10,7 +10,7 @@ mod spread;
 pub mod stats;
 
 use crate::engine::{Rng, SimTime};
-use crate::model::{Kind, Machine};
+use crate::model::{Kind, Machine, Op};
 use crate::scenario::capacity::CapacitySpec;
 use placement::{Candidate, Placement};
 use rand::distr::Distribution;
@@ -19,6 +19,39 @@ pub use stats::{PoolCounters, PoolStats, Usage};
 
 /// "No host" in an [`Allocation`].
 pub const NO_HOST: u32 = u32::MAX;
+
+/// How an operation uses capacity when it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Nothing: it needs no host (a delete), or keeps the one it has.
+    Nothing,
+    /// A host, if the server holds none (stopped with `stopped_releases`,
+    /// or never placed): start, rebuild, reset, repair and the like.
+    Host,
+    /// A second host for the same flavor (live migration).
+    Destination,
+    /// A second host for a new flavor (resize).
+    NewFlavor,
+}
+
+/// What each operation claims: the table the runner consults.
+pub fn claim_of(op: Op) -> Claim {
+    match op {
+        Op::Resize => Claim::NewFlavor,
+        Op::LiveMigrate => Claim::Destination,
+        // Going away, a flag, billing, or settling a resize already placed.
+        Op::Delete
+        | Op::Expire
+        | Op::Lock
+        | Op::Unlock
+        | Op::Freeze
+        | Op::Unfreeze
+        | Op::ConfirmResize
+        | Op::RevertResize
+        | Op::Create => Claim::Nothing,
+        _ => Claim::Host,
+    }
+}
 
 /// What one server holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +144,20 @@ pub struct Flavor {
     pub pool: u16,
 }
 
+/// One host or domain failure, as `host_failures.csv` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub time: SimTime,
+    /// The failure-domain level, or `None` for a single host.
+    pub level: Option<u16>,
+    /// The host, or the domain within its level.
+    pub index: u32,
+    /// Hosts that went down with it (already-down hosts not counted).
+    pub hosts_down: u32,
+    /// Servers it put in ERROR / Faulty (or whose build it failed).
+    pub servers_hit: u32,
+}
+
 /// One level of failure domains.
 #[derive(Clone, Debug)]
 pub struct Level {
@@ -136,6 +183,8 @@ pub struct Capacity {
     /// Per kind, per state: whether a server keeps its allocation there.
     holds: [Vec<bool>; 2],
     alloc: Vec<Allocation>,
+    /// Every failure within the window, in time order.
+    pub failures: Vec<FailureRecord>,
 }
 
 fn mix(entries: Vec<(u16, f64)>) -> Option<(WeightedAliasIndex<f64>, Vec<u16>)> {
@@ -264,6 +313,7 @@ impl Capacity {
             resize_mix: mix(resize),
             holds,
             alloc: Vec::new(),
+            failures: Vec::new(),
         }
     }
 

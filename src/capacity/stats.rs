@@ -24,9 +24,9 @@ pub struct PoolCounters {
     /// Of those, refused for lack of a destination.
     pub migrations_refused: u64,
     /// Servers without a host placed again to start, rebuild or be reset.
-    pub replacements: u64,
+    pub placements: u64,
     /// Of those, refused for lack of room.
-    pub replacements_refused: u64,
+    pub placements_refused: u64,
     /// Builds rescheduled to another host after failing on theirs.
     pub build_retries: u64,
     /// Failures of single hosts of the pool.

@@ -4,6 +4,7 @@
 //! end-of-run file behind the small [`Export`] trait.
 
 pub mod availability;
+pub mod capacity;
 mod manifest;
 pub mod operations;
 mod recorder;
@@ -12,6 +13,7 @@ pub mod summary;
 mod sweep;
 
 pub use availability::{AvailabilityCiCsv, AvailabilityCsv};
+pub use capacity::{CapacitySummaryCiCsv, CapacitySummaryCsv, HostFailuresCsv};
 pub use manifest::Manifest;
 pub use operations::{OperationsCiCsv, OperationsCsv};
 pub use recorder::CsvRecorder;
@@ -42,6 +44,10 @@ pub const KNOWN_FILES: &[&str] = &[
     "operations_ci.csv",
     "availability.csv",
     "availability_ci.csv",
+    "capacity.csv",
+    "capacity_summary.csv",
+    "capacity_summary_ci.csv",
+    "host_failures.csv",
     "sweep.csv",
     "transitions.csv",
     "manifest.json",
@@ -288,6 +294,10 @@ impl<A: Recorder, B: Recorder> Recorder for Both<A, B> {
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, m: &Machine) {
         self.0.sample(t, kind, stats, m);
         self.1.sample(t, kind, stats, m);
+    }
+    fn capacity(&mut self, t: SimTime, pools: &[crate::capacity::Pool]) {
+        self.0.capacity(t, pools);
+        self.1.capacity(t, pools);
     }
 }
 

@@ -3,7 +3,9 @@
 //! (`transitions.csv`), written row by row through large buffers so nothing
 //! accumulates in memory.
 
-use super::AtomicFile;
+use super::capacity::{SERIES, series_row};
+use super::{AtomicFile, opt};
+use crate::capacity::Pool;
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Status, bms, ecs};
 use crate::sim::{Change, Recorder};
@@ -19,12 +21,13 @@ pub struct CsvRecorder {
     ecs: Option<AtomicFile>,
     bms: Option<AtomicFile>,
     trace: Option<AtomicFile>,
+    capacity: Option<AtomicFile>,
     error: Option<std::io::Error>,
 }
 
 impl CsvRecorder {
     /// Creates the files (under partial names) and writes their headers.
-    pub fn create(dir: &Path, kinds: &[Kind], trace: bool) -> Result<CsvRecorder> {
+    pub fn create(dir: &Path, kinds: &[Kind], trace: bool, capacity: bool) -> Result<CsvRecorder> {
         let mut status = AtomicFile::create(dir, "occupancy_status.csv")?;
         let cols: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
         writeln!(status.writer(), "time_s,kind,population,{}", cols.join(","))?;
@@ -57,11 +60,19 @@ impl CsvRecorder {
         } else {
             None
         };
+        let capacity = if capacity {
+            let mut f = AtomicFile::create(dir, "capacity.csv")?;
+            writeln!(f.writer(), "time_s,pool,kind,{}", SERIES.join(","))?;
+            Some(f)
+        } else {
+            None
+        };
         Ok(CsvRecorder {
             status,
             ecs,
             bms,
             trace,
+            capacity,
             error: None,
         })
     }
@@ -80,7 +91,10 @@ impl CsvRecorder {
             return Err(anyhow::Error::new(e).context("cannot write an output file"));
         }
         let mut written = vec![self.status.commit()?];
-        for f in [self.ecs, self.bms, self.trace].into_iter().flatten() {
+        for f in [self.ecs, self.bms, self.capacity, self.trace]
+            .into_iter()
+            .flatten()
+        {
             written.push(f.commit()?);
         }
         Ok(written)
@@ -152,5 +166,26 @@ impl Recorder for CsvRecorder {
             let r = write!(w, "{t},{pop}").and_then(|_| write_counts(w, stats.detail.counts()));
             self.keep(r);
         }
+    }
+
+    fn capacity(&mut self, t: SimTime, pools: &[Pool]) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(f) = self.capacity.as_mut() else {
+            return;
+        };
+        let w = f.writer();
+        let mut r = Ok(());
+        for p in pools {
+            r = r.and_then(|_| {
+                write!(w, "{t},{},{}", p.name, p.kind.name())?;
+                for v in series_row(p) {
+                    write!(w, ",{}", opt(v))?;
+                }
+                writeln!(w)
+            });
+        }
+        self.keep(r);
     }
 }

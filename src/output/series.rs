@@ -3,7 +3,9 @@
 //! then written as the mean per sample with the 2.5% and 97.5% quantiles
 //! across replications ([`write_aggregate`]).
 
+use super::capacity::{SERIES, SERIES_VARYING, series_row};
 use super::{AtomicFile, num};
+use crate::capacity::Pool;
 use crate::ci::quantile;
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Status, bms, ecs};
@@ -27,6 +29,10 @@ struct KindSeries {
 pub struct SeriesRecorder {
     times: Vec<SimTime>,
     kinds: Vec<KindSeries>,
+    /// Pools (name, kind) and, per sample and pool, its `capacity.csv`
+    /// columns (NaN where empty).
+    pools: Vec<(String, Kind)>,
+    capacity: Vec<f64>,
 }
 
 impl Recorder for SeriesRecorder {
@@ -35,6 +41,16 @@ impl Recorder for SeriesRecorder {
     }
 
     fn change(&mut self, _: &Change, _: &Machine) {}
+
+    fn capacity(&mut self, _t: SimTime, pools: &[Pool]) {
+        if self.pools.is_empty() {
+            self.pools = pools.iter().map(|p| (p.name.clone(), p.kind)).collect();
+        }
+        for p in pools {
+            self.capacity
+                .extend(series_row(p).iter().map(|v| v.unwrap_or(f64::NAN)));
+        }
+    }
 
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, _: &Machine) {
         if self.times.last() != Some(&t) {
@@ -169,4 +185,57 @@ pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBu
         written.push(f.commit()?);
     }
     Ok(written)
+}
+
+/// Writes `capacity.csv` as means across `runs`, with the 2.5% and 97.5%
+/// quantiles of the columns that vary; nothing without pools.
+pub fn write_capacity_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Option<PathBuf>> {
+    let first = &runs[0];
+    if first.pools.is_empty() {
+        return Ok(None);
+    }
+    let width = SERIES.len();
+    let q: Vec<String> = SERIES_VARYING
+        .iter()
+        .flat_map(|&c| [format!("{}_q025", SERIES[c]), format!("{}_q975", SERIES[c])])
+        .collect();
+    let mut f = AtomicFile::create(dir, "capacity.csv")?;
+    writeln!(
+        f.writer(),
+        "time_s,pool,kind,{},{}",
+        SERIES.join(","),
+        q.join(",")
+    )?;
+    let n_pools = first.pools.len();
+    let mut buf = Vec::with_capacity(runs.len());
+    for (i, &t) in first.times.iter().enumerate() {
+        for (p, (name, kind)) in first.pools.iter().enumerate() {
+            let base = (i * n_pools + p) * width;
+            let column = |c: usize, buf: &mut Vec<f64>| {
+                buf.clear();
+                buf.extend(runs.iter().map(|r| r.capacity[base + c]));
+            };
+            let w = f.writer();
+            write!(w, "{t},{name},{}", kind.name())?;
+            for c in 0..width {
+                column(c, &mut buf);
+                if buf[0].is_nan() {
+                    write!(w, ",")?;
+                } else {
+                    write!(w, ",{}", num(buf.iter().sum::<f64>() / buf.len() as f64))?;
+                }
+            }
+            for &c in &SERIES_VARYING {
+                column(c, &mut buf);
+                if buf[0].is_nan() {
+                    write!(w, ",,")?;
+                } else {
+                    let (lo, hi) = (quantile(&mut buf, 0.025), quantile(&mut buf, 0.975));
+                    write!(w, ",{},{}", num(lo), num(hi))?;
+                }
+            }
+            writeln!(w)?;
+        }
+    }
+    Ok(Some(f.commit()?))
 }

@@ -2,7 +2,7 @@
 //! the key metrics of every kind, each as the mean across replications and
 //! its 95% confidence interval.
 
-use super::{AtomicFile, ci_record};
+use super::{AtomicFile, capacity, ci_record};
 use crate::ci::Estimate;
 use crate::model::Op;
 use crate::output::summary::status_share;
@@ -22,7 +22,8 @@ struct Metric {
 }
 
 /// The key metrics of a kind: mean occupancy and share of every status it
-/// can show, refused, failed and timed-out operations, and availability.
+/// can show, refused, failed and timed-out operations, and availability;
+/// then, per pool, blocking, utilisation, refused moves and failures.
 fn metrics(o: &Outcomes) -> Vec<Metric> {
     let mut out = Vec::new();
     for (m, _) in &o.kinds {
@@ -65,8 +66,34 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
             read: Box::new(move |o: &Outcomes| o.stats(kind)?.availability()),
         });
     }
+    for (i, pool) in o.pools.iter().enumerate() {
+        for name in CAPACITY_METRICS {
+            let m = capacity::metric(name);
+            out.push(Metric {
+                name: format!("{}_{name}", pool.name),
+                read: Box::new(move |o: &Outcomes| {
+                    let window = o.scenario.window().ms() as f64;
+                    capacity::values(o.pools.get(i)?, window)[m]
+                }),
+            });
+        }
+    }
     out
 }
+
+/// The capacity metrics each pool contributes to a sweep.
+const CAPACITY_METRICS: [&str; 10] = [
+    "blocked_share",
+    "creates_blocked",
+    "utilisation_mean",
+    "utilisation_p99",
+    "utilisation_peak",
+    "resizes_refused",
+    "migrations_refused",
+    "double_vcpu_hours",
+    "host_failure_hits",
+    "evacuations_stranded",
+];
 
 /// Writes `sweep.csv` into `dir`.
 pub fn export_sweep(dir: &Path, report: &RunReport) -> Result<PathBuf> {

@@ -5,7 +5,7 @@
 
 use super::lifecycle::{By, Response};
 use super::{Cause, Event, Simulation};
-use crate::capacity::NO_HOST;
+use crate::capacity::{Claim, FailureRecord, NO_HOST, claim_of};
 use crate::engine::SimTime;
 use crate::fleet::flag;
 use crate::model::{Kind, Op, Target};
@@ -44,39 +44,6 @@ impl Clocks {
                 .collect(),
             recovery_delay: Some(sampler(&spec.recovery_delay)),
         }
-    }
-}
-
-/// How an operation uses capacity when it starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Claim {
-    /// Nothing: it needs no host (a delete), or keeps the one it has.
-    Nothing,
-    /// A host, if the server holds none (stopped with `stopped_releases`,
-    /// or never placed): start, rebuild, reset, repair and the like.
-    Host,
-    /// A second host for the same flavor (live migration).
-    Destination,
-    /// A second host for a new flavor (resize).
-    NewFlavor,
-}
-
-/// What each operation claims: the table the runner consults.
-pub(crate) fn claim_of(op: Op) -> Claim {
-    match op {
-        Op::Resize => Claim::NewFlavor,
-        Op::LiveMigrate => Claim::Destination,
-        // Going away, a flag, billing, or settling a resize already placed.
-        Op::Delete
-        | Op::Expire
-        | Op::Lock
-        | Op::Unlock
-        | Op::Freeze
-        | Op::Unfreeze
-        | Op::ConfirmResize
-        | Op::RevertResize
-        | Op::Create => Claim::Nothing,
-        _ => Claim::Host,
     }
 }
 
@@ -237,7 +204,7 @@ impl Simulation<'_> {
             let (asked, refused) = match claim {
                 Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
                 Claim::Destination => (&mut c.migrations, &mut c.migrations_refused),
-                _ => (&mut c.replacements, &mut c.replacements_refused),
+                _ => (&mut c.placements, &mut c.placements_refused),
             };
             *asked += 1;
             if host.is_none() {
@@ -309,10 +276,14 @@ impl Simulation<'_> {
             let d = repair.sample(&mut self.rng.hosts);
             self.queue.schedule_in(d, Event::HostRepair { host });
         }
+        let mut hit = 0;
         if down {
             let mut mask = vec![false; self.capacity.as_ref().expect("capacity").hosts.len()];
             mask[host as usize] = true;
-            self.strike(&mask, false);
+            hit = self.strike(&mask, false);
+        }
+        if w {
+            self.log_failure(None, host, down as u32, hit);
         }
     }
 
@@ -364,7 +335,23 @@ impl Simulation<'_> {
             .sample(&mut self.rng.hosts);
         self.queue
             .schedule_in(repair, Event::DomainRepair { level, domain });
-        self.strike(&mask, true);
+        let hosts_down = mask.iter().filter(|&&d| d).count() as u32;
+        let hit = self.strike(&mask, true);
+        if w {
+            self.log_failure(Some(level), domain, hosts_down, hit);
+        }
+    }
+
+    fn log_failure(&mut self, level: Option<u16>, index: u32, hosts_down: u32, servers_hit: u32) {
+        let time = self.queue.now();
+        let cap = self.capacity.as_mut().expect("capacity");
+        cap.failures.push(FailureRecord {
+            time,
+            level,
+            index,
+            hosts_down,
+            servers_hit,
+        });
     }
 
     pub(super) fn on_domain_repair(&mut self, level: u16, domain: u32) {
@@ -394,8 +381,9 @@ impl Simulation<'_> {
     /// if it may be); anything else ends in ERROR / Faulty, its operation
     /// failed; a delete goes on. ECS on a failed host are then evacuated if
     /// auto-recovery is on.
-    fn strike(&mut self, mask: &[bool], domain: bool) {
+    fn strike(&mut self, mask: &[bool], domain: bool) -> u32 {
         let ids = self.capacity.as_ref().expect("capacity").servers_on(mask);
+        let mut hits = 0;
         for id in ids {
             let s = *self.fleet.get(id);
             let frozen = Some(s.state) == self.kinds[self.k(s.kind)].machine.frozen_state;
@@ -410,6 +398,7 @@ impl Simulation<'_> {
             let error = self.kinds[k].machine.error_state;
             let cap = self.capacity.as_mut().expect("capacity");
             let flavor = cap.of(id).flavor;
+            hits += 1;
             if w {
                 let c = &mut cap.pool_of_flavor(flavor).stats.counters;
                 if domain {
@@ -438,6 +427,7 @@ impl Simulation<'_> {
             }
             self.plan_recovery(id);
         }
+        hits
     }
 
     /// Auto-recovery of an ECS in ERROR on a failed host: evacuated after

@@ -9,7 +9,7 @@ mod hosts;
 mod lifecycle;
 mod timers;
 
-use crate::capacity::{Capacity, Pool};
+use crate::capacity::{Capacity, FailureRecord, Pool};
 use crate::engine::{EventQueue, SimTime, Streams};
 use crate::fleet::Fleet;
 use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
@@ -365,6 +365,8 @@ pub struct Outcomes {
     pub peak_slots: usize,
     /// Every host pool with its statistics (empty without capacity).
     pub pools: Vec<Pool>,
+    /// Every host and domain failure within the window.
+    pub failures: Vec<FailureRecord>,
 }
 
 impl<'r> Simulation<'r> {
@@ -457,8 +459,13 @@ impl<'r> Simulation<'r> {
         if let Some(c) = &mut self.capacity {
             c.close(horizon);
         }
+        let (pools, failures) = self
+            .capacity
+            .map(|c| (c.pools, c.failures))
+            .unwrap_or_default();
         Outcomes {
-            pools: self.capacity.map(|c| c.pools).unwrap_or_default(),
+            pools,
+            failures,
             servers_created: self.fleet.created() as u64,
             peak_slots: self.fleet.slots(),
             kinds: self

@@ -1,0 +1,258 @@
+//! Capacity files: the per-pool time series row (`capacity.csv`, written by
+//! the recorders), `capacity_summary.csv` and `capacity_summary_ci.csv` (per
+//! pool: utilisation, blocking, refused moves, capacity held twice, failures
+//! and recovery), and `host_failures.csv` (every failure and the servers it
+//! hit).
+
+use super::{Export, KeyedRows, Study, num, write_estimates, write_per_replication};
+use crate::capacity::Pool;
+use crate::model::Kind;
+use crate::sim::Outcomes;
+use anyhow::Result;
+use std::io::Write;
+
+/// Columns of one `capacity.csv` row after `time_s,pool,kind`.
+pub const SERIES: [&str; 10] = [
+    "hosts",
+    "hosts_up",
+    "instances",
+    "vcpus_used",
+    "vcpus_total",
+    "memory_used_gib",
+    "memory_total_gib",
+    "nodes_used",
+    "nodes_total",
+    "utilisation",
+];
+
+/// Which [`SERIES`] columns change over time (the others are the pool's
+/// size), for the quantile columns of an aggregate.
+pub const SERIES_VARYING: [usize; 6] = [1, 2, 3, 5, 7, 9];
+
+const MIB_PER_GIB: f64 = 1024.0;
+
+/// One pool now, in [`SERIES`] order; ECS pools leave the node columns
+/// empty, BMS pools the vCPU and memory columns.
+pub fn series_row(p: &Pool) -> [Option<f64>; 10] {
+    let u = &p.usage;
+    let (v_total, m_total) = p.total();
+    let ecs = p.kind == Kind::Ecs;
+    let only = |on: bool, x: f64| on.then_some(x);
+    [
+        Some(p.hosts as f64),
+        Some(u.hosts_up as f64),
+        Some(u.instances as f64),
+        only(ecs, u.vcpus as f64),
+        only(ecs, v_total as f64),
+        only(ecs, u.memory as f64 / MIB_PER_GIB),
+        only(ecs, m_total as f64 / MIB_PER_GIB),
+        only(!ecs, u.instances as f64),
+        only(!ecs, p.hosts as f64),
+        Some(u.utilisation((v_total, m_total))),
+    ]
+}
+
+/// The numeric columns of `capacity_summary.csv`, in file order.
+pub const METRICS: [&str; 30] = [
+    "hosts",
+    "hosts_up_mean",
+    "instances_mean",
+    "vcpus_used_mean",
+    "memory_used_gib_mean",
+    "nodes_used_mean",
+    "utilisation_mean",
+    "utilisation_p95",
+    "utilisation_p99",
+    "utilisation_peak",
+    "creates",
+    "creates_blocked",
+    "blocked_share",
+    "resizes",
+    "resizes_refused",
+    "migrations",
+    "migrations_refused",
+    "placements",
+    "placements_refused",
+    "double_vcpu_hours",
+    "double_memory_gib_hours",
+    "host_failures",
+    "host_failure_hits",
+    "domain_failures",
+    "domain_failure_hits",
+    "build_retries",
+    "evacuations",
+    "evacuations_stranded",
+    "recoveries_throttled",
+    "initial_unplaced",
+];
+
+/// Index of a metric in [`METRICS`].
+pub fn metric(name: &str) -> usize {
+    METRICS
+        .iter()
+        .position(|m| *m == name)
+        .expect("a capacity metric")
+}
+
+/// One pool of one replication, in [`METRICS`] order.
+pub fn values(p: &Pool, window_ms: f64) -> [Option<f64>; 30] {
+    let st = &p.stats;
+    let c = &st.counters;
+    let ecs = p.kind == Kind::Ecs;
+    let mean = |area: u128| {
+        Some(if window_ms > 0.0 {
+            area as f64 / window_ms
+        } else {
+            0.0
+        })
+    };
+    let only = |on: bool, x: Option<f64>| x.filter(|_| on);
+    let n = |x: u64| Some(x as f64);
+    let hours = 3_600_000.0;
+    [
+        n(p.hosts as u64),
+        mean(st.hosts_up_area),
+        mean(st.instances_area),
+        only(ecs, mean(st.vcpus_area)),
+        only(ecs, mean(st.memory_area).map(|m| m / MIB_PER_GIB)),
+        only(!ecs, mean(st.instances_area)),
+        (window_ms > 0.0).then(|| st.util_area / window_ms),
+        st.util_quantile(0.95),
+        st.util_quantile(0.99),
+        Some(st.util_peak),
+        n(c.creates),
+        n(c.creates_blocked),
+        (c.creates > 0).then(|| c.creates_blocked as f64 / c.creates as f64),
+        n(c.resizes),
+        n(c.resizes_refused),
+        n(c.migrations),
+        n(c.migrations_refused),
+        n(c.placements),
+        n(c.placements_refused),
+        only(ecs, Some(st.double_vcpus_area as f64 / hours)),
+        only(
+            ecs,
+            Some(st.double_memory_area as f64 / hours / MIB_PER_GIB),
+        ),
+        n(c.host_failures),
+        n(c.host_failure_hits),
+        n(c.domain_failures),
+        n(c.domain_failure_hits),
+        n(c.build_retries),
+        n(c.evacuations),
+        n(c.evacuations_stranded),
+        n(c.recoveries_throttled),
+        n(p.initial_unplaced),
+    ]
+}
+
+/// Every replication's rows, keyed by pool and kind.
+fn keyed(study: &Study) -> Vec<KeyedRows> {
+    study
+        .runs
+        .iter()
+        .map(|o| {
+            let window = o.scenario.window().ms() as f64;
+            o.pools
+                .iter()
+                .map(|p| {
+                    let key = vec![p.name.clone(), p.kind.name().to_string()];
+                    (key, values(p, window).to_vec())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether a study has pools (and so writes the capacity files).
+pub fn has_capacity(study: &Study) -> bool {
+    study
+        .runs
+        .first()
+        .is_some_and(|o: &Outcomes| !o.pools.is_empty())
+}
+
+/// `capacity_summary.csv`: one row per replication and pool.
+pub struct CapacitySummaryCsv;
+
+impl Export for CapacitySummaryCsv {
+    fn file_name(&self) -> &'static str {
+        "capacity_summary.csv"
+    }
+
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
+        write_per_replication(w, &["pool", "kind"], &METRICS, &keyed(study))
+    }
+}
+
+/// `capacity_summary_ci.csv`: per pool and metric, the estimate across
+/// replications.
+pub struct CapacitySummaryCiCsv;
+
+impl Export for CapacitySummaryCiCsv {
+    fn file_name(&self) -> &'static str {
+        "capacity_summary_ci.csv"
+    }
+
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
+        write_estimates(w, &["pool", "kind"], &METRICS, &keyed(study))
+    }
+}
+
+/// `host_failures.csv`: every host or domain failure within the window, in
+/// time order per replication.
+pub struct HostFailuresCsv;
+
+impl Export for HostFailuresCsv {
+    fn file_name(&self) -> &'static str {
+        "host_failures.csv"
+    }
+
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record([
+            "replication",
+            "time_s",
+            "scope",
+            "pool",
+            "index",
+            "hosts_down",
+            "servers_hit",
+        ])?;
+        let levels: Vec<String> = study
+            .scenario
+            .capacity
+            .as_ref()
+            .map(|c| c.domains.iter().map(|d| d.level.clone()).collect())
+            .unwrap_or_default();
+        for (r, o) in study.runs.iter().enumerate() {
+            for f in &o.failures {
+                // A host by its pool and number in the pool; a domain by
+                // its level and number.
+                let (scope, pool, index) = match f.level {
+                    None => {
+                        let p = o.pools.iter().find(|p| p.host_range().contains(&f.index));
+                        let pool = p.map_or(String::new(), |p| p.name.clone());
+                        let index = f.index - p.map_or(0, |p| p.first);
+                        ("host", pool, index)
+                    }
+                    Some(l) => {
+                        let level = levels.get(l as usize).map_or("domain", |s| s.as_str());
+                        (level, String::new(), f.index)
+                    }
+                };
+                csv.write_record([
+                    r.to_string(),
+                    num(f.time.as_secs_f64()),
+                    scope.to_string(),
+                    pool,
+                    index.to_string(),
+                    f.hosts_down.to_string(),
+                    f.servers_hit.to_string(),
+                ])?;
+            }
+        }
+        csv.flush()?;
+        Ok(())
+    }
+}
