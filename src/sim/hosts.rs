@@ -88,14 +88,22 @@ impl Simulation<'_> {
     /// end of its `scheduling` step. Returns false for a BMS with no node.
     pub(super) fn arrive_on_capacity(&mut self, id: u32) -> bool {
         let kind = self.fleet.get(id).kind;
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("limited kind");
-        let flavor = cap.arrive(id, kind, &mut self.server_rng[id as usize]);
+        cap.arrive(id, kind, &mut self.server_rng[id as usize]);
         cap.note_attempt(id, NO_HOST);
-        if w {
-            cap.pool_of_flavor(flavor).stats.counters.creates += 1;
+        kind == Kind::Ecs || self.schedule_build(id)
+    }
+
+    /// The scheduler places a build: counted as a create on its first
+    /// attempt (so a create and its blocking are counted at the same
+    /// instant, on the same side of the warmup).
+    pub(super) fn schedule_build(&mut self, id: u32) -> bool {
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let a = cap.of(id);
+        if self.in_window && a.attempts == 1 {
+            cap.pool_of_flavor(a.flavor).stats.counters.creates += 1;
         }
-        kind == Kind::Ecs || self.place_build(id)
+        self.place_build(id)
     }
 
     /// Places the build of server `id`, avoiding the host its last attempt

@@ -476,7 +476,7 @@ impl Simulation<'_> {
         }
         // Nova's scheduler picks the host as the `scheduling` step ends.
         let schedules = op == Op::Create && s.step == 0 && s.kind == Kind::Ecs;
-        if schedules && self.limited(s.kind) && !self.place_build(id) {
+        if schedules && self.limited(s.kind) && !self.schedule_build(id) {
             self.no_valid_host(id);
             return;
         }

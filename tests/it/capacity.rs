@@ -1,0 +1,170 @@
+//! Capacity through the command line: the files and their columns, the same
+//! bytes whatever the number of jobs, bad capacity settings refused naming
+//! the field, and the planner's curve: blocking falls as hosts are added.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::Path;
+
+fn header(p: &Path) -> String {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+fn crunch(out: &Path, extra: &[&str]) {
+    cargo_bin_cmd!("fleetsim")
+        .args([
+            "run",
+            "scenarios/capacity-crunch.toml",
+            "--quiet",
+            "--horizon",
+            "8d",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn capacity_files_have_the_documented_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    crunch(&one, &["--replications", "1"]);
+    let series = "time_s,pool,kind,hosts,hosts_up,instances,vcpus_used,vcpus_total,memory_used_gib,memory_total_gib,nodes_used,nodes_total,utilisation";
+    assert_eq!(header(&one.join("capacity.csv")), series);
+    let summary = "replication,pool,kind,hosts,hosts_up_mean,instances_mean,vcpus_used_mean,memory_used_gib_mean,nodes_used_mean,utilisation_mean,utilisation_p95,utilisation_p99,utilisation_peak,creates,creates_blocked,blocked_share,resizes,resizes_refused,migrations,migrations_refused,placements,placements_refused,double_vcpu_hours,double_memory_gib_hours,host_failures,host_failure_hits,domain_failures,domain_failure_hits,build_retries,evacuations,evacuations_stranded,recoveries_throttled,initial_unplaced";
+    assert_eq!(header(&one.join("capacity_summary.csv")), summary);
+    assert_eq!(
+        header(&one.join("host_failures.csv")),
+        "replication,time_s,scope,pool,index,hosts_down,servers_hit"
+    );
+    assert!(!one.join("capacity_summary_ci.csv").exists());
+    // One row per pool and sample: 3 pools, 8 days of hourly samples.
+    let text = std::fs::read_to_string(one.join("capacity.csv")).unwrap();
+    assert_eq!(text.lines().count(), 1 + 3 * (8 * 24 + 1));
+    let first: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&first[..4], ["0", "general", "ecs", "72"]);
+    assert_eq!(first[7], "6912", "72 hosts x 96 vCPU");
+    assert_eq!(first[10], "", "an ECS pool has no node columns");
+
+    let two = tmp.path().join("two");
+    crunch(&two, &["--replications", "2"]);
+    assert!(header(&two.join("capacity.csv")).starts_with(&format!("{series},hosts_up_q025,")));
+    assert_eq!(
+        header(&two.join("capacity_summary_ci.csv")),
+        "pool,kind,metric,n,mean,sd,ci95_low,ci95_high"
+    );
+    let manifest = std::fs::read_to_string(two.join("manifest.json")).unwrap();
+    for f in [
+        "capacity.csv",
+        "capacity_summary_ci.csv",
+        "host_failures.csv",
+    ] {
+        assert!(manifest.contains(f), "{f} not in the manifest");
+    }
+}
+
+#[test]
+fn capacity_results_are_the_same_bytes_whatever_the_number_of_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("j1"), tmp.path().join("j2"));
+    crunch(&a, &["--replications", "3", "--jobs", "1"]);
+    crunch(&b, &["--replications", "3", "--jobs", "2"]);
+    for f in [
+        "capacity.csv",
+        "capacity_summary.csv",
+        "capacity_summary_ci.csv",
+        "host_failures.csv",
+        "operations.csv",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs between --jobs 1 and --jobs 2");
+    }
+}
+
+#[test]
+fn capacity_that_cannot_work_is_refused_naming_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"name = "bad"
+horizon = "2d"
+[ecs]
+initial = 5
+[bms]
+initial = 1
+[capacity.pools.small]
+hosts = 4
+vcpus = 8
+memory = "32GiB"
+[capacity.flavors.huge]
+vcpus = 64
+memory = "8GiB"
+[capacity.bms_pools.metal]
+nodes = -3
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let a = cargo_bin_cmd!("fleetsim")
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("capacity.bms_pools.metal.nodes"), "{err}");
+    assert!(err.contains("-3"), "{err}");
+    assert!(err.contains("capacity.flavors.huge.vcpus"), "{err}");
+    assert!(!out.exists(), "nothing is created for a refused scenario");
+}
+
+#[test]
+fn the_blocking_share_falls_as_hosts_are_added() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    cargo_bin_cmd!("fleetsim")
+        .args([
+            "run",
+            "scenarios/capacity-plan.toml",
+            "--quiet",
+            "--replications",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut csv = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let headers = csv.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (hosts, blocked) = (
+        col("capacity.pools.general.hosts"),
+        col("general_blocked_share_mean"),
+    );
+    let curve: Vec<(u32, f64)> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[hosts].parse().unwrap(), r[blocked].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(curve.len(), 6);
+    for w in curve.windows(2) {
+        assert!(w[0].0 < w[1].0);
+        assert!(
+            w[1].1 <= w[0].1,
+            "blocking rose from {:?} to {:?}",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(curve[0].1 > 0.05, "70 hosts are too few: {curve:?}");
+    assert!(curve[5].1 < 0.005, "120 hosts are plenty: {curve:?}");
+}
