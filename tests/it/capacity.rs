@@ -135,7 +135,7 @@ fn the_blocking_share_falls_as_hosts_are_added() {
             "scenarios/capacity-plan.toml",
             "--quiet",
             "--replications",
-            "2",
+            "1",
         ])
         .arg("--out")
         .arg(&out)
