@@ -483,15 +483,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         }
         let est = |f: &dyn Fn(&crate::sim::Outcomes) -> Option<f64>| -> String {
             let xs: Vec<f64> = study.runs.iter().filter_map(f).collect();
-            match Estimate::of(&xs) {
-                Some(e) if n > 1 => format!(
-                    "{:.2}% ± {:.2}",
-                    100.0 * e.mean,
-                    100.0 * (e.ci95_high - e.mean)
-                ),
-                Some(e) => format!("{:.2}%", 100.0 * e.mean),
-                None => "-".into(),
-            }
+            percent(&xs, 2)
         };
         let pops: Vec<f64> = study
             .runs
@@ -536,6 +528,20 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
     s
 }
 
+/// A share across replications as a percentage with `digits` decimals:
+/// the mean, ± the 95% CI half-width when there are several values.
+fn percent(xs: &[f64], digits: usize) -> String {
+    match crate::ci::Estimate::of(xs) {
+        Some(e) if e.n > 1 => format!(
+            "{:.digits$}% ± {:.digits$}",
+            100.0 * e.mean,
+            100.0 * (e.ci95_high - e.mean)
+        ),
+        Some(e) => format!("{:.digits$}%", 100.0 * e.mean),
+        None => "-".into(),
+    }
+}
+
 /// One line per pool: utilisation, blocking, refused moves, failures and
 /// recovery (means across replications; blocking with its 95% CI).
 fn capacity_report(s: &mut String, study: &crate::output::Study) {
@@ -556,15 +562,7 @@ fn capacity_report(s: &mut String, study: &crate::output::Study) {
         };
         let mean = |name: &str| Estimate::of(&xs(name)).map_or(f64::NAN, |e| e.mean);
         let pct = |name: &str| format!("{:.1}%", 100.0 * mean(name));
-        let blocked = match Estimate::of(&xs("blocked_share")) {
-            Some(e) if e.n > 1 => format!(
-                "{:.2}% ± {:.2}",
-                100.0 * e.mean,
-                100.0 * (e.ci95_high - e.mean)
-            ),
-            Some(e) => format!("{:.2}%", 100.0 * e.mean),
-            None => "-".into(),
-        };
+        let blocked = percent(&xs("blocked_share"), 2);
         let moves = if pool.kind == Kind::Ecs {
             format!(
                 "; resizes refused {:.1}, migrations refused {:.1}",
@@ -612,7 +610,6 @@ fn capacity_report(s: &mut String, study: &crate::output::Study) {
 /// The report of a sweep: per point, the swept values, then per kind the
 /// ERROR share and availability (mean ± 95% CI half-width with replications).
 fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
-    use crate::ci::Estimate;
     use crate::output::summary::status_share;
     let sc = &r.points[0].study.scenario;
     let n = r.points[0].study.runs.len();
@@ -640,15 +637,7 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
         r.wall_seconds,
         events as f64 / r.wall_seconds.max(1e-9) / 1e6
     );
-    let fmt = |xs: Vec<f64>| match Estimate::of(&xs) {
-        Some(e) if e.n > 1 => format!(
-            "{:.3}% ± {:.3}",
-            100.0 * e.mean,
-            100.0 * (e.ci95_high - e.mean)
-        ),
-        Some(e) => format!("{:.3}%", 100.0 * e.mean),
-        None => "-".into(),
-    };
+    let fmt = |xs: Vec<f64>| percent(&xs, 3);
     for (i, p) in r.points.iter().enumerate() {
         let values: Vec<String> = r
             .params

@@ -151,7 +151,7 @@ pub fn format_duration(t: SimTime) -> String {
 }
 
 /// Splits `"1.5 h"` into the leading number-like text and the trimmed rest.
-fn split_number(t: &str) -> (&str, &str) {
+pub(crate) fn split_number(t: &str) -> (&str, &str) {
     let end = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
         .unwrap_or(t.len());
@@ -160,7 +160,7 @@ fn split_number(t: &str) -> (&str, &str) {
 
 /// A plain non-negative decimal (`"3"`, `"1.5"`, `".5"`, `"+2"`), finite;
 /// `None` for anything else (exponents, signs other than a leading `+`, `inf`).
-fn parse_decimal(num: &str) -> Option<f64> {
+pub(crate) fn parse_decimal(num: &str) -> Option<f64> {
     let digits = num.strip_prefix('+').unwrap_or(num);
     let well_formed = digits.chars().any(|c| c.is_ascii_digit())
         && digits.chars().all(|c| c.is_ascii_digit() || c == '.')

@@ -676,20 +676,16 @@ fn memory_value<'a>(r: &mut Reader<'a>, key: &str, v: &'a Value) -> Option<u64> 
 /// Parses `"256GiB"`, `"512 MiB"`, `"1.5TiB"` into MiB.
 fn parse_memory_mib(s: &str) -> Result<u64, String> {
     let units = "valid units: MiB, GiB, TiB (powers of 1024), e.g. \"256GiB\"";
-    let t = s.trim();
-    let end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(t.len());
-    let (num, unit) = (&t[..end], t[end..].trim());
-    let value = num
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
-        .ok_or_else(|| {
-            format!(
-                "{s:?} does not start with a number; give memory such as \"256GiB\" or \"512MiB\""
-            )
-        })?;
+    if s.trim().starts_with('-') {
+        return Err(format!(
+            "{s:?} is negative; give a positive size such as \"256GiB\""
+        ));
+    }
+    // The same number syntax as durations: a plain non-negative decimal.
+    let (num, unit) = crate::scenario::units::split_number(s.trim());
+    let value = crate::scenario::units::parse_decimal(num).ok_or_else(|| {
+        format!("{s:?} does not start with a number; give memory such as \"256GiB\" or \"512MiB\"")
+    })?;
     if unit.is_empty() {
         // A string without a unit is as ambiguous as in durations.
         return Err(format!(
