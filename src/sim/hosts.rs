@@ -259,6 +259,19 @@ impl Simulation<'_> {
         }
     }
 
+    /// Whether server `id` is a build that never got a host (no valid host,
+    /// or every attempt failed): there is nothing for an admin to repair,
+    /// and Nova's reset-state would not schedule it; its owner deletes it.
+    pub(super) fn never_placed(&self, id: u32) -> bool {
+        let s = self.fleet.get(id);
+        self.limited(s.kind)
+            && !s.has(flag::LAUNCHED)
+            && self
+                .capacity
+                .as_ref()
+                .is_some_and(|c| c.of(id).host == NO_HOST)
+    }
+
     /// Whether server `id` sits on a host that is down (an admin waits for
     /// the host's repair rather than reset it there).
     pub(super) fn on_down_host(&self, id: u32) -> bool {

@@ -191,7 +191,7 @@ impl Simulation<'_> {
     pub(super) fn on_repair(&mut self, id: u32, epoch: u32) {
         // On a host that is down, the admin waits for the host's repair,
         // which resets every server still in error on it.
-        if !self.current(id, epoch) || self.on_down_host(id) {
+        if !self.current(id, epoch) || self.on_down_host(id) || self.never_placed(id) {
             return;
         }
         let s = *self.fleet.get(id);
