@@ -585,16 +585,23 @@ fn capacity_report(s: &mut String, study: &crate::output::Study) {
             blocked,
         );
         if mean("host_failures") + mean("domain_failures") > 0.0 {
+            let recovery = if pool.kind == Kind::Ecs {
+                format!(
+                    "; evacuated {:.1}, stranded {:.1}, throttled {:.1}",
+                    mean("evacuations"),
+                    mean("evacuations_stranded"),
+                    mean("recoveries_throttled")
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "    host failures {:.1} hitting {:.1} servers, domain failures {:.1} hitting {:.1}; evacuated {:.1}, stranded {:.1}, throttled {:.1}",
+                "    host failures {:.1} hitting {:.1} servers, domain failures {:.1} hitting {:.1}{recovery}",
                 mean("host_failures"),
                 mean("host_failure_hits"),
                 mean("domain_failures"),
                 mean("domain_failure_hits"),
-                mean("evacuations"),
-                mean("evacuations_stranded"),
-                mean("recoveries_throttled"),
             );
         }
         if mean("initial_unplaced") > 0.0 {
