@@ -168,3 +168,32 @@ fn the_blocking_share_falls_as_hosts_are_added() {
     assert!(curve[0].1 > 0.05, "70 hosts are too few: {curve:?}");
     assert!(curve[5].1 < 0.005, "120 hosts are plenty: {curve:?}");
 }
+
+#[test]
+fn validate_and_states_describe_capacity() {
+    let a = cargo_bin_cmd!("fleetsim")
+        .args(["validate", "scenarios/capacity-crunch.toml"])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    for needle in [
+        "[capacity] placement spread, up to 3 build attempts",
+        "ECS pool general: 72 hosts × 96 vCPU",
+        "BMS pool physical.s4.large: 16 nodes",
+        "failure domains \"rack\": 6 per pool",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in:\n{out}");
+    }
+    let a = cargo_bin_cmd!("fleetsim").arg("states").assert().success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        out.contains(
+            "claims a second host for the new flavor, held until confirm or revert: resize"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("claims nothing: confirm_resize, revert_resize, delete"),
+        "{out}"
+    );
+}
