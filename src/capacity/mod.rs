@@ -65,6 +65,9 @@ pub struct Allocation {
     pub dest_flavor: u16,
     /// Build attempts made so far.
     pub attempts: u8,
+    /// The build reached the scheduler (and was counted as a create): not
+    /// yet, before the statistics window, or within it.
+    pub scheduled: Scheduled,
     /// The host the last build attempt failed on, avoided by the next.
     pub avoid: u32,
     /// When auto-recovery last evacuated the server.
@@ -78,9 +81,19 @@ impl Allocation {
         flavor: 0,
         dest_flavor: 0,
         attempts: 0,
+        scheduled: Scheduled::Not,
         avoid: NO_HOST,
         recovered: None,
     };
+}
+
+/// Whether a build has reached the scheduler, and when: its blocking is
+/// counted only if its create was counted, within the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheduled {
+    Not,
+    BeforeWindow,
+    InWindow,
 }
 
 /// One host (an ECS hypervisor or a BMS node).
@@ -507,6 +520,21 @@ impl Capacity {
         a.attempts = a.attempts.saturating_add(1);
         a.avoid = avoid;
         a.attempts
+    }
+
+    /// Notes that the build of server `id` reached the scheduler; true the
+    /// first time.
+    pub fn note_scheduled(&mut self, id: u32, in_window: bool) -> bool {
+        let a = self.slot(id);
+        let first = a.scheduled == Scheduled::Not;
+        if first {
+            a.scheduled = if in_window {
+                Scheduled::InWindow
+            } else {
+                Scheduled::BeforeWindow
+            };
+        }
+        first
     }
 
     /// Notes that server `id` was evacuated at `now`.

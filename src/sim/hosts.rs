@@ -5,7 +5,7 @@
 
 use super::lifecycle::{By, Response};
 use super::{Cause, Event, Simulation};
-use crate::capacity::{Claim, FailureRecord, NO_HOST, claim_of};
+use crate::capacity::{Claim, FailureRecord, NO_HOST, Scheduled, claim_of};
 use crate::engine::SimTime;
 use crate::fleet::flag;
 use crate::model::{Kind, Op, Target};
@@ -94,14 +94,15 @@ impl Simulation<'_> {
         kind == Kind::Ecs || self.schedule_build(id)
     }
 
-    /// The scheduler places a build: counted as a create on its first
-    /// attempt (so a create and its blocking are counted at the same
-    /// instant, on the same side of the warmup).
+    /// The scheduler places a build: counted as a create the first time it
+    /// gets here (an attempt that failed before it did is not a create of
+    /// its own), so that a create is counted before its blocking.
     pub(super) fn schedule_build(&mut self, id: u32) -> bool {
+        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("limited kind");
-        let a = cap.of(id);
-        if self.in_window && a.attempts == 1 {
-            cap.pool_of_flavor(a.flavor).stats.counters.creates += 1;
+        if cap.note_scheduled(id, w) && w {
+            let flavor = cap.of(id).flavor;
+            cap.pool_of_flavor(flavor).stats.counters.creates += 1;
         }
         self.place_build(id)
     }
@@ -126,11 +127,13 @@ impl Simulation<'_> {
     pub(super) fn no_valid_host(&mut self, id: u32) {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
-        if self.in_window {
+        let cap = self.capacity.as_mut().expect("limited kind");
+        let a = cap.of(id);
+        // Counted as blocked only where its create was counted: a create
+        // scheduled before the window is not blocked within it.
+        if self.in_window && a.scheduled == Scheduled::InWindow {
+            cap.pool_of_flavor(a.flavor).stats.counters.creates_blocked += 1;
             self.stats[k].ops[Op::Create.index()].refused_capacity += 1;
-            let cap = self.capacity.as_mut().expect("limited kind");
-            let flavor = cap.of(id).flavor;
-            cap.pool_of_flavor(flavor).stats.counters.creates_blocked += 1;
         }
         let target = match s.kind {
             Kind::Ecs => Target::State(self.kinds[k].machine.error_state),
