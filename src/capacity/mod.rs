@@ -186,8 +186,6 @@ pub struct Capacity {
     pub hosts: Vec<Host>,
     pub flavors: Vec<Flavor>,
     pub levels: Vec<Level>,
-    /// Per level, per host: its domain.
-    host_domain: Vec<Vec<u32>>,
     policy: Box<dyn Placement>,
     /// Per kind (`Kind as usize`): the mix of new servers' flavors.
     new_mix: [Option<(WeightedAliasIndex<f64>, Vec<u16>)>; 2],
@@ -282,16 +280,6 @@ impl Capacity {
                 failed: vec![false; d.count as usize],
             })
             .collect();
-        let host_domain = spec
-            .domains
-            .iter()
-            .map(|d| {
-                pools
-                    .iter()
-                    .flat_map(|p| (0..p.hosts).map(move |i| d.domain_of(i, p.hosts)))
-                    .collect()
-            })
-            .collect();
         let mut holds: [Vec<bool>; 2] = [Vec::new(), Vec::new()];
         for m in machines {
             let mut h: Vec<bool> = (0..m.n_states())
@@ -320,7 +308,6 @@ impl Capacity {
             hosts,
             flavors,
             levels,
-            host_domain,
             policy: placement::policy(spec.placement),
             new_mix: [mix(new_ecs), mix(new_bms)],
             resize_mix: mix(resize),
@@ -566,24 +553,31 @@ impl Capacity {
         changed
     }
 
-    /// Hosts of domain `d` of level `l`.
-    pub fn domain_hosts(&self, l: usize, d: u32) -> impl Iterator<Item = u32> + '_ {
-        self.host_domain[l]
+    /// Hosts of domain `d` of level `l`, in host order: in every pool of n
+    /// hosts, host i is in domain ⌊i·count/n⌋, so domain d holds the hosts
+    /// from ⌈d·n/count⌉ up to ⌈(d+1)·n/count⌉.
+    pub fn domain_hosts(&self, l: usize, d: u32) -> Vec<u32> {
+        let count = self.levels[l].count as u64;
+        let d = d as u64;
+        self.pools
             .iter()
-            .enumerate()
-            .filter(move |&(_, &x)| x == d)
-            .map(|(h, _)| h as u32)
+            .flat_map(|p| {
+                let n = p.hosts as u64;
+                let from = (d * n).div_ceil(count) as u32;
+                let to = ((d + 1) * n).div_ceil(count) as u32;
+                p.first + from..p.first + to
+            })
+            .collect()
     }
 
-    /// Servers holding `host`, as source or destination, in id order.
-    pub fn servers_on(&self, hosts: &[bool]) -> Vec<u32> {
+    /// Servers holding any of `hosts` (sorted), as source or destination,
+    /// in id order.
+    pub fn servers_on(&self, hosts: &[u32]) -> Vec<u32> {
+        let on = |h: u32| h != NO_HOST && hosts.binary_search(&h).is_ok();
         self.alloc
             .iter()
             .enumerate()
-            .filter(|(_, a)| {
-                (a.host != NO_HOST && hosts[a.host as usize])
-                    || (a.dest != NO_HOST && hosts[a.dest as usize])
-            })
+            .filter(|(_, a)| on(a.host) || on(a.dest))
             .map(|(i, _)| i as u32)
             .collect()
     }
@@ -613,6 +607,81 @@ impl Capacity {
         for p in &mut self.pools {
             let total = p.total();
             p.stats.touch(&p.usage, total, t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Dist;
+    use crate::scenario::capacity::{
+        BmsPoolSpec, DomainSpec, FailureClockSpec, FlavorSpec, PlacementPolicy, PoolSpec,
+    };
+
+    #[test]
+    fn domains_are_the_blocks_their_definition_gives() {
+        let clock = FailureClockSpec {
+            time_to_failure: Dist::fixed(SimTime::from_secs(1)),
+            repair: Dist::fixed(SimTime::from_secs(1)),
+        };
+        let pool = |name: &str, hosts| PoolSpec {
+            name: name.into(),
+            hosts,
+            vcpus: 4,
+            memory_mib: 1024,
+            cpu_overcommit: 1.0,
+            memory_overcommit: 1.0,
+        };
+        let spec = CapacitySpec {
+            placement: PlacementPolicy::Spread,
+            pools: vec![pool("a", 7), pool("b", 12)],
+            flavors: vec![FlavorSpec {
+                name: "f".into(),
+                vcpus: 1,
+                memory_mib: 1,
+                pool: 0,
+                weight: 1.0,
+                resize_weight: 1.0,
+            }],
+            bms_pools: vec![BmsPoolSpec {
+                flavor: "m".into(),
+                nodes: 2,
+                weight: 1.0,
+            }],
+            domains: [3, 5, 40]
+                .map(|count| DomainSpec {
+                    level: format!("l{count}"),
+                    count,
+                    clock: clock.clone(),
+                })
+                .to_vec(),
+            host_failures: None,
+            build_attempts: 3,
+            stopped_releases: false,
+            auto_recovery: true,
+            recovery_interval: SimTime::ZERO,
+            recovery_delay: Dist::fixed(SimTime::ZERO),
+            ecs_holds: Vec::new(),
+            bms_holds: Vec::new(),
+        };
+        let cap = Capacity::new(&spec, &[]);
+        for (l, d) in spec.domains.iter().enumerate() {
+            let mut seen = 0;
+            for domain in 0..d.count {
+                let hosts = cap.domain_hosts(l, domain);
+                let want: Vec<u32> = cap
+                    .pools
+                    .iter()
+                    .flat_map(|p| {
+                        p.host_range()
+                            .filter(move |&h| d.domain_of(h - p.first, p.hosts) == domain)
+                    })
+                    .collect();
+                assert_eq!(hosts, want, "level {} domain {domain}", d.level);
+                seen += hosts.len();
+            }
+            assert_eq!(seen, cap.hosts.len(), "every host in one domain per level");
         }
     }
 }

@@ -91,7 +91,12 @@ impl Usage {
 
     /// The 0.1% bin of the utilisation, computed in integers.
     fn util_bin(&self, total: (u64, u64)) -> usize {
-        let bin = |used: u64, cap: u64| (used * UTIL_BINS).checked_div(cap).unwrap_or(0);
+        // In u128: a pool may schedule up to ~10^18 MiB, times 1000 bins.
+        let bin = |used: u64, cap: u64| {
+            (used as u128 * UTIL_BINS as u128)
+                .checked_div(cap as u128)
+                .unwrap_or(0) as u64
+        };
         bin(self.vcpus, total.0)
             .max(bin(self.memory, total.1))
             .min(UTIL_BINS) as usize

@@ -300,12 +300,7 @@ impl Simulation<'_> {
             let d = repair.sample(&mut self.rng.hosts);
             self.queue.schedule_in(d, Event::HostRepair { host });
         }
-        let mut hit = 0;
-        if down {
-            let mut mask = vec![false; self.capacity.as_ref().expect("capacity").hosts.len()];
-            mask[host as usize] = true;
-            hit = self.strike(&mask, false);
-        }
+        let hit = if down { self.strike(&[host], false) } else { 0 };
         if w {
             self.log_failure(None, host, down as u32, hit);
         }
@@ -324,9 +319,7 @@ impl Simulation<'_> {
             self.queue.schedule_in(d, Event::HostFailure { host });
         }
         if up {
-            let mut mask = vec![false; self.capacity.as_ref().expect("capacity").hosts.len()];
-            mask[host as usize] = true;
-            self.recover(&mask);
+            self.recover(&[host]);
         }
     }
 
@@ -338,14 +331,11 @@ impl Simulation<'_> {
             .as_mut()
             .expect("domains fail only with capacity");
         cap.levels[level as usize].failed[domain as usize] = true;
-        let hosts: Vec<u32> = cap.domain_hosts(level as usize, domain).collect();
-        let mut mask = vec![false; cap.hosts.len()];
+        let mut down = cap.domain_hosts(level as usize, domain);
+        down.retain(|&h| cap.set_down(h, true, now));
         let mut pools = vec![false; cap.pools.len()];
-        for h in hosts {
-            if cap.set_down(h, true, now) {
-                mask[h as usize] = true;
-                pools[cap.hosts[h as usize].pool as usize] = true;
-            }
+        for &h in &down {
+            pools[cap.hosts[h as usize].pool as usize] = true;
         }
         if w {
             for (p, hit) in pools.iter().enumerate() {
@@ -359,8 +349,8 @@ impl Simulation<'_> {
             .sample(&mut self.rng.hosts);
         self.queue
             .schedule_in(repair, Event::DomainRepair { level, domain });
-        let hosts_down = mask.iter().filter(|&&d| d).count() as u32;
-        let hit = self.strike(&mask, true);
+        let hosts_down = down.len() as u32;
+        let hit = self.strike(&down, true);
         if w {
             self.log_failure(Some(level), domain, hosts_down, hit);
         }
@@ -385,28 +375,23 @@ impl Simulation<'_> {
             .as_mut()
             .expect("domains fail only with capacity");
         cap.levels[level as usize].failed[domain as usize] = false;
-        let hosts: Vec<u32> = cap.domain_hosts(level as usize, domain).collect();
-        let mut mask = vec![false; cap.hosts.len()];
-        for h in hosts {
-            if cap.set_down(h, false, now) {
-                mask[h as usize] = true;
-            }
-        }
+        let mut up = cap.domain_hosts(level as usize, domain);
+        up.retain(|&h| cap.set_down(h, false, now));
         let ttf = self.host_clocks.domains[level as usize]
             .0
             .sample(&mut self.rng.hosts);
         self.queue
             .schedule_in(ttf, Event::DomainFailure { level, domain });
-        self.recover(&mask);
+        self.recover(&up);
     }
 
-    /// Hosts in `mask` just went down: every server on them (as source or
+    /// Hosts in `hosts` (sorted) just went down: every server on them (as source or
     /// destination) is hit, in id order. A build fails (and is rescheduled
     /// if it may be); anything else ends in ERROR / Faulty, its operation
     /// failed; a delete goes on. ECS on a failed host are then evacuated if
     /// auto-recovery is on.
-    fn strike(&mut self, mask: &[bool], domain: bool) -> u32 {
-        let ids = self.capacity.as_ref().expect("capacity").servers_on(mask);
+    fn strike(&mut self, hosts: &[u32], domain: bool) -> u32 {
+        let ids = self.capacity.as_ref().expect("capacity").servers_on(hosts);
         let mut hits = 0;
         for id in ids {
             let s = *self.fleet.get(id);
@@ -516,10 +501,10 @@ impl Simulation<'_> {
         self.request(id, Op::Rebuild, By::Admin);
     }
 
-    /// Hosts in `mask` are up again: the admin resets (ECS) or repairs
-    /// (BMS) every idle server on them still in ERROR / Faulty.
-    fn recover(&mut self, mask: &[bool]) {
-        let ids = self.capacity.as_ref().expect("capacity").servers_on(mask);
+    /// Hosts in `hosts` (sorted) are up again: the admin resets (ECS) or
+    /// repairs (BMS) every idle server on them still in ERROR / Faulty.
+    fn recover(&mut self, hosts: &[u32]) {
+        let ids = self.capacity.as_ref().expect("capacity").servers_on(hosts);
         for id in ids {
             let s = *self.fleet.get(id);
             let m = &self.kinds[self.k(s.kind)].machine;
