@@ -346,7 +346,8 @@ impl Capacity {
         &mut self.alloc[i]
     }
 
-    /// A new server: nothing held, flavor drawn from the kind's mix.
+    /// A new server, on its first build attempt: nothing held, flavor
+    /// drawn from the kind's mix.
     pub fn arrive(&mut self, id: u32, kind: Kind, rng: &mut Rng) -> u16 {
         let (mix, flavors) = self.new_mix[kind as usize]
             .as_ref()
@@ -354,6 +355,7 @@ impl Capacity {
         let flavor = flavors[mix.sample(rng)];
         *self.slot(id) = Allocation {
             flavor,
+            attempts: 1,
             ..Allocation::NONE
         };
         flavor
@@ -501,12 +503,11 @@ impl Capacity {
         self.detach(id, now);
     }
 
-    /// Sets build bookkeeping of server `id`.
-    pub fn note_attempt(&mut self, id: u32, avoid: u32) -> u8 {
+    /// Server `id` starts another build attempt, avoiding `avoid`.
+    pub fn note_attempt(&mut self, id: u32, avoid: u32) {
         let a = self.slot(id);
         a.attempts = a.attempts.saturating_add(1);
         a.avoid = avoid;
-        a.attempts
     }
 
     /// Notes that the build of server `id` reached the scheduler; true the

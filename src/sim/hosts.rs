@@ -90,7 +90,6 @@ impl Simulation<'_> {
         let kind = self.fleet.get(id).kind;
         let cap = self.capacity.as_mut().expect("limited kind");
         cap.arrive(id, kind, &mut self.server_rng[id as usize]);
-        cap.note_attempt(id, NO_HOST);
         kind == Kind::Ecs || self.schedule_build(id)
     }
 

@@ -66,7 +66,6 @@ impl Simulation<'_> {
         let kind = self.fleet.get(id).kind;
         let cap = self.capacity.as_mut().expect("limited kind");
         let flavor = cap.arrive(id, kind, &mut self.server_rng[id as usize]);
-        cap.note_attempt(id, crate::capacity::NO_HOST);
         if self.place_build(id) {
             return true;
         }
