@@ -1472,14 +1472,14 @@ renew_delay = { dist = "normal", mean = "3d", sd = "1d" }
 retention = "10d"
 "#;
 
-    fn ok(text: &str) -> Scenario {
+    pub(super) fn ok(text: &str) -> Scenario {
         match parse_str(text, "test.toml") {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         }
     }
 
-    fn problems(text: &str) -> Vec<Problem> {
+    pub(super) fn problems(text: &str) -> Vec<Problem> {
         match parse_str(text, "test.toml") {
             Ok(s) => panic!("expected problems, parsed {s:?}"),
             Err(e) => e.problems,
@@ -1487,7 +1487,7 @@ retention = "10d"
     }
 
     /// The one problem at `field`, whose message contains every `needle`.
-    fn assert_problem(text: &str, field: &str, needles: &[&str]) {
+    pub(super) fn assert_problem(text: &str, field: &str, needles: &[&str]) {
         let ps = problems(text);
         let at: Vec<&Problem> = ps.iter().filter(|p| p.field == field).collect();
         assert_eq!(at.len(), 1, "one problem at {field:?} expected: {ps:#?}");

@@ -733,11 +733,12 @@ fn format_memory(mib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{assert_problem, problems};
     use super::*;
     use crate::engine::SimTime;
+    use crate::scenario::Dist;
     use crate::scenario::parse::{parse_str, parse_tree};
     use crate::scenario::sweep::plan;
-    use crate::scenario::{Dist, Problem};
 
     const FULL: &str = r#"
 name = "c"
@@ -809,27 +810,6 @@ repair = { dist = "uniform", min = "1h", max = "12h" }
         match parse_str(text, "test.toml") {
             Ok(s) => s.capacity.expect("a [capacity] section"),
             Err(e) => panic!("{e}"),
-        }
-    }
-
-    fn problems(text: &str) -> Vec<Problem> {
-        match parse_str(text, "test.toml") {
-            Ok(s) => panic!("expected problems, parsed {:?}", s.capacity),
-            Err(e) => e.problems,
-        }
-    }
-
-    /// The one problem at `field`, whose message contains every `needle`.
-    fn assert_problem(text: &str, field: &str, needles: &[&str]) {
-        let ps = problems(text);
-        let at: Vec<&Problem> = ps.iter().filter(|p| p.field == field).collect();
-        assert_eq!(at.len(), 1, "one problem at {field:?} expected: {ps:#?}");
-        for n in needles {
-            assert!(
-                at[0].message.contains(n),
-                "{n:?} not in {:?}",
-                at[0].message
-            );
         }
     }
 
