@@ -7,9 +7,9 @@
 use crate::engine::SimTime;
 use crate::model::Kind;
 use crate::output::{
-    self, AvailabilityCiCsv, AvailabilityCsv, Both, CapacitySummaryCiCsv, CapacitySummaryCsv,
-    CsvRecorder, Export, HostFailuresCsv, Manifest, OperationsCiCsv, OperationsCsv, POINT_DIR,
-    REPLICATION_DIR, SeriesRecorder, Study, SummaryCiCsv, SummaryCsv,
+    self, AVAILABILITY_CI_CSV, AVAILABILITY_CSV, Both, CAPACITY_SUMMARY_CI_CSV,
+    CAPACITY_SUMMARY_CSV, CsvRecorder, Export, HostFailuresCsv, Manifest, OPERATIONS_CI_CSV,
+    OPERATIONS_CSV, POINT_DIR, REPLICATION_DIR, SUMMARY_CI_CSV, SUMMARY_CSV, SeriesRecorder, Study,
 };
 use crate::scenario::sweep::Plan;
 use crate::sim::{Change, Outcomes, Recorder, Simulation};
@@ -266,18 +266,18 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             scenario: point.scenario.clone(),
             runs,
         };
-        let mut exports: Vec<&dyn Export> = vec![&SummaryCsv, &OperationsCsv, &AvailabilityCsv];
+        let mut exports: Vec<&dyn Export> = vec![&SUMMARY_CSV, &OPERATIONS_CSV, &AVAILABILITY_CSV];
         if n > 1 {
             exports.extend([
-                &SummaryCiCsv as &dyn Export,
-                &OperationsCiCsv,
-                &AvailabilityCiCsv,
+                &SUMMARY_CI_CSV as &dyn Export,
+                &OPERATIONS_CI_CSV,
+                &AVAILABILITY_CI_CSV,
             ]);
         }
         if output::capacity::has_capacity(&study) {
-            exports.extend([&CapacitySummaryCsv as &dyn Export, &HostFailuresCsv]);
+            exports.extend([&CAPACITY_SUMMARY_CSV as &dyn Export, &HostFailuresCsv]);
             if n > 1 {
-                exports.push(&CapacitySummaryCiCsv);
+                exports.push(&CAPACITY_SUMMARY_CI_CSV);
             }
         }
         for e in exports {

@@ -2,10 +2,8 @@
 //! instance-time its owners wanted servers running during which they showed
 //! ACTIVE (see the README for the exact definition).
 
-use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
+use super::{Keyed, KeyedRows};
 use crate::sim::Outcomes;
-use anyhow::Result;
-use std::io::Write;
 
 /// The numeric columns, in file order.
 pub const METRICS: [&str; 3] = ["wanted_mean_count", "available_mean_count", "availability"];
@@ -35,42 +33,26 @@ fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
         .collect()
 }
 
-/// Every replication's rows, keyed by kind.
-fn keyed(study: &Study) -> Vec<KeyedRows> {
-    study
-        .runs
-        .iter()
-        .map(|o| {
-            rows(o)
-                .into_iter()
-                .map(|(k, v)| (vec![k.to_string()], v.to_vec()))
-                .collect()
-        })
+/// One replication's rows, keyed by kind.
+fn keyed(o: &Outcomes) -> KeyedRows {
+    rows(o)
+        .into_iter()
+        .map(|(k, v)| (vec![k.to_string()], v.to_vec()))
         .collect()
 }
 
-/// The `availability.csv` exporter: one row per replication and kind.
-pub struct AvailabilityCsv;
+/// `availability.csv`: one row per replication and kind.
+pub const AVAILABILITY_CSV: Keyed = Keyed {
+    file: "availability.csv",
+    keys: &["kind"],
+    metrics: &METRICS,
+    rows: keyed,
+    estimates: false,
+};
 
-impl Export for AvailabilityCsv {
-    fn file_name(&self) -> &'static str {
-        "availability.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_per_replication(w, &["kind"], &METRICS, &keyed(study))
-    }
-}
-
-/// The `availability_ci.csv` exporter: the estimate across replications.
-pub struct AvailabilityCiCsv;
-
-impl Export for AvailabilityCiCsv {
-    fn file_name(&self) -> &'static str {
-        "availability_ci.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_estimates(w, &["kind"], &METRICS, &keyed(study))
-    }
-}
+/// `availability_ci.csv`: the estimate across replications.
+pub const AVAILABILITY_CI_CSV: Keyed = Keyed {
+    file: "availability_ci.csv",
+    estimates: true,
+    ..AVAILABILITY_CSV
+};

@@ -4,7 +4,7 @@
 //! and recovery), and `host_failures.csv` (every failure and the servers it
 //! hit).
 
-use super::{Export, KeyedRows, Study, num, write_estimates, write_per_replication};
+use super::{Export, Keyed, KeyedRows, Study, num};
 use crate::capacity::Pool;
 use crate::model::Kind;
 use crate::sim::Outcomes;
@@ -146,20 +146,14 @@ pub fn values(p: &Pool, window_ms: f64) -> [Option<f64>; 30] {
     ]
 }
 
-/// Every replication's rows, keyed by pool and kind.
-fn keyed(study: &Study) -> Vec<KeyedRows> {
-    study
-        .runs
+/// One replication's rows, keyed by pool and kind.
+fn keyed(o: &Outcomes) -> KeyedRows {
+    let window = o.scenario.window().ms() as f64;
+    o.pools
         .iter()
-        .map(|o| {
-            let window = o.scenario.window().ms() as f64;
-            o.pools
-                .iter()
-                .map(|p| {
-                    let key = vec![p.name.clone(), p.kind.name().to_string()];
-                    (key, values(p, window).to_vec())
-                })
-                .collect()
+        .map(|p| {
+            let key = vec![p.name.clone(), p.kind.name().to_string()];
+            (key, values(p, window).to_vec())
         })
         .collect()
 }
@@ -173,31 +167,21 @@ pub fn has_capacity(study: &Study) -> bool {
 }
 
 /// `capacity_summary.csv`: one row per replication and pool.
-pub struct CapacitySummaryCsv;
-
-impl Export for CapacitySummaryCsv {
-    fn file_name(&self) -> &'static str {
-        "capacity_summary.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_per_replication(w, &["pool", "kind"], &METRICS, &keyed(study))
-    }
-}
+pub const CAPACITY_SUMMARY_CSV: Keyed = Keyed {
+    file: "capacity_summary.csv",
+    keys: &["pool", "kind"],
+    metrics: &METRICS,
+    rows: keyed,
+    estimates: false,
+};
 
 /// `capacity_summary_ci.csv`: per pool and metric, the estimate across
 /// replications.
-pub struct CapacitySummaryCiCsv;
-
-impl Export for CapacitySummaryCiCsv {
-    fn file_name(&self) -> &'static str {
-        "capacity_summary_ci.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_estimates(w, &["pool", "kind"], &METRICS, &keyed(study))
-    }
-}
+pub const CAPACITY_SUMMARY_CI_CSV: Keyed = Keyed {
+    file: "capacity_summary_ci.csv",
+    estimates: true,
+    ..CAPACITY_SUMMARY_CSV
+};
 
 /// `host_failures.csv`: every host or domain failure within the window, in
 /// time order per replication.

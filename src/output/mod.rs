@@ -12,13 +12,13 @@ pub mod series;
 pub mod summary;
 mod sweep;
 
-pub use availability::{AvailabilityCiCsv, AvailabilityCsv};
-pub use capacity::{CapacitySummaryCiCsv, CapacitySummaryCsv, HostFailuresCsv};
+pub use availability::{AVAILABILITY_CI_CSV, AVAILABILITY_CSV};
+pub use capacity::{CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, HostFailuresCsv};
 pub use manifest::Manifest;
-pub use operations::{OperationsCiCsv, OperationsCsv};
+pub use operations::{OPERATIONS_CI_CSV, OPERATIONS_CSV};
 pub use recorder::CsvRecorder;
 pub use series::SeriesRecorder;
-pub use summary::{SummaryCiCsv, SummaryCsv};
+pub use summary::{SUMMARY_CI_CSV, SUMMARY_CSV};
 pub use sweep::export_sweep;
 
 use crate::ci::Estimate;
@@ -218,7 +218,7 @@ pub(crate) type KeyedRows = Vec<(Vec<String>, Vec<Option<f64>>)>;
 
 /// Writes one row per replication and key: `replication`, the keys, then the
 /// metrics (empty where undefined).
-pub(crate) fn write_per_replication(
+fn write_per_replication(
     w: &mut dyn Write,
     keys: &[&str],
     metrics: &[&str],
@@ -246,7 +246,7 @@ pub(crate) fn write_per_replication(
 /// Writes, per key and metric, the estimate across replications:
 /// the keys, `metric`, then `n,mean,sd,ci95_low,ci95_high`. Every
 /// replication has the same rows in the same order.
-pub(crate) fn write_estimates(
+fn write_estimates(
     w: &mut dyn Write,
     keys: &[&str],
     metrics: &[&str],
@@ -273,6 +273,36 @@ pub(crate) fn write_estimates(
     }
     csv.flush()?;
     Ok(())
+}
+
+/// One end-of-run file built from each replication's keyed rows: one row
+/// per replication and key ([`write_per_replication`]), or, for a `_ci`
+/// file, the estimate across replications ([`write_estimates`]).
+#[derive(Clone, Copy)]
+pub struct Keyed {
+    pub file: &'static str,
+    pub keys: &'static [&'static str],
+    pub metrics: &'static [&'static str],
+    /// One replication's rows, the same keys in the same order in every
+    /// replication.
+    pub rows: fn(&Outcomes) -> KeyedRows,
+    /// Write the estimates across replications instead of every row.
+    pub estimates: bool,
+}
+
+impl Export for Keyed {
+    fn file_name(&self) -> &'static str {
+        self.file
+    }
+
+    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
+        let runs: Vec<KeyedRows> = study.runs.iter().map(self.rows).collect();
+        if self.estimates {
+            write_estimates(w, self.keys, self.metrics, &runs)
+        } else {
+            write_per_replication(w, self.keys, self.metrics, &runs)
+        }
+    }
 }
 
 /// Feeds one run to two recorders (the in-memory series and a replication's

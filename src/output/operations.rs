@@ -3,11 +3,9 @@
 //! timed out or pre-empted over [warmup, horizon], and how long the
 //! successful ones took; one row per replication, then the estimate.
 
-use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
+use super::{Keyed, KeyedRows};
 use crate::model::{Kind, Op};
 use crate::sim::Outcomes;
-use anyhow::Result;
-use std::io::Write;
 
 /// The numeric columns, in file order.
 pub const METRICS: [&str; 11] = [
@@ -60,50 +58,30 @@ pub fn rows(o: &Outcomes) -> Vec<Row> {
     out
 }
 
-/// Every replication's rows, keyed by kind and operation.
-fn keyed(study: &Study) -> Vec<KeyedRows> {
-    study
-        .runs
-        .iter()
-        .map(|o| {
-            rows(o)
-                .into_iter()
-                .map(|r| {
-                    (
-                        vec![r.kind.name().to_string(), r.op.name().to_string()],
-                        r.values.to_vec(),
-                    )
-                })
-                .collect()
+/// One replication's rows, keyed by kind and operation.
+fn keyed(o: &Outcomes) -> KeyedRows {
+    rows(o)
+        .into_iter()
+        .map(|r| {
+            let key = vec![r.kind.name().to_string(), r.op.name().to_string()];
+            (key, r.values.to_vec())
         })
         .collect()
 }
 
-const KEYS: [&str; 2] = ["kind", "operation"];
+/// `operations.csv`: one row per replication, kind and operation.
+pub const OPERATIONS_CSV: Keyed = Keyed {
+    file: "operations.csv",
+    keys: &["kind", "operation"],
+    metrics: &METRICS,
+    rows: keyed,
+    estimates: false,
+};
 
-/// The `operations.csv` exporter.
-pub struct OperationsCsv;
-
-impl Export for OperationsCsv {
-    fn file_name(&self) -> &'static str {
-        "operations.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_per_replication(w, &KEYS, &METRICS, &keyed(study))
-    }
-}
-
-/// The `operations_ci.csv` exporter: per operation and metric, the estimate
-/// across replications.
-pub struct OperationsCiCsv;
-
-impl Export for OperationsCiCsv {
-    fn file_name(&self) -> &'static str {
-        "operations_ci.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_estimates(w, &KEYS, &METRICS, &keyed(study))
-    }
-}
+/// `operations_ci.csv`: per operation and metric, the estimate across
+/// replications.
+pub const OPERATIONS_CI_CSV: Keyed = Keyed {
+    file: "operations_ci.csv",
+    estimates: true,
+    ..OPERATIONS_CSV
+};

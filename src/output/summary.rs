@@ -3,12 +3,10 @@
 //! sojourn times over [warmup, horizon], integrated exactly at every
 //! transition; one row per replication, then the estimate across them.
 
-use super::{Export, KeyedRows, Study, write_estimates, write_per_replication};
+use super::{Keyed, KeyedRows};
 use crate::model::{Kind, Status};
 use crate::sim::Outcomes;
 use crate::stats::Dim;
-use anyhow::Result;
-use std::io::Write;
 
 /// The numeric columns of a summary row, in file order.
 pub const METRICS: [&str; 8] = [
@@ -100,50 +98,30 @@ pub fn status_share(o: &Outcomes, kind: Kind, status: Status) -> Option<f64> {
     (pop > 0.0).then(|| st.status.area(status as usize) as f64 / pop)
 }
 
-/// Every replication's rows, keyed by kind, dimension and state.
-fn keyed(study: &Study) -> Vec<KeyedRows> {
-    study
-        .runs
-        .iter()
-        .map(|o| {
-            rows(o)
-                .into_iter()
-                .map(|r| {
-                    (
-                        vec![r.kind.name().to_string(), r.dimension.to_string(), r.state],
-                        r.values.to_vec(),
-                    )
-                })
-                .collect()
+/// One replication's rows, keyed by kind, dimension and state.
+fn keyed(o: &Outcomes) -> KeyedRows {
+    rows(o)
+        .into_iter()
+        .map(|r| {
+            let key = vec![r.kind.name().to_string(), r.dimension.to_string(), r.state];
+            (key, r.values.to_vec())
         })
         .collect()
 }
 
-const KEYS: [&str; 3] = ["kind", "dimension", "state"];
+/// `summary.csv`: one row per replication and state.
+pub const SUMMARY_CSV: Keyed = Keyed {
+    file: "summary.csv",
+    keys: &["kind", "dimension", "state"],
+    metrics: &METRICS,
+    rows: keyed,
+    estimates: false,
+};
 
-/// The `summary.csv` exporter: one row per replication and state.
-pub struct SummaryCsv;
-
-impl Export for SummaryCsv {
-    fn file_name(&self) -> &'static str {
-        "summary.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_per_replication(w, &KEYS, &METRICS, &keyed(study))
-    }
-}
-
-/// The `summary_ci.csv` exporter: per state and metric, the estimate across
-/// replications (mean, standard deviation, 95% Student-t interval).
-pub struct SummaryCiCsv;
-
-impl Export for SummaryCiCsv {
-    fn file_name(&self) -> &'static str {
-        "summary_ci.csv"
-    }
-
-    fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
-        write_estimates(w, &KEYS, &METRICS, &keyed(study))
-    }
-}
+/// `summary_ci.csv`: per state and metric, the estimate across replications
+/// (mean, standard deviation, 95% Student-t interval).
+pub const SUMMARY_CI_CSV: Keyed = Keyed {
+    file: "summary_ci.csv",
+    estimates: true,
+    ..SUMMARY_CSV
+};
