@@ -248,6 +248,10 @@ impl Simulation<'_> {
     /// entered: a state that holds no capacity gives everything back, and a
     /// server in ERROR / Faulty keeps only its own host.
     pub(super) fn follow_state(&mut self, id: u32) {
+        // Called at every state change: nothing to do without capacity.
+        if self.capacity.is_none() {
+            return;
+        }
         let s = *self.fleet.get(id);
         let now = self.queue.now();
         let error = self.kinds[self.k(s.kind)].machine.error_state;
