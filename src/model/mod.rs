@@ -7,6 +7,7 @@
 //! (operation, state) the [`Plan`] the operation follows from there — or none,
 //! which means the request is refused with a conflict.
 
+pub mod api;
 pub mod bms;
 pub mod ecs;
 

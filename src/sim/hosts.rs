@@ -3,12 +3,12 @@
 //! allocations when an operation ends, host and failure-domain failures
 //! and repairs, and ECS auto-recovery by evacuation.
 
-use super::lifecycle::{By, Response};
-use super::{Cause, Event, Simulation};
+use super::{By, Response};
+use super::{Cause, Event, NO_FLAVOR, Simulation};
 use crate::capacity::{Claim, FailureRecord, NO_HOST, Scheduled, claim_of};
 use crate::engine::SimTime;
 use crate::fleet::flag;
-use crate::model::{Kind, Op, Target};
+use crate::model::{Kind, Op, Status, Target};
 use crate::scenario::capacity::CapacitySpec;
 use crate::scenario::{Dist, Sampler};
 
@@ -83,14 +83,37 @@ impl Simulation<'_> {
         }
     }
 
-    /// A new server of a limited kind gets its flavor; a BMS is placed at
-    /// once (a node is chosen before provisioning starts), an ECS at the
-    /// end of its `scheduling` step. Returns false for a BMS with no node.
-    pub(super) fn arrive_on_capacity(&mut self, id: u32) -> bool {
+    /// A new server of a limited kind gets its flavor.
+    pub(super) fn choose_flavor(&mut self, id: u32) {
         let kind = self.fleet.get(id).kind;
         let cap = self.capacity.as_mut().expect("limited kind");
         cap.arrive(id, kind, &mut self.server_rng[id as usize]);
-        kind == Kind::Ecs || self.schedule_build(id)
+    }
+
+    /// A BMS is placed as it arrives (a node is chosen before provisioning
+    /// starts), an ECS at the end of its `scheduling` step. False for a BMS
+    /// with no node.
+    pub(super) fn place_on_arrival(&mut self, id: u32) -> bool {
+        self.fleet.get(id).kind == Kind::Ecs || self.schedule_build(id)
+    }
+
+    /// The flavor the API shows for server `id`, or [`NO_FLAVOR`]: the new
+    /// one from the end of a resize until it is confirmed or reverted
+    /// (Nova switches the instance's flavor in finish_resize).
+    pub(super) fn shown_flavor(&self, id: u32) -> u16 {
+        let s = self.fleet.get(id);
+        match &self.capacity {
+            Some(cap) if cap.limits(s.kind) => {
+                let a = cap.of(id);
+                let resized = matches!(s.status, Status::VerifyResize | Status::RevertResize);
+                if resized && a.dest != NO_HOST {
+                    a.dest_flavor
+                } else {
+                    a.flavor
+                }
+            }
+            _ => NO_FLAVOR,
+        }
     }
 
     /// The scheduler places a build: counted as a create the first time it
@@ -501,7 +524,7 @@ impl Simulation<'_> {
         cap.detach(id, now);
         cap.attach(id, host, now);
         cap.note_recovery(id, now);
-        self.request(id, Op::Rebuild, By::Admin);
+        self.request(id, Op::Rebuild, By::Recovery);
     }
 
     /// Hosts in `hosts` (sorted) are up again: the admin resets (ECS) or

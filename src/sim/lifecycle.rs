@@ -3,7 +3,7 @@
 //! server's state changes ([`Simulation::set_state`]), which keeps the
 //! statistics and the trace in step with it.
 
-use super::{Cause, Change, Event, Simulation};
+use super::{By, Cause, Change, Event, Request, Response, Simulation};
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, flag};
 use crate::model::{Kind, Op, Outcome, Plan, StateId, Status, Target};
@@ -11,24 +11,6 @@ use rand::RngExt;
 
 /// How long an owner waits before trying a failed delete again.
 pub(crate) const USER_RETRY: SimTime = SimTime::from_secs(600);
-
-/// Who asks for an operation: users are refused by a lock, admins are not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum By {
-    User,
-    Admin,
-}
-
-/// The answer to a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Response {
-    Accepted,
-    RefusedConflict,
-    RefusedLocked,
-    /// No host has room for what the operation needs (MODEL.md §2: the
-    /// vm_state is kept and the task cleared, so nothing changes).
-    RefusedCapacity,
-}
 
 impl Simulation<'_> {
     /// Places the initial fleet at t = 0 and schedules the first arrivals.
@@ -38,7 +20,11 @@ impl Simulation<'_> {
             let running = self.kinds[k].machine.running_state;
             let limited = self.limited(kind);
             for _ in 0..self.kinds[k].spec.initial {
-                let id = self.appear(kind, running, Cause::Initial);
+                let id = self.appear(kind, running);
+                if limited {
+                    self.choose_flavor(id);
+                }
+                self.announce(id, Cause::Initial);
                 if limited && !self.place_initial(id) {
                     continue;
                 }
@@ -63,20 +49,19 @@ impl Simulation<'_> {
     /// Places a server of the initial fleet; one that fits nowhere is not
     /// created (and counted, so the report can say so).
     fn place_initial(&mut self, id: u32) -> bool {
-        let kind = self.fleet.get(id).kind;
-        let cap = self.capacity.as_mut().expect("limited kind");
-        let flavor = cap.arrive(id, kind, &mut self.server_rng[id as usize]);
         if self.place_build(id) {
             return true;
         }
         let cap = self.capacity.as_mut().expect("limited kind");
+        let flavor = cap.of(id).flavor;
         cap.pool_of_flavor(flavor).initial_unplaced += 1;
         self.disappear(id, Cause::NoValidHost);
         false
     }
 
-    /// A new server appears in `state`.
-    pub(super) fn appear(&mut self, kind: Kind, state: StateId, cause: Cause) -> u32 {
+    /// A new server appears in `state` (the trace hears of it from
+    /// [`Simulation::announce`], once it has its flavor).
+    pub(super) fn appear(&mut self, kind: Kind, state: StateId) -> u32 {
         let k = self.k(kind);
         let now = self.queue.now();
         let status = self.kinds[k].machine.status_of(state, state);
@@ -91,19 +76,24 @@ impl Simulation<'_> {
         st.population.enter(0, now, w);
         st.detail.enter(state.index(), now, w);
         st.status.enter(status as usize, now, w);
+        id
+    }
+
+    /// Records the appearance of server `id`.
+    pub(super) fn announce(&mut self, id: u32, cause: Cause) {
         if self.record_changes {
-            let s = self.fleet.get(id);
+            let s = *self.fleet.get(id);
             self.record(Change {
-                time: now,
+                time: self.queue.now(),
                 serial: s.serial,
-                kind,
+                kind: s.kind,
                 cause,
                 from: None,
-                to: Some((state, status)),
+                to: Some((s.state, s.status)),
                 locked: false,
+                flavor: self.shown_flavor(id),
             });
         }
-        id
     }
 
     /// Server `id` leaves the population.
@@ -130,6 +120,7 @@ impl Simulation<'_> {
                 from: Some((s.state, s.status)),
                 to: None,
                 locked: s.has(flag::LOCKED),
+                flavor: self.shown_flavor(id),
             });
         }
         self.fleet.remove(id);
@@ -201,6 +192,7 @@ impl Simulation<'_> {
                 from: Some((old.state, old.status)),
                 to: Some((new, status)),
                 locked: old.has(flag::LOCKED),
+                flavor: self.shown_flavor(id),
             });
         }
     }
@@ -221,6 +213,7 @@ impl Simulation<'_> {
                 from: Some((s.state, s.status)),
                 to: Some((s.state, s.status)),
                 locked,
+                flavor: self.shown_flavor(id),
             });
         }
     }
@@ -243,8 +236,29 @@ impl Simulation<'_> {
     }
 
     /// A request for `op` on server `id`: refused (and counted) when the lock or
-    /// the kind's table forbids it, otherwise started.
+    /// the kind's table forbids it, otherwise started. The request log sees
+    /// it with the state it found.
     pub(crate) fn request(&mut self, id: u32, op: Op, by: By) -> Response {
+        let s = *self.fleet.get(id);
+        let response = self.decide(id, op, by);
+        if self.record_changes {
+            let r = Request {
+                time: self.queue.now(),
+                serial: s.serial,
+                kind: s.kind,
+                op,
+                by,
+                state: Some((s.state, s.status)),
+                locked: s.has(flag::LOCKED),
+                response,
+            };
+            let k = self.k(s.kind);
+            self.recorder.request(&r, &self.kinds[k].machine);
+        }
+        response
+    }
+
+    fn decide(&mut self, id: u32, op: Op, by: By) -> Response {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
         let w = self.in_window;
@@ -321,9 +335,27 @@ impl Simulation<'_> {
             let c = &mut self.stats[k].ops[Op::Create.index()];
             c.requested += 1;
         }
-        let id = self.appear(kind, first, Cause::Op(Op::Create));
+        let id = self.appear(kind, first);
+        if self.record_changes {
+            let r = Request {
+                time: self.queue.now(),
+                serial: self.fleet.get(id).serial,
+                kind,
+                op: Op::Create,
+                by: By::User,
+                state: None,
+                locked: false,
+                response: Response::Accepted,
+            };
+            self.recorder.request(&r, &self.kinds[k].machine);
+        }
         self.onboard(id, false);
-        if self.limited(kind) && !self.arrive_on_capacity(id) {
+        let limited = self.limited(kind);
+        if limited {
+            self.choose_flavor(id);
+        }
+        self.announce(id, Cause::Op(Op::Create));
+        if limited && !self.place_on_arrival(id) {
             self.no_valid_host(id);
             return;
         }

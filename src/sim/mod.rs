@@ -124,6 +124,46 @@ pub struct Change {
     /// State and status after; `None` for a server that left.
     pub to: Option<(StateId, Status)>,
     pub locked: bool,
+    /// Index of the flavor the API shows, or [`NO_FLAVOR`] (no capacity).
+    pub flavor: u16,
+}
+
+/// No flavor: the kind has no `[capacity]`.
+pub const NO_FLAVOR: u16 = u16::MAX;
+
+/// Who asks for an operation: users are refused by a lock, admins are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    User,
+    Admin,
+    /// Nova's auto-recovery evacuating a server from a failed host (an
+    /// admin action).
+    Recovery,
+}
+
+/// The answer to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Response {
+    Accepted,
+    RefusedConflict,
+    RefusedLocked,
+    /// No host has room for what the operation needs (MODEL.md §2: the
+    /// vm_state is kept and the task cleared, so nothing changes).
+    RefusedCapacity,
+}
+
+/// One request for an operation, as the request log records it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub time: SimTime,
+    pub serial: u32,
+    pub kind: Kind,
+    pub op: Op,
+    pub by: By,
+    /// State and status the request found; `None` for a create.
+    pub state: Option<(StateId, Status)>,
+    pub locked: bool,
+    pub response: Response,
 }
 
 /// Where a run's time series and trace go. The simulation calls it; it never
@@ -137,6 +177,10 @@ pub trait Recorder {
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, machine: &Machine);
     /// Usage of every pool at sample time `t` (only with capacity).
     fn capacity(&mut self, _t: SimTime, _pools: &[Pool]) {}
+    /// The flavor names a [`Change::flavor`] indexes (only with capacity).
+    fn flavors(&mut self, _names: &[&str]) {}
+    /// One request (only if `wants_changes`).
+    fn request(&mut self, _r: &Request, _machine: &Machine) {}
 }
 
 /// A recorder that keeps nothing.
@@ -394,6 +438,10 @@ impl<'r> Simulation<'r> {
             .capacity
             .as_ref()
             .map(|c| Capacity::new(c, &machines));
+        if let Some(c) = &capacity {
+            let names: Vec<&str> = c.flavors.iter().map(|f| f.name.as_str()).collect();
+            recorder.flavors(&names);
+        }
         Simulation {
             capacity,
             host_clocks: hosts::Clocks::new(scenario.capacity.as_ref()),

@@ -2,8 +2,8 @@
 //! refusals, lock, failures, watchdogs, resize decisions, pre-emption,
 //! freeze and delete, each checked against MODEL.md.
 
-use super::lifecycle::{By, Response};
 use super::*;
+use super::{By, Response};
 use crate::fleet::flag;
 use crate::model::bms::BmsState;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};

@@ -3,7 +3,7 @@
 //! clock, admin repair, and the purge of deleted servers. Each draws from the
 //! random stream of its purpose and checks its generation before acting.
 
-use super::lifecycle::{By, Response};
+use super::{By, Response};
 use super::{Cause, Event, Simulation};
 use crate::engine::SimTime;
 use crate::fleet::flag;
