@@ -2,7 +2,7 @@
 //! resizes and migrations, no valid host, scheduler retries, host failures
 //! and auto-recovery, each on a small hand-made pool.
 
-use super::lifecycle::{By, Response};
+use super::{By, Response};
 use super::tests::{Log, finish_op, ops, scenario, started};
 use super::*;
 use crate::capacity::NO_HOST;
