@@ -35,6 +35,10 @@ pub struct Scenario {
     /// Resolution of the occupancy time series.
     #[serde(serialize_with = "ser_time")]
     pub sample_interval: SimTime,
+    /// The wall-clock time of t = 0, in milliseconds since the Unix epoch
+    /// (fixtures' timestamps start here).
+    #[serde(serialize_with = "ser_wallclock")]
+    pub start_time: u64,
     pub ecs: Option<KindSpec>,
     pub bms: Option<KindSpec>,
     /// Hosts, flavors and placement; `None`: unlimited capacity.
@@ -337,6 +341,10 @@ impl fmt::Display for ScenarioError {
         }
         Ok(())
     }
+}
+
+fn ser_wallclock<S: serde::Serializer>(t: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::wallclock::seconds(*t, SimTime::ZERO))
 }
 
 fn ser_time<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {

@@ -144,6 +144,10 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
     let default_interval = SimTime::from_secs(3_600).min(horizon.unwrap_or(SimTime::ZERO));
     let sample_interval = given_interval.unwrap_or(default_interval);
 
+    let start_time = r
+        .read("start_time", Reader::timestamp_value)
+        .unwrap_or(crate::wallclock::DEFAULT_START);
+
     let ecs = r.opt_table("ecs", |r| read_kind(r, &ecs::machine(false)));
     let bms = r.opt_table("bms", |r| read_kind(r, &bms::machine(false)));
     if !r.has("ecs") && !r.has("bms") {
@@ -165,6 +169,7 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         horizon: horizon?,
         warmup: warmup.unwrap_or(SimTime::ZERO),
         sample_interval,
+        start_time,
         ecs,
         bms,
         capacity,
@@ -1165,6 +1170,27 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An RFC 3339 UTC timestamp, as milliseconds since the Unix epoch.
+    fn timestamp_value(&mut self, key: &str, v: &'a Value) -> Option<u64> {
+        let s = self.str_value(
+            key,
+            v,
+            "a UTC timestamp string such as \"2026-01-01T00:00:00Z\"",
+        )?;
+        match crate::wallclock::parse(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(
+                    key,
+                    format!(
+                        "{s:?} is not a valid timestamp ({e}); give a UTC time in RFC 3339 form, e.g. \"2026-01-01T00:00:00Z\""
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// A duration, `"off"`, or `"0s"`: `Some(None)` for off.
     fn off_duration_value(&mut self, key: &str, v: &'a Value) -> Option<Option<SimTime>> {
         if let Value::String(s) = v
@@ -1732,6 +1758,21 @@ retention = "10d"
         assert!(e.watchdog.iter().all(|w| w.timeout.is_none()));
         assert_eq!((e.lifetime, e.faults.repair), (None, None));
         assert_eq!(e.resize.unwrap().auto_confirm, None);
+    }
+
+    #[test]
+    fn start_time_defaults_to_new_year_2026_and_is_checked() {
+        assert_eq!(ok(&with_head("[ecs]\n")).start_time, 1_767_225_600_000);
+        let given = ok(&format!(
+            "start_time = \"2025-06-30T12:00:00Z\"\n{}",
+            with_head("[ecs]\n")
+        ));
+        assert_eq!(given.start_time, 1_751_284_800_000);
+        assert_problem(
+            &format!("start_time = \"June\"\n{}", with_head("[ecs]\n")),
+            "start_time",
+            &["\"June\" is not a valid timestamp", "2026-01-01T00:00:00Z"],
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! resizes and migrations, no valid host, scheduler retries, host failures
 //! and auto-recovery, each on a small hand-made pool.
 
-use super::{By, Response};
 use super::tests::{Log, finish_op, ops, scenario, started};
 use super::*;
+use super::{By, Response};
 use crate::capacity::NO_HOST;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
 use crate::scenario::Dist;
