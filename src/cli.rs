@@ -54,5 +54,49 @@ pub enum Command {
         scenario: PathBuf,
     },
     /// Print the ECS status map and the BMS state table the simulator uses.
-    States,
+    States {
+        /// Print the tables as JSON, for test suites to assert against.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write API-shaped test fixtures: server objects, requests with their
+    /// responses, and per-request timelines a mock can replay.
+    Fixtures {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Result folder [default: output/<scenario name>-fixtures].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// When servers are observed: at every change, or as a client
+        /// polling every --poll-interval sees them.
+        #[arg(long, value_enum, default_value_t = FixtureMode::Transitions)]
+        mode: FixtureMode,
+        /// Interval of --mode poll, e.g. "30s".
+        #[arg(long, default_value = "30s")]
+        poll_interval: String,
+        /// Keep only servers whose timeline visits one of these: API statuses
+        /// (REVERT_RESIZE), ECS pairs (resized:resize_reverting), ECS
+        /// vm_states or task_states, BMS lifecycle states (reinstalling_os_failed).
+        #[arg(long, num_args = 1..)]
+        visits: Vec<String>,
+        /// Keep only the first N servers (of those that visit, with --visits).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the scenario's horizon, e.g. "2d".
+        #[arg(long)]
+        horizon: Option<String>,
+        /// Replace the fixtures of an earlier run in the result folder.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `fixtures --mode`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixtureMode {
+    Transitions,
+    Poll,
 }

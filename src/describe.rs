@@ -7,6 +7,98 @@ use crate::run::RunReport;
 use crate::scenario::{KindSpec, Scenario};
 use std::fmt::Write;
 
+/// The same tables as [`states`], as JSON: per kind, every state with its
+/// status and API fields, and every operation with where it is allowed and
+/// the path it takes from each state (`fleetsim states --json`).
+pub fn states_json() -> String {
+    use crate::model::api::{self, Shown};
+    use crate::model::{Machine, StateId, Target};
+    use serde_json::{Value, json};
+    fn kind(m: &Machine) -> Value {
+        let name = |s: StateId| m.state_names[s.index()].clone();
+        let states: Vec<Value> = (0..m.n_states())
+            .map(|i| {
+                let id = StateId(i as u8);
+                let f = api::api_fields(m, id);
+                let shown = |v: Shown<Value>| match v {
+                    Shown::Fixed(v) => v,
+                    Shown::Previous => json!("previous"),
+                };
+                json!({
+                    "state": name(id),
+                    "status": m.status[i].map_or(json!("origin"), |s| json!(s.name())),
+                    "stable": m.duration_key[i].is_none(),
+                    "vm_state": shown(match f.vm_state {
+                        Shown::Fixed(v) => Shown::Fixed(json!(v)),
+                        Shown::Previous => Shown::Previous,
+                    }),
+                    "task_state": f.task_state,
+                    "power_state": shown(match f.power_state {
+                        Shown::Fixed(p) => Shown::Fixed(json!(p)),
+                        Shown::Previous => Shown::Previous,
+                    }),
+                })
+            })
+            .collect();
+        let target = |t: Option<Target>| match t {
+            Some(Target::State(s)) => json!(name(s)),
+            Some(Target::Origin) => json!("origin"),
+            Some(Target::Saved) => json!("saved"),
+            Some(Target::Removed) => json!("removed"),
+            None => Value::Null,
+        };
+        let ops: Vec<Value> = m
+            .ops
+            .iter()
+            .map(|&op| {
+                let plans: Vec<(Option<StateId>, crate::model::Plan)> = if op == Op::Create {
+                    vec![(None, m.create_plan)]
+                } else {
+                    (0..m.n_states())
+                        .map(|i| StateId(i as u8))
+                        .filter_map(|s| m.plan(op, s).map(|p| (Some(s), *p)))
+                        .collect()
+                };
+                let action = api::action_of(op);
+                json!({
+                    "operation": op.name(),
+                    "action": action.name,
+                    "type": action.reboot_type,
+                    "admin": m.is_admin(op),
+                    "allowed_when_never_launched": m.unlaunched_ops.contains(&op),
+                    "default_failure": m.default_outcome[op.index()].name(),
+                    "allowed_from": if op.is_flag_op() { json!("any") } else {
+                        json!(plans.iter().filter_map(|(s, _)| s.map(name)).collect::<Vec<_>>())
+                    },
+                    "paths": plans.iter().map(|(from, p)| json!({
+                        "from": from.map(name),
+                        "through": p.steps().iter().map(|&s| name(s)).collect::<Vec<_>>(),
+                        "success": target(Some(p.success)),
+                        "error": target(p.error),
+                        "rollback": target(Some(p.rollback)),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"states": states, "operations": ops})
+    }
+    let status_map: Vec<Value> = ecs::STATUS_MAP
+        .iter()
+        .flat_map(|(vm, tasks, st)| {
+            tasks.iter().map(move |t| {
+                json!({"vm_state": vm.name(), "task_state": t.map(|t| t.name()), "status": st.name()})
+            })
+        })
+        .collect();
+    let doc = json!({
+        "statuses": Status::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "ecs": {"status_map": status_map, "unknown": "UNKNOWN", "machine": kind(&ecs::machine(false))},
+        "bms": {"machine": kind(&bms::machine(false))},
+        "power_states": {"0": "NOSTATE", "1": "RUNNING", "4": "SHUTDOWN"},
+    });
+    serde_json::to_string_pretty(&doc).expect("JSON of plain values")
+}
+
 /// The ECS status map, the ECS operation table, the BMS state table and the
 /// BMS transition table, exactly as the simulator uses them.
 pub fn states() -> String {

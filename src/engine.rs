@@ -188,6 +188,9 @@ pub enum Purpose {
     /// kept apart so that a sweep over the number of hosts does not
     /// reshuffle the servers' own failures.
     Hosts = 6,
+    /// Server ids (UUIDs) in fixtures: drawn apart from everything the
+    /// simulation draws, so writing fixtures never changes a run.
+    Ids = 7,
 }
 
 /// The generator behind every stream: PCG 64 (rand_pcg), whose output is

@@ -8,6 +8,7 @@ pub mod ci;
 pub mod cli;
 pub mod describe;
 pub mod engine;
+pub mod fixtures;
 pub mod fleet;
 pub mod model;
 pub mod output;

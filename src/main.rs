@@ -1,9 +1,9 @@
 //! The `fleetsim` binary: parse the command line, hand over to the library.
 
 use clap::Parser;
-use fleetsim::cli::{Cli, Command};
+use fleetsim::cli::{Cli, Command, FixtureMode};
 use fleetsim::scenario::{Overrides, ScenarioError};
-use fleetsim::{describe, run};
+use fleetsim::{describe, fixtures, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -31,8 +31,75 @@ struct UsageError;
 
 fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::States => {
-            print!("{}", describe::states());
+        Command::States { json } => {
+            if json {
+                println!("{}", describe::states_json());
+            } else {
+                print!("{}", describe::states());
+            }
+        }
+        Command::Fixtures {
+            scenario,
+            out,
+            mode,
+            poll_interval,
+            visits,
+            limit,
+            seed,
+            horizon,
+            force,
+        } => {
+            let overrides = Overrides {
+                seed,
+                horizon,
+                replications: None,
+            };
+            let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &overrides)?;
+            if plan.points.len() > 1 {
+                eprintln!(
+                    "error: {} is a sweep of {} points; fixtures come from one scenario, so remove its [sweep] section or copy one point's values into a scenario of its own",
+                    scenario.display(),
+                    plan.points.len()
+                );
+                return Err(anyhow::anyhow!(UsageError));
+            }
+            let sc = &plan.points[0].scenario;
+            let mode = match mode {
+                FixtureMode::Transitions => fixtures::Mode::Transitions,
+                FixtureMode::Poll => {
+                    match fleetsim::scenario::units::parse_duration(&poll_interval) {
+                        Ok(i) if i > fleetsim::engine::SimTime::ZERO => fixtures::Mode::Poll(i),
+                        Ok(_) => {
+                            eprintln!(
+                                "error: --poll-interval \"{poll_interval}\" must be longer than 0s, e.g. \"30s\""
+                            );
+                            return Err(anyhow::anyhow!(UsageError));
+                        }
+                        Err(e) => {
+                            eprintln!("error: --poll-interval: {e}");
+                            return Err(anyhow::anyhow!(UsageError));
+                        }
+                    }
+                }
+            };
+            for v in &visits {
+                if let Err(e) = fixtures::Visit::parse(v) {
+                    eprintln!("error: --visits: {e}");
+                    return Err(anyhow::anyhow!(UsageError));
+                }
+            }
+            let out = out.unwrap_or_else(|| {
+                std::path::Path::new("output").join(format!("{}-fixtures", sc.name))
+            });
+            let opts = fixtures::Options {
+                out: out.clone(),
+                mode,
+                visits,
+                limit,
+                force,
+            };
+            let written = fixtures::write(sc, &opts)?;
+            print!("{}", fixtures::report(&written, &out));
         }
         Command::Validate { scenario } => {
             let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &Overrides::default())?;

@@ -51,6 +51,10 @@ pub const KNOWN_FILES: &[&str] = &[
     "sweep.csv",
     "transitions.csv",
     "manifest.json",
+    "servers.jsonl",
+    "requests.jsonl",
+    "timelines.jsonl",
+    "fixtures.json",
 ];
 
 /// Prefix of the folder holding one sweep point's results (`point-0`, ...).

@@ -219,7 +219,7 @@ impl Simulation<'_> {
         }
         // Nova refuses actions on a server whose compute service is down.
         if a.host != NO_HOST && !cap.hosts[a.host as usize].is_up() {
-            return Some(Response::RefusedConflict);
+            return Some(Response::RefusedHostDown);
         }
         let (flavor, avoid) = match claim {
             Claim::NewFlavor => {

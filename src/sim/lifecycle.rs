@@ -5,7 +5,7 @@
 
 use super::{By, Cause, Change, Event, Request, Response, Simulation};
 use crate::engine::SimTime;
-use crate::fleet::{NO_FAILURE, flag};
+use crate::fleet::{NO_FAILURE, Server, flag};
 use crate::model::{Kind, Op, Outcome, Plan, StateId, Status, Target};
 use rand::RngExt;
 
@@ -236,29 +236,9 @@ impl Simulation<'_> {
     }
 
     /// A request for `op` on server `id`: refused (and counted) when the lock or
-    /// the kind's table forbids it, otherwise started. The request log sees
-    /// it with the state it found.
+    /// the kind's table forbids it, otherwise started. The request log hears
+    /// of it, with the state it found, before anything it causes.
     pub(crate) fn request(&mut self, id: u32, op: Op, by: By) -> Response {
-        let s = *self.fleet.get(id);
-        let response = self.decide(id, op, by);
-        if self.record_changes {
-            let r = Request {
-                time: self.queue.now(),
-                serial: s.serial,
-                kind: s.kind,
-                op,
-                by,
-                state: Some((s.state, s.status)),
-                locked: s.has(flag::LOCKED),
-                response,
-            };
-            let k = self.k(s.kind);
-            self.recorder.request(&r, &self.kinds[k].machine);
-        }
-        response
-    }
-
-    fn decide(&mut self, id: u32, op: Op, by: By) -> Response {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
         let w = self.in_window;
@@ -273,7 +253,7 @@ impl Simulation<'_> {
             if w {
                 counts.refused_locked += 1;
             }
-            return Response::RefusedLocked;
+            return self.log_request(&s, op, by, Response::RefusedLocked);
         }
         if op.is_flag_op() {
             if w {
@@ -281,6 +261,7 @@ impl Simulation<'_> {
                 counts.succeeded += 1;
                 counts.duration.record(SimTime::ZERO);
             }
+            self.log_request(&s, op, by, Response::Accepted);
             self.set_locked(id, op == Op::Lock, op);
             return Response::Accepted;
         }
@@ -292,7 +273,7 @@ impl Simulation<'_> {
             if w {
                 counts.refused_conflict += 1;
             }
-            return Response::RefusedConflict;
+            return self.log_request(&s, op, by, Response::RefusedConflict);
         };
         if let Some(refusal) = self.claim(id, op) {
             if w {
@@ -302,8 +283,9 @@ impl Simulation<'_> {
                     _ => counts.refused_conflict += 1,
                 }
             }
-            return refusal;
+            return self.log_request(&s, op, by, refusal);
         }
+        self.log_request(&s, op, by, Response::Accepted);
         if let Some(running) = s.op {
             // Allowed from an intermediate state: the new operation pre-empts
             // the running one (BMS forcible restart or delete of a restart).
@@ -326,6 +308,26 @@ impl Simulation<'_> {
         Response::Accepted
     }
 
+    /// Tells the recorder of a request on server `s` (as it was found).
+    fn log_request(&mut self, s: &Server, op: Op, by: By, response: Response) -> Response {
+        if self.record_changes {
+            let r = Request {
+                time: self.queue.now(),
+                serial: s.serial,
+                kind: s.kind,
+                op,
+                by,
+                state: Some((s.state, s.status)),
+                locked: s.has(flag::LOCKED),
+                launched: s.has(flag::LAUNCHED),
+                response,
+            };
+            let k = self.k(s.kind);
+            self.recorder.request(&r, &self.kinds[k].machine);
+        }
+        response
+    }
+
     /// A create: the server appears in the first step of the create plan.
     pub(super) fn create(&mut self, kind: Kind) {
         let k = self.k(kind);
@@ -345,6 +347,7 @@ impl Simulation<'_> {
                 by: By::User,
                 state: None,
                 locked: false,
+                launched: false,
                 response: Response::Accepted,
             };
             self.recorder.request(&r, &self.kinds[k].machine);

@@ -150,6 +150,9 @@ pub enum Response {
     /// No host has room for what the operation needs (MODEL.md §2: the
     /// vm_state is kept and the task cleared, so nothing changes).
     RefusedCapacity,
+    /// The server's host is down (Nova: its compute service is
+    /// unavailable), though its state allows the operation.
+    RefusedHostDown,
 }
 
 /// One request for an operation, as the request log records it.
@@ -163,6 +166,8 @@ pub struct Request {
     /// State and status the request found; `None` for a create.
     pub state: Option<(StateId, Status)>,
     pub locked: bool,
+    /// Whether its first build had succeeded.
+    pub launched: bool,
     pub response: Response,
 }
 
