@@ -53,6 +53,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 seed,
                 horizon,
                 replications: None,
+                no_statistics: true,
             };
             let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &overrides)?;
             if plan.points.len() > 1 {
@@ -121,6 +122,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 seed,
                 horizon,
                 replications,
+                no_statistics: false,
             };
             let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &overrides)?;
             let sc = &plan.points[0].scenario;

@@ -51,6 +51,9 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub horizon: Option<String>,
     pub replications: Option<u32>,
+    /// The run keeps no statistics (fixtures): the warmup and the sample
+    /// interval are dropped, so a short `horizon` needs no other change.
+    pub no_statistics: bool,
 }
 
 /// Everything about one kind of server.
@@ -284,6 +287,10 @@ impl Scenario {
         }
         if let Some(h) = &overrides.horizon {
             root.insert("horizon".into(), toml::Value::String(h.clone()));
+        }
+        if overrides.no_statistics {
+            root.insert("warmup".into(), toml::Value::String("0s".into()));
+            root.remove("sample_interval");
         }
         if let Some(r) = overrides.replications {
             root.insert("replications".into(), toml::Value::Integer(r.into()));

@@ -6,5 +6,6 @@ mod capacity;
 mod cli;
 mod common;
 mod determinism;
+mod fixtures;
 mod properties;
 mod theory;

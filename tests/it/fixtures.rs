@@ -1,0 +1,614 @@
+//! `fleetsim fixtures` checked against the model it claims to show: every
+//! line parses, statuses follow the map of `fleetsim states --json`,
+//! consecutive observations follow its transitions, every refusal is one the
+//! tables justify, the files are deterministic, and polling sees exactly a
+//! sampling of the transitions timeline.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn fleetsim() -> assert_cmd::Command {
+    cargo_bin_cmd!("fleetsim")
+}
+
+fn read_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{} line {}: {e}: {l}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Runs `fleetsim fixtures` with `args` into `out`.
+fn fixtures(scenario: &str, out: &Path, args: &[&str]) {
+    fleetsim()
+        .arg("fixtures")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .assert()
+        .success();
+}
+
+/// The model, as `fleetsim states --json` prints it.
+struct Model {
+    doc: Value,
+}
+
+impl Model {
+    fn load() -> Model {
+        let out = fleetsim().args(["states", "--json"]).assert().success();
+        Model {
+            doc: serde_json::from_slice(&out.get_output().stdout).unwrap(),
+        }
+    }
+
+    fn machine(&self, kind: &str) -> &Value {
+        &self.doc[kind]["machine"]
+    }
+
+    fn state(&self, kind: &str, name: &str) -> &Value {
+        self.machine(kind)["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["state"] == name)
+            .unwrap_or_else(|| panic!("no {kind} state {name}"))
+    }
+
+    fn error_state(kind: &str) -> &'static str {
+        if kind == "ecs" {
+            "error:null"
+        } else {
+            "faulty"
+        }
+    }
+
+    /// ECS status of a (vm_state, task_state) pair from the status map.
+    fn ecs_status(&self, vm: &Value, task: &Value) -> Option<String> {
+        self.doc["ecs"]["status_map"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| &r["vm_state"] == vm && &r["task_state"] == task)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+    }
+
+    /// Every (from, to) state pair an operation's paths allow, plus what
+    /// happens outside operations: anything may go to the error state (a
+    /// fault, a watchdog, a host failure), a crashed ECS guest is found
+    /// stopped by the power sync, and a rescheduled build starts over.
+    fn edges(&self, kind: &str) -> BTreeSet<(String, String)> {
+        let mut e = BTreeSet::new();
+        let states: Vec<String> = self.machine(kind)["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["state"].as_str().unwrap().to_string())
+            .collect();
+        for op in self.machine(kind)["operations"].as_array().unwrap() {
+            for p in op["paths"].as_array().unwrap() {
+                let from = p["from"].as_str().map(String::from);
+                let through: Vec<String> = p["through"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect();
+                let resolve = |t: &Value| -> Vec<String> {
+                    match t.as_str() {
+                        Some("origin") => from.iter().cloned().collect(),
+                        Some("saved") => states.clone(),
+                        Some("removed") | None => vec![],
+                        Some(s) => vec![s.to_string()],
+                    }
+                };
+                let ends = |last: bool| {
+                    let mut v = resolve(&p["error"]);
+                    v.extend(resolve(&p["rollback"]));
+                    if last {
+                        v.extend(resolve(&p["success"]));
+                    }
+                    v
+                };
+                if let (Some(f), Some(first)) = (&from, through.first()) {
+                    e.insert((f.clone(), first.clone()));
+                }
+                if through.is_empty() {
+                    for to in ends(true) {
+                        e.insert((from.clone().unwrap(), to));
+                    }
+                }
+                for (i, s) in through.iter().enumerate() {
+                    if let Some(next) = through.get(i + 1) {
+                        e.insert((s.clone(), next.clone()));
+                    }
+                    for to in ends(i + 1 == through.len()) {
+                        e.insert((s.clone(), to));
+                    }
+                }
+            }
+        }
+        for s in &states {
+            e.insert((s.clone(), Model::error_state(kind).to_string()));
+            if kind == "ecs" && s.starts_with("building:") {
+                e.insert((s.clone(), "building:scheduling".to_string()));
+            }
+        }
+        if kind == "ecs" {
+            e.insert(("active:null".into(), "stopped:null".into()));
+        }
+        e
+    }
+
+    /// The operation an action names on `kind`.
+    fn operation(&self, kind: &str, action: &str, reboot_type: &Value) -> String {
+        if action == "evacuate" {
+            return "rebuild".into();
+        }
+        self.machine(kind)["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["action"] == action && (reboot_type.is_null() || o["type"] == *reboot_type))
+            .unwrap_or_else(|| panic!("no {kind} operation for {action}"))["operation"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn op(&self, kind: &str, name: &str) -> &Value {
+        self.machine(kind)["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["operation"] == name)
+            .unwrap()
+    }
+}
+
+/// The state name of a server object.
+fn state_of(kind: &str, server: &Value) -> String {
+    if kind == "bms" {
+        server["fleetsim:lifecycle_state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    } else {
+        format!(
+            "{}:{}",
+            server["OS-EXT-STS:vm_state"].as_str().unwrap(),
+            server["OS-EXT-STS:task_state"].as_str().unwrap_or("null")
+        )
+    }
+}
+
+/// Fixtures of the quick scenario over two days, in transitions mode.
+fn quick_fixtures(dir: &Path) {
+    fixtures("scenarios/quick.toml", dir, &["--horizon", "2d"]);
+}
+
+#[test]
+fn every_server_line_shows_a_state_of_the_model_reached_by_an_allowed_transition() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_fixtures(dir.path());
+    let model = Model::load();
+    let edges = [("ecs", model.edges("ecs")), ("bms", model.edges("bms"))];
+    let lines = read_lines(&dir.path().join("servers.jsonl"));
+    assert!(lines.len() > 1000, "only {} lines", lines.len());
+    let mut last: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut kinds = BTreeSet::new();
+    let mut steps = 0;
+    for l in &lines {
+        let kind = l["kind"].as_str().unwrap();
+        kinds.insert(kind);
+        let s = &l["server"];
+        let status = s["status"].as_str().unwrap().to_string();
+        let state = state_of(kind, s);
+        assert!(s["id"].as_str().unwrap().len() == 36, "{s}");
+        assert!(
+            s["locked"].is_boolean() && s["flavor"]["id"].is_string(),
+            "{s}"
+        );
+        assert_eq!(
+            s["fault"].is_object(),
+            status == "ERROR",
+            "a fault exactly in ERROR: {s}"
+        );
+        assert_eq!(
+            s["OS-SRV-USG:terminated_at"].is_string(),
+            status == "DELETED",
+            "{s}"
+        );
+        if kind == "ecs" {
+            let mapped = model.ecs_status(&s["OS-EXT-STS:vm_state"], &s["OS-EXT-STS:task_state"]);
+            assert_eq!(mapped.as_deref(), Some(status.as_str()), "{s}");
+            assert!(s.get("fleetsim:lifecycle_state").is_none());
+        } else {
+            let row = model.state(kind, &state);
+            if row["status"] == "origin" {
+                // Deleting shows the status of the state it was deleted from.
+                let before = &last[s["id"].as_str().unwrap()].1;
+                assert_eq!(&status, before, "{s}");
+            } else {
+                assert_eq!(row["status"], status.as_str(), "{s}");
+            }
+            if row["vm_state"] != "previous" {
+                assert_eq!(row["vm_state"], s["OS-EXT-STS:vm_state"], "{s}");
+            }
+            assert_eq!(row["task_state"], s["OS-EXT-STS:task_state"], "{s}");
+        }
+        let id = s["id"].as_str().unwrap().to_string();
+        if let Some((prev, _)) = last.get(&id) {
+            let edges = &edges.iter().find(|(k, _)| *k == kind).unwrap().1;
+            assert!(
+                prev == &state || edges.contains(&(prev.clone(), state.clone())),
+                "{kind} {id}: {prev} -> {state} is not a transition of the model"
+            );
+            steps += 1;
+        }
+        last.insert(id, (state, status));
+    }
+    assert_eq!(kinds.len(), 2);
+    assert!(steps > 500, "only {steps} consecutive pairs checked");
+}
+
+#[test]
+fn every_response_is_the_one_the_tables_give() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_fixtures(dir.path());
+    let model = Model::load();
+    let requests = read_lines(&dir.path().join("requests.jsonl"));
+    let mut codes = BTreeMap::new();
+    for r in &requests {
+        let kind = r["kind"].as_str().unwrap();
+        let action = r["action"].as_str().unwrap();
+        let status = r["response"]["status"].as_u64().unwrap();
+        *codes.entry(status).or_insert(0) += 1;
+        if action == "create" {
+            assert_eq!(status, 202, "{r}");
+            assert_eq!(r["response"]["body"]["server"]["id"], r["server_id"]);
+            continue;
+        }
+        let op_name = model.operation(kind, action, &r["type"]);
+        let op = model.op(kind, &op_name);
+        let state = r["fleetsim"]["state"].as_str().unwrap();
+        let launched = r["fleetsim"]["launched"].as_bool().unwrap();
+        let flag = op["allowed_from"] == "any";
+        let allowed = flag
+            || (op["allowed_from"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == state)
+                && (launched || op["allowed_when_never_launched"] == true));
+        let message = || {
+            r["response"]["body"]["conflictingRequest"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        match status {
+            202 | 204 => {
+                assert!(allowed, "accepted though not allowed: {r}");
+                assert_eq!(status == 204, action == "DELETE", "{r}");
+            }
+            404 => {
+                assert!(state == "deleted:null" || state == "deleted", "{r}");
+                assert!(
+                    r["response"]["body"]["itemNotFound"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(r["server_id"].as_str().unwrap())
+                );
+            }
+            409 if message().ends_with("is locked") => {
+                assert_eq!(r["by"], "user", "admins are not refused by a lock: {r}");
+            }
+            409 => {
+                let msg = message();
+                assert!(!allowed, "refused though allowed from {state}: {r}");
+                let quoted = if op_name == "delete" {
+                    "delete"
+                } else {
+                    action
+                };
+                assert!(
+                    msg.starts_with(&format!("Cannot '{quoted}' instance ")),
+                    "{msg}"
+                );
+                // It names a field of the state it found, with its value.
+                let named = ["vm_state", "task_state", "fleetsim:lifecycle_state"]
+                    .iter()
+                    .any(|f| {
+                        let value = if *f == "fleetsim:lifecycle_state" {
+                            state.to_string()
+                        } else if kind == "ecs" {
+                            let (vm, task) = state.split_once(':').unwrap();
+                            let v = if *f == "vm_state" { vm } else { task };
+                            if v == "null" {
+                                "None".into()
+                            } else {
+                                v.to_string()
+                            }
+                        } else {
+                            let row = model.state(kind, state);
+                            let key = if *f == "vm_state" {
+                                "vm_state"
+                            } else {
+                                "task_state"
+                            };
+                            row[key].as_str().unwrap_or("None").to_string()
+                        };
+                        msg.ends_with(&format!("while it is in {f} {value}"))
+                    });
+                assert!(named, "{msg} does not name the state {state}");
+            }
+            other => panic!("unexpected status {other}: {r}"),
+        }
+    }
+    for code in [202, 409] {
+        assert!(codes.get(&code).copied().unwrap_or(0) > 20, "{codes:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_files_and_another_seed_does_not() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (d, seed) in dirs.iter().zip(["7", "7", "8"]) {
+        fixtures(
+            "scenarios/quick.toml",
+            d.path(),
+            &["--horizon", "1d", "--seed", seed, "--visits", "HARD_REBOOT"],
+        );
+    }
+    for f in ["servers.jsonl", "requests.jsonl", "timelines.jsonl"] {
+        let read = |d: &tempfile::TempDir| std::fs::read(d.path().join(f)).unwrap();
+        assert!(!read(&dirs[0]).is_empty());
+        assert_eq!(read(&dirs[0]), read(&dirs[1]), "{f}");
+        assert_ne!(read(&dirs[0]), read(&dirs[2]), "{f}");
+    }
+}
+
+/// Milliseconds of an observation time.
+fn ms(at: &Value) -> u64 {
+    fleetsim::wallclock::parse(at.as_str().unwrap()).unwrap()
+}
+
+/// Per server id: the observations (time, view key) in order.
+fn timelines(path: &Path) -> BTreeMap<String, Vec<(u64, String)>> {
+    let mut m: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    for l in read_lines(path) {
+        let kind = l["kind"].as_str().unwrap();
+        let s = &l["server"];
+        let key = format!(
+            "{} {} locked={}",
+            s["status"],
+            state_of(kind, s),
+            s["locked"]
+        );
+        m.entry(s["id"].as_str().unwrap().to_string())
+            .or_default()
+            .push((ms(&l["at"]), key));
+    }
+    m
+}
+
+#[test]
+fn polling_samples_the_transitions_timeline_and_misses_only_short_states() {
+    let dir = tempfile::tempdir().unwrap();
+    // A few busy servers: many short steps and long stable stretches.
+    let busy = dir.path().join("busy.toml");
+    std::fs::write(
+        &busy,
+        r#"name = "busy"
+seed = 3
+horizon = "4h"
+[ecs]
+initial = 4
+ops_rate = "150/d"
+ops_mix = { reboot = 30, reboot_hard = 5, stop = 10, start = 20, rebuild = 5, resize = 10, lock = 2, unlock = 4 }
+[ecs.resize]
+decision_delay = { dist = "uniform", min = "1m", max = "10m" }
+[bms]
+initial = 2
+ops_rate = "100/d"
+ops_mix = { restart = 30, restart_hard = 5, stop = 10, start = 20, reinstall_os = 5 }
+"#,
+    )
+    .unwrap();
+    let scenario = busy.to_str().unwrap();
+    let args = ["--horizon", "4h"];
+    let (tr, fast, slow) = (
+        dir.path().join("t"),
+        dir.path().join("f"),
+        dir.path().join("s"),
+    );
+    fixtures(scenario, &tr, &args);
+    fixtures(
+        scenario,
+        &fast,
+        &[&args[..], &["--mode", "poll", "--poll-interval", "5s"]].concat(),
+    );
+    fixtures(
+        scenario,
+        &slow,
+        &[&args[..], &["--mode", "poll", "--poll-interval", "1h"]].concat(),
+    );
+    let truth = timelines(&tr.join("servers.jsonl"));
+    let horizon = 4 * 3_600_000 + ms(&Value::from("2026-01-01T00:00:00Z"));
+    let mut visits = 0;
+    let mut missed_slow = 0;
+    for (interval, dir) in [(5_000, &fast), (3_600_000, &slow)] {
+        let polled = timelines(&dir.join("servers.jsonl"));
+        assert_eq!(
+            polled.keys().collect::<Vec<_>>(),
+            truth.keys().collect::<Vec<_>>()
+        );
+        for (id, seen) in &polled {
+            let t = &truth[id];
+            // Every poll shows what the transitions timeline says at that time.
+            for (at, key) in seen {
+                assert_eq!(at % interval, 0);
+                let now = t.iter().rev().find(|(from, _)| from <= at).unwrap();
+                assert_eq!(&now.1, key, "{id} at {at}");
+            }
+            // A state lasting at least the interval is always seen.
+            for (i, (from, key)) in t.iter().enumerate() {
+                let to = t.get(i + 1).map_or(horizon, |n| n.0);
+                let caught = seen
+                    .iter()
+                    .any(|(at, k)| k == key && *from <= *at && *at < to);
+                if interval == 5_000 {
+                    visits += 1;
+                    assert!(
+                        caught || to - from < interval,
+                        "{id}: {key} for {} ms missed",
+                        to - from
+                    );
+                } else if !caught {
+                    missed_slow += 1;
+                }
+            }
+        }
+    }
+    assert!(visits > 50, "only {visits} visits");
+    assert!(
+        missed_slow > 10,
+        "polling hourly missed only {missed_slow} visits"
+    );
+}
+
+#[test]
+fn visits_and_limit_keep_the_first_servers_that_reach_a_rare_state() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(
+        "scenarios/quick.toml",
+        dir.path(),
+        &[
+            "--visits",
+            "REVERT_RESIZE",
+            "reinstalling_os",
+            "--limit",
+            "4",
+        ],
+    );
+    let lines = read_lines(&dir.path().join("servers.jsonl"));
+    let mut reached: BTreeMap<&str, bool> = BTreeMap::new();
+    for l in &lines {
+        let s = &l["server"];
+        let hit =
+            s["status"] == "REVERT_RESIZE" || s["fleetsim:lifecycle_state"] == "reinstalling_os";
+        *reached.entry(s["id"].as_str().unwrap()).or_default() |= hit;
+    }
+    assert_eq!(reached.len(), 4);
+    assert!(reached.values().all(|&r| r), "{reached:?}");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("fixtures.json")).unwrap()).unwrap();
+    assert!(summary["matching"].as_u64().unwrap() > 4, "{summary}");
+    // Requests and timelines are those of the same servers.
+    for f in ["requests.jsonl", "timelines.jsonl"] {
+        for l in read_lines(&dir.path().join(f)) {
+            assert!(
+                reached.contains_key(l["server_id"].as_str().unwrap()),
+                "{f}: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_timeline_runs_from_its_request_until_the_server_settles() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(
+        "scenarios/quick.toml",
+        dir.path(),
+        &["--horizon", "1d", "--visits", "REBOOT"],
+    );
+    let model = Model::load();
+    let mut reboots = 0;
+    for t in read_lines(&dir.path().join("timelines.jsonl")) {
+        let views = t["views"].as_array().unwrap();
+        let offsets: Vec<f64> = views
+            .iter()
+            .map(|v| v["offset_s"].as_f64().unwrap())
+            .collect();
+        assert!(
+            offsets.windows(2).all(|w| w[0] <= w[1]) && offsets[0] >= 0.0,
+            "{t}"
+        );
+        if t["action"] == "reboot" && t["type"] == "SOFT" && t["kind"] == "ecs" {
+            let statuses: Vec<&str> = views
+                .iter()
+                .map(|v| v["server"]["status"].as_str().unwrap())
+                .collect();
+            let last = views.last().unwrap();
+            let state = state_of("ecs", &last["server"]);
+            if model.state("ecs", &state)["stable"] == true {
+                assert_eq!(statuses[0], "REBOOT", "{t}");
+                assert!(
+                    ["ACTIVE", "ERROR"].contains(statuses.last().unwrap()),
+                    "{t}"
+                );
+                reboots += 1;
+            }
+        }
+    }
+    assert!(reboots > 5, "only {reboots} soft reboot timelines");
+}
+
+#[test]
+fn bad_fixture_options_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f");
+    let a = fleetsim()
+        .args(["fixtures", "scenarios/quick.toml", "--visits", "REVERTED"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("\"REVERTED\" is not a status or state") && err.contains("REVERT_RESIZE"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let a = fleetsim()
+        .args([
+            "fixtures",
+            "scenarios/quick.toml",
+            "--mode",
+            "poll",
+            "--poll-interval",
+            "soon",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--poll-interval"));
+    assert!(!out.exists());
+    // An existing result folder is kept unless --force.
+    fixtures(
+        "scenarios/quick.toml",
+        &out,
+        &["--horizon", "1h", "--limit", "1"],
+    );
+    fleetsim()
+        .args(["fixtures", "scenarios/quick.toml", "--horizon", "1h"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    fixtures(
+        "scenarios/quick.toml",
+        &out,
+        &["--horizon", "1h", "--force"],
+    );
+}
