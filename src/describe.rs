@@ -4,7 +4,7 @@
 
 use crate::model::{Kind, Op, Status, bms, ecs};
 use crate::run::RunReport;
-use crate::scenario::{KindSpec, Scenario};
+use crate::scenario::{InitialFleet, KindSpec, Scenario};
 use std::fmt::Write;
 
 /// The same tables as [`states`], as JSON: per kind, every state with its
@@ -426,12 +426,46 @@ fn capacity_summary(s: &mut String, c: &crate::scenario::CapacitySpec) {
     }
 }
 
+/// `1234 servers from fleet.json (ACTIVE 1100, SHUTOFF 80, ...)`: an
+/// imported fleet, with how many servers show each status.
+pub fn fleet_summary(kind: Kind, fleet: &InitialFleet) -> String {
+    let m = match kind {
+        Kind::Ecs => ecs::machine(false),
+        Kind::Bms => bms::machine(false),
+    };
+    let mut counts = [0u64; Status::ALL.len()];
+    for srv in &fleet.servers {
+        counts[m.status_of(srv.state, srv.origin) as usize] += 1;
+    }
+    let shown: Vec<String> = Status::ALL
+        .iter()
+        .zip(counts)
+        .filter(|&(_, n)| n > 0)
+        .map(|(st, n)| format!("{} {n}", st.name()))
+        .collect();
+    let n = fleet.servers.len();
+    format!(
+        "{n} server{} from {}{}",
+        if n == 1 { "" } else { "s" },
+        fleet.path,
+        if shown.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", shown.join(", "))
+        }
+    )
+}
+
 fn kind_summary(s: &mut String, k: &KindSpec) {
     let _ = writeln!(s, "\n  [{}]", k.kind.name());
+    let initial = match &k.initial_fleet {
+        Some(f) => fleet_summary(k.kind, f),
+        None => k.initial.to_string(),
+    };
     let _ = write!(
         s,
-        "  initial fleet {}, arrivals {}/day",
-        k.initial, k.arrivals_per_day
+        "  initial fleet {initial}, arrivals {}/day",
+        k.arrivals_per_day
     );
     match &k.lifetime {
         Some(l) => {
@@ -561,6 +595,16 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         s,
         "  servers: {created} created (initial fleet included), peak {peak} at once"
     );
+    for kind in Kind::ALL {
+        if let Some(f) = sc.kind(kind).and_then(|k| k.initial_fleet.as_ref()) {
+            let _ = writeln!(
+                s,
+                "  {} initial fleet: {}",
+                kind.name(),
+                fleet_summary(kind, f)
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "  events: {} in {:.2} s wall ({:.2} M events/s)",

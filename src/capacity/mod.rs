@@ -361,6 +361,25 @@ impl Capacity {
         flavor
     }
 
+    /// The index of the flavor of `kind` named `name` (ECS flavors and
+    /// BMS pools may share a name; each kind sees its own).
+    pub fn flavor_index(&self, kind: Kind, name: &str) -> Option<u16> {
+        self.flavors
+            .iter()
+            .position(|f| f.name == name && self.pools[f.pool as usize].kind == kind)
+            .map(|i| i as u16)
+    }
+
+    /// A server of a given flavor (one of an imported fleet): nothing held,
+    /// on its first build attempt, as [`Capacity::arrive`] leaves a new one.
+    pub fn arrive_as(&mut self, id: u32, flavor: u16) {
+        *self.slot(id) = Allocation {
+            flavor,
+            attempts: 1,
+            ..Allocation::NONE
+        };
+    }
+
     /// A resize target for a server of `current` flavor: drawn from the
     /// resize mix, another flavor than the current one when the mix has one.
     pub fn resize_target(&self, current: u16, rng: &mut Rng) -> Option<u16> {

@@ -374,6 +374,42 @@ impl Machine {
         v
     }
 
+    /// Whether `state` is a step of some operation (an ECS task state, a BMS
+    /// intermediate state with a duration), as opposed to a state a server
+    /// rests in.
+    pub fn is_step(&self, state: StateId) -> bool {
+        self.duration_key[state.index()].is_some()
+    }
+
+    /// The operation a server found in step `state` is in the middle of:
+    /// (operation, the state it started from, the index of `state` among
+    /// its steps). A create step is the create (started from that state
+    /// itself). Otherwise the first operation, in `ops` order, with a plan
+    /// through `state` from `origin` if one is given and has such a plan,
+    /// else from a stable state (the lowest), else from any state. `None`
+    /// when no operation passes through `state`.
+    pub fn resume_point(
+        &self,
+        state: StateId,
+        origin: Option<StateId>,
+    ) -> Option<(Op, StateId, usize)> {
+        if let Some(i) = self.create_plan.steps().iter().position(|&s| s == state) {
+            return Some((Op::Create, state, i));
+        }
+        let through = |from: StateId| {
+            self.ops.iter().find_map(|&op| {
+                let plan = self.plan(op, from)?;
+                let i = plan.steps().iter().position(|&s| s == state)?;
+                Some((op, from, i))
+            })
+        };
+        let states = || (0..self.n_states()).map(|s| StateId(s as u8));
+        origin
+            .and_then(through)
+            .or_else(|| states().filter(|&s| !self.is_step(s)).find_map(through))
+            .or_else(|| states().find_map(through))
+    }
+
     /// The state with this column name.
     pub fn state_by_name(&self, name: &str) -> Option<StateId> {
         self.state_names

@@ -8,6 +8,7 @@
 pub mod capacity;
 pub mod defaults;
 pub mod dist;
+pub mod fleet_file;
 pub mod parse;
 pub mod sweep;
 pub mod units;
@@ -16,6 +17,7 @@ use crate::engine::SimTime;
 use crate::model::{Kind, Op, Outcome};
 pub use capacity::CapacitySpec;
 pub use dist::{Dist, ResidualSampler, Sampler};
+pub use fleet_file::{ImportedServer, InitialFleet};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -60,8 +62,14 @@ pub struct Overrides {
 #[derive(Clone, Debug, Serialize)]
 pub struct KindSpec {
     pub kind: Kind,
-    /// Servers present at t = 0, in ACTIVE / Running.
+    /// Servers present at t = 0: in ACTIVE / Running, or, with
+    /// `initial_fleet`, the file's servers (then `initial` is their number).
     pub initial: u32,
+    /// The servers read from `initial_fleet`, in their states; `None`: the
+    /// initial fleet is `initial` servers in ACTIVE / Running (and the
+    /// manifest does not mention it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_fleet: Option<InitialFleet>,
     /// `initial_age = "steady"` (the default): the initial fleet's remaining
     /// lifetimes come from the lifetime's equilibrium excess distribution, so
     /// the fleet starts at its long-run age mix; `"new"`: fresh lifetimes.
@@ -295,7 +303,9 @@ impl Scenario {
         if let Some(r) = overrides.replications {
             root.insert("replications".into(), toml::Value::Integer(r.into()));
         }
-        sweep::plan(&root, &file)
+        // `initial_fleet` paths are relative to the scenario's folder.
+        let dir = path.parent().unwrap_or(Path::new(""));
+        sweep::plan_in(&root, &file, dir)
     }
 }
 

@@ -16,6 +16,7 @@ use super::{
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
 use std::mem;
+use std::path::Path;
 use toml::{Table, Value};
 
 mod capacity;
@@ -42,10 +43,19 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Table, ScenarioError> {
 
 /// Validates an already-parsed scenario tree (what [`parse_str`] does after
 /// parsing), reporting every problem found, each with its dotted field path.
+///
+/// Relative `initial_fleet` paths resolve against the current directory;
+/// [`parse_value_in`] gives the scenario's folder.
 pub fn parse_value(root: &Table, file: &str) -> Result<Scenario, ScenarioError> {
+    parse_value_in(root, file, Path::new(""))
+}
+
+/// [`parse_value`] of a scenario in folder `dir`, against which the files
+/// it names (`initial_fleet`) are resolved.
+pub fn parse_value_in(root: &Table, file: &str, dir: &Path) -> Result<Scenario, ScenarioError> {
     let empty = Table::new();
     let mut reader = Reader::new(root, &empty);
-    let scenario = read_scenario(&mut reader);
+    let scenario = read_scenario(&mut reader, dir);
     let mut problems = reader.finish_root();
     match scenario {
         Some(s) if problems.is_empty() => Ok(s),
@@ -70,8 +80,9 @@ pub fn parse_value(root: &Table, file: &str) -> Result<Scenario, ScenarioError> 
 // The walk
 // ---------------------------------------------------------------------------
 
-/// Top level: `name`, `seed`, times, and the `[ecs]` / `[bms]` sections.
-fn read_scenario(r: &mut Reader) -> Option<Scenario> {
+/// Top level: `name`, `seed`, times, and the `[ecs]` / `[bms]` sections;
+/// `dir` is the scenario's folder.
+fn read_scenario(r: &mut Reader, dir: &Path) -> Option<Scenario> {
     let name = r.required("name", "name = \"baseline\"", Reader::name_value);
     let seed = r
         .read("seed", |r, k, v| r.integer_value(k, v, 0, i64::MAX))
@@ -160,7 +171,13 @@ fn read_scenario(r: &mut Reader) -> Option<Scenario> {
         ecs: r.has("ecs"),
         bms: r.has("bms"),
     };
+    let before = r.problems.len();
     let capacity = r.opt_table("capacity", |r| capacity::read_capacity(r, &sections));
+    // Flavors are checked against a valid [capacity] only, so that one
+    // mistake there is not reported again for every server.
+    let flavors = capacity.as_ref().filter(|_| r.problems.len() == before);
+    let ecs = ecs.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors));
+    let bms = bms.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors));
 
     Some(Scenario {
         name: name?,
@@ -182,13 +199,56 @@ const MAX_REPLICATIONS: i64 = 100_000;
 /// Most samples of the occupancy time series a scenario may ask for.
 const MAX_SAMPLES: u64 = 10_000_000;
 
-/// One `[ecs]` or `[bms]` section; `m` is that kind's machine.
-fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
+/// Reads the `initial_fleet` file of a kind section, if it gives one, into
+/// its spec; its problems are reported at `<kind>.initial_fleet`.
+fn read_fleet(
+    r: &mut Reader,
+    mut spec: KindSpec,
+    path: Option<String>,
+    dir: &Path,
+    capacity: Option<&super::CapacitySpec>,
+) -> KindSpec {
+    let Some(path) = path else {
+        return spec;
+    };
+    let field = format!("{}.initial_fleet", spec.kind.name());
+    match super::fleet_file::load(&path, dir, spec.kind, capacity) {
+        Ok(fleet) => {
+            spec.initial = u32::try_from(fleet.servers.len()).unwrap_or(u32::MAX);
+            spec.initial_fleet = Some(fleet);
+        }
+        Err(messages) => {
+            for m in messages {
+                r.problem(&field, m);
+            }
+        }
+    }
+    spec
+}
+
+/// One `[ecs]` or `[bms]` section; `m` is that kind's machine. The
+/// `initial_fleet` path, if given, comes back beside the spec: its file is
+/// read once `[capacity]` is known.
+fn read_kind(r: &mut Reader, m: &Machine) -> (KindSpec, Option<String>) {
     let kind = m.kind;
     let initial = r
         .read("initial", |r, k, v| r.integer_value(k, v, 0, 10_000_000))
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0);
+    let initial_fleet = r.read("initial_fleet", |r, k, v| {
+        r.str_value(
+            k,
+            v,
+            "a file path string such as \"fleet.json\" (a servers/detail response or a servers.jsonl)",
+        )
+        .map(str::to_string)
+    });
+    if initial_fleet.is_some() && r.has("initial") {
+        r.problem(
+            "initial_fleet",
+            "is given with `initial`; give either initial (that many servers in ACTIVE) or initial_fleet (the servers of a file, in their states), not both",
+        );
+    }
     let initial_steady = r
         .read("initial_age", |r, k, v| {
             r.choice_value(k, v, &["steady", "new"])
@@ -246,9 +306,10 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
         }
     };
 
-    KindSpec {
+    let spec = KindSpec {
         kind,
         initial,
+        initial_fleet: None,
         initial_steady,
         arrivals_per_day,
         lifetime,
@@ -266,7 +327,8 @@ fn read_kind(r: &mut Reader, m: &Machine) -> KindSpec {
         incidents,
         mass_faults,
         guest_crash,
-    }
+    };
+    (spec, initial_fleet)
 }
 
 /// `ops_mix`: weights of the kind's user operations; only positive weights

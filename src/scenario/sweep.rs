@@ -3,8 +3,9 @@
 //! scenario validated exactly like a file, so a path that does not exist or a
 //! value of the wrong type is reported naming the sweep path.
 
-use super::parse::parse_value;
+use super::parse::parse_value_in;
 use super::{Problem, Scenario, ScenarioError};
+use std::path::Path;
 use toml::{Table, Value};
 
 /// Most points a sweep may have.
@@ -76,9 +77,15 @@ fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
 /// validated. All problems, of the base scenario and of every point, are
 /// reported together.
 pub fn plan(root: &Table, file: &str) -> Result<Plan, ScenarioError> {
+    plan_in(root, file, Path::new(""))
+}
+
+/// [`plan`] of a scenario in folder `dir`, against which the paths it
+/// gives (`initial_fleet`) are resolved.
+pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioError> {
     let mut base = root.clone();
     let sweep = base.remove("sweep");
-    let base_result = parse_value(&base, file);
+    let base_result = parse_value_in(&base, file, dir);
     let Some(sweep) = sweep else {
         return base_result.map(|scenario| Plan {
             params: Vec::new(),
@@ -178,7 +185,7 @@ pub fn plan(root: &Table, file: &str) -> Result<Plan, ScenarioError> {
         if !ok {
             continue;
         }
-        match parse_value(&tree, file) {
+        match parse_value_in(&tree, file, dir) {
             Ok(scenario) => points.push(Point { values, scenario }),
             Err(e) => {
                 let at: Vec<String> = params

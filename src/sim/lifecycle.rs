@@ -19,7 +19,19 @@ impl Simulation<'_> {
             let kind = self.kinds[k].machine.kind;
             let running = self.kinds[k].machine.running_state;
             let limited = self.limited(kind);
-            for _ in 0..self.kinds[k].spec.initial {
+            // A fleet read from a file comes first, in file order; without
+            // one, `initial` servers start running.
+            let generated = match self.kinds[k].spec.initial_fleet.take() {
+                Some(fleet) => {
+                    for server in &fleet.servers {
+                        self.import(k, server);
+                    }
+                    self.kinds[k].spec.initial_fleet = Some(fleet);
+                    0
+                }
+                None => self.kinds[k].spec.initial,
+            };
+            for _ in 0..generated {
                 let id = self.appear(kind, running);
                 if limited {
                     self.choose_flavor(id);
@@ -48,7 +60,7 @@ impl Simulation<'_> {
 
     /// Places a server of the initial fleet; one that fits nowhere is not
     /// created (and counted, so the report can say so).
-    fn place_initial(&mut self, id: u32) -> bool {
+    pub(super) fn place_initial(&mut self, id: u32) -> bool {
         if self.place_build(id) {
             return true;
         }
@@ -62,10 +74,19 @@ impl Simulation<'_> {
     /// A new server appears in `state` (the trace hears of it from
     /// [`Simulation::announce`], once it has its flavor).
     pub(super) fn appear(&mut self, kind: Kind, state: StateId) -> u32 {
+        self.appear_from(kind, state, state)
+    }
+
+    /// A new server appears in `state`, in an operation begun in `origin`
+    /// (which sets the status a BMS in Deleting shows).
+    pub(super) fn appear_from(&mut self, kind: Kind, state: StateId, origin: StateId) -> u32 {
         let k = self.k(kind);
         let now = self.queue.now();
-        let status = self.kinds[k].machine.status_of(state, state);
+        let status = self.kinds[k].machine.status_of(state, origin);
         let id = self.fleet.add(kind, state, status, now);
+        let s = self.fleet.get_mut(id);
+        s.origin = origin;
+        s.saved = origin;
         let own = self.rng.server(self.fleet.get(id).serial);
         match self.server_rng.get_mut(id as usize) {
             Some(slot) => *slot = own,
@@ -90,7 +111,7 @@ impl Simulation<'_> {
                 cause,
                 from: None,
                 to: Some((s.state, s.status)),
-                locked: false,
+                locked: s.has(flag::LOCKED),
                 flavor: self.shown_flavor(id),
             });
         }
@@ -362,7 +383,7 @@ impl Simulation<'_> {
             self.no_valid_host(id);
             return;
         }
-        self.begin(id, Op::Create, plan, true);
+        self.begin(id, Op::Create, plan, Some(0));
     }
 
     fn start_op(&mut self, id: u32, op: Op, plan: Plan) {
@@ -371,16 +392,21 @@ impl Simulation<'_> {
         if plan.saves_origin {
             s.saved = s.state;
         }
-        self.begin(id, op, plan, false);
+        self.begin(id, op, plan, None);
     }
 
     /// Common start of every operation: failure drawn, watchdog armed, first
-    /// step entered (or the immediate operation completed).
-    fn begin(&mut self, id: u32, op: Op, plan: Plan, already_in_first_step: bool) {
+    /// step entered (or the immediate operation completed). `at`: the
+    /// server is already in step `at` (a create appears in its first step;
+    /// an imported server may be anywhere in its operation), and the
+    /// operation goes on from there: failures are drawn among the steps
+    /// left, the watchdog covers what is left, and the step's end is drawn.
+    pub(super) fn begin(&mut self, id: u32, op: Op, plan: Plan, at: Option<u8>) {
         let now = self.queue.now();
         let k = self.k(self.fleet.get(id).kind);
         let n = plan.steps().len();
-        let (hang_step, fail_step) = self.draw_failures(k, op, n);
+        let from = at.map_or(0, usize::from);
+        let (hang_step, fail_step) = self.draw_failures(k, op, n, from);
         let rt = &self.kinds[k];
         let fallback = op == Op::Reboot
             && rt.spec.soft_reboot.as_ref().is_some_and(|sr| {
@@ -394,7 +420,7 @@ impl Simulation<'_> {
         s.op = Some(op);
         s.op_seq = s.op_seq.wrapping_add(1);
         s.op_started = now;
-        s.step = 0;
+        s.step = from as u8;
         s.fail_step = fail_step;
         s.hang_step = hang_step;
         s.set(flag::FALLBACK, fallback);
@@ -413,26 +439,28 @@ impl Simulation<'_> {
         if fallback {
             self.counters.soft_reboot_fallbacks += 1;
         }
-        if already_in_first_step {
+        if at.is_some() {
             self.schedule_step(id);
         } else {
             self.enter_step(id, plan.steps()[0], op);
         }
     }
 
-    /// Draws whether an operation of `n` steps hangs or fails, and at which
-    /// step: (hang step, failure step), each [`NO_FAILURE`] when it does not.
-    fn draw_failures(&mut self, k: usize, op: Op, n: usize) -> (u8, u8) {
+    /// Draws whether an operation of `n` steps, from step `from` on, hangs
+    /// or fails, and at which step: (hang step, failure step), each
+    /// [`NO_FAILURE`] when it does not.
+    fn draw_failures(&mut self, k: usize, op: Op, n: usize, from: usize) -> (u8, u8) {
         let now = self.queue.now();
         let rt = &self.kinds[k];
+        let left = n.saturating_sub(from);
         // A hanging step, then an ordinary failure, each at a step chosen
-        // uniformly; a hang leaves no room for a failure.
+        // uniformly among those left; a hang leaves no room for a failure.
         let mut pick_step = |p: f64| {
             if p > 0.0 && self.rng.failures.random_bool(p) {
-                if n > 1 {
-                    self.rng.failures.random_range(0..n) as u8
+                if left > 1 {
+                    (from + self.rng.failures.random_range(0..left)) as u8
                 } else {
-                    0
+                    from as u8
                 }
             } else {
                 NO_FAILURE
@@ -442,7 +470,11 @@ impl Simulation<'_> {
         let factor = rt.incident_factor(now, |w| w.3);
         let p_hang = (rt.hang_prob[op.index()] * factor).min(1.0);
         let p_fail = (rt.fail_prob[op.index()] * factor).min(1.0);
-        let hang_step = if n > 0 { pick_step(p_hang) } else { NO_FAILURE };
+        let hang_step = if left > 0 {
+            pick_step(p_hang)
+        } else {
+            NO_FAILURE
+        };
         let fail_step = if hang_step == NO_FAILURE {
             pick_step(p_fail)
         } else {
@@ -459,7 +491,7 @@ impl Simulation<'_> {
     pub(super) fn restart_build(&mut self, id: u32) {
         let k = self.k(self.fleet.get(id).kind);
         let n = self.kinds[k].machine.create_plan.steps().len();
-        let (hang_step, fail_step) = self.draw_failures(k, Op::Create, n);
+        let (hang_step, fail_step) = self.draw_failures(k, Op::Create, n, 0);
         let s = self.fleet.get_mut(id);
         s.step = 0;
         s.hang_step = hang_step;

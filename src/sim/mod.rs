@@ -6,6 +6,7 @@
 //! models are tables; this module wires them together.
 
 mod hosts;
+mod import;
 mod lifecycle;
 mod timers;
 
@@ -585,3 +586,5 @@ impl<'r> Simulation<'r> {
 mod tests;
 #[cfg(test)]
 mod tests_capacity;
+#[cfg(test)]
+mod tests_import;

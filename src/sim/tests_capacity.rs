@@ -13,7 +13,12 @@ use crate::scenario::capacity::{BmsPoolSpec, CapacitySpec, FlavorSpec, Placement
 /// One ECS pool of `hosts` hosts with `vcpus` vCPUs (memory never binds),
 /// and flavors of the given vCPUs (equal weights for new servers and for
 /// resize targets).
-fn spec(hosts: u32, vcpus: u32, flavors: &[u32], policy: PlacementPolicy) -> CapacitySpec {
+pub(super) fn spec(
+    hosts: u32,
+    vcpus: u32,
+    flavors: &[u32],
+    policy: PlacementPolicy,
+) -> CapacitySpec {
     CapacitySpec {
         placement: policy,
         pools: vec![PoolSpec {
@@ -49,13 +54,13 @@ fn spec(hosts: u32, vcpus: u32, flavors: &[u32], policy: PlacementPolicy) -> Cap
     }
 }
 
-fn with(body: &str, cap: CapacitySpec) -> Scenario {
+pub(super) fn with(body: &str, cap: CapacitySpec) -> Scenario {
     let mut sc = scenario(body);
     sc.capacity = Some(cap);
     sc
 }
 
-fn cap<'a>(sim: &'a Simulation) -> &'a crate::capacity::Capacity {
+pub(super) fn cap<'a>(sim: &'a Simulation) -> &'a crate::capacity::Capacity {
     sim.capacity.as_ref().expect("capacity")
 }
 

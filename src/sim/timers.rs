@@ -83,7 +83,11 @@ impl Simulation<'_> {
                 .schedule_in(d, Event::LifetimeEnd { id, life: s.life });
         }
         self.schedule_user_op(id);
-        self.schedule_freeze(id);
+        // Billing's clock of a server that is frozen already (an imported
+        // one) starts when it is unfrozen, as after any freeze.
+        if Some(s.state) != self.kinds[k].machine.frozen_state {
+            self.schedule_freeze(id);
+        }
         self.schedule_guest_crash(id);
     }
 

@@ -612,3 +612,67 @@ fn bad_fixture_options_are_refused_before_anything_is_written() {
         &["--horizon", "1h", "--force"],
     );
 }
+
+#[test]
+fn a_fleet_written_by_fixtures_and_read_back_starts_in_the_same_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    fixtures("scenarios/baseline.toml", &first, &["--horizon", "1d"]);
+    // The fleet as the first run left it: the last line of each server
+    // still there.
+    let mut last: BTreeMap<String, Value> = BTreeMap::new();
+    for l in read_lines(&first.join("servers.jsonl")) {
+        last.insert(l["server"]["id"].as_str().unwrap().to_string(), l);
+    }
+    last.retain(|_, l| l["server"]["status"] != "DELETED");
+    let busy = last
+        .values()
+        .filter(|l| !l["server"]["OS-EXT-STS:task_state"].is_null())
+        .count();
+    assert!(last.len() > 2000, "{}", last.len());
+    let fleet = first.join("servers.jsonl");
+    let scenario = dir.path().join("today.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"today\"\nhorizon = \"1h\"\n[ecs]\ninitial_fleet = {0:?}\nops_rate = \"3/d\"\nops_mix = {{ reboot = 1 }}\n[bms]\ninitial_fleet = {0:?}\n",
+            fleet.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let second = dir.path().join("second");
+    fixtures(scenario.to_str().unwrap(), &second, &[]);
+    let mut at_start: BTreeMap<String, Value> = BTreeMap::new();
+    for l in read_lines(&second.join("servers.jsonl")) {
+        if l["at"] == "2026-01-01T00:00:00.000Z" {
+            at_start
+                .entry(l["server"]["id"].as_str().unwrap().to_string())
+                .or_insert(l);
+        }
+    }
+    assert_eq!(
+        at_start.keys().collect::<Vec<_>>(),
+        last.keys().collect::<Vec<_>>(),
+        "the same servers"
+    );
+    for (id, before) in &last {
+        let (a, b) = (&before["server"], &at_start[id]["server"]);
+        assert_eq!(before["kind"], at_start[id]["kind"]);
+        for field in [
+            "name",
+            "status",
+            "OS-EXT-STS:vm_state",
+            "OS-EXT-STS:task_state",
+            "OS-EXT-STS:power_state",
+            "locked",
+            "flavor",
+            "created",
+            "OS-SRV-USG:launched_at",
+            "fleetsim:lifecycle_state",
+        ] {
+            assert_eq!(a.get(field), b.get(field), "{id} {field}: {a} then {b}");
+        }
+    }
+    // Some of them were in the middle of an operation, which goes on.
+    assert!(busy > 0, "no server was caught mid-operation");
+}

@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod determinism;
 mod fixtures;
+mod import;
 mod properties;
 mod theory;

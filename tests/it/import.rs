@@ -1,0 +1,179 @@
+//! `initial_fleet` end to end: a run starting from a servers/detail
+//! response and a servers.jsonl shows exactly those servers at t = 0, and a
+//! bad file is refused before anything runs, naming the line and the field.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use std::collections::HashMap;
+use std::path::Path;
+
+fn fleetsim() -> assert_cmd::Command {
+    cargo_bin_cmd!("fleetsim")
+}
+
+/// The row of `kind` (or the first row, for the per-kind files) at
+/// `time_s` = 0 of a CSV, by column name.
+fn at_zero(path: &Path, kind: Option<&str>) -> HashMap<String, String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for row in r.records() {
+        let row: HashMap<String, String> = header
+            .iter()
+            .cloned()
+            .zip(row.unwrap().iter().map(String::from))
+            .collect();
+        if row["time_s"] == "0" && kind.is_none_or(|k| row["kind"] == k) {
+            return row;
+        }
+    }
+    panic!("no row at t = 0 in {}", path.display());
+}
+
+const FLEET_JSON: &str = r#"{"servers": [
+  {"id": "e1", "name": "web-1", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active",
+   "OS-EXT-STS:task_state": null, "OS-EXT-STS:power_state": 1, "locked": true,
+   "OS-SRV-USG:launched_at": "2025-12-01T10:00:00.000000"},
+  {"id": "e2", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null},
+  {"id": "e3", "status": "REBOOT", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": "reboot_started"},
+  {"id": "e4", "status": "VERIFY_RESIZE", "OS-EXT-STS:vm_state": "resized", "OS-EXT-STS:task_state": null},
+  {"id": "e5", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null},
+  {"id": "e6", "status": "DELETED", "OS-EXT-STS:vm_state": "deleted", "OS-EXT-STS:task_state": null}
+]}"#;
+
+const SERVERS_JSONL: &str = r#"{"at": "2026-01-01T00:00:00.000Z", "kind": "bms", "server": {"id": "b1", "status": "BUILD", "OS-EXT-STS:vm_state": "building", "OS-EXT-STS:task_state": "spawning"}}
+{"at": "2026-01-01T00:00:00.000Z", "kind": "ecs", "server": {"id": "x", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}
+{"at": "2026-01-01T00:00:01.000Z", "kind": "bms", "server": {"id": "b2", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}
+
+{"at": "2026-01-01T00:30:00.000Z", "kind": "bms", "server": {"id": "b1", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}
+{"at": "2026-01-01T00:31:00.000Z", "kind": "bms", "server": {"id": "b3", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": "deleting"}}
+{"at": "2026-01-01T00:32:00.000Z", "kind": "bms", "server": {"id": "b4", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null, "fleetsim:lifecycle_state": "frozen"}}
+"#;
+
+const SCENARIO: &str = "name = \"imported\"\nhorizon = \"2d\"\nsample_interval = \"1h\"\n\
+    [ecs]\ninitial_fleet = \"fleet.json\"\nops_rate = \"2/d\"\nops_mix = { reboot = 1, stop = 1, start = 1 }\n\
+    [bms]\ninitial_fleet = \"data/servers.jsonl\"\n";
+
+#[test]
+fn a_run_starts_from_the_imported_fleet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("fleet.json"), FLEET_JSON).unwrap();
+    std::fs::write(dir.join("data/servers.jsonl"), SERVERS_JSONL).unwrap();
+    let file = dir.join("imported.toml");
+    std::fs::write(&file, SCENARIO).unwrap();
+
+    // The fleet files are found beside the scenario, whatever the current folder.
+    let a = fleetsim().arg("validate").arg(&file).assert().success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        out.contains(
+            "initial fleet 5 servers from fleet.json (REBOOT 1, ACTIVE 1, SHUTOFF 2, VERIFY_RESIZE 1)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("initial fleet 4 servers from data/servers.jsonl (ACTIVE 2, SHUTOFF 2)"),
+        "{out}"
+    );
+
+    let res = tmp.path().join("out");
+    let a = fleetsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--trace", "--out"])
+        .arg(&res)
+        .assert()
+        .success();
+    let report = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        report.contains("ecs initial fleet: 5 servers from fleet.json"),
+        "{report}"
+    );
+
+    // t = 0: exactly the file's servers, in their states.
+    let ecs = at_zero(&res.join("occupancy_status.csv"), Some("ecs"));
+    let want = [
+        ("population", "5"),
+        ("ACTIVE", "1"),
+        ("SHUTOFF", "2"),
+        ("REBOOT", "1"),
+        ("VERIFY_RESIZE", "1"),
+        ("BUILD", "0"),
+        ("DELETED", "0"),
+    ];
+    for (col, n) in want {
+        assert_eq!(ecs[col], n, "ecs {col} at t = 0");
+    }
+    let pairs = at_zero(&res.join("occupancy_ecs.csv"), None);
+    for (col, n) in [
+        ("active:null", "1"),
+        ("stopped:null", "2"),
+        ("active:reboot_started", "1"),
+        ("resized:null", "1"),
+        ("deleted:null", "0"),
+    ] {
+        assert_eq!(pairs[col], n, "{col} at t = 0");
+    }
+    let bms = at_zero(&res.join("occupancy_bms.csv"), None);
+    for (col, n) in [
+        ("population", "4"),
+        ("running", "2"),
+        ("deleting", "1"),
+        ("frozen", "1"),
+        ("creating", "0"),
+    ] {
+        assert_eq!(bms[col], n, "bms {col} at t = 0");
+    }
+    // The trace starts with one `initial` row per server, lock included.
+    let trace = std::fs::read_to_string(res.join("transitions.csv")).unwrap();
+    let initial: Vec<&str> = trace.lines().filter(|l| l.contains(",initial,")).collect();
+    assert_eq!(initial.len(), 9, "{trace}");
+    assert_eq!(initial[0], "0,0,ecs,initial,,ACTIVE,active,null,,true");
+    // b1's last line wins (running), in the place of its first appearance.
+    assert_eq!(initial[5], "0,5,bms,initial,,ACTIVE,,,running,false");
+    assert_eq!(initial[8], "0,8,bms,initial,,SHUTOFF,,,frozen,false");
+    // The manifest names the files, not their servers.
+    let manifest = std::fs::read_to_string(res.join("manifest.json")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(
+        m["scenario"]["ecs"]["initial_fleet"],
+        serde_json::json!({"path": "fleet.json", "servers": 5})
+    );
+}
+
+#[test]
+fn a_bad_fleet_file_is_refused_naming_the_line_and_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = r#"{"kind": "ecs", "server": {"id": "a", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}"#;
+    let bad = r#"{"kind": "ecs", "server": {"id": "b", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": "spawning"}}"#;
+    std::fs::write(
+        tmp.path().join("fleet.jsonl"),
+        format!("{good}\n{good}\n{bad}\n"),
+    )
+    .unwrap();
+    let file = tmp.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"bad\"\nhorizon = \"1d\"\n[ecs]\ninitial_fleet = \"fleet.jsonl\"\n[bms]\ninitial_fleet = \"missing.json\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let a = fleetsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    for needle in [
+        "bad.toml: 2 problems",
+        "ecs.initial_fleet: fleet.jsonl line 3: \"OS-EXT-STS:task_state\" \"spawning\" does not go with vm_state \"active\"; valid task_states with active: rebooting",
+        "bms.initial_fleet: cannot read \"missing.json\"",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "an output folder was created");
+    fleetsim().arg("validate").arg(&file).assert().code(2);
+}
