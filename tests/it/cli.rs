@@ -2,21 +2,9 @@
 //! parsed back into typed rows), the result-folder rules, and refusal of bad
 //! input before anything runs.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::common::{fleetsim, stderr_of, stdout_of};
 use serde::Deserialize;
 use std::path::Path;
-
-fn fleetsim() -> assert_cmd::Command {
-    cargo_bin_cmd!("fleetsim")
-}
-
-fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
-}
-
-fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
 
 #[test]
 fn states_prints_the_tables_the_simulator_uses() {

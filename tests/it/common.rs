@@ -46,3 +46,18 @@ pub fn assert_ci_covers(what: &str, xs: &[f64], expected: f64, max_half_width: f
         "{what}: theory {expected} outside the 99.9% CI {mean} ± {half} (replications {xs:?})"
     );
 }
+
+/// The fleetsim binary, ready for arguments.
+pub fn fleetsim() -> assert_cmd::Command {
+    assert_cmd::cargo::cargo_bin_cmd!("fleetsim")
+}
+
+/// What a finished command printed on stdout.
+pub fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+/// What a finished command printed on stderr.
+pub fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}

@@ -4,14 +4,10 @@
 //! tables justify, the files are deterministic, and polling sees exactly a
 //! sampling of the transitions timeline.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::common::fleetsim;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-fn fleetsim() -> assert_cmd::Command {
-    cargo_bin_cmd!("fleetsim")
-}
 
 fn read_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -2,13 +2,9 @@
 //! response and a servers.jsonl shows exactly those servers at t = 0, and a
 //! bad file is refused before anything runs, naming the line and the field.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::common::fleetsim;
 use std::collections::HashMap;
 use std::path::Path;
-
-fn fleetsim() -> assert_cmd::Command {
-    cargo_bin_cmd!("fleetsim")
-}
 
 /// The row of `kind` (or the first row, for the per-kind files) at
 /// `time_s` = 0 of a CSV, by column name.
