@@ -14,29 +14,26 @@ pub fn states_json() -> String {
     use crate::model::api::{self, Shown};
     use crate::model::{Machine, StateId, Target};
     use serde_json::{Value, json};
+    /// A fixed value, or "previous" where the state before decides.
+    fn shown<T: serde::Serialize>(v: Shown<T>) -> Value {
+        match v {
+            Shown::Fixed(v) => json!(v),
+            Shown::Previous => json!("previous"),
+        }
+    }
     fn kind(m: &Machine) -> Value {
         let name = |s: StateId| m.state_names[s.index()].clone();
         let states: Vec<Value> = (0..m.n_states())
             .map(|i| {
                 let id = StateId(i as u8);
                 let f = api::api_fields(m, id);
-                let shown = |v: Shown<Value>| match v {
-                    Shown::Fixed(v) => v,
-                    Shown::Previous => json!("previous"),
-                };
                 json!({
                     "state": name(id),
                     "status": m.status[i].map_or(json!("origin"), |s| json!(s.name())),
                     "stable": m.duration_key[i].is_none(),
-                    "vm_state": shown(match f.vm_state {
-                        Shown::Fixed(v) => Shown::Fixed(json!(v)),
-                        Shown::Previous => Shown::Previous,
-                    }),
+                    "vm_state": shown(f.vm_state),
                     "task_state": f.task_state,
-                    "power_state": shown(match f.power_state {
-                        Shown::Fixed(p) => Shown::Fixed(json!(p)),
-                        Shown::Previous => Shown::Previous,
-                    }),
+                    "power_state": shown(f.power_state),
                 })
             })
             .collect();

@@ -140,8 +140,7 @@ impl Simulation<'_> {
             match cap.place(a.flavor, a.host) {
                 Some(h) => cap.attach_dest(id, h, a.flavor, now),
                 None => {
-                    cap.pool_of_flavor(a.flavor).initial_unplaced += 1;
-                    self.disappear(id, Cause::NoValidHost);
+                    self.drop_unplaced(id);
                     return false;
                 }
             }

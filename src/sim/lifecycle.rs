@@ -64,11 +64,17 @@ impl Simulation<'_> {
         if self.place_build(id) {
             return true;
         }
+        self.drop_unplaced(id);
+        false
+    }
+
+    /// A server of the initial fleet that fits nowhere is not created: it
+    /// leaves at once, counted in its pool's `initial_unplaced`.
+    pub(super) fn drop_unplaced(&mut self, id: u32) {
         let cap = self.capacity.as_mut().expect("limited kind");
         let flavor = cap.of(id).flavor;
         cap.pool_of_flavor(flavor).initial_unplaced += 1;
         self.disappear(id, Cause::NoValidHost);
-        false
     }
 
     /// A new server appears in `state` (the trace hears of it from
@@ -329,7 +335,8 @@ impl Simulation<'_> {
         Response::Accepted
     }
 
-    /// Tells the recorder of a request on server `s` (as it was found).
+    /// Tells the recorder of a request on server `s` (as it was found; a
+    /// create finds no state).
     fn log_request(&mut self, s: &Server, op: Op, by: By, response: Response) -> Response {
         if self.record_changes {
             let r = Request {
@@ -338,7 +345,7 @@ impl Simulation<'_> {
                 kind: s.kind,
                 op,
                 by,
-                state: Some((s.state, s.status)),
+                state: (op != Op::Create).then_some((s.state, s.status)),
                 locked: s.has(flag::LOCKED),
                 launched: s.has(flag::LAUNCHED),
                 response,
@@ -359,20 +366,8 @@ impl Simulation<'_> {
             c.requested += 1;
         }
         let id = self.appear(kind, first);
-        if self.record_changes {
-            let r = Request {
-                time: self.queue.now(),
-                serial: self.fleet.get(id).serial,
-                kind,
-                op: Op::Create,
-                by: By::User,
-                state: None,
-                locked: false,
-                launched: false,
-                response: Response::Accepted,
-            };
-            self.recorder.request(&r, &self.kinds[k].machine);
-        }
+        let s = *self.fleet.get(id);
+        self.log_request(&s, Op::Create, By::User, Response::Accepted);
         self.onboard(id, false);
         let limited = self.limited(kind);
         if limited {
