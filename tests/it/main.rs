@@ -3,6 +3,7 @@
 //! determinism, and the command line.
 
 mod capacity;
+mod checksums;
 mod cli;
 mod common;
 mod determinism;
