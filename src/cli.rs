@@ -92,6 +92,42 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Measure speed and memory: events per second on the bench scenarios
+    /// with and without --trace, peak RSS, replication scaling and start-up,
+    /// against a bare BinaryHeap hold loop as the yardstick.
+    Bench {
+        /// Scenarios to measure [default: scenarios/bench-100k.toml
+        /// scenarios/bench-1m.toml; with --smoke: scenarios/quick.toml].
+        scenarios: Vec<PathBuf>,
+        /// A quick end-to-end check of the harness (for CI): small runs whose
+        /// timings judge nothing.
+        #[arg(long)]
+        smoke: bool,
+        /// Skip the runs with --trace (they write the whole trace to disk,
+        /// about 12 GB for bench-1m, deleted afterwards).
+        #[arg(long)]
+        no_trace: bool,
+        /// Folder for the runs' files, removed afterwards [default: a new
+        /// folder in the system's temporary folder].
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
+    /// One measurement of `bench`, run in a child process so that its peak
+    /// memory is its own; prints one JSON line.
+    #[command(hide = true)]
+    BenchRun {
+        scenario: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        trace: bool,
+        #[arg(long)]
+        horizon: Option<String>,
+        #[arg(long)]
+        replications: Option<u32>,
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+    },
 }
 
 /// `fixtures --mode`.

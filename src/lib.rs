@@ -3,6 +3,7 @@
 //! user operations and injected failures and reports how many sit in each
 //! state over time, for how long, and why.
 
+pub mod bench;
 pub mod capacity;
 pub mod ci;
 pub mod cli;

@@ -3,7 +3,7 @@
 use clap::Parser;
 use fleetsim::cli::{Cli, Command, FixtureMode};
 use fleetsim::scenario::{Overrides, ScenarioError};
-use fleetsim::{describe, fixtures, run};
+use fleetsim::{bench, describe, fixtures, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -101,6 +101,66 @@ fn execute(command: Command) -> anyhow::Result<()> {
             };
             let written = fixtures::write(sc, &opts)?;
             print!("{}", fixtures::report(&written, &out));
+        }
+        Command::Bench {
+            scenarios,
+            smoke,
+            no_trace,
+            work,
+        } => {
+            let scenarios = if !scenarios.is_empty() {
+                scenarios
+            } else if smoke {
+                vec!["scenarios/quick.toml".into()]
+            } else {
+                vec![
+                    "scenarios/bench-100k.toml".into(),
+                    "scenarios/bench-1m.toml".into(),
+                ]
+            };
+            for s in &scenarios {
+                // Fail before any measurement, with the scenario's own errors.
+                fleetsim::scenario::Scenario::load_plan(s, &Overrides::default())?;
+            }
+            let replications = if smoke {
+                (scenarios[0].clone(), None)
+            } else {
+                (scenarios[0].clone(), Some("7d".to_string()))
+            };
+            let quick = std::path::PathBuf::from("scenarios/quick.toml");
+            let opts = bench::Options {
+                scenarios,
+                smoke,
+                work: work.unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!("fleetsim-bench-{}", std::process::id()))
+                }),
+                trace: !no_trace,
+                replications: Some(replications),
+                startup: quick.exists().then_some(quick),
+                yardstick_events: if smoke { 200_000 } else { 10_000_000 },
+            };
+            let met = bench::run_harness(&opts, &mut std::io::stdout().lock())?;
+            if !met {
+                println!("\nsome targets were missed");
+            }
+        }
+        Command::BenchRun {
+            scenario,
+            out,
+            trace,
+            horizon,
+            replications,
+            jobs,
+        } => {
+            let m = bench::measure(&bench::ChildArgs {
+                scenario,
+                out,
+                trace,
+                horizon,
+                replications,
+                jobs,
+            })?;
+            println!("{}", serde_json::to_string(&m)?);
         }
         Command::Validate { scenario } => {
             let plan = fleetsim::scenario::Scenario::load_plan(&scenario, &Overrides::default())?;

@@ -368,6 +368,12 @@ pub struct RunCounters {
     pub faults: u64,
     /// Rows of the change trace produced.
     pub changes: u64,
+    /// Sum over popped events of the events pending just before the pop:
+    /// divided by `events`, the mean queue length an event met. A property
+    /// of the engine, not of the model, so no output file shows it.
+    pub pending_sum: u64,
+    /// Most events ever pending at once.
+    pub peak_pending: u64,
 }
 
 /// How often the progress callback is called, in events.
@@ -492,6 +498,9 @@ impl<'r> Simulation<'r> {
             if !self.in_window && t >= warmup {
                 self.begin_window(warmup);
             }
+            let pending = self.queue.len() as u64;
+            self.counters.pending_sum += pending;
+            self.counters.peak_pending = self.counters.peak_pending.max(pending);
             let (_, event) = self.queue.pop().expect("peeked");
             self.dispatch(event);
             self.counters.events += 1;

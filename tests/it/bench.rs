@@ -1,0 +1,43 @@
+//! `fleetsim bench` in smoke mode, as CI runs it: the harness works end to
+//! end and reports every measurement. Its timings judge nothing here.
+
+use crate::common::{fleetsim, stdout_of};
+
+#[test]
+fn smoke_mode_reports_every_measurement() {
+    let work = tempfile::tempdir().unwrap();
+    let out = stdout_of(
+        &fleetsim()
+            .args(["bench", "--smoke", "--work"])
+            .arg(work.path().join("w"))
+            .assert()
+            .success(),
+    );
+    for want in [
+        "(smoke mode)",
+        "quick: 250 servers, 15092 events,",
+        "  no trace: ",
+        "peak RSS",
+        "  bare BinaryHeap hold loop, ",
+        "ratio fleetsim / heap",
+        "  --trace: ",
+        "replications: quick × 4: --jobs 1 ",
+        "start-up: fleetsim run scenarios/quick.toml in ",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    assert!(!out.contains("MISSES"), "smoke mode judges nothing:\n{out}");
+    // The work folder is cleaned up.
+    assert!(!work.path().join("w").exists());
+}
+
+#[test]
+fn a_bad_scenario_fails_before_any_measurement() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nhorizon = \"soon\"\n").unwrap();
+    let a = fleetsim().arg("bench").arg(&bad).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("horizon"), "{err}");
+    assert!(a.get_output().stdout.is_empty());
+}
