@@ -461,7 +461,7 @@ impl<'r> Simulation<'r> {
             kinds,
             stats,
             fleet: Fleet::default(),
-            queue: EventQueue::new(),
+            queue: EventQueue::until(scenario.horizon),
             rng: Streams::new(scenario.seed, replication),
             server_rng: Vec::new(),
             recorder,

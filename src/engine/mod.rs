@@ -2,9 +2,10 @@
 //! queue, and seeded random streams. It knows nothing of servers; the event
 //! type is the simulation's own closed `enum`.
 
+mod queue;
+
+pub use queue::EventQueue;
 use rand_pcg::Pcg64Mcg;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::fmt;
 
 /// Simulated time, or a span of it, in integer milliseconds. Integer time keeps
@@ -66,103 +67,6 @@ impl fmt::Display for SimTime {
             let frac = format!("{ms:03}");
             write!(f, "{s}.{}", frac.trim_end_matches('0'))
         }
-    }
-}
-
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so the max-heap pops the earliest time, then the lowest sequence
-    /// number: equal times leave in insertion order.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
-
-/// A priority queue of events ordered by (time, insertion sequence).
-///
-/// Cancellation is left to the caller: events carry a generation number and a
-/// handler ignores one whose generation is stale, which costs nothing to
-/// "cancel" and keeps the queue a plain heap.
-pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
-    seq: u64,
-    now: SimTime,
-}
-
-impl<E: Copy> Default for EventQueue<E> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<E: Copy> EventQueue<E> {
-    /// An empty queue at time zero.
-    pub fn new() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            seq: 0,
-            now: SimTime::ZERO,
-        }
-    }
-
-    /// The time of the last popped event.
-    pub fn now(&self) -> SimTime {
-        self.now
-    }
-
-    /// Schedules `event` at absolute time `at` (never earlier than now).
-    pub fn schedule_at(&mut self, at: SimTime, event: E) {
-        debug_assert!(at >= self.now, "scheduled into the past");
-        let time = at.max(self.now);
-        self.heap.push(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
-        self.seq += 1;
-    }
-
-    /// Schedules `event` after `delay`.
-    pub fn schedule_in(&mut self, delay: SimTime, event: E) {
-        self.schedule_at(self.now.after(delay), event);
-    }
-
-    /// Time of the next event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
-    }
-
-    /// Removes the next event and advances the clock to its time.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = self.heap.pop()?;
-        self.now = e.time;
-        Some((e.time, e.event))
-    }
-
-    /// Pending events.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    /// Whether no event is pending.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 
@@ -252,34 +156,6 @@ fn splitmix(mut z: u64) -> u64 {
 mod tests {
     use super::*;
     use rand::RngExt;
-
-    #[test]
-    fn equal_times_pop_in_insertion_order() {
-        let mut q = EventQueue::new();
-        q.schedule_at(SimTime(5), 'a');
-        q.schedule_at(SimTime(3), 'b');
-        q.schedule_at(SimTime(5), 'c');
-        q.schedule_at(SimTime(3), 'd');
-        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, vec!['b', 'd', 'a', 'c']);
-    }
-
-    #[test]
-    fn time_never_goes_back() {
-        let mut q = EventQueue::new();
-        let mut rng = stream(1, 0, Purpose::Workload);
-        for i in 0..1000u32 {
-            q.schedule_in(SimTime(rng.random_range(0..1000)), i);
-        }
-        let mut last = SimTime::ZERO;
-        while let Some((t, i)) = q.pop() {
-            assert!(t >= last);
-            last = t;
-            if i % 3 == 0 && i < 500 {
-                q.schedule_in(SimTime(rng.random_range(0..50)), i + 1000);
-            }
-        }
-    }
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
