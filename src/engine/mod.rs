@@ -57,16 +57,59 @@ impl SimTime {
     }
 }
 
+impl SimTime {
+    /// Seconds with millisecond precision, without trailing zeros (`12`,
+    /// `12.5`), as ASCII in a stack buffer: the trace formats one per row.
+    pub fn seconds_text(self) -> SecondsText {
+        let mut text = SecondsText {
+            bytes: [0; 24],
+            len: 0,
+        };
+        let (s, ms) = (self.0 / 1000, self.0 % 1000);
+        let mut digits = itoa::Buffer::new();
+        let whole = digits.format(s).as_bytes();
+        text.bytes[..whole.len()].copy_from_slice(whole);
+        text.len = whole.len();
+        if ms != 0 {
+            let frac = [
+                b'.',
+                b'0' + (ms / 100) as u8,
+                b'0' + (ms / 10 % 10) as u8,
+                b'0' + (ms % 10) as u8,
+            ];
+            let keep = if ms % 100 == 0 {
+                2
+            } else if ms % 10 == 0 {
+                3
+            } else {
+                4
+            };
+            text.bytes[text.len..text.len + keep].copy_from_slice(&frac[..keep]);
+            text.len += keep;
+        }
+        text
+    }
+}
+
+/// [`SimTime::seconds_text`]: at most 20 digits, a point and 3 decimals.
+pub struct SecondsText {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl SecondsText {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("ASCII digits")
+    }
+}
+
 impl fmt::Display for SimTime {
     /// Seconds with millisecond precision, without trailing zeros: `12`, `12.5`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (s, ms) = (self.0 / 1000, self.0 % 1000);
-        if ms == 0 {
-            write!(f, "{s}")
-        } else {
-            let frac = format!("{ms:03}");
-            write!(f, "{s}.{}", frac.trim_end_matches('0'))
-        }
+        f.write_str(self.seconds_text().as_str())
     }
 }
 
@@ -178,5 +221,7 @@ mod tests {
         assert_eq!(SimTime(12_500).to_string(), "12.5");
         assert_eq!(SimTime(12_050).to_string(), "12.05");
         assert_eq!(SimTime(7).to_string(), "0.007");
+        assert_eq!(SimTime(7_100).to_string(), "7.1");
+        assert_eq!(SimTime(u64::MAX).to_string(), "18446744073709551.615");
     }
 }

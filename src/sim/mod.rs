@@ -95,20 +95,30 @@ pub enum Cause {
     HostFailure,
 }
 
+impl Cause {
+    /// The trace's name of the cause, in two parts: a name and a suffix
+    /// (`resize` `_failed`), so that it is written without formatting.
+    pub fn name_parts(self) -> (&'static str, &'static str) {
+        match self {
+            Cause::Initial => ("initial", ""),
+            Cause::Op(op) => (op.name(), ""),
+            Cause::Failed(op) => (op.name(), "_failed"),
+            Cause::Timeout(op) => (op.name(), "_timeout"),
+            Cause::Fault => ("fault", ""),
+            Cause::PowerSync => ("power_sync", ""),
+            Cause::Purge => ("purge", ""),
+            Cause::NoValidHost => ("no_valid_host", ""),
+            Cause::Reschedule => ("reschedule", ""),
+            Cause::HostFailure => ("host_failure", ""),
+        }
+    }
+}
+
 impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cause::Initial => f.write_str("initial"),
-            Cause::Op(op) => f.write_str(op.name()),
-            Cause::Failed(op) => write!(f, "{}_failed", op.name()),
-            Cause::Timeout(op) => write!(f, "{}_timeout", op.name()),
-            Cause::Fault => f.write_str("fault"),
-            Cause::PowerSync => f.write_str("power_sync"),
-            Cause::Purge => f.write_str("purge"),
-            Cause::NoValidHost => f.write_str("no_valid_host"),
-            Cause::Reschedule => f.write_str("reschedule"),
-            Cause::HostFailure => f.write_str("host_failure"),
-        }
+        let (name, suffix) = self.name_parts();
+        f.write_str(name)?;
+        f.write_str(suffix)
     }
 }
 
