@@ -11,6 +11,7 @@ mod recorder;
 pub mod series;
 pub mod summary;
 mod sweep;
+mod trace;
 
 pub use availability::{AVAILABILITY_CI_CSV, AVAILABILITY_CSV};
 pub use capacity::{CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, HostFailuresCsv};

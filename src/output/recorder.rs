@@ -4,6 +4,7 @@
 //! accumulates in memory.
 
 use super::capacity::{SERIES, series_row};
+use super::trace::TraceWriter;
 use super::{AtomicFile, opt};
 use crate::capacity::Pool;
 use crate::engine::SimTime;
@@ -20,7 +21,7 @@ pub struct CsvRecorder {
     status: AtomicFile,
     ecs: Option<AtomicFile>,
     bms: Option<AtomicFile>,
-    trace: Option<Trace>,
+    trace: Option<TraceWriter>,
     capacity: Option<AtomicFile>,
     error: Option<std::io::Error>,
 }
@@ -51,16 +52,10 @@ impl CsvRecorder {
             None
         };
         let trace = if trace {
-            let mut f = AtomicFile::create(dir, "transitions.csv")?;
-            writeln!(
-                f.writer(),
-                "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked"
-            )?;
-            Some(Trace {
-                file: f,
-                row: Vec::with_capacity(128),
-                states: [Vec::new(), Vec::new()],
-            })
+            Some(TraceWriter::start(AtomicFile::create(
+                dir,
+                "transitions.csv",
+            )?)?)
         } else {
             None
         };
@@ -94,85 +89,14 @@ impl CsvRecorder {
         if let Some(e) = self.error {
             return Err(anyhow::Error::new(e).context("cannot write an output file"));
         }
+        let trace = self.trace.map(TraceWriter::finish).transpose()?;
         let mut written = vec![self.status.commit()?];
-        for f in [
-            self.ecs,
-            self.bms,
-            self.capacity,
-            self.trace.map(|t| t.file),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for f in [self.ecs, self.bms, self.capacity].into_iter().flatten() {
             written.push(f.commit()?);
         }
+        written.extend(trace);
         Ok(written)
     }
-}
-
-/// `transitions.csv`: each row assembled in one reused buffer, numbers
-/// through `itoa`, names from static strings, and each state's three state
-/// columns prepared once per kind; the hot path allocates nothing.
-struct Trace {
-    file: AtomicFile,
-    row: Vec<u8>,
-    /// By kind (ECS, BMS), by state index: `vm_state,task_state,bms_state,`.
-    states: [Vec<Box<[u8]>>; 2],
-}
-
-impl Trace {
-    fn write(&mut self, c: &Change, m: &Machine) -> std::io::Result<()> {
-        let states = &mut self.states[match c.kind {
-            Kind::Ecs => 0,
-            Kind::Bms => 1,
-        }];
-        if states.is_empty() {
-            *states = state_columns(c.kind, m);
-        }
-        let row = &mut self.row;
-        row.clear();
-        row.extend_from_slice(c.time.seconds_text().as_bytes());
-        row.push(b',');
-        row.extend_from_slice(itoa::Buffer::new().format(c.serial).as_bytes());
-        row.push(b',');
-        row.extend_from_slice(c.kind.name().as_bytes());
-        row.push(b',');
-        let (cause, suffix) = c.cause.name_parts();
-        row.extend_from_slice(cause.as_bytes());
-        row.extend_from_slice(suffix.as_bytes());
-        for side in [c.from, c.to] {
-            row.push(b',');
-            if let Some((_, status)) = side {
-                row.extend_from_slice(status.name().as_bytes());
-            }
-        }
-        row.push(b',');
-        // A server that left shows no state.
-        match c.to {
-            Some((s, _)) => row.extend_from_slice(&states[s.index()]),
-            None => row.extend_from_slice(b",,,"),
-        }
-        row.extend_from_slice(if c.locked { b"true\n" } else { b"false\n" });
-        self.file.writer().write_all(row)
-    }
-}
-
-/// The trace's state columns of every state of `m`, each with its comma:
-/// ECS `vm_state,task_state,,`; BMS `,,bms_state,`.
-fn state_columns(kind: Kind, m: &Machine) -> Vec<Box<[u8]>> {
-    m.state_names
-        .iter()
-        .map(|name| {
-            let cols = match kind {
-                Kind::Ecs => {
-                    let (vm, task) = name.split_once(':').unwrap_or((name, ""));
-                    format!("{vm},{task},,")
-                }
-                Kind::Bms => format!(",,{name},"),
-            };
-            cols.into_bytes().into_boxed_slice()
-        })
-        .collect()
 }
 
 fn write_counts(w: &mut impl Write, counts: &[u64]) -> std::io::Result<()> {
@@ -191,9 +115,9 @@ impl Recorder for CsvRecorder {
         if self.error.is_some() {
             return;
         }
-        let Some(t) = self.trace.as_mut() else { return };
-        let r = t.write(c, m);
-        self.keep(r);
+        if let Some(t) = self.trace.as_mut() {
+            t.change(c, m);
+        }
     }
 
     fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, _m: &Machine) {
