@@ -155,6 +155,14 @@ impl Fleet {
         self.free.push(id);
     }
 
+    /// Asks the CPU to start loading slot `id` into the cache (a hint only).
+    #[inline]
+    pub fn prefetch(&self, id: u32) {
+        if let Some(s) = self.servers.get(id as usize) {
+            crate::engine::prefetch(s);
+        }
+    }
+
     /// The server in slot `id`.
     #[inline]
     pub fn get(&self, id: u32) -> &Server {

@@ -113,6 +113,22 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Asks the CPU to start loading the cache line holding `value`: a hint
+/// with no effect on results, a no-op where the platform has no such hint.
+#[inline(always)]
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults and reads nothing the program
+        // sees; the pointer comes from a live reference, and SSE is part of
+        // every x86_64 target.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 /// The purposes that get their own random stream, so that changing, say, a
 /// failure probability does not reshuffle the workload (common random
 /// numbers across the points of a sweep).

@@ -16,6 +16,7 @@
 //! otherwise hold millions of far-future fault and lifetime timers.
 
 use super::SimTime;
+use std::collections::BinaryHeap;
 
 /// Bits of time each level resolves: 64 slots a level.
 const LEVEL_BITS: u32 = 6;
@@ -32,6 +33,24 @@ struct Entry<E> {
     time: u64,
     seq: u64,
     event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed, so that the max-heap `early` pops the earliest first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
 }
 
 struct Level<E> {
@@ -62,9 +81,12 @@ pub struct EventQueue<E> {
     /// and each sits in the level of the highest 6-bit group in which its
     /// time differs from it.
     elapsed: u64,
-    /// Entries taken off the wheel, due next, latest (time, seq) first so
-    /// that `pop` takes from the end.
+    /// Entries taken off the wheel, all due at `elapsed`, highest sequence
+    /// first so that `pop` takes from the end.
     ready: Vec<Entry<E>>,
+    /// Entries scheduled before `elapsed` after a peek moved the wheel past
+    /// `now`: due before everything in `ready` and on the wheel.
+    early: BinaryHeap<Entry<E>>,
     seq: u64,
     now: SimTime,
     len: usize,
@@ -105,6 +127,7 @@ impl<E: Copy> EventQueue<E> {
             levels_occupied: 0,
             elapsed: 0,
             ready: Vec::new(),
+            early: BinaryHeap::new(),
             seq: 0,
             now: SimTime::ZERO,
             len: 0,
@@ -134,11 +157,7 @@ impl<E: Copy> EventQueue<E> {
         self.seq += 1;
         self.len += 1;
         if e.time < self.elapsed {
-            // Only after a peek moved the wheel past `now`: the entry is due
-            // before everything on the wheel, so it joins `ready` in order.
-            let key = (e.time, e.seq);
-            let at = self.ready.partition_point(|r| (r.time, r.seq) > key);
-            self.ready.insert(at, e);
+            self.early.push(e);
         } else {
             self.insert(e);
         }
@@ -199,19 +218,38 @@ impl<E: Copy> EventQueue<E> {
         true
     }
 
+    /// The next entry: the earliest of `early`, or else the last of `ready`
+    /// (filled from the wheel if need be).
+    fn next(&mut self) -> Option<&Entry<E>> {
+        if !self.early.is_empty() {
+            return self.early.peek();
+        }
+        if self.advance() {
+            self.ready.last()
+        } else {
+            None
+        }
+    }
+
     /// Time of the next event, if any. It may turn the wheel, never the
     /// clock: `now` stays the time of the last popped event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.advance()
-            .then(|| SimTime(self.ready.last().expect("advanced").time))
+        self.next().map(|e| SimTime(e.time))
+    }
+
+    /// The next event, if any, without removing it: lets the caller fetch
+    /// what it will touch while it handles the current one.
+    pub fn peek_event(&mut self) -> Option<&E> {
+        self.next().map(|e| &e.event)
     }
 
     /// Removes the next event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if !self.advance() {
-            return None;
-        }
-        let e = self.ready.pop().expect("advanced");
+        let e = match self.early.pop() {
+            Some(e) => e,
+            None if self.advance() => self.ready.pop().expect("advanced"),
+            None => return None,
+        };
         self.len -= 1;
         self.now = SimTime(e.time);
         Some((self.now, e.event))
@@ -240,7 +278,6 @@ mod tests {
     use proptest::prelude::*;
     use rand::RngExt;
     use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
 
     #[test]
     fn equal_times_pop_in_insertion_order() {
@@ -316,6 +353,7 @@ mod tests {
         Schedule(u64),
         Pop,
         Peek,
+        PeekEvent,
     }
 
     fn steps() -> impl Strategy<Value = Vec<Step>> {
@@ -330,6 +368,7 @@ mod tests {
                 4 => delay.prop_map(Step::Schedule),
                 3 => Just(Step::Pop),
                 1 => Just(Step::Peek),
+                1 => Just(Step::PeekEvent),
             ],
             1..400,
         )
@@ -373,6 +412,10 @@ mod tests {
                         seq += 1;
                     }
                     Step::Pop => pop_both(&mut q, &mut heap, &mut now)?,
+                    Step::PeekEvent => {
+                        let want = heap.peek().map(|Reverse((_, s))| *s);
+                        prop_assert_eq!(q.peek_event().copied(), want);
+                    }
                     Step::Peek => {
                         let want = heap.peek().map(|Reverse((t, _))| SimTime(*t));
                         prop_assert_eq!(q.peek_time(), want);

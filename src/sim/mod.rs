@@ -69,6 +69,37 @@ pub enum Event {
     Evacuate { id: u32, epoch: u32 },
 }
 
+impl Event {
+    /// The server slot the event concerns, if it concerns one.
+    #[inline]
+    fn server(&self) -> Option<u32> {
+        match *self {
+            Event::StepDone { id, .. }
+            | Event::Watchdog { id, .. }
+            | Event::UserOp { id, .. }
+            | Event::LifetimeEnd { id, .. }
+            | Event::Fault { id, .. }
+            | Event::Repair { id, .. }
+            | Event::ResizeDecision { id, .. }
+            | Event::AutoConfirm { id, .. }
+            | Event::Purge { id, .. }
+            | Event::OwnerReaction { id, .. }
+            | Event::GuestCrash { id, .. }
+            | Event::PowerSync { id, .. }
+            | Event::Freeze { id, .. }
+            | Event::Unfreeze { id, .. }
+            | Event::Expire { id, .. }
+            | Event::Evacuate { id, .. } => Some(id),
+            Event::Arrival(_)
+            | Event::MassFault { .. }
+            | Event::HostFailure { .. }
+            | Event::HostRepair { .. }
+            | Event::DomainFailure { .. }
+            | Event::DomainRepair { .. } => None,
+        }
+    }
+}
+
 /// Why a server changed: the operation progressing, its failure, its
 /// watchdog, a spontaneous fault, or the removal of a deleted server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -512,6 +543,15 @@ impl<'r> Simulation<'r> {
             self.counters.pending_sum += pending;
             self.counters.peak_pending = self.counters.peak_pending.max(pending);
             let (_, event) = self.queue.pop().expect("peeked");
+            // With a million servers nearly every event's first touch of its
+            // server misses the cache: start fetching the next one's now, so
+            // that the wait overlaps this event's work.
+            if let Some(id) = self.queue.peek_event().and_then(Event::server) {
+                self.fleet.prefetch(id);
+                if let Some(rng) = self.server_rng.get(id as usize) {
+                    crate::engine::prefetch(rng);
+                }
+            }
             self.dispatch(event);
             self.counters.events += 1;
             if self.counters.events.is_multiple_of(PROGRESS_EVERY) {
