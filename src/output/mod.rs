@@ -342,12 +342,20 @@ pub(crate) fn opt(v: Option<f64>) -> String {
 }
 
 /// Formats a number for CSV: shortest representation that round-trips,
-/// rounded to 6 significant decimals so files stay readable.
+/// rounded to 6 decimals so files stay readable.
 pub(crate) fn num(v: f64) -> String {
+    let mut out = Vec::new();
+    write_num(&mut out, v).expect("writing to a Vec");
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// [`num`], written straight to `w` without allocating: the aggregate time
+/// series write hundreds of thousands of them.
+pub(crate) fn write_num(w: &mut impl Write, v: f64) -> std::io::Result<()> {
     let r = (v * 1e6).round() / 1e6;
     if r == r.trunc() && r.abs() < 1e15 {
-        format!("{}", r as i64)
+        w.write_all(itoa::Buffer::new().format(r as i64).as_bytes())
     } else {
-        format!("{r}")
+        write!(w, "{r}")
     }
 }

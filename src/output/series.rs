@@ -4,7 +4,7 @@
 //! across replications ([`write_aggregate`]).
 
 use super::capacity::{SERIES, SERIES_VARYING, series_row};
-use super::{AtomicFile, num};
+use super::{AtomicFile, num, write_num};
 use crate::capacity::Pool;
 use crate::ci::quantile;
 use crate::engine::SimTime;
@@ -93,27 +93,42 @@ fn aggregate(
     (mean, quantile(buf, 0.025), quantile(buf, 0.975))
 }
 
+/// One row's columns after its leading fields: every mean, then every pair
+/// of quantiles. `stats` is reused from row to row.
+fn write_stats(
+    w: &mut impl Write,
+    runs: &[SeriesRecorder],
+    (k, sample): (usize, usize),
+    cols: &[usize],
+    stats: &mut Vec<(f64, f64, f64)>,
+    buf: &mut Vec<f64>,
+) -> std::io::Result<()> {
+    stats.clear();
+    stats.extend(cols.iter().map(|&c| aggregate(runs, k, sample, c, buf)));
+    for (mean, _, _) in stats.iter() {
+        w.write_all(b",")?;
+        write_num(w, *mean)?;
+    }
+    for (_, lo, hi) in stats.iter() {
+        w.write_all(b",")?;
+        write_num(w, *lo)?;
+        w.write_all(b",")?;
+        write_num(w, *hi)?;
+    }
+    w.write_all(b"\n")
+}
+
 fn write_rows(
     w: &mut impl Write,
     runs: &[SeriesRecorder],
     k: usize,
     cols: &[usize],
-    prefix: &dyn Fn(SimTime) -> String,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(runs.len());
+    let mut stats = Vec::with_capacity(cols.len());
     for (i, &t) in runs[0].times.iter().enumerate() {
-        let stats: Vec<(f64, f64, f64)> = cols
-            .iter()
-            .map(|&c| aggregate(runs, k, i, c, &mut buf))
-            .collect();
-        write!(w, "{}", prefix(t))?;
-        for (mean, _, _) in &stats {
-            write!(w, ",{}", num(*mean))?;
-        }
-        for (_, lo, hi) in &stats {
-            write!(w, ",{},{}", num(*lo), num(*hi))?;
-        }
-        writeln!(w)?;
+        w.write_all(t.seconds_text().as_bytes())?;
+        write_stats(w, runs, (k, i), cols, &mut stats, &mut buf)?;
     }
     Ok(())
 }
@@ -139,22 +154,13 @@ pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBu
     // Rows alternate by kind at each sample, as in a single run's file.
     let status_cols: Vec<usize> = (0..=n_status).collect();
     let mut buf = Vec::with_capacity(runs.len());
+    let mut stats = Vec::with_capacity(status_cols.len());
     for (i, &t) in first.times.iter().enumerate() {
         for (k, ks) in first.kinds.iter().enumerate() {
             let kind = ks.kind.expect("sampled kinds are named");
-            let stats: Vec<(f64, f64, f64)> = status_cols
-                .iter()
-                .map(|&c| aggregate(runs, k, i, c, &mut buf))
-                .collect();
             let w = f.writer();
             write!(w, "{t},{}", kind.name())?;
-            for (mean, _, _) in &stats {
-                write!(w, ",{}", num(*mean))?;
-            }
-            for (_, lo, hi) in &stats {
-                write!(w, ",{},{}", num(*lo), num(*hi))?;
-            }
-            writeln!(w)?;
+            write_stats(w, runs, (k, i), &status_cols, &mut stats, &mut buf)?;
         }
     }
     written.push(f.commit()?);
@@ -181,7 +187,7 @@ pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBu
         let cols: Vec<usize> = std::iter::once(0).chain((1 + n_status)..ks.width).collect();
         let mut f = AtomicFile::create(dir, file)?;
         writeln!(f.writer(), "{}", header("time_s", &names))?;
-        write_rows(f.writer(), runs, k, &cols, &|t| t.to_string())?;
+        write_rows(f.writer(), runs, k, &cols)?;
         written.push(f.commit()?);
     }
     Ok(written)
