@@ -215,11 +215,17 @@ impl<E: Copy> EventQueue<E> {
             let above = (self.elapsed >> shift >> LEVEL_BITS) << LEVEL_BITS << shift;
             self.elapsed = above | ((slot as u64) << shift);
             let mut entries = std::mem::take(&mut lv.slots[slot]);
-            if level == 0 {
-                // One millisecond, in insertion order.
+            let first = entries[0].time;
+            if level == 0 || entries.iter().all(|e| e.time == first) {
+                // One millisecond, in insertion order, and the earliest
+                // pending (lower levels are empty): the wheel moves straight
+                // to it, which keeps every other entry at its level and slot.
+                // In a sparse queue most slots hold one entry, so this
+                // skips the moves down level by level.
+                self.elapsed = first;
                 entries.reverse();
                 let empty = std::mem::replace(&mut self.ready, entries);
-                self.levels[0].slots[slot] = empty;
+                self.levels[level].slots[slot] = empty;
             } else {
                 // Every entry lands on a lower level, in its own slot.
                 for e in entries.drain(..) {
