@@ -132,6 +132,9 @@ pub fn hold_loop(pending: usize, events: u64) -> f64 {
     events as f64 / secs.max(1e-9)
 }
 
+/// Rounds of the replication check (`--jobs 1` then `--jobs 2`).
+const REPLICATION_ROUNDS: usize = 3;
+
 /// How to run the harness.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -368,8 +371,20 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
                 ..ChildArgs::default()
             })
         };
-        let one = timed(1)?;
-        let two = timed(2)?;
+        // Alternating rounds, the fastest of each: on a shared machine the
+        // noise only ever adds time.
+        let (mut ones, mut twos) = (Vec::new(), Vec::new());
+        for _ in 0..REPLICATION_ROUNDS {
+            ones.push(timed(1)?);
+            twos.push(timed(2)?);
+        }
+        let fastest = |runs: &[Measured]| {
+            runs.iter()
+                .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+                .cloned()
+                .expect("at least one round")
+        };
+        let (one, two) = (fastest(&ones), fastest(&twos));
         let _ = std::fs::remove_dir_all(opts.work.join("replications"));
         let speedup = one.seconds / two.seconds.max(1e-9);
         let met = speedup >= target::JOBS_SPEEDUP;
@@ -377,11 +392,12 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
         writeln!(w)?;
         writeln!(
             w,
-            "replications: {} × 4{}: --jobs 1 {:.2} s, --jobs 2 {:.2} s: {:.2}× (target ≥ {:.1}×: {})",
+            "replications: {} × 4{}, fastest of {} rounds: --jobs 1 {:.2} s, --jobs 2 {:.2} s: {:.2}× (target ≥ {:.1}×: {})",
             one.scenario,
             horizon
                 .as_ref()
                 .map_or(String::new(), |h| format!(" over {h}")),
+            REPLICATION_ROUNDS,
             one.seconds,
             two.seconds,
             speedup,
