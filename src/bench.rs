@@ -280,6 +280,14 @@ fn mib(bytes: Option<u64>) -> String {
 /// Runs the harness, writing its report to `w` line by line as the
 /// measurements finish. Returns whether every judged target was met.
 pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
+    // The harness writes runs into the folder and deletes them: never into
+    // a folder holding anything else.
+    if std::fs::read_dir(&opts.work).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "the work folder {} is not empty; give --work an empty or new folder (the harness writes its runs there and deletes them)",
+            opts.work.display()
+        );
+    }
     std::fs::create_dir_all(&opts.work)
         .with_context(|| format!("cannot create {}", opts.work.display()))?;
     let mut all_met = true;

@@ -383,6 +383,17 @@ mod tests {
         PeekEvent,
     }
 
+    impl Step {
+        /// When a scheduling step schedules, seen at `now`.
+        fn at(&self, now: u64) -> Option<u64> {
+            match *self {
+                Step::Schedule(d) => Some(now.saturating_add(d)),
+                Step::ScheduleAt(t) => Some(t.max(now)),
+                Step::Pop | Step::Peek | Step::PeekEvent => None,
+            }
+        }
+    }
+
     fn steps() -> impl Strategy<Value = Vec<Step>> {
         let delay = prop_oneof![
             3 => 0u64..4,
@@ -431,16 +442,8 @@ mod tests {
             let mut now = 0u64;
             for step in steps {
                 match step {
-                    Step::Schedule(d) => {
-                        let at = now.saturating_add(d);
-                        q.schedule_at(SimTime(at), seq);
-                        if at <= horizon {
-                            heap.push(Reverse((at, seq)));
-                        }
-                        seq += 1;
-                    }
-                    Step::ScheduleAt(t) => {
-                        let at = t.max(now);
+                    Step::Schedule(_) | Step::ScheduleAt(_) => {
+                        let at = step.at(now).expect("a scheduling step");
                         q.schedule_at(SimTime(at), seq);
                         if at <= horizon {
                             heap.push(Reverse((at, seq)));

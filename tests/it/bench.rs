@@ -41,3 +41,20 @@ fn a_bad_scenario_fails_before_any_measurement() {
     assert!(err.contains("horizon"), "{err}");
     assert!(a.get_output().stdout.is_empty());
 }
+
+#[test]
+fn a_work_folder_that_is_not_empty_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("keep.txt"), "mine").unwrap();
+    let a = fleetsim()
+        .args(["bench", "--smoke", "--work"])
+        .arg(work.path())
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("is not empty"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("keep.txt")).unwrap(),
+        "mine"
+    );
+}
