@@ -133,7 +133,7 @@ pub fn hold_loop(pending: usize, events: u64) -> f64 {
 }
 
 /// Rounds of the replication check (`--jobs 1` then `--jobs 2`).
-const REPLICATION_ROUNDS: usize = 3;
+const REPLICATION_ROUNDS: usize = 5;
 
 /// How to run the harness.
 #[derive(Clone, Debug)]
@@ -147,8 +147,8 @@ pub struct Options {
     pub work: PathBuf,
     /// Also measure with `--trace`.
     pub trace: bool,
-    /// The replication scaling check: a scenario, its horizon.
-    pub replications: Option<(PathBuf, Option<String>)>,
+    /// The replication scaling checks: scenarios and their horizons.
+    pub replications: Vec<(PathBuf, Option<String>)>,
     /// The start-up check's scenario.
     pub startup: Option<PathBuf>,
     /// Steps of the yardstick's hold loop.
@@ -368,7 +368,10 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
             )?;
         }
     }
-    if let Some((path, horizon)) = &opts.replications {
+    if !opts.replications.is_empty() {
+        writeln!(w)?;
+    }
+    for (path, horizon) in &opts.replications {
         let timed = |jobs| {
             child(&ChildArgs {
                 scenario: path.clone(),
@@ -397,7 +400,6 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
         let speedup = one.seconds / two.seconds.max(1e-9);
         let met = speedup >= target::JOBS_SPEEDUP;
         all_met &= met || opts.smoke;
-        writeln!(w)?;
         writeln!(
             w,
             "replications: {} × 4{}, fastest of {} rounds: --jobs 1 {:.2} s, --jobs 2 {:.2} s: {:.2}× (target ≥ {:.1}×: {})",

@@ -122,10 +122,18 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 // Fail before any measurement, with the scenario's own errors.
                 fleetsim::scenario::Scenario::load_plan(s, &Overrides::default())?;
             }
+            // A study that fits the cache, and one that does not (two
+            // replications of bench-100k share the L3 cache).
+            let baseline = std::path::PathBuf::from("scenarios/baseline.toml");
             let replications = if smoke {
-                (scenarios[0].clone(), None)
+                vec![(scenarios[0].clone(), None)]
             } else {
-                (scenarios[0].clone(), Some("7d".to_string()))
+                let mut r = Vec::new();
+                if baseline.exists() {
+                    r.push((baseline, Some("120d".to_string())));
+                }
+                r.push((scenarios[0].clone(), Some("7d".to_string())));
+                r
             };
             let quick = std::path::PathBuf::from("scenarios/quick.toml");
             let opts = bench::Options {
@@ -135,7 +143,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
                     std::env::temp_dir().join(format!("fleetsim-bench-{}", std::process::id()))
                 }),
                 trace: !no_trace,
-                replications: Some(replications),
+                replications,
                 startup: quick.exists().then_some(quick),
                 yardstick_events: if smoke { 200_000 } else { 10_000_000 },
             };

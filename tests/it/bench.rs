@@ -21,7 +21,7 @@ fn smoke_mode_reports_every_measurement() {
         "  bare BinaryHeap hold loop, ",
         "ratio fleetsim / heap",
         "  --trace: ",
-        "replications: quick × 4, fastest of 3 rounds: --jobs 1 ",
+        "replications: quick × 4, fastest of 5 rounds: --jobs 1 ",
         "start-up: fleetsim run scenarios/quick.toml in ",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
