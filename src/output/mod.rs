@@ -352,10 +352,102 @@ pub(crate) fn num(v: f64) -> String {
 /// [`num`], written straight to `w` without allocating: the aggregate time
 /// series write hundreds of thousands of them.
 pub(crate) fn write_num(w: &mut impl Write, v: f64) -> std::io::Result<()> {
-    let r = (v * 1e6).round() / 1e6;
+    let micros = (v * 1e6).round();
+    let r = micros / 1e6;
     if r == r.trunc() && r.abs() < 1e15 {
         w.write_all(itoa::Buffer::new().format(r as i64).as_bytes())
+    } else if micros.abs() < 1e15 {
+        // `r` is the double nearest micros / 10^6. Below 10^9 its spacing is
+        // far under 10^-6, so no shorter decimal rounds to it: Rust's
+        // shortest round-trip form is exactly that fraction, written here
+        // without the float formatter.
+        let m = micros as i64;
+        let (int, frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
+        if m < 0 {
+            w.write_all(b"-")?;
+        }
+        w.write_all(itoa::Buffer::new().format(int).as_bytes())?;
+        let mut digits = [b'.', 0, 0, 0, 0, 0, 0];
+        let mut f = frac;
+        for d in digits[1..].iter_mut().rev() {
+            *d = b'0' + (f % 10) as u8;
+            f /= 10;
+        }
+        let len = 7 - decimal_trailing_zeros(frac);
+        w.write_all(&digits[..len])
     } else {
         write!(w, "{r}")
+    }
+}
+
+/// Decimal trailing zeros of a 6-digit fraction that is not zero.
+fn decimal_trailing_zeros(mut n: u64) -> usize {
+    let mut zeros = 0;
+    while n.is_multiple_of(10) && zeros < 6 {
+        n /= 10;
+        zeros += 1;
+    }
+    zeros
+}
+
+#[cfg(test)]
+mod num_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn written(v: f64) -> String {
+        let mut out = Vec::new();
+        write_num(&mut out, v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// What `write_num` promises: Rust's shortest form of `v` rounded to
+    /// 6 decimals (integers without a point).
+    fn reference(v: f64) -> String {
+        let r = (v * 1e6).round() / 1e6;
+        if r == r.trunc() && r.abs() < 1e15 {
+            format!("{}", r as i64)
+        } else {
+            format!("{r}")
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_the_float_formatter_would() {
+        for v in [
+            0.0,
+            -0.0,
+            0.5,
+            0.25,
+            12.075,
+            1.000001,
+            -3.5,
+            999_999_999.999_999,
+            1e-7,
+            2.5e-7,
+            1e9 + 0.5,
+            1e12 + 0.25,
+            1e20,
+            -1e-6,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert_eq!(written(v), reference(v), "{v}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_number_is_written_as_the_float_formatter_would(
+            v in prop_oneof![
+                -1e4f64..1e4,
+                0f64..10.0,
+                -2e9f64..2e9,
+                (0u64..4_000_000u64).prop_map(|k| k as f64 / 4.0),
+                any::<f64>(),
+            ]
+        ) {
+            prop_assert_eq!(written(v), reference(v));
+        }
     }
 }

@@ -142,9 +142,28 @@ fn header(lead: &str, names: &[String]) -> String {
 }
 
 /// Writes `occupancy_status.csv`, `occupancy_ecs.csv` and `occupancy_bms.csv`
-/// as means across `runs` with quantile columns.
+/// as means across `runs` with quantile columns, each file on its own
+/// thread: this export runs after every replication, so it would otherwise
+/// be the serial tail of a parallel study.
 pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+    let joined = |h: std::thread::ScopedJoinHandle<'_, Result<PathBuf>>| {
+        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    };
+    std::thread::scope(|scope| {
+        let status = scope.spawn(|| write_status_aggregate(dir, runs));
+        let kinds: Vec<_> = (0..runs[0].kinds.len())
+            .map(|k| scope.spawn(move || write_kind_aggregate(dir, runs, k)))
+            .collect();
+        let mut written = vec![joined(status)?];
+        for h in kinds {
+            written.push(joined(h)?);
+        }
+        Ok(written)
+    })
+}
+
+/// `occupancy_status.csv` across `runs`.
+fn write_status_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<PathBuf> {
     let first = &runs[0];
     let n_status = Status::ALL.len();
     let mut names: Vec<String> = vec!["population".into()];
@@ -163,34 +182,37 @@ pub fn write_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<Vec<PathBu
             write_stats(w, runs, (k, i), &status_cols, &mut stats, &mut buf)?;
         }
     }
-    written.push(f.commit()?);
-    for (k, ks) in first.kinds.iter().enumerate() {
-        let kind = ks.kind.expect("sampled kinds are named");
-        let (file, states): (&str, Vec<String>) = match kind {
-            Kind::Ecs => (
-                "occupancy_ecs.csv",
-                ecs::pairs()
-                    .iter()
-                    .map(|&(v, t)| ecs::pair_name(v, t))
-                    .collect(),
-            ),
-            Kind::Bms => (
-                "occupancy_bms.csv",
-                bms::BmsState::ALL
-                    .iter()
-                    .map(|s| s.name().to_string())
-                    .collect(),
-            ),
-        };
-        let mut names: Vec<String> = vec!["population".into()];
-        names.extend(states);
-        let cols: Vec<usize> = std::iter::once(0).chain((1 + n_status)..ks.width).collect();
-        let mut f = AtomicFile::create(dir, file)?;
-        writeln!(f.writer(), "{}", header("time_s", &names))?;
-        write_rows(f.writer(), runs, k, &cols)?;
-        written.push(f.commit()?);
-    }
-    Ok(written)
+    f.commit()
+}
+
+/// `occupancy_ecs.csv` or `occupancy_bms.csv` (kind number `k`) across `runs`.
+fn write_kind_aggregate(dir: &Path, runs: &[SeriesRecorder], k: usize) -> Result<PathBuf> {
+    let ks = &runs[0].kinds[k];
+    let n_status = Status::ALL.len();
+    let kind = ks.kind.expect("sampled kinds are named");
+    let (file, states): (&str, Vec<String>) = match kind {
+        Kind::Ecs => (
+            "occupancy_ecs.csv",
+            ecs::pairs()
+                .iter()
+                .map(|&(v, t)| ecs::pair_name(v, t))
+                .collect(),
+        ),
+        Kind::Bms => (
+            "occupancy_bms.csv",
+            bms::BmsState::ALL
+                .iter()
+                .map(|s| s.name().to_string())
+                .collect(),
+        ),
+    };
+    let mut names: Vec<String> = vec!["population".into()];
+    names.extend(states);
+    let cols: Vec<usize> = std::iter::once(0).chain((1 + n_status)..ks.width).collect();
+    let mut f = AtomicFile::create(dir, file)?;
+    writeln!(f.writer(), "{}", header("time_s", &names))?;
+    write_rows(f.writer(), runs, k, &cols)?;
+    f.commit()
 }
 
 /// Writes `capacity.csv` as means across `runs`, with the 2.5% and 97.5%
