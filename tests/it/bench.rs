@@ -22,6 +22,7 @@ fn smoke_mode_reports_every_measurement() {
         "ratio fleetsim / heap",
         "  --trace: ",
         "replications: quick × 4, fastest of 5 rounds: --jobs 1 ",
+        "(this machine: two independent hold loops at once do ",
         "start-up: fleetsim run scenarios/quick.toml in ",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
