@@ -210,10 +210,6 @@ impl<E: Copy> EventQueue<E> {
             if lv.occupied == 0 {
                 self.levels_occupied &= !(1 << level);
             }
-            // Move the wheel to the start of that slot.
-            let shift = level as u32 * LEVEL_BITS;
-            let above = (self.elapsed >> shift >> LEVEL_BITS) << LEVEL_BITS << shift;
-            self.elapsed = above | ((slot as u64) << shift);
             let mut entries = std::mem::take(&mut lv.slots[slot]);
             let first = entries[0].time;
             if level == 0 || entries.iter().all(|e| e.time == first) {
@@ -227,7 +223,11 @@ impl<E: Copy> EventQueue<E> {
                 let empty = std::mem::replace(&mut self.ready, entries);
                 self.levels[level].slots[slot] = empty;
             } else {
-                // Every entry lands on a lower level, in its own slot.
+                // Move the wheel to the start of the slot; every entry then
+                // lands on a lower level, in its own slot.
+                let shift = level as u32 * LEVEL_BITS;
+                let above = (self.elapsed >> shift >> LEVEL_BITS) << LEVEL_BITS << shift;
+                self.elapsed = above | ((slot as u64) << shift);
                 for e in entries.drain(..) {
                     self.insert(e);
                 }
