@@ -254,7 +254,8 @@ fn capacity_tables(s: &mut String) {
         (Claim::Nothing, "nothing"),
     ] {
         let ops: Vec<Op> = Op::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&op| claim_of(op) == claim && op != Op::Create)
             .collect();
         let _ = writeln!(s, "  claims {what}: {}", names(&ops));
@@ -331,7 +332,7 @@ pub fn scenario(sc: &Scenario, file: &str) -> String {
         days(sc.warmup),
         days(sc.sample_interval)
     );
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         if let Some(k) = sc.kind(kind) {
             kind_summary(&mut s, k);
         }
@@ -592,7 +593,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         s,
         "  servers: {created} created (initial fleet included), peak {peak} at once"
     );
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         if let Some(f) = sc.kind(kind).and_then(|k| k.initial_fleet.as_ref()) {
             let _ = writeln!(
                 s,
@@ -610,7 +611,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         ev as f64 / r.wall_seconds.max(1e-9) / 1e6
     );
     let window = sc.window().ms() as f64;
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         if sc.kind(kind).is_none() {
             continue;
         }
@@ -786,7 +787,7 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
             .map(|(k, v)| format!("{k} = {}", crate::scenario::sweep::display(v)))
             .collect();
         let _ = write!(s, "  point {i}: {}", values.join(", "));
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             if p.study.scenario.kind(kind).is_none() {
                 continue;
             }

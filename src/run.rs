@@ -140,7 +140,8 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     let make_sink = |p: usize, r: usize| -> Result<Sink> {
         let sc = &plan.points[p].scenario;
         let kinds: Vec<Kind> = Kind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&k| sc.kind(k).is_some())
             .collect();
         let capacity = sc

@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_one_action() {
-        for op in Op::ALL {
+        for &op in Op::ALL {
             assert_eq!(
                 ACTIONS.iter().filter(|(o, _)| *o == op).count(),
                 1,

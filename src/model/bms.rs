@@ -3,9 +3,24 @@
 
 use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
-/// A BMS lifecycle state (MODEL.md §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// A BMS lifecycle state (MODEL.md §3), in column order of `occupancy_bms.csv`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    IntoStaticStr,
+    EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 #[repr(u8)]
 pub enum BmsState {
     Creating,
@@ -71,46 +86,16 @@ pub const STATES: &[(BmsState, Stability, Option<Status>)] = &[
 
 impl BmsState {
     /// Every state, in column order of `occupancy_bms.csv`.
-    pub const ALL: [BmsState; 14] = [
-        B::Creating,
-        B::Starting,
-        B::Running,
-        B::Stopping,
-        B::Stopped,
-        B::Restarting,
-        B::ForciblyRestarting,
-        B::Deleting,
-        B::Deleted,
-        B::Faulty,
-        B::Rebuilding,
-        B::ReinstallingOs,
-        B::ReinstallingOsFailed,
-        B::Frozen,
-    ];
+    pub const ALL: &'static [BmsState] = BmsState::VARIANTS;
 
     /// snake_case name used in scenarios and columns.
     pub fn name(self) -> &'static str {
-        match self {
-            B::Creating => "creating",
-            B::Starting => "starting",
-            B::Running => "running",
-            B::Stopping => "stopping",
-            B::Stopped => "stopped",
-            B::Restarting => "restarting",
-            B::ForciblyRestarting => "forcibly_restarting",
-            B::Deleting => "deleting",
-            B::Deleted => "deleted",
-            B::Faulty => "faulty",
-            B::Rebuilding => "rebuilding",
-            B::ReinstallingOs => "reinstalling_os",
-            B::ReinstallingOsFailed => "reinstalling_os_failed",
-            B::Frozen => "frozen",
-        }
+        self.into()
     }
 
     /// Parses the snake_case name.
     pub fn from_name(s: &str) -> Option<BmsState> {
-        BmsState::ALL.into_iter().find(|b| b.name() == s)
+        s.parse().ok()
     }
 
     /// This state's id in the machine (states are in `ALL` order).

@@ -8,10 +8,25 @@
 
 use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// Nova's `vm_state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum VmState {
     Building,
     Active,
@@ -23,35 +38,35 @@ pub enum VmState {
 
 impl VmState {
     /// All vm_states.
-    pub const ALL: [VmState; 6] = [
-        VmState::Building,
-        VmState::Active,
-        VmState::Stopped,
-        VmState::Resized,
-        VmState::Error,
-        VmState::Deleted,
-    ];
+    pub const ALL: &'static [VmState] = VmState::VARIANTS;
 
     /// API spelling.
     pub fn name(self) -> &'static str {
-        match self {
-            VmState::Building => "building",
-            VmState::Active => "active",
-            VmState::Stopped => "stopped",
-            VmState::Resized => "resized",
-            VmState::Error => "error",
-            VmState::Deleted => "deleted",
-        }
+        self.into()
     }
 
     /// Parses the API spelling.
     pub fn from_name(s: &str) -> Option<VmState> {
-        VmState::ALL.into_iter().find(|v| v.name() == s)
+        s.parse().ok()
     }
 }
 
-/// Nova's `task_state` (`None` in a pair means null).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// Nova's `task_state` (`None` in a pair means null), in MODEL.md order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    IntoStaticStr,
+    EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum TaskState {
     Scheduling,
     BlockDeviceMapping,
@@ -72,69 +87,27 @@ pub enum TaskState {
     ResizeMigrated,
     ResizeFinish,
     ResizeReverting,
+    /// Spelled with a hyphen, as the API spells it.
+    #[strum(serialize = "powering-off")]
     PoweringOff,
+    /// Spelled with a hyphen, as the API spells it.
+    #[strum(serialize = "powering-on")]
     PoweringOn,
     Deleting,
 }
 
 impl TaskState {
     /// All task states, in MODEL.md order.
-    pub const ALL: [TaskState; 22] = [
-        TaskState::Scheduling,
-        TaskState::BlockDeviceMapping,
-        TaskState::Networking,
-        TaskState::Spawning,
-        TaskState::Rebooting,
-        TaskState::RebootPending,
-        TaskState::RebootStarted,
-        TaskState::RebootingHard,
-        TaskState::RebootPendingHard,
-        TaskState::RebootStartedHard,
-        TaskState::Rebuilding,
-        TaskState::RebuildBlockDeviceMapping,
-        TaskState::RebuildSpawning,
-        TaskState::Migrating,
-        TaskState::ResizePrep,
-        TaskState::ResizeMigrating,
-        TaskState::ResizeMigrated,
-        TaskState::ResizeFinish,
-        TaskState::ResizeReverting,
-        TaskState::PoweringOff,
-        TaskState::PoweringOn,
-        TaskState::Deleting,
-    ];
+    pub const ALL: &'static [TaskState] = TaskState::VARIANTS;
 
     /// API spelling (note the hyphens in `powering-off` / `powering-on`).
     pub fn name(self) -> &'static str {
-        match self {
-            TaskState::Scheduling => "scheduling",
-            TaskState::BlockDeviceMapping => "block_device_mapping",
-            TaskState::Networking => "networking",
-            TaskState::Spawning => "spawning",
-            TaskState::Rebooting => "rebooting",
-            TaskState::RebootPending => "reboot_pending",
-            TaskState::RebootStarted => "reboot_started",
-            TaskState::RebootingHard => "rebooting_hard",
-            TaskState::RebootPendingHard => "reboot_pending_hard",
-            TaskState::RebootStartedHard => "reboot_started_hard",
-            TaskState::Rebuilding => "rebuilding",
-            TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
-            TaskState::RebuildSpawning => "rebuild_spawning",
-            TaskState::Migrating => "migrating",
-            TaskState::ResizePrep => "resize_prep",
-            TaskState::ResizeMigrating => "resize_migrating",
-            TaskState::ResizeMigrated => "resize_migrated",
-            TaskState::ResizeFinish => "resize_finish",
-            TaskState::ResizeReverting => "resize_reverting",
-            TaskState::PoweringOff => "powering-off",
-            TaskState::PoweringOn => "powering-on",
-            TaskState::Deleting => "deleting",
-        }
+        self.into()
     }
 
     /// Parses the API spelling.
     pub fn from_name(s: &str) -> Option<TaskState> {
-        TaskState::ALL.into_iter().find(|t| t.name() == s)
+        s.parse().ok()
     }
 }
 
@@ -642,8 +615,8 @@ mod tests {
     #[test]
     fn every_other_pair_is_unknown() {
         let mut valid = 0;
-        for vm in VmState::ALL {
-            for task in TaskState::ALL.map(Some).into_iter().chain([None]) {
+        for &vm in VmState::ALL {
+            for task in TaskState::ALL.iter().copied().map(Some).chain([None]) {
                 let expected = doc_status(vm, task);
                 assert_eq!(status_of(vm, task).map(|s| s.name()), expected);
                 valid += expected.is_some() as usize;
@@ -732,7 +705,7 @@ mod tests {
             }
         }
         // Operations the table does not list are never allowed.
-        for op in Op::ALL {
+        for &op in Op::ALL {
             if !DOC_OPS.iter().any(|d| d.0 == op.name()) && op != Op::Create {
                 assert!(m.allowed_from(op).is_empty() || op.is_flag_op(), "{op:?}");
             }

@@ -12,10 +12,25 @@ pub mod bms;
 pub mod ecs;
 
 use serde::Serialize;
+use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};
 
 /// The two kinds of server fleetsim simulates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
     /// Elastic cloud server: a virtual machine with Nova semantics.
     Ecs,
@@ -25,21 +40,32 @@ pub enum Kind {
 
 impl Kind {
     /// Both kinds, in output order.
-    pub const ALL: [Kind; 2] = [Kind::Ecs, Kind::Bms];
+    pub const ALL: &'static [Kind] = Kind::VARIANTS;
 
     /// Lower-case name used in files and scenarios.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::Ecs => "ecs",
-            Kind::Bms => "bms",
-        }
+        self.into()
     }
 }
 
 /// The status the API shows (MODEL.md §1 and §3), in the column order of
 /// `occupancy_status.csv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE", ascii_case_insensitive)]
 #[repr(u8)]
 pub enum Status {
     Build,
@@ -58,51 +84,38 @@ pub enum Status {
 
 impl Status {
     /// Every status, in column order.
-    pub const ALL: [Status; 12] = [
-        Status::Build,
-        Status::Reboot,
-        Status::HardReboot,
-        Status::Rebuild,
-        Status::Migrating,
-        Status::Resize,
-        Status::Active,
-        Status::Shutoff,
-        Status::RevertResize,
-        Status::VerifyResize,
-        Status::Error,
-        Status::Deleted,
-    ];
+    pub const ALL: &'static [Status] = Status::VARIANTS;
 
     /// The API spelling.
     pub fn name(self) -> &'static str {
-        match self {
-            Status::Build => "BUILD",
-            Status::Reboot => "REBOOT",
-            Status::HardReboot => "HARD_REBOOT",
-            Status::Rebuild => "REBUILD",
-            Status::Migrating => "MIGRATING",
-            Status::Resize => "RESIZE",
-            Status::Active => "ACTIVE",
-            Status::Shutoff => "SHUTOFF",
-            Status::RevertResize => "REVERT_RESIZE",
-            Status::VerifyResize => "VERIFY_RESIZE",
-            Status::Error => "ERROR",
-            Status::Deleted => "DELETED",
-        }
+        self.into()
     }
 
     /// Parses the API spelling (case-insensitive).
     pub fn from_name(s: &str) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.name().eq_ignore_ascii_case(s))
+        s.parse().ok()
     }
 }
 
 /// Every operation or administrative action of either kind. Which ones a kind
 /// supports, and from where, is in that kind's table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    VariantArray,
+    EnumCount,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 #[repr(u8)]
 pub enum Op {
     Create,
@@ -130,58 +143,19 @@ pub enum Op {
 
 impl Op {
     /// Number of operations (size of per-operation arrays).
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = <Op as EnumCount>::COUNT;
 
     /// Every operation, in declaration order.
-    pub const ALL: [Op; Op::COUNT] = [
-        Op::Create,
-        Op::Reboot,
-        Op::RebootHard,
-        Op::Stop,
-        Op::Start,
-        Op::Rebuild,
-        Op::Resize,
-        Op::ConfirmResize,
-        Op::RevertResize,
-        Op::LiveMigrate,
-        Op::Delete,
-        Op::ResetState,
-        Op::Restart,
-        Op::RestartHard,
-        Op::ReinstallOs,
-        Op::Repair,
-        Op::Freeze,
-        Op::Unfreeze,
-        Op::Expire,
-        Op::Lock,
-        Op::Unlock,
-    ];
+    pub const ALL: &'static [Op] = Op::VARIANTS;
 
     /// The name used in scenarios and output files.
     pub fn name(self) -> &'static str {
-        match self {
-            Op::Create => "create",
-            Op::Reboot => "reboot",
-            Op::RebootHard => "reboot_hard",
-            Op::Stop => "stop",
-            Op::Start => "start",
-            Op::Rebuild => "rebuild",
-            Op::Resize => "resize",
-            Op::ConfirmResize => "confirm_resize",
-            Op::RevertResize => "revert_resize",
-            Op::LiveMigrate => "live_migrate",
-            Op::Delete => "delete",
-            Op::ResetState => "reset_state",
-            Op::Restart => "restart",
-            Op::RestartHard => "restart_hard",
-            Op::ReinstallOs => "reinstall_os",
-            Op::Repair => "repair",
-            Op::Freeze => "freeze",
-            Op::Unfreeze => "unfreeze",
-            Op::Expire => "expire",
-            Op::Lock => "lock",
-            Op::Unlock => "unlock",
-        }
+        self.into()
+    }
+
+    /// Parses the name used in scenarios and output files.
+    pub fn from_name(s: &str) -> Option<Op> {
+        s.parse().ok()
     }
 
     /// Index for per-operation arrays.
@@ -198,8 +172,9 @@ impl Op {
 
 /// What an operation failure does (MODEL.md §2): the server goes to the kind's
 /// error state, or the operation is rolled back to where it started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, VariantArray, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Outcome {
     Error,
     Rollback,
@@ -208,10 +183,7 @@ pub enum Outcome {
 impl Outcome {
     /// Scenario spelling.
     pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Error => "error",
-            Outcome::Rollback => "rollback",
-        }
+        self.into()
     }
 }
 
@@ -416,5 +388,51 @@ impl Machine {
             .iter()
             .position(|n| n == name)
             .map(|i| StateId(i as u8))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::capacity::PlacementPolicy;
+
+    /// Each name is spelled twice, by serde (JSON: the manifest, `states
+    /// --json`) and by strum (files, scenarios): the two must agree, and
+    /// every name must parse back to its value.
+    #[test]
+    fn derived_names_agree_with_serde_and_parse_back() {
+        fn check<T: Serialize + Copy + std::fmt::Debug + PartialEq>(
+            all: &[T],
+            name: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &v in all {
+                let json = serde_json::to_value(v).unwrap();
+                assert_eq!(json, name(v), "{v:?}");
+                assert_eq!(parse(name(v)), Some(v), "{v:?}");
+            }
+        }
+        check(Kind::ALL, Kind::name, |s| s.parse().ok());
+        check(Status::ALL, Status::name, Status::from_name);
+        check(Op::ALL, Op::name, Op::from_name);
+        check(Outcome::VARIANTS, Outcome::name, |s| s.parse().ok());
+        check(
+            ecs::VmState::ALL,
+            ecs::VmState::name,
+            ecs::VmState::from_name,
+        );
+        check(PlacementPolicy::ALL, PlacementPolicy::name, |s| {
+            s.parse().ok()
+        });
+        assert_eq!(Op::ALL.len(), Op::COUNT);
+        assert_eq!(
+            Status::from_name("verify_resize"),
+            Some(Status::VerifyResize)
+        );
+        assert_eq!(ecs::TaskState::PoweringOff.name(), "powering-off");
+        assert_eq!(
+            bms::BmsState::ReinstallingOsFailed.name(),
+            "reinstalling_os_failed"
+        );
     }
 }

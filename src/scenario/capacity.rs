@@ -5,10 +5,12 @@
 use super::Dist;
 use crate::engine::SimTime;
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// How a host is chosen among those with room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, VariantArray, IntoStaticStr, EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PlacementPolicy {
     /// The first host, in pool order, with room.
     FirstFit,
@@ -19,19 +21,12 @@ pub enum PlacementPolicy {
 }
 
 impl PlacementPolicy {
-    pub const ALL: [PlacementPolicy; 3] = [
-        PlacementPolicy::FirstFit,
-        PlacementPolicy::Spread,
-        PlacementPolicy::Pack,
-    ];
+    /// Every policy, in the order the reference lists them.
+    pub const ALL: &'static [PlacementPolicy] = PlacementPolicy::VARIANTS;
 
     /// The name used in scenarios.
     pub fn name(self) -> &'static str {
-        match self {
-            PlacementPolicy::FirstFit => "first_fit",
-            PlacementPolicy::Spread => "spread",
-            PlacementPolicy::Pack => "pack",
-        }
+        self.into()
     }
 }
 

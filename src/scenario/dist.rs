@@ -8,8 +8,9 @@ use rand_distr::{Exp, Gamma, LogNormal, Normal, Uniform, Weibull};
 use serde::Serialize;
 
 /// A distribution of durations, all parameters with a time unit in seconds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, strum::IntoStaticStr)]
 #[serde(tag = "dist", rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Dist {
     /// Always `value_s`.
     Fixed { value_s: f64 },
@@ -54,15 +55,7 @@ impl Dist {
 
     /// The distribution's name in scenarios.
     pub fn name(&self) -> &'static str {
-        match self {
-            Dist::Fixed { .. } => "fixed",
-            Dist::Exponential { .. } => "exponential",
-            Dist::Uniform { .. } => "uniform",
-            Dist::Normal { .. } => "normal",
-            Dist::Lognormal { .. } => "lognormal",
-            Dist::Gamma { .. } => "gamma",
-            Dist::Weibull { .. } => "weibull",
-        }
+        self.into()
     }
 
     /// The mean in seconds (of the truncated normal, approximately the mean

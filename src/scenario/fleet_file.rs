@@ -801,7 +801,8 @@ fn bms_task(s: BmsState) -> Option<&'static str> {
 /// The states a BMS may be deleted from, whose status Deleting shows.
 fn delete_origins(m: &Machine) -> Vec<BmsState> {
     BmsState::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| m.plan(Op::Delete, s.id()).is_some())
         .collect()
 }
@@ -890,7 +891,8 @@ fn read_bms_state(
         }
         None => {
             let candidates: Vec<BmsState> = BmsState::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&s| fields_fit(s) && status_fits(s))
                 .collect();
             match candidates[..] {

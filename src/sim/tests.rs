@@ -64,7 +64,7 @@ pub(super) fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
 
 #[test]
 fn every_request_in_every_state_is_started_or_refused_and_counted() {
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let sc = scenario(&format!("[{}]\ninitial = 1\n", kind.name()));
         let mut rec = NullRecorder;
         let mut sim = started(&sc, &mut rec);

@@ -686,7 +686,7 @@ fn garbage_never_panics() {
         "{\"server\": {\"id\": \"é\", \"name\": \"\u{1F600}\", \"OS-EXT-STS:vm_state\": \"deleted\", \"OS-EXT-STS:task_state\": \"deleting\"}}",
     ];
     for text in inputs {
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             let r = std::panic::catch_unwind(|| read_str(text, "g.json", kind, None));
             assert!(r.is_ok(), "panicked on {text:?} as {kind:?}");
         }

@@ -78,12 +78,12 @@ pub(super) fn read_capacity(r: &mut Reader, sections: &Sections) -> CapacitySpec
             )
             .flatten(),
     };
-    let placement_names = PlacementPolicy::ALL.map(PlacementPolicy::name);
+    let placement_names: Vec<&str> = PlacementPolicy::ALL.iter().map(|p| p.name()).collect();
     let placement = r
         .read("placement", |r, k, v| {
             r.choice_value(k, v, &placement_names)
         })
-        .and_then(|name| PlacementPolicy::ALL.into_iter().find(|p| p.name() == name))
+        .and_then(|name| name.parse().ok())
         .unwrap_or(PlacementPolicy::Spread);
     let build_attempts = r
         .read("build_attempts", |r, k, v| r.integer_value(k, v, 1, 100))
