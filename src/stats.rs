@@ -126,25 +126,31 @@ impl Dim {
         self.last[s] = now;
     }
 
-    /// One instance enters state `s`.
+    /// One instance enters state `s`. Entries before the window are
+    /// counted too, and forgotten when it begins ([`KindStats::begin_window`]).
     #[inline]
-    pub fn enter(&mut self, s: usize, now: SimTime, in_window: bool) {
+    pub fn enter(&mut self, s: usize, now: SimTime) {
         self.touch(s, now);
         self.count[s] += 1;
-        if in_window {
-            self.entries[s] += 1;
-        }
+        self.entries[s] += 1;
         self.max[s] = self.max[s].max(self.count[s]);
     }
 
-    /// One instance leaves state `s`, which it entered at `since`.
+    /// One instance leaves state `s`, which it entered at `since`: its
+    /// sojourn is recorded (and forgotten, like entries, if the window has
+    /// yet to begin).
     #[inline]
-    pub fn leave(&mut self, s: usize, now: SimTime, since: SimTime, in_window: bool) {
+    pub fn leave(&mut self, s: usize, now: SimTime, since: SimTime) {
+        self.leave_untimed(s, now);
+        self.sojourn[s].record(now.since(since));
+    }
+
+    /// One instance leaves state `s`, where sojourns are not measured (the
+    /// population, and the availability counts).
+    #[inline]
+    pub fn leave_untimed(&mut self, s: usize, now: SimTime) {
         self.touch(s, now);
         self.count[s] -= 1;
-        if in_window {
-            self.sojourn[s].record(now.since(since));
-        }
     }
 
     /// Instances in each state now.
@@ -301,9 +307,9 @@ mod tests {
     fn area_is_integrated_exactly() {
         // One instance in state 0 over [0, 10), two over [10, 30): 10 + 40 = 50.
         let mut d = Dim::new(2);
-        d.enter(0, SimTime(0), true);
-        d.enter(0, SimTime(10), true);
-        d.leave(0, SimTime(30), SimTime(0), true);
+        d.enter(0, SimTime(0));
+        d.enter(0, SimTime(10));
+        d.leave(0, SimTime(30), SimTime(0));
         d.close(SimTime(30));
         assert_eq!(d.area(0), 50);
         assert_eq!(d.max(0), 2);

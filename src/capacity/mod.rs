@@ -614,8 +614,10 @@ impl Capacity {
         &mut self.pools[p]
     }
 
-    /// Starts every pool's window at `t`.
+    /// Starts every pool's window at `t`: the statistics and the failure
+    /// log so far are forgotten.
     pub fn begin_window(&mut self, t: SimTime) {
+        self.failures.clear();
         for p in &mut self.pools {
             let total = p.total();
             p.stats.begin_window(&p.usage, total, t);

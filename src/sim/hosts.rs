@@ -120,9 +120,8 @@ impl Simulation<'_> {
     /// gets here (an attempt that failed before it did is not a create of
     /// its own), so that a create is counted before its blocking.
     pub(super) fn schedule_build(&mut self, id: u32) -> bool {
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("limited kind");
-        if cap.note_scheduled(id, w) && w {
+        if cap.note_scheduled(id, self.in_window) {
             let flavor = cap.of(id).flavor;
             cap.pool_of_flavor(flavor).stats.counters.creates += 1;
         }
@@ -153,7 +152,7 @@ impl Simulation<'_> {
         let a = cap.of(id);
         // Counted as blocked only where its create was counted: a create
         // scheduled before the window is not blocked within it.
-        if self.in_window && a.scheduled == Scheduled::InWindow {
+        if a.scheduled == Scheduled::InWindow {
             cap.pool_of_flavor(a.flavor).stats.counters.creates_blocked += 1;
             self.stats[k].ops[Op::Create.index()].refused_capacity += 1;
         }
@@ -183,14 +182,11 @@ impl Simulation<'_> {
     /// and starts again from the first step, avoiding that host.
     pub(super) fn reschedule(&mut self, id: u32) {
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("limited kind");
         let a = cap.of(id);
         cap.detach(id, now);
         cap.note_attempt(id, a.host);
-        if w {
-            cap.pool_of_flavor(a.flavor).stats.counters.build_retries += 1;
-        }
+        cap.pool_of_flavor(a.flavor).stats.counters.build_retries += 1;
         let kind = self.fleet.get(id).kind;
         let first = self.kinds[self.k(kind)].machine.create_plan.steps()[0];
         self.restart_build(id);
@@ -211,7 +207,6 @@ impl Simulation<'_> {
         }
         let claim = claim_of(op);
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("limited");
         let a = cap.of(id);
         if claim == Claim::Nothing {
@@ -233,16 +228,14 @@ impl Simulation<'_> {
         };
         let host = cap.place(flavor, avoid);
         let c = &mut cap.pool_of_flavor(flavor).stats.counters;
-        if w {
-            let (asked, refused) = match claim {
-                Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
-                Claim::Destination => (&mut c.migrations, &mut c.migrations_refused),
-                _ => (&mut c.placements, &mut c.placements_refused),
-            };
-            *asked += 1;
-            if host.is_none() {
-                *refused += 1;
-            }
+        let (asked, refused) = match claim {
+            Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
+            Claim::Destination => (&mut c.migrations, &mut c.migrations_refused),
+            _ => (&mut c.placements, &mut c.placements_refused),
+        };
+        *asked += 1;
+        if host.is_none() {
+            *refused += 1;
         }
         match host {
             None => return Some(Response::RefusedCapacity),
@@ -312,24 +305,19 @@ impl Simulation<'_> {
 
     pub(super) fn on_host_failure(&mut self, host: u32) {
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self
             .capacity
             .as_mut()
             .expect("hosts fail only with capacity");
         cap.hosts[host as usize].failed = true;
         let down = cap.set_down(host, true, now);
-        if w {
-            cap.pool_of_host(host).stats.counters.host_failures += 1;
-        }
+        cap.pool_of_host(host).stats.counters.host_failures += 1;
         if let Some((_, repair)) = &self.host_clocks.host {
             let d = repair.sample(&mut self.rng.hosts);
             self.queue.schedule_in(d, Event::HostRepair { host });
         }
         let hit = if down { self.strike(&[host], false) } else { 0 };
-        if w {
-            self.log_failure(None, host, down as u32, hit);
-        }
+        self.log_failure(None, host, down as u32, hit);
     }
 
     pub(super) fn on_host_repair(&mut self, host: u32) {
@@ -351,7 +339,6 @@ impl Simulation<'_> {
 
     pub(super) fn on_domain_failure(&mut self, level: u16, domain: u32) {
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self
             .capacity
             .as_mut()
@@ -363,11 +350,9 @@ impl Simulation<'_> {
         for &h in &down {
             pools[cap.hosts[h as usize].pool as usize] = true;
         }
-        if w {
-            for (p, hit) in pools.iter().enumerate() {
-                if *hit {
-                    cap.pools[p].stats.counters.domain_failures += 1;
-                }
+        for (p, hit) in pools.iter().enumerate() {
+            if *hit {
+                cap.pools[p].stats.counters.domain_failures += 1;
             }
         }
         let repair = self.host_clocks.domains[level as usize]
@@ -377,9 +362,7 @@ impl Simulation<'_> {
             .schedule_in(repair, Event::DomainRepair { level, domain });
         let hosts_down = down.len() as u32;
         let hit = self.strike(&down, true);
-        if w {
-            self.log_failure(Some(level), domain, hosts_down, hit);
-        }
+        self.log_failure(Some(level), domain, hosts_down, hit);
     }
 
     fn log_failure(&mut self, level: Option<u16>, index: u32, hosts_down: u32, servers_hit: u32) {
@@ -428,19 +411,16 @@ impl Simulation<'_> {
                 continue;
             }
             let now = self.queue.now();
-            let w = self.in_window;
             let k = self.k(s.kind);
             let error = self.kinds[k].machine.error_state;
             let cap = self.capacity.as_mut().expect("capacity");
             let flavor = cap.of(id).flavor;
             hits += 1;
-            if w {
-                let c = &mut cap.pool_of_flavor(flavor).stats.counters;
-                if domain {
-                    c.domain_failure_hits += 1;
-                } else {
-                    c.host_failure_hits += 1;
-                }
+            let c = &mut cap.pool_of_flavor(flavor).stats.counters;
+            if domain {
+                c.domain_failure_hits += 1;
+            } else {
+                c.host_failure_hits += 1;
             }
             cap.detach_dest(id, now);
             match s.op {
@@ -449,9 +429,7 @@ impl Simulation<'_> {
                     continue;
                 }
                 Some(op) => {
-                    if w {
-                        self.stats[k].ops[op.index()].failed += 1;
-                    }
+                    self.stats[k].ops[op.index()].failed += 1;
                     self.end(id, Target::State(error), Cause::HostFailure);
                 }
                 None if s.state != error => {
@@ -476,16 +454,13 @@ impl Simulation<'_> {
             return;
         }
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("capacity");
         let a = cap.of(id);
         if a.recovered.is_some_and(|t| now.since(t) < interval) {
-            if w {
-                cap.pool_of_flavor(a.flavor)
-                    .stats
-                    .counters
-                    .recoveries_throttled += 1;
-            }
+            cap.pool_of_flavor(a.flavor)
+                .stats
+                .counters
+                .recoveries_throttled += 1;
             return;
         }
         let d = self
@@ -508,19 +483,14 @@ impl Simulation<'_> {
             return;
         }
         let now = self.queue.now();
-        let w = self.in_window;
         let cap = self.capacity.as_mut().expect("capacity");
         let a = cap.of(id);
         let Some(host) = cap.place(a.flavor, a.host) else {
-            if w {
-                let c = &mut cap.pool_of_flavor(a.flavor).stats.counters;
-                c.evacuations_stranded += 1;
-            }
+            let c = &mut cap.pool_of_flavor(a.flavor).stats.counters;
+            c.evacuations_stranded += 1;
             return;
         };
-        if w {
-            cap.pool_of_flavor(a.flavor).stats.counters.evacuations += 1;
-        }
+        cap.pool_of_flavor(a.flavor).stats.counters.evacuations += 1;
         cap.detach(id, now);
         cap.attach(id, host, now);
         cap.note_recovery(id, now);

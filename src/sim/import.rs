@@ -77,9 +77,7 @@ impl Simulation<'_> {
         }
         // Counted as asked for and started at t = 0, so that what is
         // started still adds up to what was requested and not refused.
-        if self.in_window {
-            self.stats[k].ops[op.index()].requested += 1;
-        }
+        self.stats[k].ops[op.index()].requested += 1;
         self.begin(id, op, plan, at);
     }
 

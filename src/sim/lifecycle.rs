@@ -98,11 +98,10 @@ impl Simulation<'_> {
             Some(slot) => *slot = own,
             None => self.server_rng.push(own),
         }
-        let w = self.in_window;
         let st = &mut self.stats[k];
-        st.population.enter(0, now, w);
-        st.detail.enter(state.index(), now, w);
-        st.status.enter(status as usize, now, w);
+        st.population.enter(0, now);
+        st.detail.enter(state.index(), now);
+        st.status.enter(status as usize, now);
         id
     }
 
@@ -133,11 +132,10 @@ impl Simulation<'_> {
         self.refresh_availability(id);
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
-        let w = self.in_window;
         let st = &mut self.stats[k];
-        st.population.leave(0, now, SimTime::ZERO, false);
-        st.detail.leave(s.state.index(), now, s.since, w);
-        st.status.leave(s.status as usize, now, s.status_since, w);
+        st.population.leave_untimed(0, now);
+        st.detail.leave(s.state.index(), now, s.since);
+        st.status.leave(s.status as usize, now, s.status_since);
         if self.record_changes {
             self.record(Change {
                 time: now,
@@ -167,15 +165,15 @@ impl Simulation<'_> {
             && Some(s.state) != m.frozen_state
             && s.state != m.deleted_state;
         let available = wanted && s.status == Status::Active;
-        let (now, w) = (self.queue.now(), self.in_window);
+        let now = self.queue.now();
         let st = &mut self.stats[k];
         for (dim, bit, on) in [
             (&mut st.wanted, flag::COUNTED_WANTED, wanted),
             (&mut st.available, flag::COUNTED_AVAILABLE, available),
         ] {
             match (s.has(bit), on) {
-                (false, true) => dim.enter(0, now, w),
-                (true, false) => dim.leave(0, now, now, false),
+                (false, true) => dim.enter(0, now),
+                (true, false) => dim.leave_untimed(0, now),
                 _ => {}
             }
         }
@@ -198,15 +196,13 @@ impl Simulation<'_> {
         s.state = new;
         s.status = status;
         s.since = now;
-        let w = self.in_window;
         let st = &mut self.stats[k];
-        st.detail.leave(old.state.index(), now, old.since, w);
-        st.detail.enter(new.index(), now, w);
+        st.detail.leave(old.state.index(), now, old.since);
+        st.detail.enter(new.index(), now);
         if status != old.status {
             s.status_since = now;
-            st.status
-                .leave(old.status as usize, now, old.status_since, w);
-            st.status.enter(status as usize, now, w);
+            st.status.leave(old.status as usize, now, old.status_since);
+            st.status.enter(status as usize, now);
         }
         self.refresh_availability(id);
         self.follow_state(id);
@@ -268,26 +264,21 @@ impl Simulation<'_> {
     pub(crate) fn request(&mut self, id: u32, op: Op, by: By) -> Response {
         let s = *self.fleet.get(id);
         let k = self.k(s.kind);
-        let w = self.in_window;
         let m = &self.kinds[k].machine;
+        // Counted from the start; the window's beginning forgets what came
+        // before it (KindStats::begin_window).
         let counts = &mut self.stats[k].ops[op.index()];
-        if w {
-            counts.requested += 1;
-        }
+        counts.requested += 1;
         let locked_out =
             by == By::User && s.has(flag::LOCKED) && !m.is_admin(op) && op != Op::Unlock;
         if locked_out {
-            if w {
-                counts.refused_locked += 1;
-            }
+            counts.refused_locked += 1;
             return self.log_request(&s, op, by, Response::RefusedLocked);
         }
         if op.is_flag_op() {
-            if w {
-                counts.started += 1;
-                counts.succeeded += 1;
-                counts.duration.record(SimTime::ZERO);
-            }
+            counts.started += 1;
+            counts.succeeded += 1;
+            counts.duration.record(SimTime::ZERO);
             self.log_request(&s, op, by, Response::Accepted);
             self.set_locked(id, op == Op::Lock, op);
             return Response::Accepted;
@@ -297,18 +288,14 @@ impl Simulation<'_> {
             .copied()
             .filter(|_| s.has(flag::LAUNCHED) || m.unlaunched_ops.contains(&op));
         let Some(plan) = allowed else {
-            if w {
-                counts.refused_conflict += 1;
-            }
+            counts.refused_conflict += 1;
             return self.log_request(&s, op, by, Response::RefusedConflict);
         };
         if let Some(refusal) = self.claim(id, op) {
-            if w {
-                let counts = &mut self.stats[k].ops[op.index()];
-                match refusal {
-                    Response::RefusedCapacity => counts.refused_capacity += 1,
-                    _ => counts.refused_conflict += 1,
-                }
+            let counts = &mut self.stats[k].ops[op.index()];
+            match refusal {
+                Response::RefusedCapacity => counts.refused_capacity += 1,
+                _ => counts.refused_conflict += 1,
             }
             return self.log_request(&s, op, by, refusal);
         }
@@ -316,9 +303,7 @@ impl Simulation<'_> {
         if let Some(running) = s.op {
             // Allowed from an intermediate state: the new operation pre-empts
             // the running one (BMS forcible restart or delete of a restart).
-            if w {
-                self.stats[k].ops[running.index()].preempted += 1;
-            }
+            self.stats[k].ops[running.index()].preempted += 1;
         }
         if by == By::User {
             // The owner's intent, for availability: a stop means "I want it
@@ -361,10 +346,7 @@ impl Simulation<'_> {
         let k = self.k(kind);
         let plan = self.kinds[k].machine.create_plan;
         let first = plan.steps()[0];
-        if self.in_window {
-            let c = &mut self.stats[k].ops[Op::Create.index()];
-            c.requested += 1;
-        }
+        self.stats[k].ops[Op::Create.index()].requested += 1;
         let id = self.appear(kind, first);
         let s = *self.fleet.get(id);
         self.log_request(&s, Op::Create, By::User, Response::Accepted);
@@ -408,9 +390,7 @@ impl Simulation<'_> {
                 sr.fallback_prob > 0.0 && self.rng.failures.random_bool(sr.fallback_prob)
             });
         let watchdog = rt.watchdog[op.index()];
-        if self.in_window {
-            self.stats[k].ops[op.index()].started += 1;
-        }
+        self.stats[k].ops[op.index()].started += 1;
         let s = self.fleet.get_mut(id);
         s.op = Some(op);
         s.op_seq = s.op_seq.wrapping_add(1);
@@ -575,11 +555,9 @@ impl Simulation<'_> {
         let op = s.op.expect("finishing an operation");
         let plan = self.current_plan(id);
         let k = self.k(s.kind);
-        if self.in_window {
-            let c = &mut self.stats[k].ops[op.index()];
-            c.succeeded += 1;
-            c.duration.record(self.queue.now().since(s.op_started));
-        }
+        let c = &mut self.stats[k].ops[op.index()];
+        c.succeeded += 1;
+        c.duration.record(self.queue.now().since(s.op_started));
         // A first build, or an admin who fixed a server that never booted,
         // leaves a launched server behind.
         if matches!(op, Op::Create | Op::ResetState | Op::Repair | Op::Rebuild) {
@@ -612,12 +590,10 @@ impl Simulation<'_> {
         let plan = self.current_plan(id);
         let k = self.k(s.kind);
         let outcome = self.kinds[k].fail_outcome[op.index()];
-        if self.in_window {
-            let c = &mut self.stats[k].ops[op.index()];
-            match cause {
-                Cause::Timeout(_) => c.timed_out += 1,
-                _ => c.failed += 1,
-            }
+        let c = &mut self.stats[k].ops[op.index()];
+        match cause {
+            Cause::Timeout(_) => c.timed_out += 1,
+            _ => c.failed += 1,
         }
         // A watchdog always ends in the error state; a failure as configured.
         let target = match (cause, outcome) {
