@@ -48,12 +48,12 @@ pub fn states_json() -> String {
             .ops
             .iter()
             .map(|&op| {
-                let plans: Vec<(Option<StateId>, crate::model::Plan)> = if op == Op::Create {
-                    vec![(None, m.create_plan)]
+                let routes: Vec<(Option<StateId>, crate::model::Route)> = if op == Op::Create {
+                    vec![(None, m.create_route)]
                 } else {
                     (0..m.n_states())
                         .map(|i| StateId(i as u8))
-                        .filter_map(|s| m.plan(op, s).map(|p| (Some(s), *p)))
+                        .filter_map(|s| m.route(op, s).map(|p| (Some(s), *p)))
                         .collect()
                 };
                 let action = api::action_of(op);
@@ -65,9 +65,9 @@ pub fn states_json() -> String {
                     "allowed_when_never_launched": m.unlaunched_ops.contains(&op),
                     "default_failure": m.default_outcome[op.index()].name(),
                     "allowed_from": if op.is_flag_op() { json!("any") } else {
-                        json!(plans.iter().filter_map(|(s, _)| s.map(name)).collect::<Vec<_>>())
+                        json!(routes.iter().filter_map(|(s, _)| s.map(name)).collect::<Vec<_>>())
                     },
-                    "paths": plans.iter().map(|(from, p)| json!({
+                    "paths": routes.iter().map(|(from, p)| json!({
                         "from": from.map(name),
                         "through": p.steps().iter().map(|&s| name(s)).collect::<Vec<_>>(),
                         "success": target(Some(p.success)),

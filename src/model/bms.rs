@@ -1,7 +1,7 @@
 //! The BMS state machine as data: the 14 lifecycle states with their API status
 //! and the transition table of MODEL.md §3, compiled into a [`Machine`].
 
-use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
+use super::{Kind, Machine, Op, Outcome, Route, StateId, Status, Target};
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
@@ -320,8 +320,8 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
         unlaunched_ops: SUPPORTED,
         verify_state: None,
         frozen_state: Some(B::Frozen.id()),
-        plans: vec![None; Op::COUNT * n],
-        create_plan: Plan::new(&[], Target::Removed, None),
+        routes: vec![None; Op::COUNT * n],
+        create_route: Route::new(&[], Target::Removed, None),
     };
     for (i, &(s, _, _)) in STATES.iter().enumerate() {
         assert_eq!(s as usize, i, "STATES is in BmsState order");
@@ -334,24 +334,24 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
             To::RepairTarget if repair_to_stopped => Target::State(B::Stopped.id()),
             To::RepairTarget => Target::State(B::Running.id()),
         };
-        let plan = Plan::new(
+        let route = Route::new(
             &steps,
             success,
             row.on_failure.map(|s| Target::State(s.id())),
         );
         if row.op == Op::Create {
-            m.create_plan = plan;
-            m.create_plan.rollback = Target::Removed;
+            m.create_route = route;
+            m.create_route.rollback = Target::Removed;
             continue;
         }
         for &from in row.from {
-            let mut plan = plan;
+            let mut route = route;
             if STATES[from as usize].1 == Stability::Intermediate {
                 // A pre-empting operation that rolls back returns to Running,
                 // never into the interrupted state.
-                plan.rollback = Target::State(B::Running.id());
+                route.rollback = Target::State(B::Running.id());
             }
-            m.set_plan(row.op, from.id(), plan);
+            m.set_route(row.op, from.id(), route);
         }
     }
     m
@@ -404,7 +404,7 @@ mod tests {
             (B::ForciblyRestarting, Status::HardReboot),
             (B::Faulty, Status::Error),
         ] {
-            assert!(m.plan(Op::Delete, origin.id()).is_some());
+            assert!(m.route(Op::Delete, origin.id()).is_some());
             assert_eq!(m.status_of(B::Deleting.id(), origin.id()), expected);
         }
     }
@@ -453,46 +453,46 @@ mod tests {
         for &(op, from, through, to, fail) in DOC_TRANSITIONS {
             let op = *Op::ALL.iter().find(|o| o.name() == op).unwrap();
             for s in BmsState::ALL {
-                let plan = m.plan(op, s.id());
+                let route = m.route(op, s.id());
                 assert_eq!(
-                    plan.is_some(),
+                    route.is_some(),
                     from.split(' ').any(|f| f == s.name()),
                     "{} from {}",
                     op.name(),
                     s.name()
                 );
-                let Some(plan) = plan else { continue };
-                let names: Vec<&str> = plan
+                let Some(route) = route else { continue };
+                let names: Vec<&str> = route
                     .steps()
                     .iter()
                     .map(|x| BmsState::ALL[x.index()].name())
                     .collect();
                 assert_eq!(names.join(" "), through, "{}", op.name());
                 assert_eq!(
-                    plan.success,
+                    route.success,
                     Target::State(BmsState::from_name(to).unwrap().id())
                 );
                 let expected_fail =
                     (fail != "-").then(|| Target::State(BmsState::from_name(fail).unwrap().id()));
-                assert_eq!(plan.error, expected_fail, "{}", op.name());
+                assert_eq!(route.error, expected_fail, "{}", op.name());
             }
         }
         // Freeze: a running server is stopped on the way; stopped or faulty ones go straight to Frozen.
         for s in BmsState::ALL {
-            let plan = m.plan(Op::Freeze, s.id());
+            let route = m.route(Op::Freeze, s.id());
             assert_eq!(
-                plan.is_some(),
+                route.is_some(),
                 matches!(s, B::Running | B::Stopped | B::Faulty),
                 "freeze from {}",
                 s.name()
             );
         }
         assert_eq!(
-            m.plan(Op::Freeze, B::Running.id()).unwrap().steps(),
+            m.route(Op::Freeze, B::Running.id()).unwrap().steps(),
             [B::Stopping.id()]
         );
         assert!(
-            m.plan(Op::Freeze, B::Stopped.id())
+            m.route(Op::Freeze, B::Stopped.id())
                 .unwrap()
                 .steps()
                 .is_empty()
@@ -507,7 +507,7 @@ mod tests {
     fn repair_target_and_fault_prone_states() {
         let m = machine(true);
         assert_eq!(
-            m.plan(Op::Repair, B::Faulty.id()).unwrap().success,
+            m.route(Op::Repair, B::Faulty.id()).unwrap().success,
             Target::State(B::Stopped.id())
         );
         let prone: Vec<&str> = BmsState::ALL
@@ -516,7 +516,7 @@ mod tests {
             .map(|s| s.name())
             .collect();
         assert_eq!(prone, ["running", "stopped"]);
-        assert_eq!(m.create_plan.steps(), [B::Creating.id()]);
-        assert_eq!(m.create_plan.rollback, Target::Removed);
+        assert_eq!(m.create_route.steps(), [B::Creating.id()]);
+        assert_eq!(m.create_route.rollback, Target::Removed);
     }
 }

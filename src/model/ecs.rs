@@ -6,7 +6,7 @@
 //! in that list when the machine is built, and a step the table does not allow
 //! fails the build (and the unit tests) rather than a run.
 
-use super::{Kind, Machine, Op, Outcome, Plan, StateId, Status, Target};
+use super::{Kind, Machine, Op, Outcome, Route, StateId, Status, Target};
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
@@ -472,8 +472,8 @@ pub fn machine_with(reset_to_stopped: bool, hard_preempts: bool) -> Machine {
         unlaunched_ops: NEVER_LAUNCHED_ALLOWED,
         verify_state: Some(id(V::Resized, None)),
         frozen_state: None,
-        plans: vec![None; Op::COUNT * n],
-        create_plan: Plan::new(&[], Target::Removed, None),
+        routes: vec![None; Op::COUNT * n],
+        create_route: Route::new(&[], Target::Removed, None),
     };
     for row in OPS {
         m.default_outcome[row.op.index()] = row.default_outcome;
@@ -484,35 +484,35 @@ pub fn machine_with(reset_to_stopped: bool, hard_preempts: bool) -> Machine {
                 .iter()
                 .map(|&t| id(V::Building, Some(t)))
                 .collect();
-            m.create_plan = Plan::new(
+            m.create_route = Route::new(
                 &steps,
                 target(row.success, V::Building, reset_to_stopped),
                 error,
             );
             // A rolled-back create leaves nothing behind.
-            m.create_plan.rollback = Target::Removed;
+            m.create_route.rollback = Target::Removed;
             continue;
         }
         for &from in row.from {
             let during = row.during.unwrap_or(from);
             let steps: Vec<StateId> = row.steps.iter().map(|&t| id(during, Some(t))).collect();
-            let mut plan = Plan::new(&steps, target(row.success, from, reset_to_stopped), error);
-            plan.saves_origin = row.op == Op::Resize;
-            m.set_plan(row.op, id(from, None), plan);
+            let mut route = Route::new(&steps, target(row.success, from, reset_to_stopped), error);
+            route.saves_origin = row.op == Op::Resize;
+            m.set_route(row.op, id(from, None), route);
         }
     }
     if hard_preempts {
         let hard = *m
-            .plan(Op::RebootHard, id(V::Active, None))
+            .route(Op::RebootHard, id(V::Active, None))
             .expect("hard reboot from active");
         for &t in HARD_PREEMPTS_SOFT {
             // Rolling back goes to where the soft reboot would have ended,
             // never into the interrupted step.
-            let plan = Plan {
+            let route = Route {
                 rollback: Target::State(id(V::Active, None)),
                 ..hard
             };
-            m.set_plan(Op::RebootHard, id(V::Active, Some(t)), plan);
+            m.set_route(Op::RebootHard, id(V::Active, Some(t)), route);
         }
     }
     m
@@ -670,17 +670,17 @@ mod tests {
         for &(op, from, steps, to) in DOC_OPS {
             let op = *Op::ALL.iter().find(|o| o.name() == op).unwrap();
             for (i, &(vm, task)) in pairs.iter().enumerate() {
-                let plan = m.plan(op, StateId(i as u8));
+                let route = m.route(op, StateId(i as u8));
                 let allowed = task.is_none() && from.split(' ').any(|f| f == vm.name());
                 assert_eq!(
-                    plan.is_some(),
+                    route.is_some(),
                     allowed,
                     "{} from {}",
                     op.name(),
                     pair_name(vm, task)
                 );
-                let Some(plan) = plan else { continue };
-                let names: Vec<String> = plan
+                let Some(route) = route else { continue };
+                let names: Vec<String> = route
                     .steps()
                     .iter()
                     .map(|s| m.state_names[s.index()].clone())
@@ -699,9 +699,9 @@ mod tests {
                     "before" => Target::Saved,
                     v => Target::State(state(VmState::from_name(v).unwrap(), None)),
                 };
-                assert_eq!(plan.success, success, "{} from {}", op.name(), vm.name());
-                assert_eq!(plan.error, Some(Target::State(m.error_state)));
-                assert_eq!(plan.rollback, Target::Origin);
+                assert_eq!(route.success, success, "{} from {}", op.name(), vm.name());
+                assert_eq!(route.error, Some(Target::State(m.error_state)));
+                assert_eq!(route.rollback, Target::Origin);
             }
         }
         // Operations the table does not list are never allowed.
@@ -716,7 +716,7 @@ mod tests {
     fn create_builds_through_four_steps_and_a_resize_remembers_where_it_began() {
         let m = machine(false);
         let names: Vec<&str> = m
-            .create_plan
+            .create_route
             .steps()
             .iter()
             .map(|s| m.state_names[s.index()].as_str())
@@ -730,8 +730,8 @@ mod tests {
                 "building:spawning"
             ]
         );
-        assert_eq!(m.create_plan.rollback, Target::Removed);
-        let resize = m.plan(Op::Resize, state(VmState::Stopped, None)).unwrap();
+        assert_eq!(m.create_route.rollback, Target::Removed);
+        let resize = m.route(Op::Resize, state(VmState::Stopped, None)).unwrap();
         assert!(resize.saves_origin);
         // A running server being resized shows RESIZE (MODEL.md note 1).
         assert_eq!(
@@ -743,7 +743,7 @@ mod tests {
     #[test]
     fn reset_target_is_configurable_and_faults_strike_only_stable_states() {
         let stopped = machine(true);
-        let p = stopped.plan(Op::ResetState, stopped.error_state).unwrap();
+        let p = stopped.route(Op::ResetState, stopped.error_state).unwrap();
         assert_eq!(p.success, Target::State(state(VmState::Stopped, None)));
         let m = machine(false);
         let prone: Vec<&str> = (0..m.n_states())

@@ -4,7 +4,7 @@
 //!
 //! Each kind's tables (MODEL.md §1–3) live in [`ecs`] and [`bms`]; both compile
 //! into the same shape: a list of states, the API status of each, and for every
-//! (operation, state) the [`Plan`] the operation follows from there — or none,
+//! (operation, state) the [`Route`] the operation follows from there — or none,
 //! which means the request is refused with a conflict.
 
 pub mod api;
@@ -214,7 +214,7 @@ pub enum Target {
 /// How an operation proceeds from one state: the intermediate states it passes
 /// through, in order, and where it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub struct Route {
     steps: [StateId; 4],
     n_steps: u8,
     /// Where a successful operation ends.
@@ -228,13 +228,13 @@ pub struct Plan {
     pub saves_origin: bool,
 }
 
-impl Plan {
-    /// A plan through `steps`, ending in `success`.
-    pub fn new(steps: &[StateId], success: Target, error: Option<Target>) -> Plan {
+impl Route {
+    /// A route through `steps`, ending in `success`.
+    pub fn new(steps: &[StateId], success: Target, error: Option<Target>) -> Route {
         assert!(steps.len() <= 4, "at most four steps per operation");
         let mut s = [StateId(0); 4];
         s[..steps.len()].copy_from_slice(steps);
-        Plan {
+        Route {
             steps: s,
             n_steps: steps.len() as u8,
             success,
@@ -286,9 +286,9 @@ pub struct Machine {
     pub verify_state: Option<StateId>,
     /// Frozen, where billing decides between unfreeze and deletion (BMS).
     pub frozen_state: Option<StateId>,
-    plans: Vec<Option<Plan>>,
-    /// Plan of a create (from no state).
-    pub create_plan: Plan,
+    routes: Vec<Option<Route>>,
+    /// Route of a create (from no state).
+    pub create_route: Route,
 }
 
 impl Machine {
@@ -297,17 +297,17 @@ impl Machine {
         self.state_names.len()
     }
 
-    /// The plan `op` follows from `state`, or `None` if `op` is not allowed there.
+    /// The route `op` follows from `state`, or `None` if `op` is not allowed there.
     #[inline]
-    pub fn plan(&self, op: Op, state: StateId) -> Option<&Plan> {
-        self.plans[op.index() * self.n_states() + state.index()].as_ref()
+    pub fn route(&self, op: Op, state: StateId) -> Option<&Route> {
+        self.routes[op.index() * self.n_states() + state.index()].as_ref()
     }
 
-    fn set_plan(&mut self, op: Op, state: StateId, plan: Plan) {
+    fn set_route(&mut self, op: Op, state: StateId, route: Route) {
         let n = self.n_states();
-        let slot = &mut self.plans[op.index() * n + state.index()];
-        assert!(slot.is_none(), "two plans for {op:?} from state {state:?}");
-        *slot = Some(plan);
+        let slot = &mut self.routes[op.index() * n + state.index()];
+        assert!(slot.is_none(), "two routes for {op:?} from state {state:?}");
+        *slot = Some(route);
     }
 
     /// Status shown by a server in `state` whose current operation began in `origin`.
@@ -333,7 +333,7 @@ impl Machine {
     /// States from which `op` is allowed, by name.
     pub fn allowed_from(&self, op: Op) -> Vec<&str> {
         (0..self.n_states())
-            .filter(|&s| self.plan(op, StateId(s as u8)).is_some() || op.is_flag_op())
+            .filter(|&s| self.route(op, StateId(s as u8)).is_some() || op.is_flag_op())
             .map(|s| self.state_names[s].as_str())
             .collect()
     }
@@ -356,8 +356,8 @@ impl Machine {
     /// The operation a server found in step `state` is in the middle of:
     /// (operation, the state it started from, the index of `state` among
     /// its steps). A create step is the create (started from that state
-    /// itself). Otherwise the first operation, in `ops` order, with a plan
-    /// through `state` from `origin` if one is given and has such a plan,
+    /// itself). Otherwise the first operation, in `ops` order, with a route
+    /// through `state` from `origin` if one is given and has such a route,
     /// else from a stable state (the lowest), else from any state. `None`
     /// when no operation passes through `state`.
     pub fn resume_point(
@@ -365,13 +365,13 @@ impl Machine {
         state: StateId,
         origin: Option<StateId>,
     ) -> Option<(Op, StateId, usize)> {
-        if let Some(i) = self.create_plan.steps().iter().position(|&s| s == state) {
+        if let Some(i) = self.create_route.steps().iter().position(|&s| s == state) {
             return Some((Op::Create, state, i));
         }
         let through = |from: StateId| {
             self.ops.iter().find_map(|&op| {
-                let plan = self.plan(op, from)?;
-                let i = plan.steps().iter().position(|&s| s == state)?;
+                let route = self.route(op, from)?;
+                let i = route.steps().iter().position(|&s| s == state)?;
                 Some((op, from, i))
             })
         };

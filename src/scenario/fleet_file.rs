@@ -464,7 +464,7 @@ fn read_server(
     let (origin, saved) = if m.is_step(st.state) {
         match m.resume_point(st.state, st.origin) {
             // A resize remembers where it began, to return there.
-            Some((op, origin, _)) if m.plan(op, origin).is_some_and(|p| p.saves_origin) => {
+            Some((op, origin, _)) if m.route(op, origin).is_some_and(|p| p.saves_origin) => {
                 (origin, origin)
             }
             Some((Op::RevertResize, origin, _)) => (origin, before_resize()),
@@ -803,7 +803,7 @@ fn delete_origins(m: &Machine) -> Vec<BmsState> {
     BmsState::ALL
         .iter()
         .copied()
-        .filter(|s| m.plan(Op::Delete, s.id()).is_some())
+        .filter(|s| m.route(Op::Delete, s.id()).is_some())
         .collect()
 }
 

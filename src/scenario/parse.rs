@@ -14,7 +14,7 @@ use super::{
     SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
 };
 use crate::engine::SimTime;
-use crate::model::{Kind, Machine, Op, Outcome, Plan, StateId, bms, ecs};
+use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, bms, ecs};
 use std::mem;
 use std::path::Path;
 use toml::{Table, Value};
@@ -694,23 +694,23 @@ fn upper(kind: Kind) -> String {
 // Operations and steps of a machine
 // ---------------------------------------------------------------------------
 
-/// Every plan `op` can follow, the create plan included.
-fn plans(m: &Machine, op: Op) -> impl Iterator<Item = &Plan> {
-    let create = (op == Op::Create).then_some(&m.create_plan);
+/// Every route `op` can follow, the create route included.
+fn routes(m: &Machine, op: Op) -> impl Iterator<Item = &Route> {
+    let create = (op == Op::Create).then_some(&m.create_route);
     let from_states = (0..m.n_states())
         .filter_map(|s| u8::try_from(s).ok())
-        .filter_map(move |s| m.plan(op, StateId(s)));
+        .filter_map(move |s| m.route(op, StateId(s)));
     create.into_iter().chain(from_states)
 }
 
-/// Whether `op` can fail: some plan of it has an error target.
+/// Whether `op` can fail: some route of it has an error target.
 fn can_fail(m: &Machine, op: Op) -> bool {
-    !op.is_flag_op() && plans(m, op).any(|p| p.error.is_some())
+    !op.is_flag_op() && routes(m, op).any(|p| p.error.is_some())
 }
 
 /// Whether `op` passes through intermediate steps (and so can time out).
 fn has_steps(m: &Machine, op: Op) -> bool {
-    plans(m, op).any(|p| !p.steps().is_empty())
+    routes(m, op).any(|p| !p.steps().is_empty())
 }
 
 fn default_outcome(m: &Machine, op: Op) -> Outcome {

@@ -188,7 +188,7 @@ impl Simulation<'_> {
         cap.note_attempt(id, a.host);
         cap.pool_of_flavor(a.flavor).stats.counters.build_retries += 1;
         let kind = self.fleet.get(id).kind;
-        let first = self.kinds[self.k(kind)].machine.create_plan.steps()[0];
+        let first = self.kinds[self.k(kind)].machine.create_route.steps()[0];
         self.restart_build(id);
         if kind == Kind::Bms && !self.place_build(id) {
             self.no_valid_host(id);

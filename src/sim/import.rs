@@ -5,13 +5,13 @@
 use super::{Cause, Simulation};
 use crate::capacity::{Claim, claim_of};
 use crate::fleet::flag;
-use crate::model::{Kind, Op, Plan, StateId, Status};
+use crate::model::{Kind, Op, Route, StateId, Status};
 use crate::scenario::ImportedServer;
 
 /// The operation an imported server is in the middle of: the operation, its
-/// plan, the state it began in, and the step the server is in (`None`: it
+/// route, the state it began in, and the step the server is in (`None`: it
 /// has yet to enter its first step).
-type Resume = (Op, Plan, StateId, Option<u8>);
+type Resume = (Op, Route, StateId, Option<u8>);
 
 impl Simulation<'_> {
     /// What imported server `srv` of kind `k` is doing: `None` if it rests
@@ -20,18 +20,18 @@ impl Simulation<'_> {
         let m = &self.kinds[k].machine;
         if m.is_step(srv.state) {
             let (op, origin, i) = m.resume_point(srv.state, Some(srv.origin))?;
-            let plan = match op {
-                Op::Create => m.create_plan,
-                op => *m.plan(op, origin)?,
+            let route = match op {
+                Op::Create => m.create_route,
+                op => *m.route(op, origin)?,
             };
-            return Some((op, plan, origin, Some(i as u8)));
+            return Some((op, route, origin, Some(i as u8)));
         }
         // ECS building:null: created, but its first step has not begun (it
         // shows the create's status); the create starts from there.
-        let first = m.create_plan.steps().first()?;
+        let first = m.create_route.steps().first()?;
         let building = m.status[srv.state.index()].is_some()
             && m.status[srv.state.index()] == m.status[first.index()];
-        building.then_some((Op::Create, m.create_plan, srv.state, None))
+        building.then_some((Op::Create, m.create_route, srv.state, None))
     }
 
     /// Imported server `srv` of kind `k` appears (one `initial` change, its
@@ -67,7 +67,7 @@ impl Simulation<'_> {
         }
         self.refresh_availability(id);
         self.onboard(id, true);
-        let Some((op, plan, _, at)) = resume else {
+        let Some((op, route, _, at)) = resume else {
             self.settle(id);
             return;
         };
@@ -78,7 +78,7 @@ impl Simulation<'_> {
         // Counted as asked for and started at t = 0, so that what is
         // started still adds up to what was requested and not refused.
         self.stats[k].ops[op.index()].requested += 1;
-        self.begin(id, op, plan, at);
+        self.begin(id, op, route, at);
     }
 
     /// Whether imported server `srv`'s owner wants it off: it is being

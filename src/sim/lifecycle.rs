@@ -6,7 +6,7 @@
 use super::{By, Cause, Change, Event, Request, Response, Simulation};
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, Server, flag};
-use crate::model::{Kind, Op, Outcome, Plan, StateId, Status, Target};
+use crate::model::{Kind, Op, Outcome, Route, StateId, Status, Target};
 use rand::RngExt;
 
 /// How long an owner waits before trying a failed delete again.
@@ -247,13 +247,13 @@ impl Simulation<'_> {
         self.recorder.change(&c, &self.kinds[k].machine);
     }
 
-    /// The plan of the operation server `id` is running.
-    fn current_plan(&self, id: u32) -> Plan {
+    /// The route of the operation server `id` is running.
+    fn current_route(&self, id: u32) -> Route {
         let s = self.fleet.get(id);
         let m = &self.kinds[self.k(s.kind)].machine;
         match s.op {
-            Some(Op::Create) => m.create_plan,
-            Some(op) => *m.plan(op, s.origin).expect("running a planned operation"),
+            Some(Op::Create) => m.create_route,
+            Some(op) => *m.route(op, s.origin).expect("running a planned operation"),
             None => unreachable!("no operation in progress"),
         }
     }
@@ -284,10 +284,10 @@ impl Simulation<'_> {
             return Response::Accepted;
         }
         let allowed = m
-            .plan(op, s.state)
+            .route(op, s.state)
             .copied()
             .filter(|_| s.has(flag::LAUNCHED) || m.unlaunched_ops.contains(&op));
-        let Some(plan) = allowed else {
+        let Some(route) = allowed else {
             counts.refused_conflict += 1;
             return self.log_request(&s, op, by, Response::RefusedConflict);
         };
@@ -316,7 +316,7 @@ impl Simulation<'_> {
                 _ => {}
             }
         }
-        self.start_op(id, op, plan);
+        self.start_op(id, op, route);
         Response::Accepted
     }
 
@@ -341,11 +341,11 @@ impl Simulation<'_> {
         response
     }
 
-    /// A create: the server appears in the first step of the create plan.
+    /// A create: the server appears in the first step of the create route.
     pub(super) fn create(&mut self, kind: Kind) {
         let k = self.k(kind);
-        let plan = self.kinds[k].machine.create_plan;
-        let first = plan.steps()[0];
+        let route = self.kinds[k].machine.create_route;
+        let first = route.steps()[0];
         self.stats[k].ops[Op::Create.index()].requested += 1;
         let id = self.appear(kind, first);
         let s = *self.fleet.get(id);
@@ -360,16 +360,16 @@ impl Simulation<'_> {
             self.no_valid_host(id);
             return;
         }
-        self.begin(id, Op::Create, plan, Some(0));
+        self.begin(id, Op::Create, route, Some(0));
     }
 
-    fn start_op(&mut self, id: u32, op: Op, plan: Plan) {
+    fn start_op(&mut self, id: u32, op: Op, route: Route) {
         let s = self.fleet.get_mut(id);
         s.origin = s.state;
-        if plan.saves_origin {
+        if route.saves_origin {
             s.saved = s.state;
         }
-        self.begin(id, op, plan, None);
+        self.begin(id, op, route, None);
     }
 
     /// Common start of every operation: failure drawn, watchdog armed, first
@@ -378,10 +378,10 @@ impl Simulation<'_> {
     /// an imported server may be anywhere in its operation), and the
     /// operation goes on from there: failures are drawn among the steps
     /// left, the watchdog covers what is left, and the step's end is drawn.
-    pub(super) fn begin(&mut self, id: u32, op: Op, plan: Plan, at: Option<u8>) {
+    pub(super) fn begin(&mut self, id: u32, op: Op, route: Route, at: Option<u8>) {
         let now = self.queue.now();
         let k = self.k(self.fleet.get(id).kind);
-        let n = plan.steps().len();
+        let n = route.steps().len();
         let from = at.map_or(0, usize::from);
         let (hang_step, fail_step) = self.draw_failures(k, op, n, from);
         let rt = &self.kinds[k];
@@ -408,7 +408,7 @@ impl Simulation<'_> {
             }
             return;
         }
-        if let Some(t) = watchdog.filter(|_| plan.error.is_some()) {
+        if let Some(t) = watchdog.filter(|_| route.error.is_some()) {
             self.queue.schedule_in(t, Event::Watchdog { id, op_seq });
         }
         if fallback {
@@ -417,7 +417,7 @@ impl Simulation<'_> {
         if at.is_some() {
             self.schedule_step(id);
         } else {
-            self.enter_step(id, plan.steps()[0], op);
+            self.enter_step(id, route.steps()[0], op);
         }
     }
 
@@ -465,7 +465,7 @@ impl Simulation<'_> {
     /// watchdog, armed for the whole build, keeps running).
     pub(super) fn restart_build(&mut self, id: u32) {
         let k = self.k(self.fleet.get(id).kind);
-        let n = self.kinds[k].machine.create_plan.steps().len();
+        let n = self.kinds[k].machine.create_route.steps().len();
         let (hang_step, fail_step) = self.draw_failures(k, Op::Create, n, 0);
         let s = self.fleet.get_mut(id);
         s.step = 0;
@@ -492,7 +492,7 @@ impl Simulation<'_> {
             Some(sampler) => sampler.sample(&mut self.rng.durations),
             None => SimTime::ZERO,
         };
-        if s.has(flag::FALLBACK) && s.step as usize + 1 == self.current_plan(id).steps().len() {
+        if s.has(flag::FALLBACK) && s.step as usize + 1 == self.current_route(id).steps().len() {
             // Nova waits this long for the guest before it reboots hard.
             let extra = rt
                 .spec
@@ -521,11 +521,11 @@ impl Simulation<'_> {
             self.no_valid_host(id);
             return;
         }
-        let plan = self.current_plan(id);
+        let route = self.current_route(id);
         let next = s.step as usize + 1;
-        if next < plan.steps().len() {
+        if next < route.steps().len() {
             self.fleet.get_mut(id).step = next as u8;
-            self.enter_step(id, plan.steps()[next], op);
+            self.enter_step(id, route.steps()[next], op);
         } else {
             self.finish(id);
         }
@@ -553,7 +553,7 @@ impl Simulation<'_> {
     fn finish(&mut self, id: u32) {
         let s = *self.fleet.get(id);
         let op = s.op.expect("finishing an operation");
-        let plan = self.current_plan(id);
+        let route = self.current_route(id);
         let k = self.k(s.kind);
         let c = &mut self.stats[k].ops[op.index()];
         c.succeeded += 1;
@@ -563,7 +563,7 @@ impl Simulation<'_> {
         if matches!(op, Op::Create | Op::ResetState | Op::Repair | Op::Rebuild) {
             self.fleet.get_mut(id).set(flag::LAUNCHED, true);
         }
-        self.end(id, plan.success, Cause::Op(op));
+        self.end(id, route.success, Cause::Op(op));
         if op == Op::Unfreeze {
             self.schedule_freeze(id);
         }
@@ -587,7 +587,7 @@ impl Simulation<'_> {
                 cap.release(id, now);
             }
         }
-        let plan = self.current_plan(id);
+        let route = self.current_route(id);
         let k = self.k(s.kind);
         let outcome = self.kinds[k].fail_outcome[op.index()];
         let c = &mut self.stats[k].ops[op.index()];
@@ -597,8 +597,8 @@ impl Simulation<'_> {
         }
         // A watchdog always ends in the error state; a failure as configured.
         let target = match (cause, outcome) {
-            (Cause::Failed(_) | Cause::HostFailure, Outcome::Rollback) => plan.rollback,
-            _ => plan.error.unwrap_or(plan.rollback),
+            (Cause::Failed(_) | Cause::HostFailure, Outcome::Rollback) => route.rollback,
+            _ => route.error.unwrap_or(route.rollback),
         };
         // The owner who wanted the server gone tries again a little later.
         let retry_delete = op == Op::Delete && s.has(flag::PENDING_DELETE);
@@ -644,7 +644,7 @@ impl Simulation<'_> {
         let (deleted, error) = (m.deleted_state, m.error_state);
         let verify = Some(state) == m.verify_state;
         let frozen = Some(state) == m.frozen_state;
-        let may_delete = m.plan(Op::Delete, state).is_some();
+        let may_delete = m.route(Op::Delete, state).is_some();
         if state == deleted {
             self.stop_fault_clock(id);
             self.schedule_purge(id);

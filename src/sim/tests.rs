@@ -78,7 +78,7 @@ fn every_request_in_every_state_is_started_or_refused_and_counted() {
                 let r = sim.request(0, op, by);
                 let after = ops(&sim, op);
                 assert_eq!(after.requested, before.requested + 1);
-                let allowed = op.is_flag_op() || m.plan(op, state).is_some();
+                let allowed = op.is_flag_op() || m.route(op, state).is_some();
                 if allowed {
                     assert_eq!(
                         r,
