@@ -3,7 +3,7 @@
 //! after a run.
 
 use crate::model::{Kind, Op, Status, bms, ecs};
-use crate::run::RunReport;
+use crate::results::RunReport;
 use crate::scenario::{InitialFleet, KindSpec, Scenario};
 use std::fmt::Write;
 
@@ -615,7 +615,7 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         if sc.kind(kind).is_none() {
             continue;
         }
-        let est = |f: &dyn Fn(&crate::sim::Outcomes) -> Option<f64>| -> String {
+        let est = |f: &dyn Fn(&crate::results::Outcomes) -> Option<f64>| -> String {
             let xs: Vec<f64> = study.runs.iter().filter_map(f).collect();
             percent(&xs, 2)
         };
@@ -678,7 +678,7 @@ fn percent(xs: &[f64], digits: usize) -> String {
 
 /// One line per pool: utilisation, blocking, refused moves, failures and
 /// recovery (means across replications; blocking with its 95% CI).
-fn capacity_report(s: &mut String, study: &crate::output::Study) {
+fn capacity_report(s: &mut String, study: &crate::results::Study) {
     use crate::ci::Estimate;
     use crate::output::capacity::{metric, values};
     let Some(first) = study.runs.first() else {

@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod fleet;
 pub mod model;
 pub mod output;
+pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -9,10 +9,11 @@ use crate::model::Kind;
 use crate::output::{
     self, AVAILABILITY_CI_CSV, AVAILABILITY_CSV, Both, CAPACITY_SUMMARY_CI_CSV,
     CAPACITY_SUMMARY_CSV, CsvRecorder, Export, HostFailuresCsv, Manifest, OPERATIONS_CI_CSV,
-    OPERATIONS_CSV, POINT_DIR, REPLICATION_DIR, SUMMARY_CI_CSV, SUMMARY_CSV, SeriesRecorder, Study,
+    OPERATIONS_CSV, POINT_DIR, REPLICATION_DIR, SUMMARY_CI_CSV, SUMMARY_CSV, SeriesRecorder,
 };
+use crate::results::{Outcomes, PointReport, RunReport, Study};
 use crate::scenario::sweep::Plan;
-use crate::sim::{Change, Outcomes, Recorder, Simulation};
+use crate::sim::{Change, Recorder, Simulation};
 use crate::stats::KindStats;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -38,24 +39,6 @@ pub struct RunOptions {
     /// With several replications, also write each one's own time series
     /// (and trace) into `replication-<r>/`.
     pub per_replication: bool,
-}
-
-/// One finished point of a study: the values of the swept paths (empty
-/// without a sweep), its folder, and the outcome of every replication.
-pub struct PointReport {
-    pub values: Vec<toml::Value>,
-    pub dir: PathBuf,
-    pub study: Study,
-}
-
-/// What a finished run reports.
-pub struct RunReport {
-    /// The swept paths (empty without a sweep).
-    pub params: Vec<String>,
-    pub points: Vec<PointReport>,
-    pub wall_seconds: f64,
-    /// Files written, relative to the result folder.
-    pub files: Vec<String>,
 }
 
 /// Where one replication's samples and changes go.
@@ -264,7 +247,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             files.extend(output::series::write_capacity_aggregate(&dirs[p], &series)?);
         }
         let study = Study {
-            scenario: point.scenario.clone(),
+            scenario: std::sync::Arc::clone(&point.scenario),
             runs,
         };
         let mut exports: Vec<&dyn Export> = vec![&SUMMARY_CSV, &OPERATIONS_CSV, &AVAILABILITY_CSV];

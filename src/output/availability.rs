@@ -3,7 +3,7 @@
 //! ACTIVE (see the README for the exact definition).
 
 use super::{Keyed, KeyedRows};
-use crate::sim::Outcomes;
+use crate::results::Outcomes;
 
 /// The numeric columns, in file order.
 pub const METRICS: [&str; 3] = ["wanted_mean_count", "available_mean_count", "availability"];

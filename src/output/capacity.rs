@@ -4,10 +4,11 @@
 //! and recovery), and `host_failures.csv` (every failure and the servers it
 //! hit).
 
-use super::{Export, Keyed, KeyedRows, Study, num};
+use super::{Export, Keyed, KeyedRows, num};
 use crate::capacity::Pool;
 use crate::model::Kind;
-use crate::sim::Outcomes;
+use crate::results::Outcomes;
+use crate::results::Study;
 use anyhow::Result;
 use std::io::Write;
 

@@ -3,7 +3,7 @@
 //! time), and which files it wrote. Written last: its presence marks a
 //! complete run.
 
-use super::Study;
+use crate::results::{RunReport, Study};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -60,7 +60,7 @@ impl<'a> Manifest<'a> {
         wall_seconds: f64,
         files: Vec<String>,
     ) -> Manifest<'a> {
-        let sum = |f: fn(&crate::sim::Outcomes) -> u64| study.runs.iter().map(f).sum::<u64>();
+        let sum = |f: fn(&crate::results::Outcomes) -> u64| study.runs.iter().map(f).sum::<u64>();
         let events = sum(|o| o.counters.events);
         Manifest {
             fleetsim_version: env!("CARGO_PKG_VERSION"),
@@ -91,7 +91,7 @@ impl<'a> Manifest<'a> {
 
     /// Turns a point's manifest into the manifest of a whole sweep: its
     /// counts are summed over every point, and the points are listed.
-    pub fn add_sweep(&mut self, report: &crate::run::RunReport) {
+    pub fn add_sweep(&mut self, report: &RunReport) {
         let runs = report.points.iter().flat_map(|p| &p.study.runs);
         let (mut events, mut servers, mut faults, mut fallbacks, mut traced) = (0, 0, 0, 0, 0);
         let (mut hangs, mut mass, mut crashes) = (0, 0, 0);

@@ -25,8 +25,8 @@ pub use sweep::export_sweep;
 use crate::ci::Estimate;
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine};
-use crate::scenario::Scenario;
-use crate::sim::{Change, Outcomes, Recorder};
+use crate::results::{Outcomes, Study};
+use crate::sim::{Change, Recorder};
 use crate::stats::KindStats;
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
@@ -125,13 +125,6 @@ fn remove_known_files(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A whole study: its scenario and the outcome of every replication, in
-/// replication order.
-pub struct Study {
-    pub scenario: Scenario,
-    pub runs: Vec<Outcomes>,
 }
 
 /// A file written under `<name>.partial` and renamed to `<name>` by

@@ -5,7 +5,7 @@
 
 use super::{Keyed, KeyedRows};
 use crate::model::{Kind, Op};
-use crate::sim::Outcomes;
+use crate::results::Outcomes;
 
 /// The numeric columns, in file order.
 pub const METRICS: [&str; 11] = [

@@ -5,7 +5,7 @@
 
 use super::{Keyed, KeyedRows};
 use crate::model::{Kind, Status};
-use crate::sim::Outcomes;
+use crate::results::Outcomes;
 use crate::stats::Dim;
 
 /// The numeric columns of a summary row, in file order.

@@ -6,9 +6,9 @@ use super::{AtomicFile, capacity, ci_record};
 use crate::ci::Estimate;
 use crate::model::Op;
 use crate::output::summary::status_share;
-use crate::run::RunReport;
+use crate::results::Outcomes;
+use crate::results::RunReport;
 use crate::scenario::sweep::display;
-use crate::sim::Outcomes;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 

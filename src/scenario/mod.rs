@@ -21,6 +21,7 @@ pub use fleet_file::{ImportedServer, InitialFleet};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A validated study: every value checked, units converted, defaults filled.
 #[derive(Clone, Debug, Serialize)]
@@ -69,7 +70,7 @@ pub struct KindSpec {
     /// initial fleet is `initial` servers in ACTIVE / Running (and the
     /// manifest does not mention it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_fleet: Option<InitialFleet>,
+    pub initial_fleet: Option<Arc<InitialFleet>>,
     /// `initial_age = "steady"` (the default): the initial fleet's remaining
     /// lifetimes come from the lifetime's equilibrium excess distribution, so
     /// the fleet starts at its long-run age mix; `"new"`: fresh lifetimes.
@@ -261,12 +262,8 @@ impl Scenario {
     /// Reads a scenario file without a sweep (or the base of one).
     pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
         let plan = Scenario::load_plan(path, overrides)?;
-        Ok(plan
-            .points
-            .into_iter()
-            .next()
-            .expect("a plan has a point")
-            .scenario)
+        let first = plan.points.into_iter().next().expect("a plan has a point");
+        Ok(Arc::unwrap_or_clone(first.scenario))
     }
 
     /// Reads a scenario file, applies command-line overrides to its tree,

@@ -215,7 +215,7 @@ fn read_fleet(
     match super::fleet_file::load(&path, dir, spec.kind, capacity) {
         Ok(fleet) => {
             spec.initial = u32::try_from(fleet.servers.len()).unwrap_or(u32::MAX);
-            spec.initial_fleet = Some(fleet);
+            spec.initial_fleet = Some(std::sync::Arc::new(fleet));
         }
         Err(messages) => {
             for m in messages {

@@ -6,6 +6,7 @@
 use super::parse::parse_value_in;
 use super::{Problem, Scenario, ScenarioError};
 use std::path::Path;
+use std::sync::Arc;
 use toml::{Table, Value};
 
 /// Most points a sweep may have.
@@ -20,11 +21,11 @@ pub struct Plan {
 }
 
 /// One point of a sweep: the values of the swept paths and the scenario
-/// they make.
+/// they make, shared (never copied) by every replication that runs it.
 #[derive(Clone, Debug)]
 pub struct Point {
     pub values: Vec<Value>,
-    pub scenario: Scenario,
+    pub scenario: Arc<Scenario>,
 }
 
 impl Plan {
@@ -91,7 +92,7 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
             params: Vec::new(),
             points: vec![Point {
                 values: Vec::new(),
-                scenario,
+                scenario: Arc::new(scenario),
             }],
         });
     };
@@ -186,7 +187,10 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
             continue;
         }
         match parse_value_in(&tree, file, dir) {
-            Ok(scenario) => points.push(Point { values, scenario }),
+            Ok(scenario) => points.push(Point {
+                values,
+                scenario: Arc::new(scenario),
+            }),
             Err(e) => {
                 let at: Vec<String> = params
                     .iter()

@@ -10,14 +10,16 @@ mod import;
 mod lifecycle;
 mod timers;
 
-use crate::capacity::{Capacity, FailureRecord, Pool};
+use crate::capacity::{Capacity, Pool};
 use crate::engine::{EventQueue, SimTime, Streams};
 use crate::fleet::Fleet;
 use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
+use crate::results::{Outcomes, RunCounters};
 use crate::scenario::{KindSpec, ResidualSampler, Sampler, Scenario};
 use crate::stats::KindStats;
 use rand_distr::Exp;
 use rand_distr::weighted::WeightedAliasIndex;
+use std::sync::Arc;
 
 /// Every event the simulation schedules. Events are small and `Copy`; the
 /// generation numbers they carry make stale ones harmless.
@@ -392,47 +394,12 @@ impl KindRuntime {
     }
 }
 
-/// Counters of a run that are not occupancy.
-#[derive(Clone, Debug, Default)]
-pub struct RunCounters {
-    /// Events popped from the queue (stale ones included).
-    pub events: u64,
-    /// Soft reboots that fell back to hard.
-    pub soft_reboot_fallbacks: u64,
-    /// Operation steps that hung (ended only by a watchdog, if any).
-    pub hangs: u64,
-    /// Servers struck by mass faults.
-    pub mass_fault_hits: u64,
-    /// Guests that powered themselves off.
-    pub guest_crashes: u64,
-    /// Spontaneous faults that struck.
-    pub faults: u64,
-    /// Rows of the change trace produced.
-    pub changes: u64,
-    /// Sum over popped events of the events pending just before the pop:
-    /// divided by `events`, the mean queue length an event met. A property
-    /// of the engine, not of the model, so no output file shows it.
-    pub pending_sum: u64,
-    /// Most events ever pending at once.
-    pub peak_pending: u64,
-}
-
 /// How often the progress callback is called, in events.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-impl Outcomes {
-    /// The statistics of `kind`, if the scenario simulates it.
-    pub fn stats(&self, kind: Kind) -> Option<&KindStats> {
-        self.kinds
-            .iter()
-            .find(|(m, _)| m.kind == kind)
-            .map(|(_, st)| st)
-    }
-}
-
 /// One simulation run of one scenario.
 pub struct Simulation<'r> {
-    scenario: Scenario,
+    scenario: Arc<Scenario>,
     kinds: Vec<KindRuntime>,
     stats: Vec<KindStats>,
     fleet: Fleet,
@@ -450,32 +417,16 @@ pub struct Simulation<'r> {
     counters: RunCounters,
 }
 
-/// What a finished run hands back.
-pub struct Outcomes {
-    pub scenario: Scenario,
-    /// Per simulated kind, in `Kind::ALL` order: machine and statistics.
-    pub kinds: Vec<(Machine, KindStats)>,
-    pub counters: RunCounters,
-    /// Servers created, initial fleet included.
-    pub servers_created: u64,
-    /// Peak number of server slots in use.
-    pub peak_slots: usize,
-    /// Every host pool with its statistics (empty without capacity).
-    pub pools: Vec<Pool>,
-    /// Every host and domain failure within the window.
-    pub failures: Vec<FailureRecord>,
-}
-
 impl<'r> Simulation<'r> {
     /// Prepares a run of `scenario` (replication 0 of its seed).
-    pub fn new(scenario: &Scenario, recorder: &'r mut dyn Recorder) -> Simulation<'r> {
+    pub fn new(scenario: &Arc<Scenario>, recorder: &'r mut dyn Recorder) -> Simulation<'r> {
         Simulation::replication(scenario, 0, recorder)
     }
 
     /// Prepares replication `replication` of `scenario`: its random streams
     /// are derived from the seed and the replication number.
     pub fn replication(
-        scenario: &Scenario,
+        scenario: &Arc<Scenario>,
         replication: u64,
         recorder: &'r mut dyn Recorder,
     ) -> Simulation<'r> {
@@ -498,7 +449,7 @@ impl<'r> Simulation<'r> {
         Simulation {
             capacity,
             host_clocks: hosts::Clocks::new(scenario.capacity.as_ref()),
-            scenario: scenario.clone(),
+            scenario: Arc::clone(scenario),
             kinds,
             stats,
             fleet: Fleet::default(),

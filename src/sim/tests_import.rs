@@ -47,10 +47,10 @@ fn import(mut sc: Scenario, kind: Kind, servers: &[Value]) -> Scenario {
     }
     .expect("the scenario has the kind");
     spec.initial = servers.len() as u32;
-    spec.initial_fleet = Some(InitialFleet {
+    spec.initial_fleet = Some(std::sync::Arc::new(InitialFleet {
         path: "fleet.json".into(),
         servers,
-    });
+    }));
     sc
 }
 

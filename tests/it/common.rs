@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 
+use fleetsim::results::Outcomes;
 use fleetsim::scenario::Scenario;
-use fleetsim::sim::{NullRecorder, Outcomes, Recorder, Simulation};
+use fleetsim::sim::{NullRecorder, Recorder, Simulation};
+use std::sync::Arc;
 
 /// Parses scenario text, panicking with every problem listed if it is invalid.
 pub fn scenario(text: &str) -> Scenario {
@@ -15,7 +17,7 @@ pub fn run(sc: &Scenario) -> Outcomes {
 
 /// Runs a scenario with a recorder.
 pub fn run_with(sc: &Scenario, rec: &mut dyn Recorder) -> Outcomes {
-    Simulation::new(sc, rec).run(&mut |_, _| {})
+    Simulation::new(&Arc::new(sc.clone()), rec).run(&mut |_, _| {})
 }
 
 /// Mean and sample standard deviation.

@@ -224,7 +224,7 @@ fn replication_intervals_cover_the_true_value_at_the_nominal_rate() {
     };
     let covered = (0..200u64)
         .filter(|&study| {
-            let sc = sc(study);
+            let sc = std::sync::Arc::new(sc(study));
             let shares: Vec<f64> = (0..sc.replications as u64)
                 .map(|r| {
                     let o = fleetsim::sim::Simulation::replication(
