@@ -1,7 +1,9 @@
 //! The physical side: hosts in pools, flavors, which server holds what on
 //! which host, host and failure-domain state, and each pool's statistics.
 //! The simulation asks it where a server can go and tells it what moved;
-//! it never changes a server's state itself.
+//! it never changes a server's state itself. Its own invariants (what each
+//! host holds, which hosts are down and why, the counters of placements and
+//! failures) are kept here, by the methods that change them.
 
 mod first_fit;
 mod pack;
@@ -10,7 +12,8 @@ mod spread;
 pub mod stats;
 
 use crate::engine::{Rng, SimTime};
-use crate::model::{Kind, Machine, Op};
+use crate::model::{Kind, Machine, Op, StateId};
+use crate::scenario::Sampler;
 use crate::scenario::capacity::CapacitySpec;
 use placement::{Candidate, Placement};
 use rand::distr::Distribution;
@@ -180,6 +183,37 @@ pub struct Level {
     pub failed: Vec<bool>,
 }
 
+/// Why an operation found no room for what it claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server's own host is down (Nova: its compute service is
+    /// unavailable), though the server's state allows the operation.
+    HostDown,
+    /// No host with room for the destination or the new host.
+    NoRoom,
+}
+
+/// The clocks of the physical side, samplers built once.
+pub struct FailureClocks {
+    /// Time to failure and repair of one host.
+    pub host: Option<(Sampler, Sampler)>,
+    /// Per failure-domain level: time to failure and repair of one domain.
+    pub domains: Vec<(Sampler, Sampler)>,
+    /// Host failure to start of evacuation.
+    pub recovery_delay: Sampler,
+}
+
+/// Nova's scheduler and auto-recovery settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Build attempts in all (Nova's `max_attempts`).
+    pub build_attempts: u32,
+    /// Evacuate ECS from a failed host.
+    pub auto_recovery: bool,
+    /// At most one evacuation per server within this time.
+    pub recovery_interval: SimTime,
+}
+
 /// The whole physical side of one run.
 pub struct Capacity {
     pub pools: Vec<Pool>,
@@ -196,6 +230,13 @@ pub struct Capacity {
     alloc: Vec<Allocation>,
     /// Every failure within the window, in time order.
     pub failures: Vec<FailureRecord>,
+    /// When hosts and domains fail and are repaired, and evacuations start.
+    pub clocks: FailureClocks,
+    pub settings: Settings,
+}
+
+fn sampler(d: &crate::scenario::Dist) -> Sampler {
+    d.sampler().expect("validated distribution")
 }
 
 fn mix(entries: Vec<(u16, f64)>) -> Option<(WeightedAliasIndex<f64>, Vec<u16>)> {
@@ -314,6 +355,23 @@ impl Capacity {
             holds,
             alloc: Vec::new(),
             failures: Vec::new(),
+            clocks: FailureClocks {
+                host: spec
+                    .host_failures
+                    .as_ref()
+                    .map(|c| (sampler(&c.time_to_failure), sampler(&c.repair))),
+                domains: spec
+                    .domains
+                    .iter()
+                    .map(|d| (sampler(&d.clock.time_to_failure), sampler(&d.clock.repair)))
+                    .collect(),
+                recovery_delay: sampler(&spec.recovery_delay),
+            },
+            settings: Settings {
+                build_attempts: spec.build_attempts,
+                auto_recovery: spec.auto_recovery,
+                recovery_interval: spec.recovery_interval,
+            },
         }
     }
 
@@ -347,18 +405,17 @@ impl Capacity {
     }
 
     /// A new server, on its first build attempt: nothing held, flavor
-    /// drawn from the kind's mix.
-    pub fn arrive(&mut self, id: u32, kind: Kind, rng: &mut Rng) -> u16 {
-        let (mix, flavors) = self.new_mix[kind as usize]
-            .as_ref()
-            .expect("called only for limited kinds");
+    /// drawn from the kind's mix. `None` (and nothing drawn) when the kind
+    /// has no hosts.
+    pub fn arrive(&mut self, id: u32, kind: Kind, rng: &mut Rng) -> Option<u16> {
+        let (mix, flavors) = self.new_mix[kind as usize].as_ref()?;
         let flavor = flavors[mix.sample(rng)];
         *self.slot(id) = Allocation {
             flavor,
             attempts: 1,
             ..Allocation::NONE
         };
-        flavor
+        Some(flavor)
     }
 
     /// The index of the flavor of `kind` named `name` (ECS flavors and
@@ -612,6 +669,263 @@ impl Capacity {
     pub fn pool_of_host(&mut self, host: u32) -> &mut Pool {
         let p = self.hosts[host as usize].pool as usize;
         &mut self.pools[p]
+    }
+
+    /// Whether `host` is up.
+    pub fn host_up(&self, host: u32) -> bool {
+        self.hosts[host as usize].is_up()
+    }
+
+    /// Whether server `id` sits on a host that is down.
+    pub fn on_down_host(&self, id: u32) -> bool {
+        let h = self.of(id).host;
+        h != NO_HOST && !self.host_up(h)
+    }
+
+    /// The flavor the API shows for server `id`: the new one from the end
+    /// of a resize (`resized`: the server shows VERIFY_RESIZE or
+    /// REVERT_RESIZE) until it is confirmed or reverted, as Nova switches
+    /// the instance's flavor in finish_resize.
+    pub fn shown_flavor(&self, id: u32, resized: bool) -> u16 {
+        let a = self.of(id);
+        if resized && a.dest != NO_HOST {
+            a.dest_flavor
+        } else {
+            a.flavor
+        }
+    }
+
+    /// The scheduler sees the build of server `id`: counted as a create the
+    /// first time (a build retried is not a create of its own), then
+    /// placed, avoiding the host its last attempt failed on. False when no
+    /// host has room.
+    pub fn schedule_build(&mut self, id: u32, in_window: bool, now: SimTime) -> bool {
+        if self.note_scheduled(id, in_window) {
+            let flavor = self.of(id).flavor;
+            self.pool_of_flavor(flavor).stats.counters.creates += 1;
+        }
+        self.place_build(id, now)
+    }
+
+    /// Places the build of server `id`, avoiding the host its last attempt
+    /// failed on. False when no host has room.
+    pub fn place_build(&mut self, id: u32, now: SimTime) -> bool {
+        let a = self.of(id);
+        match self.place(a.flavor, a.avoid) {
+            Some(h) => {
+                self.attach(id, h, now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The build of server `id` found no valid host. It counts as blocked
+    /// only where its create was counted: true then (a create scheduled
+    /// before the window is not blocked within it).
+    pub fn block(&mut self, id: u32) -> bool {
+        let a = self.of(id);
+        let counted = a.scheduled == Scheduled::InWindow;
+        if counted {
+            self.pool_of_flavor(a.flavor).stats.counters.creates_blocked += 1;
+        }
+        counted
+    }
+
+    /// A server of the initial fleet fitted on no host: it is not created,
+    /// and its pool counts it.
+    pub fn count_unplaced(&mut self, id: u32) {
+        let flavor = self.of(id).flavor;
+        self.pool_of_flavor(flavor).initial_unplaced += 1;
+    }
+
+    /// Whether a failed build of server `id` may try another host (Nova
+    /// reschedules up to `build_attempts` attempts in all).
+    pub fn may_reschedule(&self, id: u32) -> bool {
+        (self.of(id).attempts as u32) < self.settings.build_attempts
+    }
+
+    /// Sends the failed build of server `id` back to the scheduler: it
+    /// gives its host back, and its next attempt avoids that host.
+    pub fn reschedule(&mut self, id: u32, now: SimTime) {
+        let a = self.of(id);
+        self.detach(id, now);
+        self.note_attempt(id, a.host);
+        self.pool_of_flavor(a.flavor).stats.counters.build_retries += 1;
+    }
+
+    /// What operation `op` claims as it starts on server `id`: `None` when
+    /// it may go on (its claim, if any, is now held), or why it may not.
+    /// `rng` is the server's own stream, from which a resize draws its new
+    /// flavor. Counts the resizes, migrations and placements asked for, and
+    /// those refused.
+    pub fn claim(&mut self, id: u32, op: Op, rng: &mut Rng, now: SimTime) -> Option<Refusal> {
+        let claim = claim_of(op);
+        let a = self.of(id);
+        if claim == Claim::Nothing {
+            return None;
+        }
+        // Nova refuses actions on a server whose compute service is down.
+        if a.host != NO_HOST && !self.host_up(a.host) {
+            return Some(Refusal::HostDown);
+        }
+        let (flavor, avoid) = match claim {
+            Claim::NewFlavor => {
+                let target = self.resize_target(a.flavor, rng).unwrap_or(a.flavor);
+                (target, a.host)
+            }
+            Claim::Destination => (a.flavor, a.host),
+            Claim::Host if a.host == NO_HOST => (a.flavor, NO_HOST),
+            _ => return None,
+        };
+        let host = self.place(flavor, avoid);
+        let c = &mut self.pool_of_flavor(flavor).stats.counters;
+        let (asked, refused) = match claim {
+            Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
+            Claim::Destination => (&mut c.migrations, &mut c.migrations_refused),
+            _ => (&mut c.placements, &mut c.placements_refused),
+        };
+        *asked += 1;
+        if host.is_none() {
+            *refused += 1;
+        }
+        match host {
+            None => return Some(Refusal::NoRoom),
+            Some(h) if claim == Claim::Host => self.attach(id, h, now),
+            Some(h) => self.attach_dest(id, h, flavor, now),
+        }
+        None
+    }
+
+    /// Settles the second allocation of server `id` as its operation `op`
+    /// ends: a migration or confirmed resize moves to it, a resize keeps it
+    /// until confirmed or reverted, anything else gives it back.
+    pub fn end_claim(&mut self, id: u32, op: Op, succeeded: bool, now: SimTime) {
+        match (op, succeeded) {
+            (Op::LiveMigrate | Op::ConfirmResize, true) => self.commit_dest(id, now),
+            (Op::Resize, true) => {}
+            _ => self.detach_dest(id, now),
+        }
+    }
+
+    /// Keeps the allocation of server `id` of `kind` in step with the state
+    /// it just entered: a state that holds no capacity gives everything
+    /// back, and the error state keeps only the server's own host.
+    pub fn follow(&mut self, id: u32, kind: Kind, state: StateId, error: bool, now: SimTime) {
+        if !self.holds(kind, state) {
+            self.release(id, now);
+        } else if error {
+            self.detach_dest(id, now);
+        }
+    }
+
+    /// Host `host` fails: it is down until repaired (unless a failed domain
+    /// keeps it down longer). True when it went down with this failure.
+    pub fn fail_host(&mut self, host: u32, now: SimTime) -> bool {
+        self.hosts[host as usize].failed = true;
+        let down = self.set_down(host, true, now);
+        self.pool_of_host(host).stats.counters.host_failures += 1;
+        down
+    }
+
+    /// Host `host` is repaired. True when it is up again.
+    pub fn repair_host(&mut self, host: u32, now: SimTime) -> bool {
+        self.hosts[host as usize].failed = false;
+        self.set_down(host, false, now)
+    }
+
+    /// Domain `domain` of level `level` fails: the hosts that went down
+    /// with it (sorted), each pool that lost one counting the failure.
+    pub fn fail_domain(&mut self, level: u16, domain: u32, now: SimTime) -> Vec<u32> {
+        self.levels[level as usize].failed[domain as usize] = true;
+        let mut down = self.domain_hosts(level as usize, domain);
+        down.retain(|&h| self.set_down(h, true, now));
+        let mut pools = vec![false; self.pools.len()];
+        for &h in &down {
+            pools[self.hosts[h as usize].pool as usize] = true;
+        }
+        for (p, hit) in pools.iter().enumerate() {
+            if *hit {
+                self.pools[p].stats.counters.domain_failures += 1;
+            }
+        }
+        down
+    }
+
+    /// Domain `domain` of level `level` is repaired: the hosts that came
+    /// up again (sorted).
+    pub fn repair_domain(&mut self, level: u16, domain: u32, now: SimTime) -> Vec<u32> {
+        self.levels[level as usize].failed[domain as usize] = false;
+        let mut up = self.domain_hosts(level as usize, domain);
+        up.retain(|&h| self.set_down(h, false, now));
+        up
+    }
+
+    /// A failure of a host (`level` `None`) or a domain hit `servers_hit`
+    /// servers: it goes in the failure log.
+    pub fn log_failure(
+        &mut self,
+        time: SimTime,
+        level: Option<u16>,
+        index: u32,
+        hosts_down: u32,
+        servers_hit: u32,
+    ) {
+        self.failures.push(FailureRecord {
+            time,
+            level,
+            index,
+            hosts_down,
+            servers_hit,
+        });
+    }
+
+    /// Server `id` is hit by a host or domain failure: its pool counts it,
+    /// and a second host it holds (a move under way) is given back.
+    pub fn hit(&mut self, id: u32, domain: bool, now: SimTime) {
+        let flavor = self.of(id).flavor;
+        let c = &mut self.pool_of_flavor(flavor).stats.counters;
+        if domain {
+            c.domain_failure_hits += 1;
+        } else {
+            c.host_failure_hits += 1;
+        }
+        self.detach_dest(id, now);
+    }
+
+    /// Whether auto-recovery evacuates server `id` (in ERROR, on a host
+    /// that is down): only if it is on, and not within the recovery
+    /// interval of the server's last evacuation (counted as throttled).
+    pub fn may_evacuate(&mut self, id: u32, now: SimTime) -> bool {
+        if !self.settings.auto_recovery || !self.on_down_host(id) {
+            return false;
+        }
+        let a = self.of(id);
+        let interval = self.settings.recovery_interval;
+        if a.recovered.is_some_and(|t| now.since(t) < interval) {
+            self.pool_of_flavor(a.flavor)
+                .stats
+                .counters
+                .recoveries_throttled += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Evacuates server `id` to a healthy host with room: false when there
+    /// is none (the server is stranded, and counted so).
+    pub fn evacuate(&mut self, id: u32, now: SimTime) -> bool {
+        let a = self.of(id);
+        let Some(host) = self.place(a.flavor, a.host) else {
+            let c = &mut self.pool_of_flavor(a.flavor).stats.counters;
+            c.evacuations_stranded += 1;
+            return false;
+        };
+        self.pool_of_flavor(a.flavor).stats.counters.evacuations += 1;
+        self.detach(id, now);
+        self.attach(id, host, now);
+        self.note_recovery(id, now);
+        true
     }
 
     /// Starts every pool's window at `t`: the statistics and the failure

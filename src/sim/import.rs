@@ -2,7 +2,7 @@
 //! appears at t = 0 in its state, with its lock, flavor and host, and an
 //! operation found in progress goes on from the step it is in.
 
-use super::{Cause, Simulation};
+use super::{Cause, Simulation, limiting};
 use crate::capacity::{Claim, claim_of};
 use crate::fleet::flag;
 use crate::model::{Kind, Op, Route, StateId, Status};
@@ -45,17 +45,17 @@ impl Simulation<'_> {
         let id = self.appear_from(kind, srv.state, origin);
         let op = resume.map(|r| r.0);
         let not_wanted = self.stopped_by_owner(k, srv, op);
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         s.saved = srv.saved;
         s.set(flag::LOCKED, srv.locked);
         s.set(flag::LAUNCHED, srv.launched);
         // The owner asked for the delete (or the stop) before t = 0.
         s.set(flag::PENDING_DELETE, op == Some(Op::Delete));
         s.set(flag::NOT_WANTED, not_wanted);
-        let limited = self.limited(kind);
-        if limited {
+        let cap = limiting(&mut self.capacity, kind);
+        let limited = cap.is_some();
+        if let Some(cap) = cap {
             let name = srv.flavor.as_deref().unwrap_or_default();
-            let cap = self.capacity.as_mut().expect("limited kind");
             let flavor = cap
                 .flavor_index(kind, name)
                 .expect("validated: the flavor is one of the kind's");
@@ -77,7 +77,7 @@ impl Simulation<'_> {
         }
         // Counted as asked for and started at t = 0, so that what is
         // started still adds up to what was requested and not refused.
-        self.stats[k].ops[op.index()].requested += 1;
+        self.servers.stats[k].ops[op.index()].requested += 1;
         self.begin(id, op, route, at);
     }
 
@@ -111,7 +111,7 @@ impl Simulation<'_> {
     /// a state that holds no capacity take nothing. False when it fits
     /// nowhere: it is dropped and counted in `initial_unplaced`.
     fn place_imported(&mut self, id: u32, resume: Option<Resume>) -> bool {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let m = &self.kinds[self.k(s.kind)].machine;
         let (op, at) = (resume.map(|r| r.0), resume.and_then(|r| r.3));
         let unscheduled =
@@ -120,15 +120,17 @@ impl Simulation<'_> {
         let moving = Some(s.state) == m.verify_state
             || op == Some(Op::RevertResize)
             || op.is_some_and(|op| matches!(claim_of(op), Claim::NewFlavor | Claim::Destination));
-        let cap = self.capacity.as_mut().expect("limited kind");
-        if unscheduled || failed_build || !cap.holds(s.kind, s.state) {
+        let holds = limiting(&mut self.capacity, s.kind).is_some_and(|c| c.holds(s.kind, s.state));
+        if unscheduled || failed_build || !holds {
             return true;
         }
         if !self.place_initial(id) {
             return false;
         }
-        let now = self.queue.now();
-        let cap = self.capacity.as_mut().expect("limited kind");
+        let now = self.core.now();
+        let Some(cap) = limiting(&mut self.capacity, s.kind) else {
+            return true;
+        };
         if op == Some(Op::Create) {
             // Its scheduler ran before t = 0: not a create of this run's.
             cap.note_scheduled(id, false);

@@ -1,12 +1,13 @@
 //! The lifecycle runner: requests checked against the kind's tables, operations
 //! driven through their steps, failures, watchdogs, and the one place where a
 //! server's state changes ([`Simulation::set_state`]), which keeps the
-//! statistics and the trace in step with it.
+//! statistics, the capacity and the trace in step with it.
 
-use super::{By, Cause, Change, Event, Request, Response, Simulation};
+use super::{By, Cause, Change, Event, Request, Response, Simulation, limiting};
+use crate::capacity::Refusal;
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, Server, flag};
-use crate::model::{Kind, Op, Outcome, Route, StateId, Status, Target};
+use crate::model::{Kind, Op, Outcome, Route, StateId, Target};
 use rand::RngExt;
 
 /// How long an owner waits before trying a failed delete again.
@@ -18,63 +19,39 @@ impl Simulation<'_> {
         for k in 0..self.kinds.len() {
             let kind = self.kinds[k].machine.kind;
             let running = self.kinds[k].machine.running_state;
-            let limited = self.limited(kind);
             // A fleet read from a file comes first, in file order; without
             // one, `initial` servers start running.
-            let generated = match self.kinds[k].spec.initial_fleet.take() {
+            let generated = match self.kinds[k].spec().initial_fleet.clone() {
                 Some(fleet) => {
                     for server in &fleet.servers {
                         self.import(k, server);
                     }
-                    self.kinds[k].spec.initial_fleet = Some(fleet);
                     0
                 }
-                None => self.kinds[k].spec.initial,
+                None => self.kinds[k].spec().initial,
             };
             for _ in 0..generated {
                 let id = self.appear(kind, running);
-                if limited {
-                    self.choose_flavor(id);
-                }
+                let limited = self.choose_flavor(id);
                 self.announce(id, Cause::Initial);
                 if limited && !self.place_initial(id) {
                     continue;
                 }
-                self.fleet.get_mut(id).set(flag::LAUNCHED, true);
+                self.servers.fleet.get_mut(id).set(flag::LAUNCHED, true);
                 self.refresh_availability(id);
                 self.onboard(id, true);
                 self.settle(id);
             }
-            self.schedule_arrival(kind);
-            for index in 0..self.kinds[k].spec.mass_faults.len() {
-                let at = self.kinds[k].spec.mass_faults[index].at;
+            self.kinds[k].schedule_arrival(&mut self.core);
+            for (index, mass) in self.kinds[k].spec().mass_faults.iter().enumerate() {
                 let event = Event::MassFault {
                     kind,
                     index: index as u32,
                 };
-                self.queue.schedule_at(at, event);
+                self.core.schedule_at(mass.at, event);
             }
         }
         self.start_hosts();
-    }
-
-    /// Places a server of the initial fleet; one that fits nowhere is not
-    /// created (and counted, so the report can say so).
-    pub(super) fn place_initial(&mut self, id: u32) -> bool {
-        if self.place_build(id) {
-            return true;
-        }
-        self.drop_unplaced(id);
-        false
-    }
-
-    /// A server of the initial fleet that fits nowhere is not created: it
-    /// leaves at once, counted in its pool's `initial_unplaced`.
-    pub(super) fn drop_unplaced(&mut self, id: u32) {
-        let cap = self.capacity.as_mut().expect("limited kind");
-        let flavor = cap.of(id).flavor;
-        cap.pool_of_flavor(flavor).initial_unplaced += 1;
-        self.disappear(id, Cause::NoValidHost);
     }
 
     /// A new server appears in `state` (the trace hears of it from
@@ -87,173 +64,123 @@ impl Simulation<'_> {
     /// (which sets the status a BMS in Deleting shows).
     pub(super) fn appear_from(&mut self, kind: Kind, state: StateId, origin: StateId) -> u32 {
         let k = self.k(kind);
-        let now = self.queue.now();
+        let now = self.core.now();
         let status = self.kinds[k].machine.status_of(state, origin);
-        let id = self.fleet.add(kind, state, status, now);
-        let s = self.fleet.get_mut(id);
-        s.origin = origin;
-        s.saved = origin;
-        let own = self.rng.server(self.fleet.get(id).serial);
-        match self.server_rng.get_mut(id as usize) {
-            Some(slot) => *slot = own,
-            None => self.server_rng.push(own),
+        let streams = &self.core.rng;
+        self.servers
+            .add(k, kind, (state, origin, status), now, |serial| {
+                streams.server(serial)
+            })
+    }
+
+    /// The change that shows server `id` now, before and after.
+    fn change(
+        &self,
+        id: u32,
+        cause: Cause,
+        from: Option<(StateId, crate::model::Status)>,
+    ) -> Change {
+        let s = self.servers.fleet.get(id);
+        Change {
+            time: self.core.now(),
+            serial: s.serial,
+            kind: s.kind,
+            cause,
+            from,
+            to: Some((s.state, s.status)),
+            locked: s.has(flag::LOCKED),
+            flavor: self.shown_flavor(id),
         }
-        let st = &mut self.stats[k];
-        st.population.enter(0, now);
-        st.detail.enter(state.index(), now);
-        st.status.enter(status as usize, now);
-        id
     }
 
     /// Records the appearance of server `id`.
     pub(super) fn announce(&mut self, id: u32, cause: Cause) {
-        if self.record_changes {
-            let s = *self.fleet.get(id);
-            self.record(Change {
-                time: self.queue.now(),
-                serial: s.serial,
-                kind: s.kind,
-                cause,
-                from: None,
-                to: Some((s.state, s.status)),
-                locked: s.has(flag::LOCKED),
-                flavor: self.shown_flavor(id),
-            });
+        if self.core.records() {
+            let c = self.change(id, cause, None);
+            self.record(c);
         }
     }
 
     /// Server `id` leaves the population.
     pub(super) fn disappear(&mut self, id: u32, cause: Cause) {
-        let now = self.queue.now();
+        let now = self.core.now();
         if let Some(cap) = self.capacity.as_mut() {
             cap.release(id, now);
         }
-        self.fleet.get_mut(id).set(flag::ALIVE, false);
+        self.servers.fleet.get_mut(id).set(flag::ALIVE, false);
         self.refresh_availability(id);
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let st = &mut self.stats[k];
-        st.population.leave_untimed(0, now);
-        st.detail.leave(s.state.index(), now, s.since);
-        st.status.leave(s.status as usize, now, s.status_since);
-        if self.record_changes {
-            self.record(Change {
-                time: now,
-                serial: s.serial,
-                kind: s.kind,
-                cause,
+        let c = self.core.records().then(|| {
+            let s = self.servers.fleet.get(id);
+            Change {
                 from: Some((s.state, s.status)),
                 to: None,
-                locked: s.has(flag::LOCKED),
-                flavor: self.shown_flavor(id),
-            });
+                ..self.change(id, cause, None)
+            }
+        });
+        let k = self.k(self.servers.fleet.get(id).kind);
+        self.servers.remove(k, id, now);
+        if let Some(c) = c {
+            self.record(c);
         }
-        self.fleet.remove(id);
     }
 
-    /// Keeps the availability counts in step with server `id`: it is wanted
-    /// running once launched, unless its owner stopped it or asked for its
-    /// deletion, or billing froze it; it is available when wanted and ACTIVE.
+    /// Keeps the availability counts in step with server `id`.
     pub(super) fn refresh_availability(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let m = &self.kinds[k].machine;
-        let wanted = s.has(flag::ALIVE)
-            && s.has(flag::LAUNCHED)
-            && !s.has(flag::NOT_WANTED)
-            && !s.has(flag::PENDING_DELETE)
-            && Some(s.state) != m.frozen_state
-            && s.state != m.deleted_state;
-        let available = wanted && s.status == Status::Active;
-        let now = self.queue.now();
-        let st = &mut self.stats[k];
-        for (dim, bit, on) in [
-            (&mut st.wanted, flag::COUNTED_WANTED, wanted),
-            (&mut st.available, flag::COUNTED_AVAILABLE, available),
-        ] {
-            match (s.has(bit), on) {
-                (false, true) => dim.enter(0, now),
-                (true, false) => dim.leave_untimed(0, now),
-                _ => {}
-            }
-        }
-        let s = self.fleet.get_mut(id);
-        s.set(flag::COUNTED_WANTED, wanted);
-        s.set(flag::COUNTED_AVAILABLE, available);
+        let k = self.k(self.servers.fleet.get(id).kind);
+        let now = self.core.now();
+        self.servers
+            .refresh_availability(k, id, &self.kinds[k].machine, now);
     }
 
     /// The only place a server's state changes.
     pub(super) fn set_state(&mut self, id: u32, new: StateId, cause: Cause) {
-        let now = self.queue.now();
-        let k = self.k(self.fleet.get(id).kind);
-        let s = self.fleet.get_mut(id);
-        s.epoch = s.epoch.wrapping_add(1);
-        let old = *s;
-        if new == old.state {
+        let now = self.core.now();
+        let k = self.k(self.servers.fleet.get(id).kind);
+        let machine = &self.kinds[k].machine;
+        let shifted = self
+            .servers
+            .shift(k, id, new, |origin| machine.status_of(new, origin), now);
+        let Some(old) = shifted else {
             return;
-        }
-        let status = self.kinds[k].machine.status_of(new, old.origin);
-        s.state = new;
-        s.status = status;
-        s.since = now;
-        let st = &mut self.stats[k];
-        st.detail.leave(old.state.index(), now, old.since);
-        st.detail.enter(new.index(), now);
-        if status != old.status {
-            s.status_since = now;
-            st.status.leave(old.status as usize, now, old.status_since);
-            st.status.enter(status as usize, now);
-        }
+        };
         self.refresh_availability(id);
         self.follow_state(id);
-        if self.record_changes {
-            self.record(Change {
-                time: now,
+        if self.core.records() {
+            let c = Change {
                 serial: old.serial,
                 kind: old.kind,
-                cause,
-                from: Some((old.state, old.status)),
-                to: Some((new, status)),
                 locked: old.has(flag::LOCKED),
-                flavor: self.shown_flavor(id),
-            });
+                ..self.change(id, cause, Some((old.state, old.status)))
+            };
+            self.record(c);
         }
     }
 
     fn set_locked(&mut self, id: u32, locked: bool, op: Op) {
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         if s.has(flag::LOCKED) == locked {
             return;
         }
         s.set(flag::LOCKED, locked);
-        if self.record_changes {
+        if self.core.records() {
             let s = *s;
-            self.record(Change {
-                time: self.queue.now(),
-                serial: s.serial,
-                kind: s.kind,
-                cause: Cause::Op(op),
-                from: Some((s.state, s.status)),
-                to: Some((s.state, s.status)),
-                locked,
-                flavor: self.shown_flavor(id),
-            });
+            let c = self.change(id, Cause::Op(op), Some((s.state, s.status)));
+            self.record(c);
         }
     }
 
     pub(super) fn record(&mut self, c: Change) {
-        self.counters.changes += 1;
         let k = self.k(c.kind);
-        self.recorder.change(&c, &self.kinds[k].machine);
+        self.core.change(&c, &self.kinds[k].machine);
     }
 
     /// The route of the operation server `id` is running.
     fn current_route(&self, id: u32) -> Route {
-        let s = self.fleet.get(id);
+        let s = self.servers.fleet.get(id);
         let m = &self.kinds[self.k(s.kind)].machine;
         match s.op {
             Some(Op::Create) => m.create_route,
-            Some(op) => *m.route(op, s.origin).expect("running a planned operation"),
+            Some(op) => *m.route(op, s.origin).expect("running a routed operation"),
             None => unreachable!("no operation in progress"),
         }
     }
@@ -262,12 +189,12 @@ impl Simulation<'_> {
     /// the kind's table forbids it, otherwise started. The request log hears
     /// of it, with the state it found, before anything it causes.
     pub(crate) fn request(&mut self, id: u32, op: Op, by: By) -> Response {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
         let m = &self.kinds[k].machine;
         // Counted from the start; the window's beginning forgets what came
         // before it (KindStats::begin_window).
-        let counts = &mut self.stats[k].ops[op.index()];
+        let counts = &mut self.servers.stats[k].ops[op.index()];
         counts.requested += 1;
         let locked_out =
             by == By::User && s.has(flag::LOCKED) && !m.is_admin(op) && op != Op::Unlock;
@@ -292,7 +219,7 @@ impl Simulation<'_> {
             return self.log_request(&s, op, by, Response::RefusedConflict);
         };
         if let Some(refusal) = self.claim(id, op) {
-            let counts = &mut self.stats[k].ops[op.index()];
+            let counts = &mut self.servers.stats[k].ops[op.index()];
             match refusal {
                 Response::RefusedCapacity => counts.refused_capacity += 1,
                 _ => counts.refused_conflict += 1,
@@ -303,12 +230,12 @@ impl Simulation<'_> {
         if let Some(running) = s.op {
             // Allowed from an intermediate state: the new operation pre-empts
             // the running one (BMS forcible restart or delete of a restart).
-            self.stats[k].ops[running.index()].preempted += 1;
+            self.servers.stats[k].ops[running.index()].preempted += 1;
         }
         if by == By::User {
             // The owner's intent, for availability: a stop means "I want it
             // off", a start "on again", a delete "gone".
-            let s = self.fleet.get_mut(id);
+            let s = self.servers.fleet.get_mut(id);
             match op {
                 Op::Stop => s.set(flag::NOT_WANTED, true),
                 Op::Start => s.set(flag::NOT_WANTED, false),
@@ -320,12 +247,25 @@ impl Simulation<'_> {
         Response::Accepted
     }
 
+    /// What operation `op` claims of the capacity as it starts on server
+    /// `id`: `None` when it may go on, or the refusal.
+    fn claim(&mut self, id: u32, op: Op) -> Option<Response> {
+        let kind = self.servers.fleet.get(id).kind;
+        let now = self.core.now();
+        let cap = limiting(&mut self.capacity, kind)?;
+        let rng = &mut self.servers.own_rng[id as usize];
+        cap.claim(id, op, rng, now).map(|r| match r {
+            Refusal::HostDown => Response::RefusedHostDown,
+            Refusal::NoRoom => Response::RefusedCapacity,
+        })
+    }
+
     /// Tells the recorder of a request on server `s` (as it was found; a
     /// create finds no state).
     fn log_request(&mut self, s: &Server, op: Op, by: By, response: Response) -> Response {
-        if self.record_changes {
+        if self.core.records() {
             let r = Request {
-                time: self.queue.now(),
+                time: self.core.now(),
                 serial: s.serial,
                 kind: s.kind,
                 op,
@@ -336,7 +276,7 @@ impl Simulation<'_> {
                 response,
             };
             let k = self.k(s.kind);
-            self.recorder.request(&r, &self.kinds[k].machine);
+            self.core.request(&r, &self.kinds[k].machine);
         }
         response
     }
@@ -346,15 +286,12 @@ impl Simulation<'_> {
         let k = self.k(kind);
         let route = self.kinds[k].machine.create_route;
         let first = route.steps()[0];
-        self.stats[k].ops[Op::Create.index()].requested += 1;
+        self.servers.stats[k].ops[Op::Create.index()].requested += 1;
         let id = self.appear(kind, first);
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         self.log_request(&s, Op::Create, By::User, Response::Accepted);
         self.onboard(id, false);
-        let limited = self.limited(kind);
-        if limited {
-            self.choose_flavor(id);
-        }
+        let limited = self.choose_flavor(id);
         self.announce(id, Cause::Op(Op::Create));
         if limited && !self.place_on_arrival(id) {
             self.no_valid_host(id);
@@ -364,7 +301,7 @@ impl Simulation<'_> {
     }
 
     fn start_op(&mut self, id: u32, op: Op, route: Route) {
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         s.origin = s.state;
         if route.saves_origin {
             s.saved = s.state;
@@ -379,19 +316,19 @@ impl Simulation<'_> {
     /// operation goes on from there: failures are drawn among the steps
     /// left, the watchdog covers what is left, and the step's end is drawn.
     pub(super) fn begin(&mut self, id: u32, op: Op, route: Route, at: Option<u8>) {
-        let now = self.queue.now();
-        let k = self.k(self.fleet.get(id).kind);
+        let now = self.core.now();
+        let k = self.k(self.servers.fleet.get(id).kind);
         let n = route.steps().len();
         let from = at.map_or(0, usize::from);
         let (hang_step, fail_step) = self.draw_failures(k, op, n, from);
         let rt = &self.kinds[k];
         let fallback = op == Op::Reboot
-            && rt.spec.soft_reboot.as_ref().is_some_and(|sr| {
-                sr.fallback_prob > 0.0 && self.rng.failures.random_bool(sr.fallback_prob)
+            && rt.spec().soft_reboot.as_ref().is_some_and(|sr| {
+                sr.fallback_prob > 0.0 && self.core.rng.failures.random_bool(sr.fallback_prob)
             });
         let watchdog = rt.watchdog[op.index()];
-        self.stats[k].ops[op.index()].started += 1;
-        let s = self.fleet.get_mut(id);
+        self.servers.stats[k].ops[op.index()].started += 1;
+        let s = self.servers.fleet.get_mut(id);
         s.op = Some(op);
         s.op_seq = s.op_seq.wrapping_add(1);
         s.op_started = now;
@@ -409,10 +346,10 @@ impl Simulation<'_> {
             return;
         }
         if let Some(t) = watchdog.filter(|_| route.error.is_some()) {
-            self.queue.schedule_in(t, Event::Watchdog { id, op_seq });
+            self.core.schedule_in(t, Event::Watchdog { id, op_seq });
         }
         if fallback {
-            self.counters.soft_reboot_fallbacks += 1;
+            self.core.counters.soft_reboot_fallbacks += 1;
         }
         if at.is_some() {
             self.schedule_step(id);
@@ -425,15 +362,15 @@ impl Simulation<'_> {
     /// or fails, and at which step: (hang step, failure step), each
     /// [`NO_FAILURE`] when it does not.
     fn draw_failures(&mut self, k: usize, op: Op, n: usize, from: usize) -> (u8, u8) {
-        let now = self.queue.now();
-        let rt = &self.kinds[k];
+        let now = self.core.now();
+        let rng = &mut self.core.rng.failures;
         let left = n.saturating_sub(from);
         // A hanging step, then an ordinary failure, each at a step chosen
         // uniformly among those left; a hang leaves no room for a failure.
         let mut pick_step = |p: f64| {
-            if p > 0.0 && self.rng.failures.random_bool(p) {
+            if p > 0.0 && rng.random_bool(p) {
                 if left > 1 {
-                    (from + self.rng.failures.random_range(0..left)) as u8
+                    (from + rng.random_range(0..left)) as u8
                 } else {
                     from as u8
                 }
@@ -442,9 +379,7 @@ impl Simulation<'_> {
             }
         };
         // Incident windows multiply the probabilities (capped at 1).
-        let factor = rt.incident_factor(now, |w| w.3);
-        let p_hang = (rt.hang_prob[op.index()] * factor).min(1.0);
-        let p_fail = (rt.fail_prob[op.index()] * factor).min(1.0);
+        let (p_hang, p_fail) = self.kinds[k].hang_and_fail_prob(op, now);
         let hang_step = if left > 0 {
             pick_step(p_hang)
         } else {
@@ -456,7 +391,7 @@ impl Simulation<'_> {
             NO_FAILURE
         };
         if hang_step != NO_FAILURE {
-            self.counters.hangs += 1;
+            self.core.counters.hangs += 1;
         }
         (hang_step, fail_step)
     }
@@ -464,10 +399,10 @@ impl Simulation<'_> {
     /// A rescheduled build starts over: step 0, failures drawn afresh (the
     /// watchdog, armed for the whole build, keeps running).
     pub(super) fn restart_build(&mut self, id: u32) {
-        let k = self.k(self.fleet.get(id).kind);
+        let k = self.k(self.servers.fleet.get(id).kind);
         let n = self.kinds[k].machine.create_route.steps().len();
         let (hang_step, fail_step) = self.draw_failures(k, Op::Create, n, 0);
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         s.step = 0;
         s.hang_step = hang_step;
         s.fail_step = fail_step;
@@ -481,7 +416,7 @@ impl Simulation<'_> {
     /// Draws the current step's duration and schedules its end (a hanging
     /// step has none: only the watchdog can end it).
     pub(super) fn schedule_step(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         if s.step == s.hang_step {
             return;
         }
@@ -489,24 +424,24 @@ impl Simulation<'_> {
         let rt = &self.kinds[k];
         let key = rt.machine.duration_key[s.state.index()].expect("a step state has a duration");
         let mut d = match &rt.step[key as usize] {
-            Some(sampler) => sampler.sample(&mut self.rng.durations),
+            Some(sampler) => sampler.sample(&mut self.core.rng.durations),
             None => SimTime::ZERO,
         };
         if s.has(flag::FALLBACK) && s.step as usize + 1 == self.current_route(id).steps().len() {
             // Nova waits this long for the guest before it reboots hard.
             let extra = rt
-                .spec
+                .spec()
                 .soft_reboot
                 .as_ref()
                 .map_or(SimTime::ZERO, |sr| sr.timeout);
             d = d.after(extra);
         }
-        self.queue
+        self.core
             .schedule_in(d, Event::StepDone { id, epoch: s.epoch });
     }
 
     pub(super) fn on_step_done(&mut self, id: u32, epoch: u32) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         if s.epoch != epoch || !s.has(flag::ALIVE) {
             return;
         }
@@ -517,14 +452,14 @@ impl Simulation<'_> {
         }
         // Nova's scheduler picks the host as the `scheduling` step ends.
         let schedules = op == Op::Create && s.step == 0 && s.kind == Kind::Ecs;
-        if schedules && self.limited(s.kind) && !self.schedule_build(id) {
+        if schedules && !self.schedule_build(id) {
             self.no_valid_host(id);
             return;
         }
         let route = self.current_route(id);
         let next = s.step as usize + 1;
         if next < route.steps().len() {
-            self.fleet.get_mut(id).step = next as u8;
+            self.servers.fleet.get_mut(id).step = next as u8;
             self.enter_step(id, route.steps()[next], op);
         } else {
             self.finish(id);
@@ -532,15 +467,17 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_watchdog(&mut self, id: u32, op_seq: u32) {
-        let s = *self.fleet.get(id);
-        if s.op_seq != op_seq || s.op.is_none() || !s.has(flag::ALIVE) {
+        let s = *self.servers.fleet.get(id);
+        if s.op_seq != op_seq || !s.has(flag::ALIVE) {
             return;
         }
-        self.fail(id, Cause::Timeout(s.op.expect("checked")));
+        if let Some(op) = s.op {
+            self.fail(id, Cause::Timeout(op));
+        }
     }
 
     fn resolve(&self, id: u32, target: Target) -> Option<StateId> {
-        let s = self.fleet.get(id);
+        let s = self.servers.fleet.get(id);
         match target {
             Target::State(st) => Some(st),
             Target::Origin => Some(s.origin),
@@ -551,17 +488,17 @@ impl Simulation<'_> {
 
     /// The operation succeeds.
     fn finish(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let op = s.op.expect("finishing an operation");
         let route = self.current_route(id);
         let k = self.k(s.kind);
-        let c = &mut self.stats[k].ops[op.index()];
+        let c = &mut self.servers.stats[k].ops[op.index()];
         c.succeeded += 1;
-        c.duration.record(self.queue.now().since(s.op_started));
+        c.duration.record(self.core.now().since(s.op_started));
         // A first build, or an admin who fixed a server that never booted,
         // leaves a launched server behind.
         if matches!(op, Op::Create | Op::ResetState | Op::Repair | Op::Rebuild) {
-            self.fleet.get_mut(id).set(flag::LAUNCHED, true);
+            self.servers.fleet.get_mut(id).set(flag::LAUNCHED, true);
         }
         self.end(id, route.success, Cause::Op(op));
         if op == Op::Unfreeze {
@@ -573,24 +510,24 @@ impl Simulation<'_> {
     /// overruns its watchdog (`Timeout`). A build that failed goes back to
     /// the scheduler while it has attempts left.
     pub(super) fn fail(&mut self, id: u32, cause: Cause) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let op = s.op.expect("failing an operation");
         let failed = matches!(cause, Cause::Failed(_) | Cause::HostFailure);
-        if op == Op::Create && self.limited(s.kind) {
-            if failed && self.may_reschedule(id) {
-                self.reschedule(id);
-                return;
-            }
-            // Nova removes the allocations of a build that failed for good.
-            let now = self.queue.now();
-            if let Some(cap) = self.capacity.as_mut() {
+        if op == Op::Create {
+            let now = self.core.now();
+            if let Some(cap) = limiting(&mut self.capacity, s.kind) {
+                if failed && cap.may_reschedule(id) {
+                    self.reschedule(id);
+                    return;
+                }
+                // Nova removes the allocations of a build that failed for good.
                 cap.release(id, now);
             }
         }
         let route = self.current_route(id);
         let k = self.k(s.kind);
         let outcome = self.kinds[k].fail_outcome[op.index()];
-        let c = &mut self.stats[k].ops[op.index()];
+        let c = &mut self.servers.stats[k].ops[op.index()];
         match cause {
             Cause::Timeout(_) => c.timed_out += 1,
             _ => c.failed += 1,
@@ -602,10 +539,13 @@ impl Simulation<'_> {
         };
         // The owner who wanted the server gone tries again a little later.
         let retry_delete = op == Op::Delete && s.has(flag::PENDING_DELETE);
-        self.fleet.get_mut(id).set(flag::DELETE_RETRY, retry_delete);
+        self.servers
+            .fleet
+            .get_mut(id)
+            .set(flag::DELETE_RETRY, retry_delete);
         self.end(id, target, cause);
         if retry_delete {
-            self.queue
+            self.core
                 .schedule_in(USER_RETRY, Event::LifetimeEnd { id, life: s.life });
         }
         if matches!(op, Op::Freeze | Op::Unfreeze) {
@@ -616,10 +556,13 @@ impl Simulation<'_> {
 
     /// Ends the running operation in `target` and lets the server settle.
     pub(super) fn end(&mut self, id: u32, target: Target, cause: Cause) {
-        if let Some(op) = self.fleet.get(id).op {
-            self.end_claim(id, op, cause == Cause::Op(op));
+        if let Some(op) = self.servers.fleet.get(id).op {
+            let now = self.core.now();
+            if let Some(cap) = self.capacity.as_mut() {
+                cap.end_claim(id, op, cause == Cause::Op(op), now);
+            }
         }
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         s.op = None;
         s.fail_step = NO_FAILURE;
         s.hang_step = NO_FAILURE;
@@ -637,7 +580,7 @@ impl Simulation<'_> {
     /// there: timers of the state (purge, repair, resize decision, billing),
     /// the fault clock, and a delete the user has been waiting to make.
     pub(super) fn settle(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
         let m = &self.kinds[k].machine;
         let state = s.state;
@@ -647,21 +590,21 @@ impl Simulation<'_> {
         let may_delete = m.route(Op::Delete, state).is_some();
         if state == deleted {
             self.stop_fault_clock(id);
-            self.schedule_purge(id);
+            self.kinds[k].schedule_purge(&mut self.core, id, s.epoch);
             return;
         }
         if state == error {
             self.stop_fault_clock(id);
-            self.schedule_repair(id);
-            self.schedule_owner_reaction(id);
+            self.kinds[k].schedule_repair(&mut self.core, id, s.epoch);
+            self.kinds[k].schedule_owner_reaction(&mut self.core, id, s.epoch);
         } else if !s.has(flag::FAULT_CLOCK) && s.has(flag::LAUNCHED) {
             self.start_fault_clock(id);
         }
         if verify {
-            self.schedule_resize_decision(id);
+            self.kinds[k].schedule_resize_decision(&mut self.core, id, &s);
         }
         if frozen {
-            self.schedule_billing(id);
+            self.kinds[k].schedule_billing(&mut self.core, id, s.epoch);
         }
         if s.has(flag::PENDING_DELETE) && !s.has(flag::DELETE_RETRY) && may_delete {
             self.user_delete(id);

@@ -1,24 +1,39 @@
-//! The simulation: the closed set of events, the per-kind runtime built once
-//! from a scenario (machines, samplers, mixes), and the run loop that pops
-//! events and hands them to the lifecycle runner.
+//! The simulation: the closed set of events, the run loop that pops them,
+//! and the composition of one run's parts, each handed to the handlers that
+//! need it and no more:
 //!
-//! The engine (queue, time, random streams) knows nothing of servers; the
-//! models are tables; this module wires them together.
+//! - [`context`]: the engine context, [`Core`] (clock and queue, random streams, the
+//!   statistics window, counters, the recorder tap): all a timer needs;
+//! - [`kind`]: each kind's scenario compiled once (machine, samplers);
+//! - [`servers`]: the servers and the statistics that observe them;
+//! - the capacity component ([`crate::capacity::Capacity`]), present only
+//!   when the scenario has hosts, which keeps its own invariants.
+//!
+//! The lifecycle runner ([`lifecycle`]) ties them together: it is the one
+//! place a server's state changes. [`timers`] holds the workload and
+//! failure clocks, [`hosts`] what hosts do to servers, [`import`] a fleet
+//! read from a file. The engine (queue, time, random streams) knows nothing
+//! of servers; the models are tables (docs/model.md).
 
+mod context;
 mod hosts;
 mod import;
+mod kind;
 mod lifecycle;
+mod record;
+mod servers;
 mod timers;
 
-use crate::capacity::{Capacity, Pool};
-use crate::engine::{EventQueue, SimTime, Streams};
-use crate::fleet::Fleet;
-use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
-use crate::results::{Outcomes, RunCounters};
-use crate::scenario::{KindSpec, ResidualSampler, Sampler, Scenario};
-use crate::stats::KindStats;
-use rand_distr::Exp;
-use rand_distr::weighted::WeightedAliasIndex;
+pub use record::{By, Cause, Change, NO_FLAVOR, NullRecorder, Recorder, Request, Response};
+
+use crate::capacity::Capacity;
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine};
+use crate::results::Outcomes;
+use crate::scenario::Scenario;
+use context::Core;
+use kind::KindRuntime;
+use servers::Servers;
 use std::sync::Arc;
 
 /// Every event the simulation schedules. Events are small and `Copy`; the
@@ -102,319 +117,25 @@ impl Event {
     }
 }
 
-/// Why a server changed: the operation progressing, its failure, its
-/// watchdog, a spontaneous fault, or the removal of a deleted server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
-    /// A server of the initial fleet, present at t = 0.
-    Initial,
-    /// The operation started, advanced a step, or finished.
-    Op(Op),
-    /// The operation failed (to the error state, or rolled back).
-    Failed(Op),
-    /// The operation overran its watchdog.
-    Timeout(Op),
-    /// A spontaneous fault.
-    Fault,
-    /// Nova's power-state sync found a crashed guest off.
-    PowerSync,
-    /// A deleted server left the population.
-    Purge,
-    /// A create found no host with room.
-    NoValidHost,
-    /// A build that failed on its host goes back to the scheduler.
-    Reschedule,
-    /// The server's host, or a failure domain holding it, failed.
-    HostFailure,
-}
-
-impl Cause {
-    /// The trace's name of the cause, in two parts: a name and a suffix
-    /// (`resize` `_failed`), so that it is written without formatting.
-    pub fn name_parts(self) -> (&'static str, &'static str) {
-        match self {
-            Cause::Initial => ("initial", ""),
-            Cause::Op(op) => (op.name(), ""),
-            Cause::Failed(op) => (op.name(), "_failed"),
-            Cause::Timeout(op) => (op.name(), "_timeout"),
-            Cause::Fault => ("fault", ""),
-            Cause::PowerSync => ("power_sync", ""),
-            Cause::Purge => ("purge", ""),
-            Cause::NoValidHost => ("no_valid_host", ""),
-            Cause::Reschedule => ("reschedule", ""),
-            Cause::HostFailure => ("host_failure", ""),
-        }
-    }
-}
-
-impl std::fmt::Display for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (name, suffix) = self.name_parts();
-        f.write_str(name)?;
-        f.write_str(suffix)
-    }
-}
-
-/// One change of a server's state, status or lock, as the trace records it.
-#[derive(Clone, Copy, Debug)]
-pub struct Change {
-    pub time: SimTime,
-    /// Unique instance number.
-    pub serial: u32,
-    pub kind: Kind,
-    pub cause: Cause,
-    /// State and status before; `None` for a server that just appeared.
-    pub from: Option<(StateId, Status)>,
-    /// State and status after; `None` for a server that left.
-    pub to: Option<(StateId, Status)>,
-    pub locked: bool,
-    /// Index of the flavor the API shows, or [`NO_FLAVOR`] (no capacity).
-    pub flavor: u16,
-}
-
-/// No flavor: the kind has no `[capacity]`.
-pub const NO_FLAVOR: u16 = u16::MAX;
-
-/// Who asks for an operation: users are refused by a lock, admins are not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum By {
-    User,
-    Admin,
-    /// Nova's auto-recovery evacuating a server from a failed host (an
-    /// admin action).
-    Recovery,
-}
-
-/// The answer to a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Response {
-    Accepted,
-    RefusedConflict,
-    RefusedLocked,
-    /// No host has room for what the operation needs (MODEL.md §2: the
-    /// vm_state is kept and the task cleared, so nothing changes).
-    RefusedCapacity,
-    /// The server's host is down (Nova: its compute service is
-    /// unavailable), though its state allows the operation.
-    RefusedHostDown,
-}
-
-/// One request for an operation, as the request log records it.
-#[derive(Clone, Copy, Debug)]
-pub struct Request {
-    pub time: SimTime,
-    pub serial: u32,
-    pub kind: Kind,
-    pub op: Op,
-    pub by: By,
-    /// State and status the request found; `None` for a create.
-    pub state: Option<(StateId, Status)>,
-    pub locked: bool,
-    /// Whether its first build had succeeded.
-    pub launched: bool,
-    pub response: Response,
-}
-
-/// Where a run's time series and trace go. The simulation calls it; it never
-/// drives the simulation.
-pub trait Recorder {
-    /// Whether [`Recorder::change`] should be called at all.
-    fn wants_changes(&self) -> bool;
-    /// One change (only if `wants_changes`).
-    fn change(&mut self, c: &Change, machine: &Machine);
-    /// Occupancy of one kind at sample time `t`.
-    fn sample(&mut self, t: SimTime, kind: Kind, stats: &KindStats, machine: &Machine);
-    /// Usage of every pool at sample time `t` (only with capacity).
-    fn capacity(&mut self, _t: SimTime, _pools: &[Pool]) {}
-    /// The flavor names a [`Change::flavor`] indexes (only with capacity).
-    fn flavors(&mut self, _names: &[&str]) {}
-    /// One request (only if `wants_changes`).
-    fn request(&mut self, _r: &Request, _machine: &Machine) {}
-}
-
-/// A recorder that keeps nothing.
-pub struct NullRecorder;
-
-impl Recorder for NullRecorder {
-    fn wants_changes(&self) -> bool {
-        false
-    }
-    fn change(&mut self, _: &Change, _: &Machine) {}
-    fn sample(&mut self, _: SimTime, _: Kind, _: &KindStats, _: &Machine) {}
-}
-
-/// One kind's scenario, compiled: samplers built once, arrays by operation.
-pub(crate) struct KindRuntime {
-    pub machine: Machine,
-    pub spec: KindSpec,
-    step: Vec<Option<Sampler>>,
-    deleted_for: Sampler,
-    lifetime: Option<Sampler>,
-    /// Remaining lifetime of a server of the initial fleet.
-    initial_lifetime: Option<ResidualSampler>,
-    arrival_gap: Option<Exp<f64>>,
-    ops_gap: Option<Exp<f64>>,
-    mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
-    fail_prob: [f64; Op::COUNT],
-    hang_prob: [f64; Op::COUNT],
-    on_error_delay: Option<Sampler>,
-    /// Incident windows: (start, end, fault factor, failure factor).
-    incidents: Vec<(SimTime, SimTime, f64, f64)>,
-    crash_gap: Option<Exp<f64>>,
-    /// ECS `stopped:null`, where the power-state sync leaves a crashed guest.
-    stopped_state: Option<StateId>,
-    fail_outcome: [Outcome; Op::COUNT],
-    watchdog: [Option<SimTime>; Op::COUNT],
-    time_to_fault: Option<Sampler>,
-    repair: Option<Sampler>,
-    resize_delay: Option<Sampler>,
-    renew_delay: Option<Sampler>,
-    freeze_gap: Option<Exp<f64>>,
-}
-
-/// A Poisson process with `per_day` events a day, as exponential gaps in seconds.
-fn gaps(per_day: f64) -> Option<Exp<f64>> {
-    (per_day > 0.0).then(|| Exp::new(per_day / 86_400.0).expect("validated rate"))
-}
-
-fn sampler(d: &crate::scenario::Dist) -> Sampler {
-    d.sampler().expect("validated distribution")
-}
-
-impl KindRuntime {
-    /// Product of the factors (chosen by `pick`) of the incident windows
-    /// covering `t`.
-    fn incident_factor(&self, t: SimTime, pick: fn(&(SimTime, SimTime, f64, f64)) -> f64) -> f64 {
-        self.incidents
-            .iter()
-            .filter(|w| w.0 <= t && t < w.1)
-            .map(pick)
-            .product()
-    }
-
-    /// When a fault clock started at `now` with `age` of fault hazard runs
-    /// out: inside incident windows the hazard accrues `fault_factor` times
-    /// as fast (a time change that multiplies the hazard rate exactly, for
-    /// any time-to-fault distribution); a factor of 0 pauses it.
-    fn fault_due(&self, now: SimTime, age: SimTime) -> SimTime {
-        if self.incidents.is_empty() {
-            return now.after(age);
-        }
-        let mut t = now;
-        let mut left = age.ms() as f64;
-        loop {
-            let rate = self.incident_factor(t, |w| w.2);
-            let next = self
-                .incidents
-                .iter()
-                .flat_map(|w| [w.0, w.1])
-                .filter(|&b| b > t)
-                .min();
-            match next {
-                Some(b) if rate * (b.ms() - t.ms()) as f64 <= left => {
-                    left -= rate * (b.ms() - t.ms()) as f64;
-                    t = b;
-                }
-                // No boundary ahead: outside every window the rate is 1.
-                _ => return t.after(SimTime((left / rate).round() as u64)),
-            }
-        }
-    }
-
-    fn new(spec: &KindSpec) -> KindRuntime {
-        let machine = match spec.kind {
-            Kind::Ecs => ecs::machine_with(
-                spec.faults.repair_to_stopped,
-                spec.soft_reboot.as_ref().is_some_and(|s| s.hard_preempts),
-            ),
-            Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
-        };
-        let mut step = vec![None; machine.duration_names.len()];
-        for st in &spec.steps {
-            if let Some(i) = machine.duration_names.iter().position(|n| *n == st.name) {
-                step[i] = Some(sampler(&st.duration));
-            }
-        }
-        let mut fail_prob = [0.0; Op::COUNT];
-        let mut hang_prob = [0.0; Op::COUNT];
-        let mut fail_outcome = machine.default_outcome;
-        for f in &spec.failures {
-            fail_prob[f.op.index()] = f.prob;
-            hang_prob[f.op.index()] = f.hang_prob;
-            fail_outcome[f.op.index()] = f.outcome;
-        }
-        let mut watchdog = [None; Op::COUNT];
-        for w in &spec.watchdog {
-            watchdog[w.op.index()] = w.timeout;
-        }
-        let mix = (!spec.ops_mix.is_empty()).then(|| {
-            let w = spec.ops_mix.iter().map(|m| m.weight).collect();
-            let ops = spec.ops_mix.iter().map(|m| m.op).collect();
-            (WeightedAliasIndex::new(w).expect("validated mix"), ops)
-        });
-        KindRuntime {
-            step,
-            deleted_for: sampler(&spec.deleted_for),
-            lifetime: spec.lifetime.as_ref().map(sampler),
-            initial_lifetime: spec
-                .lifetime
-                .as_ref()
-                .filter(|_| spec.initial_steady)
-                .map(|d| d.residual_sampler().expect("validated distribution")),
-            arrival_gap: gaps(spec.arrivals_per_day),
-            ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
-            mix,
-            fail_prob,
-            hang_prob,
-            on_error_delay: spec.on_error.as_ref().map(|o| sampler(&o.delay)),
-            incidents: spec
-                .incidents
-                .iter()
-                .map(|i| {
-                    (
-                        i.start,
-                        i.start.after(i.duration),
-                        i.fault_factor,
-                        i.failure_factor,
-                    )
-                })
-                .collect(),
-            crash_gap: spec.guest_crash.as_ref().and_then(|g| gaps(g.rate_per_day)),
-            stopped_state: machine.state_by_name("stopped:null"),
-            fail_outcome,
-            watchdog,
-            time_to_fault: spec.faults.time_to_fault.as_ref().map(sampler),
-            repair: spec.faults.repair.as_ref().map(sampler),
-            resize_delay: spec.resize.as_ref().map(|r| sampler(&r.decision_delay)),
-            renew_delay: spec.freeze.as_ref().map(|f| sampler(&f.renew_delay)),
-            freeze_gap: spec.freeze.as_ref().and_then(|f| gaps(f.rate_per_day)),
-            machine,
-            spec: spec.clone(),
-        }
-    }
-}
-
 /// How often the progress callback is called, in events.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// One simulation run of one scenario.
 pub struct Simulation<'r> {
     scenario: Arc<Scenario>,
+    /// Per simulated kind, in `Kind::ALL` order: its compiled scenario.
     kinds: Vec<KindRuntime>,
-    stats: Vec<KindStats>,
-    fleet: Fleet,
-    queue: EventQueue<Event>,
-    rng: Streams,
-    /// Each server's own workload stream, by slot.
-    server_rng: Vec<crate::engine::Rng>,
-    recorder: &'r mut dyn Recorder,
+    core: Core<'r>,
+    servers: Servers,
     /// Hosts and placement; `None`: unlimited capacity.
     capacity: Option<Capacity>,
-    /// Samplers of host failures, domain failures and the evacuation delay.
-    host_clocks: hosts::Clocks,
-    record_changes: bool,
-    in_window: bool,
-    counters: RunCounters,
+}
+
+/// The capacity that limits servers of `kind`, if any: without one, the
+/// kind's capacity is unlimited and no host is involved.
+#[inline]
+fn limiting(capacity: &mut Option<Capacity>, kind: Kind) -> Option<&mut Capacity> {
+    capacity.as_mut().filter(|c| c.limits(kind))
 }
 
 impl<'r> Simulation<'r> {
@@ -432,38 +153,30 @@ impl<'r> Simulation<'r> {
     ) -> Simulation<'r> {
         let kinds: Vec<KindRuntime> = Kind::ALL
             .iter()
-            .filter_map(|&k| scenario.kind(k))
-            .map(KindRuntime::new)
+            .filter(|&&k| scenario.kind(k).is_some())
+            .map(|&k| KindRuntime::new(scenario, k))
             .collect();
-        let stats = kinds.iter().map(|k| KindStats::new(&k.machine)).collect();
-        let record_changes = recorder.wants_changes();
         let machines: Vec<&Machine> = kinds.iter().map(|k| &k.machine).collect();
         let capacity = scenario
             .capacity
             .as_ref()
             .map(|c| Capacity::new(c, &machines));
+        let servers = Servers::new(&machines);
+        let mut core = Core::new(scenario.horizon, scenario.seed, replication, recorder);
         if let Some(c) = &capacity {
             let names: Vec<&str> = c.flavors.iter().map(|f| f.name.as_str()).collect();
-            recorder.flavors(&names);
+            core.flavors(&names);
         }
         Simulation {
-            capacity,
-            host_clocks: hosts::Clocks::new(scenario.capacity.as_ref()),
             scenario: Arc::clone(scenario),
             kinds,
-            stats,
-            fleet: Fleet::default(),
-            queue: EventQueue::until(scenario.horizon),
-            rng: Streams::new(scenario.seed, replication),
-            server_rng: Vec::new(),
-            recorder,
-            record_changes,
-            in_window: false,
-            counters: RunCounters::default(),
+            core,
+            servers,
+            capacity,
         }
     }
 
-    /// Index into `kinds` / `stats` of a kind.
+    /// Index into `kinds` (and the statistics) of a kind.
     #[inline]
     fn k(&self, kind: Kind) -> usize {
         if self.kinds.len() == 1 || kind == Kind::Ecs {
@@ -478,46 +191,46 @@ impl<'r> Simulation<'r> {
         let horizon = self.scenario.horizon;
         let warmup = self.scenario.warmup;
         let interval = self.scenario.sample_interval;
-        self.in_window = warmup == SimTime::ZERO;
+        self.core.in_window = warmup == SimTime::ZERO;
         self.start();
         let mut next_sample = SimTime::ZERO;
-        while let Some(t) = self.queue.peek_time().filter(|&t| t <= horizon) {
+        while let Some(t) = self.core.queue.peek_time().filter(|&t| t <= horizon) {
             // A sample at s shows the state after every event at or before s.
             while next_sample < t {
                 self.sample(next_sample);
                 next_sample = next_sample.after(interval);
             }
-            if !self.in_window && t >= warmup {
+            if !self.core.in_window && t >= warmup {
                 self.begin_window(warmup);
             }
-            let pending = self.queue.len() as u64;
-            self.counters.pending_sum += pending;
-            self.counters.peak_pending = self.counters.peak_pending.max(pending);
-            let (_, event) = self.queue.pop().expect("peeked");
+            let pending = self.core.queue.len() as u64;
+            self.core.counters.pending_sum += pending;
+            self.core.counters.peak_pending = self.core.counters.peak_pending.max(pending);
+            let (_, event) = self.core.queue.pop().expect("peeked");
             // With a million servers nearly every event's first touch of its
             // server misses the cache: start fetching the next one's now, so
             // that the wait overlaps this event's work.
-            if let Some(id) = self.queue.peek_event().and_then(Event::server) {
-                self.fleet.prefetch(id);
-                if let Some(rng) = self.server_rng.get(id as usize) {
+            if let Some(id) = self.core.queue.peek_event().and_then(Event::server) {
+                self.servers.fleet.prefetch(id);
+                if let Some(rng) = self.servers.own_rng.get(id as usize) {
                     crate::engine::prefetch(rng);
                 }
             }
             self.dispatch(event);
-            self.counters.events += 1;
-            if self.counters.events.is_multiple_of(PROGRESS_EVERY) {
-                progress(t, self.counters.events);
+            self.core.counters.events += 1;
+            if self.core.counters.events.is_multiple_of(PROGRESS_EVERY) {
+                progress(t, self.core.counters.events);
             }
         }
         while next_sample <= horizon {
             self.sample(next_sample);
             next_sample = next_sample.after(interval);
         }
-        if !self.in_window {
+        if !self.core.in_window {
             self.begin_window(warmup);
         }
-        progress(horizon, self.counters.events);
-        for s in &mut self.stats {
+        progress(horizon, self.core.counters.events);
+        for s in &mut self.servers.stats {
             s.close(horizon);
         }
         if let Some(c) = &mut self.capacity {
@@ -530,22 +243,24 @@ impl<'r> Simulation<'r> {
         Outcomes {
             pools,
             failures,
-            servers_created: self.fleet.created() as u64,
-            peak_slots: self.fleet.slots(),
+            servers_created: self.servers.fleet.created() as u64,
+            peak_slots: self.servers.fleet.slots(),
             kinds: self
                 .kinds
                 .into_iter()
                 .map(|k| k.machine)
-                .zip(self.stats)
+                .zip(self.servers.stats)
                 .collect(),
-            counters: self.counters,
+            counters: self.core.counters,
             scenario: self.scenario,
         }
     }
 
+    /// The statistics window begins at `t`: what was counted before it is
+    /// forgotten.
     fn begin_window(&mut self, t: SimTime) {
-        self.in_window = true;
-        for s in &mut self.stats {
+        self.core.in_window = true;
+        for s in &mut self.servers.stats {
             s.begin_window(t);
         }
         if let Some(c) = &mut self.capacity {
@@ -554,11 +269,11 @@ impl<'r> Simulation<'r> {
     }
 
     fn sample(&mut self, t: SimTime) {
-        for (k, s) in self.kinds.iter().zip(&self.stats) {
-            self.recorder.sample(t, k.machine.kind, s, &k.machine);
+        for (k, s) in self.kinds.iter().zip(&self.servers.stats) {
+            self.core.sample(t, k.machine.kind, s, &k.machine);
         }
         if let Some(c) = &self.capacity {
-            self.recorder.capacity(t, &c.pools);
+            self.core.sample_pools(t, &c.pools);
         }
     }
 

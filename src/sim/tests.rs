@@ -1,12 +1,14 @@
 //! Behaviour of the lifecycle runner on single servers driven by hand:
 //! refusals, lock, failures, watchdogs, resize decisions, pre-emption,
-//! freeze and delete, each checked against MODEL.md.
+//! freeze and delete, each checked against docs/model.md.
 
 use super::*;
 use super::{By, Response};
 use crate::fleet::flag;
 use crate::model::bms::BmsState;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
+use crate::model::{Op, StateId, Status};
+use crate::stats::KindStats;
 
 /// Keeps every change.
 #[derive(Default)]
@@ -30,7 +32,7 @@ pub(super) fn scenario(body: &str) -> Scenario {
 /// A started simulation, counting from t = 0.
 pub(super) fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
     let mut sim = Simulation::new(&std::sync::Arc::new(sc.clone()), rec);
-    sim.in_window = true;
+    sim.core.in_window = true;
     sim.start();
     sim
 }
@@ -38,15 +40,16 @@ pub(super) fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulatio
 /// Puts server `id` idle in `state`, as if it had settled there.
 pub(super) fn place(sim: &mut Simulation, id: u32, state: StateId) {
     sim.set_state(id, state, Cause::Fault);
-    let s = sim.fleet.get_mut(id);
+    let s = sim.servers.fleet.get_mut(id);
     s.op = None;
     s.origin = state;
 }
 
 /// Processes events until server `id` has no operation in progress.
 pub(super) fn finish_op(sim: &mut Simulation, id: u32) {
-    while sim.fleet.get(id).op.is_some() {
+    while sim.servers.fleet.get(id).op.is_some() {
         let (_, e) = sim
+            .core
             .queue
             .pop()
             .expect("an operation in progress has a pending step");
@@ -55,7 +58,7 @@ pub(super) fn finish_op(sim: &mut Simulation, id: u32) {
 }
 
 pub(super) fn ops(sim: &Simulation, op: Op) -> crate::stats::OpStats {
-    sim.stats[0].ops[op.index()].clone()
+    sim.servers.stats[0].ops[op.index()].clone()
 }
 
 pub(super) fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
@@ -98,11 +101,11 @@ fn every_request_in_every_state_is_started_or_refused_and_counted() {
                     );
                     assert_eq!(after.refused_conflict, before.refused_conflict + 1);
                     assert_eq!(
-                        sim.fleet.get(0).state,
+                        sim.servers.fleet.get(0).state,
                         state,
                         "a refused request changed the state"
                     );
-                    assert!(sim.fleet.get(0).op.is_none());
+                    assert!(sim.servers.fleet.get(0).op.is_none());
                 }
                 sim.request(0, Op::Unlock, By::User);
             }
@@ -116,19 +119,19 @@ fn a_lock_refuses_user_operations_but_not_admin_actions() {
     let mut rec = Log::default();
     let mut sim = started(&sc, &mut rec);
     assert_eq!(sim.request(0, Op::Lock, By::User), Response::Accepted);
-    assert!(sim.fleet.get(0).has(flag::LOCKED));
+    assert!(sim.servers.fleet.get(0).has(flag::LOCKED));
     assert_eq!(
         sim.request(0, Op::Reboot, By::User),
         Response::RefusedLocked
     );
     assert_eq!(ops(&sim, Op::Reboot).refused_locked, 1);
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Active, None));
     place(&mut sim, 0, ecs(VmState::Error, None));
     assert_eq!(
         sim.request(0, Op::ResetState, By::Admin),
         Response::Accepted
     );
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Active, None));
     assert_eq!(sim.request(0, Op::Unlock, By::User), Response::Accepted);
     assert_eq!(sim.request(0, Op::Reboot, By::User), Response::Accepted);
     drop(sim);
@@ -152,8 +155,8 @@ fn a_server_whose_build_failed_can_only_be_deleted_or_reset() {
     sim.create(Kind::Ecs);
     let id = 0;
     finish_op(&mut sim, id);
-    assert_eq!(sim.fleet.get(id).state, ecs(VmState::Error, None));
-    assert!(!sim.fleet.get(id).has(flag::LAUNCHED));
+    assert_eq!(sim.servers.fleet.get(id).state, ecs(VmState::Error, None));
+    assert!(!sim.servers.fleet.get(id).has(flag::LAUNCHED));
     assert_eq!(ops(&sim, Op::Create).failed, 1);
     // Rebuild is allowed from error for a launched server, but not for this one.
     assert_eq!(
@@ -162,7 +165,7 @@ fn a_server_whose_build_failed_can_only_be_deleted_or_reset() {
     );
     assert_eq!(sim.request(id, Op::Delete, By::User), Response::Accepted);
     finish_op(&mut sim, id);
-    assert_eq!(sim.fleet.get(id).state, ecs(VmState::Deleted, None));
+    assert_eq!(sim.servers.fleet.get(id).state, ecs(VmState::Deleted, None));
 }
 
 #[test]
@@ -176,14 +179,14 @@ fn failure_outcomes_roll_back_or_go_to_error_as_configured() {
     // Nova: a failed stop clears the task and leaves the server ACTIVE.
     sim.request(0, Op::Stop, By::User);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, active);
+    assert_eq!(sim.servers.fleet.get(0).state, active);
     sim.request(0, Op::Reboot, By::User);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, active);
+    assert_eq!(sim.servers.fleet.get(0).state, active);
     // A failed resize ends in ERROR.
     sim.request(0, Op::Resize, By::User);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
     for op in [Op::Stop, Op::Reboot, Op::Resize] {
         let c = ops(&sim, op);
         assert_eq!((c.started, c.failed, c.succeeded), (1, 1, 0), "{op:?}");
@@ -200,19 +203,25 @@ fn a_step_that_overruns_its_watchdog_ends_in_the_error_state() {
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::LiveMigrate, By::User);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
-    assert_eq!(sim.queue.now(), SimTime::from_secs(1800));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(1800));
     assert_eq!(ops(&sim, Op::LiveMigrate).timed_out, 1);
     // BMS: a restart overrunning goes Faulty; a reinstall goes to its own failure state.
     let (b1, b2) = (1, 2);
     sim.request(b1, Op::Restart, By::User);
     finish_op(&mut sim, b1);
-    assert_eq!(sim.fleet.get(b1).state, BmsState::Faulty.id());
+    assert_eq!(sim.servers.fleet.get(b1).state, BmsState::Faulty.id());
     place(&mut sim, b2, BmsState::Stopped.id());
     sim.request(b2, Op::ReinstallOs, By::User);
     finish_op(&mut sim, b2);
-    assert_eq!(sim.fleet.get(b2).state, BmsState::ReinstallingOsFailed.id());
-    assert_eq!(sim.stats[1].ops[Op::ReinstallOs.index()].timed_out, 1);
+    assert_eq!(
+        sim.servers.fleet.get(b2).state,
+        BmsState::ReinstallingOsFailed.id()
+    );
+    assert_eq!(
+        sim.servers.stats[1].ops[Op::ReinstallOs.index()].timed_out,
+        1
+    );
 }
 
 #[test]
@@ -229,20 +238,23 @@ fn confirm_and_revert_return_to_the_vm_state_before_the_resize() {
         place(&mut sim, 0, stopped);
         sim.request(0, Op::Resize, By::User);
         assert_eq!(
-            sim.fleet.get(0).status,
+            sim.servers.fleet.get(0).status,
             Status::Resize,
             "a stopped server being resized shows RESIZE"
         );
         finish_op(&mut sim, 0);
-        assert_eq!(sim.fleet.get(0).state, verify);
-        assert_eq!(sim.fleet.get(0).status, Status::VerifyResize);
+        assert_eq!(sim.servers.fleet.get(0).state, verify);
+        assert_eq!(sim.servers.fleet.get(0).status, Status::VerifyResize);
         sim.request(0, op, By::User);
         if let Some(task) = via {
-            assert_eq!(sim.fleet.get(0).state, ecs(VmState::Resized, Some(task)));
-            assert_eq!(sim.fleet.get(0).status, Status::RevertResize);
+            assert_eq!(
+                sim.servers.fleet.get(0).state,
+                ecs(VmState::Resized, Some(task))
+            );
+            assert_eq!(sim.servers.fleet.get(0).status, Status::RevertResize);
         }
         finish_op(&mut sim, 0);
-        assert_eq!(sim.fleet.get(0).state, stopped, "{op:?}");
+        assert_eq!(sim.servers.fleet.get(0).state, stopped, "{op:?}");
     }
 }
 
@@ -253,10 +265,10 @@ fn the_user_decides_a_resize_after_the_delay_and_auto_confirm_can_beat_them() {
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Resize, By::User);
-    while let Some((_, e)) = sim.queue.pop() {
+    while let Some((_, e)) = sim.core.queue.pop() {
         sim.dispatch(e);
     }
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Active, None));
     assert_eq!(ops(&sim, Op::ConfirmResize).succeeded, 1);
     let auto = scenario(
         "[ecs]\ninitial = 1\n[ecs.resize]\ndecision_delay = \"1h\"\nauto_confirm = \"10m\"\n",
@@ -265,13 +277,16 @@ fn the_user_decides_a_resize_after_the_delay_and_auto_confirm_can_beat_them() {
     let mut sim = started(&auto, &mut rec);
     sim.request(0, Op::Resize, By::User);
     finish_op(&mut sim, 0);
-    let verified_at = sim.queue.now();
-    while sim.fleet.get(0).state != ecs(VmState::Active, None) {
-        let (_, e) = sim.queue.pop().unwrap();
+    let verified_at = sim.core.queue.now();
+    while sim.servers.fleet.get(0).state != ecs(VmState::Active, None) {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
     // Confirmed by the window (10 min), not by the user (1 h).
-    assert_eq!(sim.queue.now(), verified_at.after(SimTime::from_secs(600)));
+    assert_eq!(
+        sim.core.queue.now(),
+        verified_at.after(SimTime::from_secs(600))
+    );
     assert_eq!(ops(&sim, Op::ConfirmResize).succeeded, 1);
 }
 
@@ -284,8 +299,8 @@ fn a_soft_reboot_that_falls_back_to_hard_takes_the_timeout_longer() {
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Reboot, By::User);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.queue.now(), SimTime::from_secs(123));
-    assert_eq!(sim.counters.soft_reboot_fallbacks, 1);
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(123));
+    assert_eq!(sim.core.counters.soft_reboot_fallbacks, 1);
     drop(sim);
     // The steps and the REBOOT status stay those of a soft reboot.
     let statuses: Vec<Status> = rec
@@ -311,23 +326,23 @@ fn a_bms_delete_preempts_a_restart_and_shows_reboot_while_deleting() {
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Restart, By::User);
-    assert_eq!(sim.fleet.get(0).state, BmsState::Restarting.id());
+    assert_eq!(sim.servers.fleet.get(0).state, BmsState::Restarting.id());
     assert_eq!(sim.request(0, Op::Delete, By::User), Response::Accepted);
-    assert_eq!(sim.fleet.get(0).state, BmsState::Deleting.id());
-    assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+    assert_eq!(sim.servers.fleet.get(0).state, BmsState::Deleting.id());
+    assert_eq!(sim.servers.fleet.get(0).status, Status::Reboot);
     assert_eq!(ops(&sim, Op::Restart).preempted, 1);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).status, Status::Deleted);
+    assert_eq!(sim.servers.fleet.get(0).status, Status::Deleted);
     assert_eq!(
         ops(&sim, Op::Restart).succeeded,
         0,
         "the pre-empted restart never completes"
     );
     // Deleted stays a short while, then the server leaves the population.
-    while let Some((_, e)) = sim.queue.pop() {
+    while let Some((_, e)) = sim.core.queue.pop() {
         sim.dispatch(e);
     }
-    assert_eq!(sim.stats[0].population_now(), 0);
+    assert_eq!(sim.servers.stats[0].population_now(), 0);
 }
 
 #[test]
@@ -339,12 +354,12 @@ fn a_frozen_bms_refuses_its_owner_and_is_unfrozen_to_stopped_or_deleted() {
     let mut sim = started(&sc, &mut rec);
     assert_eq!(sim.request(0, Op::Freeze, By::Admin), Response::Accepted);
     assert_eq!(
-        sim.fleet.get(0).state,
+        sim.servers.fleet.get(0).state,
         BmsState::Stopping.id(),
         "a running server is stopped first"
     );
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, BmsState::Frozen.id());
+    assert_eq!(sim.servers.fleet.get(0).state, BmsState::Frozen.id());
     assert_eq!(
         sim.request(0, Op::Start, By::User),
         Response::RefusedConflict
@@ -355,19 +370,19 @@ fn a_frozen_bms_refuses_its_owner_and_is_unfrozen_to_stopped_or_deleted() {
     );
     sim.dispatch(Event::Unfreeze {
         id: 0,
-        epoch: sim.fleet.get(0).epoch,
+        epoch: sim.servers.fleet.get(0).epoch,
     });
-    assert_eq!(sim.fleet.get(0).state, BmsState::Stopped.id());
+    assert_eq!(sim.servers.fleet.get(0).state, BmsState::Stopped.id());
     // Not renewed: the retention period ends in deletion, showing SHUTOFF while deleting.
     place(&mut sim, 1, BmsState::Stopped.id());
     sim.request(1, Op::Freeze, By::Admin);
-    assert_eq!(sim.fleet.get(1).state, BmsState::Frozen.id());
+    assert_eq!(sim.servers.fleet.get(1).state, BmsState::Frozen.id());
     sim.dispatch(Event::Expire {
         id: 1,
-        epoch: sim.fleet.get(1).epoch,
+        epoch: sim.servers.fleet.get(1).epoch,
     });
-    assert_eq!(sim.fleet.get(1).state, BmsState::Deleting.id());
-    assert_eq!(sim.fleet.get(1).status, Status::Shutoff);
+    assert_eq!(sim.servers.fleet.get(1).state, BmsState::Deleting.id());
+    assert_eq!(sim.servers.fleet.get(1).status, Status::Shutoff);
 }
 
 #[test]
@@ -377,25 +392,25 @@ fn a_busy_server_is_deleted_as_soon_as_it_settles_at_the_end_of_its_life() {
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Lock, By::User);
     sim.request(0, Op::LiveMigrate, By::Admin);
-    let life = sim.fleet.get(0).life;
+    let life = sim.servers.fleet.get(0).life;
     sim.dispatch(Event::LifetimeEnd { id: 0, life });
     // The owner unlocked it, was refused (busy), and waits.
-    assert!(!sim.fleet.get(0).has(flag::LOCKED));
+    assert!(!sim.servers.fleet.get(0).has(flag::LOCKED));
     assert_eq!(ops(&sim, Op::Delete).refused_conflict, 1);
-    assert!(sim.fleet.get(0).has(flag::PENDING_DELETE));
+    assert!(sim.servers.fleet.get(0).has(flag::PENDING_DELETE));
     // The migration ends at 10 min and the delete starts at that instant.
-    while sim.fleet.get(0).op != Some(Op::Delete) {
-        let (_, e) = sim.queue.pop().unwrap();
+    while sim.servers.fleet.get(0).op != Some(Op::Delete) {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
-    assert_eq!(sim.queue.now(), SimTime::from_secs(600));
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(600));
     assert_eq!(
-        sim.fleet.get(0).state,
+        sim.servers.fleet.get(0).state,
         ecs(VmState::Active, Some(TaskState::Deleting))
     );
     assert_eq!(ops(&sim, Op::Delete).started, 1);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Deleted, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Deleted, None));
 }
 
 #[test]
@@ -406,24 +421,25 @@ fn faults_strike_idle_servers_only_and_repair_restarts_the_clock() {
     let mut sim = started(&sc, &mut rec);
     // Busy when the clock runs out: spared, clock redrawn.
     sim.request(0, Op::Resize, By::User);
-    let fault_epoch = sim.fleet.get(0).fault_epoch;
-    sim.queue
+    let fault_epoch = sim.servers.fleet.get(0).fault_epoch;
+    sim.core
+        .queue
         .schedule_at(SimTime::ZERO, Event::Fault { id: 0, fault_epoch });
-    let (_, e) = sim.queue.pop().unwrap();
+    let (_, e) = sim.core.queue.pop().unwrap();
     sim.dispatch(e);
-    assert_ne!(sim.fleet.get(0).state, ecs(VmState::Error, None));
-    assert_eq!(sim.counters.faults, 0);
+    assert_ne!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.core.counters.faults, 0);
     place(&mut sim, 0, ecs(VmState::Active, None));
-    sim.fleet.get_mut(0).op = None;
+    sim.servers.fleet.get_mut(0).op = None;
     // Idle: the next clock (1 h) sends it to ERROR, repair (2 h) brings it back.
     sim.start_fault_clock(0);
-    let t0 = sim.queue.now();
-    while sim.counters.faults < 2 {
-        let (_, e) = sim.queue.pop().unwrap();
+    let t0 = sim.core.queue.now();
+    while sim.core.counters.faults < 2 {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
     assert_eq!(
-        sim.queue.now(),
+        sim.core.queue.now(),
         t0.after(SimTime::from_secs(3600 + 7200 + 3600))
     );
     assert_eq!(ops(&sim, Op::ResetState).succeeded, 1);
@@ -436,20 +452,20 @@ fn an_owner_whose_delete_failed_tries_again_ten_minutes_later() {
     );
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
-    let life = sim.fleet.get(0).life;
+    let life = sim.servers.fleet.get(0).life;
     sim.dispatch(Event::LifetimeEnd { id: 0, life });
     finish_op(&mut sim, 0);
     // Nova: a failed delete leaves the server in ERROR.
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
-    assert_eq!(sim.queue.now(), SimTime::from_secs(60));
-    let (t, e) = sim.queue.pop().unwrap();
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(60));
+    let (t, e) = sim.core.queue.pop().unwrap();
     assert_eq!(
         (t, e),
         (SimTime::from_secs(660), Event::LifetimeEnd { id: 0, life })
     );
     sim.dispatch(e);
     assert_eq!(
-        sim.fleet.get(0).state,
+        sim.servers.fleet.get(0).state,
         ecs(VmState::Error, Some(TaskState::Deleting))
     );
     assert_eq!(ops(&sim, Op::Delete).started, 2);
@@ -464,15 +480,18 @@ fn the_auto_confirm_window_runs_from_verify_resize_even_after_a_refused_decision
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Resize, By::User);
     finish_op(&mut sim, 0);
-    let verified = sim.queue.now();
+    let verified = sim.core.queue.now();
     sim.request(0, Op::Lock, By::User);
     // The decision at +20 min is refused (locked) and retried; the window
     // still closes at +30 min, not +50.
-    while sim.fleet.get(0).state != ecs(VmState::Active, None) {
-        let (_, e) = sim.queue.pop().unwrap();
+    while sim.servers.fleet.get(0).state != ecs(VmState::Active, None) {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
-    assert_eq!(sim.queue.now(), verified.after(SimTime::from_secs(1800)));
+    assert_eq!(
+        sim.core.queue.now(),
+        verified.after(SimTime::from_secs(1800))
+    );
     assert_eq!(ops(&sim, Op::ConfirmResize).refused_locked, 1);
 }
 
@@ -486,9 +505,9 @@ fn availability_counts_only_time_the_owner_wanted_the_server_running() {
     let mut sim = started(&sc, &mut rec);
     let hour = SimTime::from_secs(3600);
     let advance = |sim: &mut Simulation, to: SimTime| {
-        sim.queue.schedule_at(to, Event::Arrival(Kind::Ecs));
-        while sim.queue.now() < to {
-            let (_, e) = sim.queue.pop().unwrap();
+        sim.core.queue.schedule_at(to, Event::Arrival(Kind::Ecs));
+        while sim.core.queue.now() < to {
+            let (_, e) = sim.core.queue.pop().unwrap();
             if e != Event::Arrival(Kind::Ecs) {
                 sim.dispatch(e);
             }
@@ -508,10 +527,10 @@ fn availability_counts_only_time_the_owner_wanted_the_server_running() {
     // BMS: running for three hours, then frozen by billing: not wanted.
     place(&mut sim, 1, BmsState::Frozen.id());
     advance(&mut sim, SimTime::from_secs(4 * 3600));
-    for st in &mut sim.stats {
+    for st in &mut sim.servers.stats {
         st.close(SimTime::from_secs(4 * 3600));
     }
-    let (ecs_stats, bms_stats) = (&sim.stats[0], &sim.stats[1]);
+    let (ecs_stats, bms_stats) = (&sim.servers.stats[0], &sim.servers.stats[1]);
     assert_eq!(ecs_stats.wanted.area(0), 3 * 3_600_000);
     assert_eq!(ecs_stats.available.area(0), 2 * 3_600_000);
     assert_eq!(ecs_stats.availability(), Some(2.0 / 3.0));
@@ -528,21 +547,21 @@ fn a_hard_reboot_preempts_a_soft_one_only_when_the_scenario_allows_it() {
         let mut rec = NullRecorder;
         let mut sim = started(&sc, &mut rec);
         sim.request(0, Op::Reboot, By::User);
-        assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+        assert_eq!(sim.servers.fleet.get(0).status, Status::Reboot);
         let r = sim.request(0, Op::RebootHard, By::User);
         if allowed {
             assert_eq!(r, Response::Accepted);
             assert_eq!(
-                sim.fleet.get(0).state,
+                sim.servers.fleet.get(0).state,
                 ecs(VmState::Active, Some(TaskState::RebootingHard))
             );
             assert_eq!(ops(&sim, Op::Reboot).preempted, 1);
             finish_op(&mut sim, 0);
-            assert_eq!(sim.fleet.get(0).state, ecs(VmState::Active, None));
+            assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Active, None));
             assert_eq!(ops(&sim, Op::RebootHard).succeeded, 1);
         } else {
             assert_eq!(r, Response::RefusedConflict);
-            assert_eq!(sim.fleet.get(0).status, Status::Reboot);
+            assert_eq!(sim.servers.fleet.get(0).status, Status::Reboot);
         }
     }
 }
@@ -558,10 +577,10 @@ fn a_hanging_step_ends_only_by_its_watchdog() {
     sim.request(0, Op::LiveMigrate, By::User);
     finish_op(&mut sim, 0);
     // The 1-minute step never ended; the watchdog did, at 45 minutes.
-    assert_eq!(sim.queue.now(), SimTime::from_secs(2700));
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(2700));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
     assert_eq!(ops(&sim, Op::LiveMigrate).timed_out, 1);
-    assert_eq!(sim.counters.hangs, 1);
+    assert_eq!(sim.core.counters.hangs, 1);
     // Without a watchdog the server stays in the step for good.
     let sc = scenario(
         "[ecs]\ninitial = 1\n[ecs.failures]\nrebuild = { hang_prob = 1.0 }\n[ecs.faults]\nwatchdog = { rebuild = \"off\" }\nrepair = \"off\"\n",
@@ -570,10 +589,10 @@ fn a_hanging_step_ends_only_by_its_watchdog() {
     let mut sim = started(&sc, &mut rec);
     sim.request(0, Op::Rebuild, By::User);
     assert!(
-        sim.queue.pop().is_none(),
+        sim.core.queue.pop().is_none(),
         "a hung step with no watchdog schedules nothing"
     );
-    assert_eq!(sim.fleet.get(0).status, Status::Rebuild);
+    assert_eq!(sim.servers.fleet.get(0).status, Status::Rebuild);
 }
 
 #[test]
@@ -591,13 +610,13 @@ fn owners_delete_or_rebuild_a_server_in_error_after_their_delay() {
         sim.request(0, Op::Lock, By::User);
         sim.set_state(0, ecs(VmState::Error, None), Cause::Fault);
         sim.settle(0);
-        while sim.fleet.get(0).status != ends {
-            let (_, e) = sim.queue.pop().expect("the owner acts");
+        while sim.servers.fleet.get(0).status != ends {
+            let (_, e) = sim.core.queue.pop().expect("the owner acts");
             sim.dispatch(e);
         }
         // The owner unlocked it first, and acted 20 minutes after the fault.
-        assert_eq!(sim.queue.now(), SimTime::from_secs(1200), "{setting}");
-        assert!(!sim.fleet.get(0).has(flag::LOCKED));
+        assert_eq!(sim.core.queue.now(), SimTime::from_secs(1200), "{setting}");
+        assert!(!sim.servers.fleet.get(0).has(flag::LOCKED));
     }
 }
 
@@ -622,7 +641,7 @@ fn incident_windows_speed_up_the_fault_clock_exactly() {
     // Starting inside the window.
     assert_eq!(rt.fault_due(h(12.0), h(5.0)), h(13.0));
     // Operation failure probabilities are untouched by a fault-only window.
-    assert_eq!(rt.incident_factor(h(12.0), |w| w.3), 1.0);
+    assert_eq!(rt.incident_factor(h(12.0), |w| w.failure_factor), 1.0);
 }
 
 #[test]
@@ -635,10 +654,11 @@ fn inside_an_incident_window_operations_fail_more_often() {
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
     // Ten reboots inside the window: probability 0.1 × 10 = 1, all fail.
-    sim.queue
+    sim.core
+        .queue
         .schedule_at(SimTime::from_secs(3700), Event::Arrival(Kind::Bms));
-    while sim.queue.now() < SimTime::from_secs(3700) {
-        sim.queue.pop();
+    while sim.core.queue.now() < SimTime::from_secs(3700) {
+        sim.core.queue.pop();
     }
     for _ in 0..10 {
         sim.request(0, Op::Reboot, By::User);
@@ -660,14 +680,14 @@ fn a_mass_fault_strikes_idle_servers_at_its_instant() {
         sim.request(id, Op::LiveMigrate, By::Admin);
     }
     let mut sim_faults_at = Vec::new();
-    while let Some((t, e)) = sim.queue.pop() {
-        let before = sim.counters.faults;
+    while let Some((t, e)) = sim.core.queue.pop() {
+        let before = sim.core.counters.faults;
         sim.dispatch(e);
-        if sim.counters.faults > before {
+        if sim.core.counters.faults > before {
             sim_faults_at.push(t);
         }
     }
-    let hits = sim.counters.mass_fault_hits;
+    let hits = sim.core.counters.mass_fault_hits;
     // Binomial(190, 0.3): mean 57, sd 6.3; 99.99% of mass within ±4 sd.
     assert!((32..=82).contains(&hits), "{hits} servers hit");
     assert!(
@@ -677,7 +697,7 @@ fn a_mass_fault_strikes_idle_servers_at_its_instant() {
     );
     // They were still migrating at day 1 and finished at day 2, unharmed.
     assert!(
-        (0..10).all(|id| sim.fleet.get(id).status == Status::Active),
+        (0..10).all(|id| sim.servers.fleet.get(id).status == Status::Active),
         "busy servers were spared"
     );
     drop(sim);
@@ -694,21 +714,22 @@ fn a_crashed_guest_shows_active_until_the_power_sync_stops_it() {
     );
     let mut rec = Log::default();
     let mut sim = started(&sc, &mut rec);
-    let life = sim.fleet.get(0).life;
-    sim.queue
+    let life = sim.servers.fleet.get(0).life;
+    sim.core
+        .queue
         .schedule_at(SimTime::from_secs(1000), Event::GuestCrash { id: 0, life });
-    while sim.queue.now() < SimTime::from_secs(1000) || sim.counters.guest_crashes == 0 {
-        let (_, e) = sim.queue.pop().unwrap();
+    while sim.core.queue.now() < SimTime::from_secs(1000) || sim.core.counters.guest_crashes == 0 {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
     // Crashed at 1,000 s; Nova's next sync runs at 1,200 s.
-    assert_eq!(sim.fleet.get(0).status, Status::Active);
-    while sim.fleet.get(0).status == Status::Active {
-        let (_, e) = sim.queue.pop().unwrap();
+    assert_eq!(sim.servers.fleet.get(0).status, Status::Active);
+    while sim.servers.fleet.get(0).status == Status::Active {
+        let (_, e) = sim.core.queue.pop().unwrap();
         sim.dispatch(e);
     }
-    assert_eq!(sim.queue.now(), SimTime::from_secs(1200));
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Stopped, None));
+    assert_eq!(sim.core.queue.now(), SimTime::from_secs(1200));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Stopped, None));
     drop(sim);
     assert_eq!(rec.0.last().unwrap().cause, Cause::PowerSync);
 }

@@ -7,6 +7,7 @@ use super::*;
 use super::{By, Response};
 use crate::capacity::NO_HOST;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
+use crate::model::{Op, StateId, Status};
 use crate::scenario::Dist;
 use crate::scenario::capacity::{BmsPoolSpec, CapacitySpec, FlavorSpec, PlacementPolicy, PoolSpec};
 
@@ -133,7 +134,7 @@ fn a_resize_holds_both_hosts_until_confirmed_or_reverted() {
         assert_eq!(usage(&sim).double_vcpus, v1);
         finish_op(&mut sim, 0);
         let verify = ecs_state(VmState::Resized, None);
-        assert_eq!(sim.fleet.get(0).state, verify);
+        assert_eq!(sim.servers.fleet.get(0).state, verify);
         assert_eq!(usage(&sim).double_vcpus, v1, "held until the decision");
         let op = if confirm {
             Op::ConfirmResize
@@ -157,9 +158,9 @@ fn a_resize_holds_both_hosts_until_confirmed_or_reverted() {
         sim.capacity
             .as_mut()
             .expect("capacity")
-            .close(sim.queue.now());
+            .close(sim.core.queue.now());
         let held = cap(&sim).pools[0].stats.double_vcpus_area;
-        assert_eq!(held, v1 as u128 * sim.queue.now().ms() as u128);
+        assert_eq!(held, v1 as u128 * sim.core.queue.now().ms() as u128);
     }
 }
 
@@ -176,11 +177,11 @@ fn a_move_without_a_destination_is_refused_and_changes_nothing() {
         let before = cap(&sim).of(0);
         assert_eq!(sim.request(0, op, By::Admin), Response::RefusedCapacity);
         assert_eq!(
-            sim.fleet.get(0).state,
+            sim.servers.fleet.get(0).state,
             active(),
             "vm_state kept, task cleared"
         );
-        assert!(sim.fleet.get(0).op.is_none());
+        assert!(sim.servers.fleet.get(0).op.is_none());
         assert_eq!(cap(&sim).of(0), before);
         assert_eq!(ops(&sim, op).refused_capacity, 1);
     }
@@ -221,12 +222,15 @@ fn a_create_with_no_room_ends_in_error_for_ecs_and_is_rolled_back_for_bms() {
     sim.create(Kind::Ecs);
     let id = 1;
     assert_eq!(
-        sim.fleet.get(id).state,
+        sim.servers.fleet.get(id).state,
         ecs_state(VmState::Building, Some(TaskState::Scheduling))
     );
     finish_op(&mut sim, id);
-    assert_eq!(sim.fleet.get(id).state, ecs_state(VmState::Error, None));
-    assert!(!sim.fleet.get(id).has(crate::fleet::flag::LAUNCHED));
+    assert_eq!(
+        sim.servers.fleet.get(id).state,
+        ecs_state(VmState::Error, None)
+    );
+    assert!(!sim.servers.fleet.get(id).has(crate::fleet::flag::LAUNCHED));
     assert_eq!(
         cap(&sim).of(id).host,
         NO_HOST,
@@ -250,10 +254,10 @@ fn a_create_with_no_room_ends_in_error_for_ecs_and_is_rolled_back_for_bms() {
         let mut sim = started(&sc, &mut rec);
         sim.create(Kind::Bms);
         assert!(
-            !sim.fleet.get(1).has(crate::fleet::flag::ALIVE),
+            !sim.servers.fleet.get(1).has(crate::fleet::flag::ALIVE),
             "rolled back"
         );
-        assert_eq!(sim.stats[0].population_now(), 1);
+        assert_eq!(sim.servers.stats[0].population_now(), 1);
         assert_eq!(ops(&sim, Op::Create).refused_capacity, 1);
     }
     assert_eq!(rec.0.last().map(|c| c.cause), Some(Cause::NoValidHost));
@@ -272,7 +276,10 @@ fn a_failed_build_is_rescheduled_to_another_host_then_ends_in_error() {
         let mut sim = started(&sc, &mut rec);
         sim.create(Kind::Ecs);
         finish_op(&mut sim, 0);
-        assert_eq!(sim.fleet.get(0).state, ecs_state(VmState::Error, None));
+        assert_eq!(
+            sim.servers.fleet.get(0).state,
+            ecs_state(VmState::Error, None)
+        );
         assert_eq!(cap(&sim).of(0).host, NO_HOST);
         assert_eq!(cap(&sim).of(0).attempts, 3);
         assert_eq!(cap(&sim).pools[0].stats.counters.build_retries, 2);
@@ -316,17 +323,18 @@ fn a_host_failure_puts_exactly_its_servers_in_error_and_recovery_needs_room() {
     let error = ecs_state(VmState::Error, None);
     for id in 0..5 {
         let hit = victims.contains(&id);
-        assert_eq!(sim.fleet.get(id).state == error, hit, "server {id}");
+        assert_eq!(sim.servers.fleet.get(id).state == error, hit, "server {id}");
     }
     let c = &cap(&sim).pools[0].stats.counters;
     assert_eq!((c.host_failures, c.host_failure_hits), (1, 2));
     // Both evacuations are due after the recovery delay.
     while sim
+        .core
         .queue
         .peek_time()
         .is_some_and(|t| t <= SimTime::from_secs(300))
     {
-        let (_, e) = sim.queue.pop().expect("evacuations pending");
+        let (_, e) = sim.core.queue.pop().expect("evacuations pending");
         if matches!(e, Event::Evacuate { .. }) {
             sim.dispatch(e);
         }
@@ -335,26 +343,26 @@ fn a_host_failure_puts_exactly_its_servers_in_error_and_recovery_needs_room() {
     let moved: Vec<u32> = victims
         .iter()
         .copied()
-        .filter(|&id| sim.fleet.get(id).state == rebuilding)
+        .filter(|&id| sim.servers.fleet.get(id).state == rebuilding)
         .collect();
     assert_eq!(moved.len(), 1, "room for one only");
-    assert_eq!(sim.fleet.get(moved[0]).status, Status::Rebuild);
+    assert_eq!(sim.servers.fleet.get(moved[0]).status, Status::Rebuild);
     assert_eq!(cap(&sim).of(moved[0]).host, 2);
     let stranded = victims
         .iter()
         .find(|id| !moved.contains(id))
         .copied()
         .unwrap();
-    assert_eq!(sim.fleet.get(stranded).state, error);
+    assert_eq!(sim.servers.fleet.get(stranded).state, error);
     assert_eq!(cap(&sim).of(stranded).host, 0, "waits on its failed host");
     let c = &cap(&sim).pools[0].stats.counters;
     assert_eq!((c.evacuations, c.evacuations_stranded), (1, 1));
     assert_eq!(layout(&sim), vec![1, 2, 2]);
     finish_op(&mut sim, moved[0]);
-    assert_eq!(sim.fleet.get(moved[0]).state, active(), "restarted");
+    assert_eq!(sim.servers.fleet.get(moved[0]).state, active(), "restarted");
     // The host comes back: the admin resets the stranded server there.
     sim.on_host_repair(0);
-    assert_eq!(sim.fleet.get(stranded).state, active());
+    assert_eq!(sim.servers.fleet.get(stranded).state, active());
     assert_eq!(cap(&sim).of(stranded).host, 0);
 }
 
@@ -370,12 +378,12 @@ fn auto_recovery_happens_at_most_once_per_interval() {
     for _ in 0..2 {
         let h = cap(&sim).of(0).host;
         sim.on_host_failure(h);
-        while sim.fleet.get(0).state == ecs_state(VmState::Error, None) {
-            let (_, e) = sim.queue.pop().expect("pending");
+        while sim.servers.fleet.get(0).state == ecs_state(VmState::Error, None) {
+            let (_, e) = sim.core.queue.pop().expect("pending");
             if matches!(e, Event::Evacuate { .. }) {
                 sim.dispatch(e);
             }
-            if sim.queue.now() > SimTime::from_secs(3600) {
+            if sim.core.queue.now() > SimTime::from_secs(3600) {
                 break;
             }
         }
@@ -385,7 +393,10 @@ fn auto_recovery_happens_at_most_once_per_interval() {
     // The first failure moved it; the second, within 12 hours, did not.
     assert_ne!(hosts[1], hosts[0]);
     assert_eq!(hosts[2], hosts[1]);
-    assert_eq!(sim.fleet.get(0).state, ecs_state(VmState::Error, None));
+    assert_eq!(
+        sim.servers.fleet.get(0).state,
+        ecs_state(VmState::Error, None)
+    );
     let c = &cap(&sim).pools[0].stats.counters;
     assert_eq!((c.evacuations, c.recoveries_throttled), (1, 1));
 }
@@ -412,7 +423,10 @@ fn a_stopped_server_gives_its_host_back_when_stopped_releases() {
         sim.request(0, Op::Start, By::User),
         Response::RefusedCapacity
     );
-    assert_eq!(sim.fleet.get(0).state, ecs_state(VmState::Stopped, None));
+    assert_eq!(
+        sim.servers.fleet.get(0).state,
+        ecs_state(VmState::Stopped, None)
+    );
     // Once it is gone, the start is placed again.
     sim.request(1, Op::Delete, By::User);
     finish_op(&mut sim, 1);

@@ -10,6 +10,7 @@ use crate::capacity::NO_HOST;
 use crate::fleet::flag;
 use crate::model::bms::BmsState;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
+use crate::model::{Op, StateId, Status};
 use crate::scenario::capacity::PlacementPolicy;
 use crate::scenario::fleet_file::{InitialFleet, read_str};
 use serde_json::{Value, json};
@@ -56,8 +57,8 @@ fn import(mut sc: Scenario, kind: Kind, servers: &[Value]) -> Scenario {
 
 /// Processes every event up to time `t`.
 fn run_until(sim: &mut Simulation, t: SimTime) {
-    while sim.queue.peek_time().is_some_and(|at| at <= t) {
-        let (_, e) = sim.queue.pop().expect("peeked");
+    while sim.core.queue.peek_time().is_some_and(|at| at <= t) {
+        let (_, e) = sim.core.queue.pop().expect("peeked");
         sim.dispatch(e);
     }
 }
@@ -101,7 +102,7 @@ fn imported_servers_are_counted_at_t0_in_exactly_their_states() {
     let mut rec = Log::default();
     {
         let sim = started(&sc, &mut rec);
-        let (e, b) = (&sim.stats[0], &sim.stats[1]);
+        let (e, b) = (&sim.servers.stats[0], &sim.servers.stats[1]);
         assert_eq!(e.population_now(), 8);
         for (state, n) in [
             (ecs(VmState::Active, None), 1),
@@ -144,7 +145,7 @@ fn imported_servers_are_counted_at_t0_in_exactly_their_states() {
         assert_eq!(shown(b, Status::Shutoff), 2);
         assert_eq!((shown(b, Status::Active), shown(b, Status::Reboot)), (1, 1));
         // Lock, launch, the owner's wishes and the operations in progress.
-        let srv = |id: u32| *sim.fleet.get(id);
+        let srv = |id: u32| *sim.servers.fleet.get(id);
         assert!(srv(0).has(flag::LOCKED) && !srv(1).has(flag::LOCKED));
         assert!(!srv(4).has(flag::LAUNCHED) && !srv(5).has(flag::LAUNCHED));
         assert!(srv(0).has(flag::LAUNCHED) && srv(2).has(flag::LAUNCHED));
@@ -212,23 +213,23 @@ fn operations_in_progress_go_on_from_the_step_they_are_in() {
         let active = ecs(VmState::Active, None);
         // The reboot: reboot_pending (5 s), reboot_started (20 s), active.
         finish_op(&mut sim, 0);
-        assert_eq!(sim.fleet.get(0).state, active);
-        assert_eq!(sim.queue.now(), SimTime::from_secs(25));
+        assert_eq!(sim.servers.fleet.get(0).state, active);
+        assert_eq!(sim.core.queue.now(), SimTime::from_secs(25));
         let r = ops(&sim, Op::Reboot);
         assert_eq!((r.started, r.succeeded), (1, 1));
         // The build ends in active and the server has launched.
         finish_op(&mut sim, 1);
-        assert_eq!(sim.fleet.get(1).state, active);
-        assert!(sim.fleet.get(1).has(flag::LAUNCHED));
+        assert_eq!(sim.servers.fleet.get(1).state, active);
+        assert!(sim.servers.fleet.get(1).has(flag::LAUNCHED));
         // The resize of a stopped server reaches VERIFY_RESIZE, and the
         // confirm returns it to stopped.
         finish_op(&mut sim, 2);
-        assert_eq!(sim.fleet.get(2).state, ecs(VmState::Resized, None));
+        assert_eq!(sim.servers.fleet.get(2).state, ecs(VmState::Resized, None));
         run_until(&mut sim, SimTime::from_secs(3600));
-        assert_eq!(sim.fleet.get(2).state, ecs(VmState::Stopped, None));
+        assert_eq!(sim.servers.fleet.get(2).state, ecs(VmState::Stopped, None));
         // The BMS deleted from SHUTOFF is gone (and purged).
-        assert!(!sim.fleet.get(3).has(flag::ALIVE));
-        assert_eq!(sim.stats[1].population_now(), 0);
+        assert!(!sim.servers.fleet.get(3).has(flag::ALIVE));
+        assert_eq!(sim.servers.stats[1].population_now(), 0);
     }
     let bms: Vec<(Cause, Option<Status>, Option<StateId>)> = rec
         .0
@@ -273,9 +274,9 @@ fn a_resumed_operation_fails_only_in_the_steps_it_has_left() {
     );
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
-    assert_eq!(sim.fleet.get(0).fail_step, 2);
+    assert_eq!(sim.servers.fleet.get(0).fail_step, 2);
     finish_op(&mut sim, 0);
-    assert_eq!(sim.fleet.get(0).state, ecs(VmState::Error, None));
+    assert_eq!(sim.servers.fleet.get(0).state, ecs(VmState::Error, None));
     assert_eq!(ops(&sim, Op::Reboot).failed, 1);
 }
 
@@ -301,13 +302,13 @@ fn stable_imported_states_settle_as_the_generated_fleet_does() {
     run_until(&mut sim, SimTime::from_secs(2 * 86_400));
     let active = ecs(VmState::Active, None);
     // Repaired by the admin; confirmed by its owner.
-    assert_eq!(sim.fleet.get(0).state, active);
-    assert_eq!(sim.fleet.get(1).state, active);
+    assert_eq!(sim.servers.fleet.get(0).state, active);
+    assert_eq!(sim.servers.fleet.get(1).state, active);
     // A first build that failed is reset too, and launches then (MODEL.md §2).
-    assert_eq!(sim.fleet.get(2).state, active);
-    assert!(sim.fleet.get(2).has(flag::LAUNCHED));
+    assert_eq!(sim.servers.fleet.get(2).state, active);
+    assert!(sim.servers.fleet.get(2).has(flag::LAUNCHED));
     // Billing renews the frozen server: unfrozen to stopped.
-    assert_eq!(sim.fleet.get(3).state, BmsState::Stopped.id());
+    assert_eq!(sim.servers.fleet.get(3).state, BmsState::Stopped.id());
 }
 
 #[test]
@@ -358,7 +359,7 @@ fn imported_servers_take_hosts_of_their_flavor() {
     let mut rec = Log::default();
     {
         let sim = started(&sc, &mut rec);
-        assert_eq!(sim.stats[0].population_now(), 1);
+        assert_eq!(sim.servers.stats[0].population_now(), 1);
         assert_eq!(cap(&sim).pools[0].initial_unplaced, 1);
     }
     let causes: Vec<(u32, Cause)> = rec.0.iter().map(|c| (c.serial, c.cause)).collect();

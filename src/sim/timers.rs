@@ -1,125 +1,238 @@
 //! Timers of the workload and of failure injection: create arrivals, user
 //! operations and lifetimes, resize decisions, billing freezes, the fault
-//! clock, admin repair, and the purge of deleted servers. Each draws from the
-//! random stream of its purpose and checks its generation before acting.
+//! clock, admin repair, owners reacting to errors, mass faults, guest
+//! crashes, and the purge of deleted servers.
+//!
+//! Scheduling a timer needs only the kind's compiled scenario, the engine
+//! [`Core`] and the server: those are methods of [`KindRuntime`]. Each draws
+//! from the random stream of its purpose. When a timer fires, its handler
+//! (on [`Simulation`]) checks the generation it carries before acting.
 
-use super::{By, Response};
-use super::{Cause, Event, Simulation};
-use crate::engine::SimTime;
-use crate::fleet::flag;
+use super::context::Core;
+use super::kind::KindRuntime;
+use super::{By, Cause, Event, Response, Simulation};
+use crate::engine::{Rng, SimTime};
+use crate::fleet::{Server, flag};
 use crate::model::{Kind, Op};
 use rand::RngExt;
 use rand::distr::Distribution;
+use rand_distr::Exp;
 
-/// The Poisson clocks of the workload.
-#[derive(Clone, Copy)]
-enum Clock {
-    Arrival(Kind),
-    UserOp(u32),
-    Freeze(u32),
-    GuestCrash(u32),
+/// The next gap of a Poisson clock, if it runs.
+fn gap(exp: Option<&Exp<f64>>, rng: &mut Rng) -> Option<SimTime> {
+    exp.map(|e| SimTime::from_secs_f64(e.sample(rng)))
 }
 
-impl Simulation<'_> {
-    /// Whether `id` still holds a live server whose state generation is `epoch`.
-    fn current(&self, id: u32, epoch: u32) -> bool {
-        let s = self.fleet.get(id);
-        s.has(flag::ALIVE) && s.epoch == epoch
-    }
-
-    /// The next gap of one of a kind's Poisson clocks, each drawn from the
-    /// stream that keeps it common across the points of a sweep: arrivals
-    /// from the arrival stream, a server's operations from its own stream,
-    /// billing freezes from the decision stream.
-    fn gap(&mut self, clock: Clock) -> Option<SimTime> {
-        let kind = match clock {
-            Clock::Arrival(kind) => kind,
-            Clock::UserOp(id) | Clock::Freeze(id) | Clock::GuestCrash(id) => {
-                self.fleet.get(id).kind
-            }
-        };
-        let rt = &self.kinds[self.k(kind)];
-        let exp = match clock {
-            Clock::Arrival(_) => rt.arrival_gap.as_ref(),
-            Clock::UserOp(_) => rt.ops_gap.as_ref(),
-            Clock::Freeze(_) => rt.freeze_gap.as_ref(),
-            Clock::GuestCrash(_) => rt.crash_gap.as_ref(),
+/// Scheduling: what each timer needs is the kind's runtime, the core, and
+/// the server it concerns.
+impl KindRuntime {
+    /// The next create of this kind, drawn from the arrival stream.
+    pub(super) fn schedule_arrival(&self, core: &mut Core) {
+        if let Some(d) = gap(self.arrival_gap.as_ref(), &mut core.rng.arrivals) {
+            core.schedule_in(d, Event::Arrival(self.machine.kind));
         }
-        .cloned()?;
-        let rng = match clock {
-            Clock::Arrival(_) => &mut self.rng.arrivals,
-            Clock::UserOp(id) => &mut self.server_rng[id as usize],
-            Clock::Freeze(_) => &mut self.rng.decisions,
-            Clock::GuestCrash(_) => &mut self.rng.failures,
-        };
-        Some(SimTime::from_secs_f64(exp.sample(rng)))
-    }
-
-    pub(super) fn schedule_arrival(&mut self, kind: Kind) {
-        if let Some(d) = self.gap(Clock::Arrival(kind)) {
-            self.queue.schedule_in(d, Event::Arrival(kind));
-        }
-    }
-
-    pub(super) fn on_arrival(&mut self, kind: Kind) {
-        self.create(kind);
-        self.schedule_arrival(kind);
     }
 
     /// Starts the clocks a new server's owner brings: its lifetime (for the
-    /// initial fleet, what remains of it), its operations, and (BMS) billing.
-    pub(super) fn onboard(&mut self, id: u32, initial: bool) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let rt = &self.kinds[k];
-        let own = &mut self.server_rng[id as usize];
-        let remaining = match (&rt.initial_lifetime, &rt.lifetime) {
+    /// initial fleet, what remains of it), its operations, and (BMS)
+    /// billing, from the server's own stream where they are the owner's.
+    pub(super) fn onboard(
+        &self,
+        core: &mut Core,
+        own: &mut Rng,
+        id: u32,
+        s: &Server,
+        initial: bool,
+    ) {
+        let remaining = match (&self.initial_lifetime, &self.lifetime) {
             (Some(r), _) if initial => Some(r.sample(own)),
             (_, Some(l)) => Some(l.sample(own)),
             _ => None,
         };
         if let Some(d) = remaining {
-            self.queue
-                .schedule_in(d, Event::LifetimeEnd { id, life: s.life });
+            core.schedule_in(d, Event::LifetimeEnd { id, life: s.life });
         }
-        self.schedule_user_op(id);
+        self.schedule_user_op(core, own, id, s.life);
         // Billing's clock of a server that is frozen already (an imported
         // one) starts when it is unfrozen, as after any freeze.
-        if Some(s.state) != self.kinds[k].machine.frozen_state {
-            self.schedule_freeze(id);
+        if Some(s.state) != self.machine.frozen_state {
+            self.schedule_freeze(core, id, s.life);
         }
-        self.schedule_guest_crash(id);
+        self.schedule_guest_crash(core, id, s.life);
     }
 
-    fn schedule_user_op(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        if let Some(d) = self.gap(Clock::UserOp(id)) {
-            self.queue
-                .schedule_in(d, Event::UserOp { id, life: s.life });
+    /// The owner's next operation request, from the server's own stream.
+    pub(super) fn schedule_user_op(&self, core: &mut Core, own: &mut Rng, id: u32, life: u32) {
+        if let Some(d) = gap(self.ops_gap.as_ref(), own) {
+            core.schedule_in(d, Event::UserOp { id, life });
         }
+    }
+
+    /// The next billing freeze of a BMS, if freezes are on, from the
+    /// decision stream.
+    pub(super) fn schedule_freeze(&self, core: &mut Core, id: u32, life: u32) {
+        if let Some(d) = gap(self.freeze_gap.as_ref(), &mut core.rng.decisions) {
+            core.schedule_in(d, Event::Freeze { id, life });
+        }
+    }
+
+    /// The next guest crash, if crashes are on, from the failure stream.
+    pub(super) fn schedule_guest_crash(&self, core: &mut Core, id: u32, life: u32) {
+        if let Some(d) = gap(self.crash_gap.as_ref(), &mut core.rng.failures) {
+            core.schedule_in(d, Event::GuestCrash { id, life });
+        }
+    }
+
+    /// Draws a new time to fault for server `s` (slot `id`), replacing any
+    /// running clock.
+    pub(super) fn start_fault_clock(&self, core: &mut Core, id: u32, s: &mut Server) {
+        let Some(ttf) = &self.time_to_fault else {
+            return;
+        };
+        let age = ttf.sample(&mut core.rng.failures);
+        let due = self.fault_due(core.now(), age);
+        s.fault_epoch = s.fault_epoch.wrapping_add(1);
+        s.set(flag::FAULT_CLOCK, true);
+        let fault_epoch = s.fault_epoch;
+        core.schedule_at(due, Event::Fault { id, fault_epoch });
+    }
+
+    /// An admin's repair of a server that just entered ERROR / Faulty.
+    pub(super) fn schedule_repair(&self, core: &mut Core, id: u32, epoch: u32) {
+        if let Some(r) = &self.repair {
+            let d = r.sample(&mut core.rng.failures);
+            core.schedule_in(d, Event::Repair { id, epoch });
+        }
+    }
+
+    /// On entering ERROR / Faulty: the owner may delete or rebuild the server
+    /// after a delay (`[<kind>.on_error]`), or wait for the admin repair.
+    pub(super) fn schedule_owner_reaction(&self, core: &mut Core, id: u32, epoch: u32) {
+        let (Some(spec), Some(delay)) = (&self.spec().on_error, &self.on_error_delay) else {
+            return;
+        };
+        let (p_delete, p_rebuild) = (spec.delete_prob, spec.rebuild_prob);
+        let u: f64 = core.rng.decisions.random();
+        let rebuild = if u < p_delete {
+            false
+        } else if u < p_delete + p_rebuild {
+            true
+        } else {
+            return;
+        };
+        let d = delay.sample(&mut core.rng.decisions);
+        core.schedule_in(d, Event::OwnerReaction { id, epoch, rebuild });
+    }
+
+    /// On reaching VERIFY_RESIZE: the user decides after a delay, unless
+    /// Nova's auto-confirm window closes first.
+    pub(super) fn schedule_resize_decision(&self, core: &mut Core, id: u32, s: &Server) {
+        let (Some(delay), Some(spec)) = (&self.resize_delay, &self.spec().resize) else {
+            return;
+        };
+        // The window runs from arrival in VERIFY_RESIZE, even when the user's
+        // decision is being retried after a refusal.
+        let deadline = spec.auto_confirm.map(|a| s.since.after(a));
+        let now = core.now();
+        let decision = now.after(delay.sample(&mut core.rng.decisions));
+        let epoch = s.epoch;
+        match deadline {
+            Some(t) if t <= decision => {
+                core.schedule_at(t.max(now), Event::AutoConfirm { id, epoch })
+            }
+            _ => core.schedule_at(decision, Event::ResizeDecision { id, epoch }),
+        }
+    }
+
+    /// On reaching Frozen: the owner renews after a delay, or the retention
+    /// period ends first and the server is deleted.
+    pub(super) fn schedule_billing(&self, core: &mut Core, id: u32, epoch: u32) {
+        let (Some(spec), Some(delay)) = (&self.spec().freeze, &self.renew_delay) else {
+            return;
+        };
+        let retention = spec.retention;
+        let renew = core.rng.decisions.random_bool(spec.renew_prob);
+        let d = delay.sample(&mut core.rng.decisions);
+        if renew && d < retention {
+            core.schedule_in(d, Event::Unfreeze { id, epoch });
+        } else {
+            core.schedule_in(retention, Event::Expire { id, epoch });
+        }
+    }
+
+    /// A deleted server leaves the population after `deleted_for`.
+    pub(super) fn schedule_purge(&self, core: &mut Core, id: u32, epoch: u32) {
+        let d = self.deleted_for.sample(&mut core.rng.durations);
+        core.schedule_in(d, Event::Purge { id, epoch });
+    }
+}
+
+/// Handling: a timer that fires acts on the server through the lifecycle.
+impl Simulation<'_> {
+    /// Whether `id` still holds a live server whose state generation is `epoch`.
+    fn current(&self, id: u32, epoch: u32) -> bool {
+        let s = self.servers.fleet.get(id);
+        s.has(flag::ALIVE) && s.epoch == epoch
+    }
+
+    pub(super) fn on_arrival(&mut self, kind: Kind) {
+        self.create(kind);
+        let k = self.k(kind);
+        self.kinds[k].schedule_arrival(&mut self.core);
+    }
+
+    /// Starts the clocks a new server's owner brings.
+    pub(super) fn onboard(&mut self, id: u32, initial: bool) {
+        let s = *self.servers.fleet.get(id);
+        let k = self.k(s.kind);
+        let own = &mut self.servers.own_rng[id as usize];
+        self.kinds[k].onboard(&mut self.core, own, id, &s, initial);
+    }
+
+    /// Schedules the next billing freeze of server `id`, if freezes are on.
+    pub(super) fn schedule_freeze(&mut self, id: u32) {
+        let s = *self.servers.fleet.get(id);
+        let k = self.k(s.kind);
+        self.kinds[k].schedule_freeze(&mut self.core, id, s.life);
+    }
+
+    /// Draws a new time to fault for server `id`, replacing any running clock.
+    pub(super) fn start_fault_clock(&mut self, id: u32) {
+        let k = self.k(self.servers.fleet.get(id).kind);
+        let s = self.servers.fleet.get_mut(id);
+        self.kinds[k].start_fault_clock(&mut self.core, id, s);
+    }
+
+    pub(super) fn stop_fault_clock(&mut self, id: u32) {
+        let s = self.servers.fleet.get_mut(id);
+        s.fault_epoch = s.fault_epoch.wrapping_add(1);
+        s.set(flag::FAULT_CLOCK, false);
     }
 
     pub(super) fn on_user_op(&mut self, id: u32, life: u32) {
-        if !self.fleet.is_alive(id, life) {
+        if !self.servers.fleet.is_alive(id, life) {
             return;
         }
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
+        let rt = &self.kinds[k];
         // The owner of a deleted server has no more to ask of it.
-        if s.state == self.kinds[k].machine.deleted_state {
+        if s.state == rt.machine.deleted_state {
             return;
         }
-        let (mix, ops) = self.kinds[k]
-            .mix
-            .as_ref()
-            .expect("an ops clock runs only with a mix");
-        let op = ops[mix.sample(&mut self.server_rng[id as usize])];
+        // An operations clock runs only with a mix.
+        let Some((mix, ops)) = &rt.mix else {
+            return;
+        };
+        let op = ops[mix.sample(&mut self.servers.own_rng[id as usize])];
         self.request(id, op, By::User);
-        self.schedule_user_op(id);
+        let life = self.servers.fleet.get(id).life;
+        let own = &mut self.servers.own_rng[id as usize];
+        self.kinds[k].schedule_user_op(&mut self.core, own, id, life);
     }
 
     pub(super) fn on_lifetime_end(&mut self, id: u32, life: u32) {
-        if self.fleet.is_alive(id, life) {
+        if self.servers.fleet.is_alive(id, life) {
             self.user_delete(id);
         }
     }
@@ -129,64 +242,32 @@ impl Simulation<'_> {
     /// The wish lasts until the server is gone: a delete that fails is tried
     /// again after [`USER_RETRY`](super::lifecycle::USER_RETRY).
     pub(super) fn user_delete(&mut self, id: u32) {
-        if self.fleet.get(id).has(flag::LOCKED) {
+        if self.servers.fleet.get(id).has(flag::LOCKED) {
             self.request(id, Op::Unlock, By::User);
         }
-        let s = self.fleet.get_mut(id);
+        let s = self.servers.fleet.get_mut(id);
         s.set(flag::PENDING_DELETE, true);
         s.set(flag::DELETE_RETRY, false);
         self.refresh_availability(id);
         self.request(id, Op::Delete, By::User);
     }
 
-    /// Draws a new time to fault, replacing any running clock.
-    pub(super) fn start_fault_clock(&mut self, id: u32) {
-        let k = self.k(self.fleet.get(id).kind);
-        let Some(ttf) = &self.kinds[k].time_to_fault else {
-            return;
-        };
-        let age = ttf.sample(&mut self.rng.failures);
-        let due = self.kinds[k].fault_due(self.queue.now(), age);
-        let s = self.fleet.get_mut(id);
-        s.fault_epoch = s.fault_epoch.wrapping_add(1);
-        s.set(flag::FAULT_CLOCK, true);
-        let fault_epoch = s.fault_epoch;
-        self.queue
-            .schedule_at(due, Event::Fault { id, fault_epoch });
-    }
-
-    pub(super) fn stop_fault_clock(&mut self, id: u32) {
-        let s = self.fleet.get_mut(id);
-        s.fault_epoch = s.fault_epoch.wrapping_add(1);
-        s.set(flag::FAULT_CLOCK, false);
-    }
-
     /// The fault clock runs out: a server idle in a fault-prone state goes to
     /// ERROR / Faulty; one in the middle of an operation (or frozen) is spared
     /// and its clock drawn again, since faults strike stable states only.
     pub(super) fn on_fault(&mut self, id: u32, fault_epoch: u32) {
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         if !s.has(flag::ALIVE) || s.fault_epoch != fault_epoch {
             return;
         }
         let m = &self.kinds[self.k(s.kind)].machine;
         if s.op.is_none() && m.fault_prone[s.state.index()] {
             let error = m.error_state;
-            self.counters.faults += 1;
+            self.core.counters.faults += 1;
             self.set_state(id, error, Cause::Fault);
             self.settle(id);
         } else {
             self.start_fault_clock(id);
-        }
-    }
-
-    pub(super) fn schedule_repair(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        if let Some(r) = &self.kinds[k].repair {
-            let d = r.sample(&mut self.rng.failures);
-            self.queue
-                .schedule_in(d, Event::Repair { id, epoch: s.epoch });
         }
     }
 
@@ -198,13 +279,13 @@ impl Simulation<'_> {
         if !self.current(id, epoch) || self.on_down_host(id) || self.never_placed(id) {
             return;
         }
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
         let op = match s.kind {
             Kind::Ecs => Op::ResetState,
             Kind::Bms => {
-                let p = self.kinds[k].spec.faults.rebuild_prob;
-                if p > 0.0 && self.rng.failures.random_bool(p) {
+                let p = self.kinds[k].spec().faults.rebuild_prob;
+                if p > 0.0 && self.core.rng.failures.random_bool(p) {
                     Op::Rebuild
                 } else {
                     Op::Repair
@@ -214,48 +295,25 @@ impl Simulation<'_> {
         self.request(id, op, By::Admin);
     }
 
-    /// On reaching VERIFY_RESIZE: the user decides after a delay, unless Nova's
-    /// auto-confirm window closes first.
-    pub(super) fn schedule_resize_decision(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let rt = &self.kinds[k];
-        let (Some(delay), Some(spec)) = (&rt.resize_delay, &rt.spec.resize) else {
-            return;
-        };
-        // The window runs from arrival in VERIFY_RESIZE, even when the user's
-        // decision is being retried after a refusal.
-        let deadline = spec.auto_confirm.map(|a| s.since.after(a));
-        let now = self.queue.now();
-        let decision = now.after(delay.sample(&mut self.rng.decisions));
-        match deadline {
-            Some(t) if t <= decision => self
-                .queue
-                .schedule_at(t.max(now), Event::AutoConfirm { id, epoch: s.epoch }),
-            _ => self
-                .queue
-                .schedule_at(decision, Event::ResizeDecision { id, epoch: s.epoch }),
-        }
-    }
-
     pub(super) fn on_resize_decision(&mut self, id: u32, epoch: u32) {
         if !self.current(id, epoch) {
             return;
         }
-        let k = self.k(self.fleet.get(id).kind);
+        let k = self.k(self.servers.fleet.get(id).kind);
         let p = self.kinds[k]
-            .spec
+            .spec()
             .resize
             .as_ref()
             .map_or(1.0, |r| r.confirm_prob);
-        let op = if self.rng.decisions.random_bool(p) {
+        let op = if self.core.rng.decisions.random_bool(p) {
             Op::ConfirmResize
         } else {
             Op::RevertResize
         };
         if self.request(id, op, By::User) == Response::RefusedLocked {
             // The owner comes back later.
-            self.schedule_resize_decision(id);
+            let s = *self.servers.fleet.get(id);
+            self.kinds[k].schedule_resize_decision(&mut self.core, id, &s);
         }
     }
 
@@ -265,61 +323,23 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn schedule_purge(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let d = self.kinds[k].deleted_for.sample(&mut self.rng.durations);
-        self.queue
-            .schedule_in(d, Event::Purge { id, epoch: s.epoch });
-    }
-
     pub(super) fn on_purge(&mut self, id: u32, epoch: u32) {
         if self.current(id, epoch) {
             self.disappear(id, Cause::Purge);
         }
     }
 
-    /// Schedules the next billing freeze of a BMS, if freezes are on.
-    pub(super) fn schedule_freeze(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        if let Some(d) = self.gap(Clock::Freeze(id)) {
-            self.queue
-                .schedule_in(d, Event::Freeze { id, life: s.life });
-        }
-    }
-
     pub(super) fn on_freeze(&mut self, id: u32, life: u32) {
-        if !self.fleet.is_alive(id, life) {
+        if !self.servers.fleet.is_alive(id, life) {
             return;
         }
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         if s.state == self.kinds[self.k(s.kind)].machine.deleted_state {
             return;
         }
         if self.request(id, Op::Freeze, By::Admin) != Response::Accepted {
             // Billing tries again later; the chain resumes after an unfreeze otherwise.
             self.schedule_freeze(id);
-        }
-    }
-
-    /// On reaching Frozen: the owner renews after a delay, or the retention
-    /// period ends first and the server is deleted.
-    pub(super) fn schedule_billing(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let rt = &self.kinds[k];
-        let (Some(spec), Some(delay)) = (&rt.spec.freeze, &rt.renew_delay) else {
-            return;
-        };
-        let retention = spec.retention;
-        let renew = self.rng.decisions.random_bool(spec.renew_prob);
-        let d = delay.sample(&mut self.rng.decisions);
-        if renew && d < retention {
-            self.queue
-                .schedule_in(d, Event::Unfreeze { id, epoch: s.epoch });
-        } else {
-            self.queue
-                .schedule_in(retention, Event::Expire { id, epoch: s.epoch });
         }
     }
 
@@ -334,44 +354,13 @@ impl Simulation<'_> {
             self.request(id, Op::Expire, By::Admin);
         }
     }
-}
-
-impl Simulation<'_> {
-    /// On entering ERROR / Faulty: the owner may delete or rebuild the server
-    /// after a delay (`[<kind>.on_error]`), or wait for the admin repair.
-    pub(super) fn schedule_owner_reaction(&mut self, id: u32) {
-        let s = *self.fleet.get(id);
-        let k = self.k(s.kind);
-        let rt = &self.kinds[k];
-        let (Some(spec), Some(delay)) = (&rt.spec.on_error, &rt.on_error_delay) else {
-            return;
-        };
-        let (p_delete, p_rebuild) = (spec.delete_prob, spec.rebuild_prob);
-        let u: f64 = self.rng.decisions.random();
-        let rebuild = if u < p_delete {
-            false
-        } else if u < p_delete + p_rebuild {
-            true
-        } else {
-            return;
-        };
-        let d = delay.sample(&mut self.rng.decisions);
-        self.queue.schedule_in(
-            d,
-            Event::OwnerReaction {
-                id,
-                epoch: s.epoch,
-                rebuild,
-            },
-        );
-    }
 
     pub(super) fn on_owner_reaction(&mut self, id: u32, epoch: u32, rebuild: bool) {
         if !self.current(id, epoch) {
             return;
         }
         if rebuild {
-            if self.fleet.get(id).has(flag::LOCKED) {
+            if self.servers.fleet.get(id).has(flag::LOCKED) {
                 self.request(id, Op::Unlock, By::User);
             }
             self.request(id, Op::Rebuild, By::User);
@@ -379,17 +368,15 @@ impl Simulation<'_> {
             self.user_delete(id);
         }
     }
-}
 
-impl Simulation<'_> {
     /// A mass fault: each idle server of the kind in a fault-prone state
     /// faults with the configured probability, in id order.
     pub(super) fn on_mass_fault(&mut self, kind: Kind, index: u32) {
         let k = self.k(kind);
-        let fraction = self.kinds[k].spec.mass_faults[index as usize].fraction;
+        let fraction = self.kinds[k].spec().mass_faults[index as usize].fraction;
         let error = self.kinds[k].machine.error_state;
-        for id in 0..self.fleet.slots() as u32 {
-            let s = *self.fleet.get(id);
+        for id in 0..self.servers.fleet.slots() as u32 {
+            let s = *self.servers.fleet.get(id);
             // The kind first: a state id means something only in its kind.
             if !s.has(flag::ALIVE) || s.kind != kind || s.op.is_some() {
                 continue;
@@ -397,19 +384,12 @@ impl Simulation<'_> {
             if !self.kinds[k].machine.fault_prone[s.state.index()] {
                 continue;
             }
-            if self.rng.failures.random_bool(fraction) {
-                self.counters.faults += 1;
-                self.counters.mass_fault_hits += 1;
+            if self.core.rng.failures.random_bool(fraction) {
+                self.core.counters.faults += 1;
+                self.core.counters.mass_fault_hits += 1;
                 self.set_state(id, error, Cause::Fault);
                 self.settle(id);
             }
-        }
-    }
-
-    fn schedule_guest_crash(&mut self, id: u32) {
-        let life = self.fleet.get(id).life;
-        if let Some(d) = self.gap(Clock::GuestCrash(id)) {
-            self.queue.schedule_in(d, Event::GuestCrash { id, life });
         }
     }
 
@@ -418,29 +398,30 @@ impl Simulation<'_> {
     /// `sync_interval`), which then stops the server. Only an ACTIVE, idle
     /// server is affected; the crash clock goes on either way.
     pub(super) fn on_guest_crash(&mut self, id: u32, life: u32) {
-        if !self.fleet.is_alive(id, life) {
+        if !self.servers.fleet.is_alive(id, life) {
             return;
         }
-        let s = *self.fleet.get(id);
+        let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
+        let rt = &self.kinds[k];
         if s.op.is_none()
-            && s.state == self.kinds[k].machine.running_state
-            && let Some(g) = &self.kinds[k].spec.guest_crash
+            && s.state == rt.machine.running_state
+            && let Some(g) = &rt.spec().guest_crash
         {
             let every = g.sync_interval.ms();
-            let tick = SimTime((self.queue.now().ms() / every + 1) * every);
-            self.counters.guest_crashes += 1;
-            self.queue
+            let tick = SimTime((self.core.now().ms() / every + 1) * every);
+            self.core.counters.guest_crashes += 1;
+            self.core
                 .schedule_at(tick, Event::PowerSync { id, epoch: s.epoch });
         }
-        self.schedule_guest_crash(id);
+        self.kinds[k].schedule_guest_crash(&mut self.core, id, life);
     }
 
     pub(super) fn on_power_sync(&mut self, id: u32, epoch: u32) {
         if !self.current(id, epoch) {
             return;
         }
-        let k = self.k(self.fleet.get(id).kind);
+        let k = self.k(self.servers.fleet.get(id).kind);
         if let Some(stopped) = self.kinds[k].stopped_state {
             self.set_state(id, stopped, Cause::PowerSync);
             self.settle(id);

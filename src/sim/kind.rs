@@ -1,0 +1,191 @@
+//! One kind's scenario, compiled once per run: its state machine, samplers
+//! built once, per-operation arrays of failure settings and watchdogs, and
+//! the incident windows. Read-only while the run goes on.
+
+use crate::engine::SimTime;
+use crate::model::{Kind, Machine, Op, Outcome, StateId, bms, ecs};
+use crate::scenario::{Dist, KindSpec, ResidualSampler, Sampler, Scenario};
+use rand_distr::Exp;
+use rand_distr::weighted::WeightedAliasIndex;
+use std::sync::Arc;
+
+/// An incident window: from `start` to `end`, faults accrue `fault_factor`
+/// times as fast and failure probabilities are `failure_factor` times higher.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Incident {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub fault_factor: f64,
+    pub failure_factor: f64,
+}
+
+/// One kind's scenario, compiled: samplers built once, arrays by operation.
+pub(crate) struct KindRuntime {
+    pub machine: Machine,
+    /// The scenario it was compiled from; [`KindRuntime::spec`] is its part.
+    scenario: Arc<Scenario>,
+    pub(super) step: Vec<Option<Sampler>>,
+    pub(super) deleted_for: Sampler,
+    pub(super) lifetime: Option<Sampler>,
+    /// Remaining lifetime of a server of the initial fleet.
+    pub(super) initial_lifetime: Option<ResidualSampler>,
+    pub(super) arrival_gap: Option<Exp<f64>>,
+    pub(super) ops_gap: Option<Exp<f64>>,
+    pub(super) mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
+    fail_prob: [f64; Op::COUNT],
+    hang_prob: [f64; Op::COUNT],
+    pub(super) on_error_delay: Option<Sampler>,
+    incidents: Vec<Incident>,
+    pub(super) crash_gap: Option<Exp<f64>>,
+    /// ECS `stopped:null`, where the power-state sync leaves a crashed guest.
+    pub(super) stopped_state: Option<StateId>,
+    pub(super) fail_outcome: [Outcome; Op::COUNT],
+    pub(super) watchdog: [Option<SimTime>; Op::COUNT],
+    pub(super) time_to_fault: Option<Sampler>,
+    pub(super) repair: Option<Sampler>,
+    pub(super) resize_delay: Option<Sampler>,
+    pub(super) renew_delay: Option<Sampler>,
+    pub(super) freeze_gap: Option<Exp<f64>>,
+}
+
+/// A Poisson process with `per_day` events a day, as exponential gaps in seconds.
+fn gaps(per_day: f64) -> Option<Exp<f64>> {
+    (per_day > 0.0).then(|| Exp::new(per_day / 86_400.0).expect("validated rate"))
+}
+
+fn sampler(d: &Dist) -> Sampler {
+    d.sampler().expect("validated distribution")
+}
+
+impl KindRuntime {
+    /// Compiles the `kind` part of `scenario`, which must simulate it.
+    pub fn new(scenario: &Arc<Scenario>, kind: Kind) -> KindRuntime {
+        let spec = scenario
+            .kind(kind)
+            .expect("compiled only for a simulated kind");
+        let machine = match spec.kind {
+            Kind::Ecs => ecs::machine_with(
+                spec.faults.repair_to_stopped,
+                spec.soft_reboot.as_ref().is_some_and(|s| s.hard_preempts),
+            ),
+            Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
+        };
+        let mut step = vec![None; machine.duration_names.len()];
+        for st in &spec.steps {
+            if let Some(i) = machine.duration_names.iter().position(|n| *n == st.name) {
+                step[i] = Some(sampler(&st.duration));
+            }
+        }
+        let mut fail_prob = [0.0; Op::COUNT];
+        let mut hang_prob = [0.0; Op::COUNT];
+        let mut fail_outcome = machine.default_outcome;
+        for f in &spec.failures {
+            fail_prob[f.op.index()] = f.prob;
+            hang_prob[f.op.index()] = f.hang_prob;
+            fail_outcome[f.op.index()] = f.outcome;
+        }
+        let mut watchdog = [None; Op::COUNT];
+        for w in &spec.watchdog {
+            watchdog[w.op.index()] = w.timeout;
+        }
+        let mix = (!spec.ops_mix.is_empty()).then(|| {
+            let w = spec.ops_mix.iter().map(|m| m.weight).collect();
+            let ops = spec.ops_mix.iter().map(|m| m.op).collect();
+            (WeightedAliasIndex::new(w).expect("validated mix"), ops)
+        });
+        KindRuntime {
+            step,
+            deleted_for: sampler(&spec.deleted_for),
+            lifetime: spec.lifetime.as_ref().map(sampler),
+            initial_lifetime: spec
+                .lifetime
+                .as_ref()
+                .filter(|_| spec.initial_steady)
+                .map(|d| d.residual_sampler().expect("validated distribution")),
+            arrival_gap: gaps(spec.arrivals_per_day),
+            ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
+            mix,
+            fail_prob,
+            hang_prob,
+            on_error_delay: spec.on_error.as_ref().map(|o| sampler(&o.delay)),
+            incidents: spec
+                .incidents
+                .iter()
+                .map(|i| Incident {
+                    start: i.start,
+                    end: i.start.after(i.duration),
+                    fault_factor: i.fault_factor,
+                    failure_factor: i.failure_factor,
+                })
+                .collect(),
+            crash_gap: spec.guest_crash.as_ref().and_then(|g| gaps(g.rate_per_day)),
+            stopped_state: machine.state_by_name("stopped:null"),
+            fail_outcome,
+            watchdog,
+            time_to_fault: spec.faults.time_to_fault.as_ref().map(sampler),
+            repair: spec.faults.repair.as_ref().map(sampler),
+            resize_delay: spec.resize.as_ref().map(|r| sampler(&r.decision_delay)),
+            renew_delay: spec.freeze.as_ref().map(|f| sampler(&f.renew_delay)),
+            freeze_gap: spec.freeze.as_ref().and_then(|f| gaps(f.rate_per_day)),
+            machine,
+            scenario: Arc::clone(scenario),
+        }
+    }
+
+    /// The kind's part of the scenario.
+    #[inline]
+    pub fn spec(&self) -> &KindSpec {
+        self.scenario
+            .kind(self.machine.kind)
+            .expect("compiled only for a simulated kind")
+    }
+
+    /// Product of the factors (chosen by `pick`) of the incident windows
+    /// covering `t`.
+    pub(super) fn incident_factor(&self, t: SimTime, pick: fn(&Incident) -> f64) -> f64 {
+        self.incidents
+            .iter()
+            .filter(|w| w.start <= t && t < w.end)
+            .map(pick)
+            .product()
+    }
+
+    /// The probabilities that operation `op` started at `now` hangs, and
+    /// that it fails: incident windows multiply them (capped at 1).
+    pub fn hang_and_fail_prob(&self, op: Op, now: SimTime) -> (f64, f64) {
+        let factor = self.incident_factor(now, |w| w.failure_factor);
+        (
+            (self.hang_prob[op.index()] * factor).min(1.0),
+            (self.fail_prob[op.index()] * factor).min(1.0),
+        )
+    }
+
+    /// When a fault clock started at `now` with `age` of fault hazard runs
+    /// out: inside incident windows the hazard accrues `fault_factor` times
+    /// as fast (a time change that multiplies the hazard rate exactly, for
+    /// any time-to-fault distribution); a factor of 0 pauses it.
+    pub fn fault_due(&self, now: SimTime, age: SimTime) -> SimTime {
+        if self.incidents.is_empty() {
+            return now.after(age);
+        }
+        let mut t = now;
+        let mut left = age.ms() as f64;
+        loop {
+            let rate = self.incident_factor(t, |w| w.fault_factor);
+            let next = self
+                .incidents
+                .iter()
+                .flat_map(|w| [w.start, w.end])
+                .filter(|&b| b > t)
+                .min();
+            match next {
+                Some(b) if rate * (b.ms() - t.ms()) as f64 <= left => {
+                    left -= rate * (b.ms() - t.ms()) as f64;
+                    t = b;
+                }
+                // No boundary ahead: outside every window the rate is 1.
+                _ => return t.after(SimTime((left / rate).round() as u64)),
+            }
+        }
+    }
+}
