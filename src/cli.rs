@@ -1,11 +1,23 @@
-//! Command-line definitions (clap derive); no logic lives here.
+//! Command-line definitions (clap derive): the commands, their options, and
+//! the value parsers that check each value as it is read, so a bad value is
+//! refused with clap's own message and exit status 2 before anything runs.
 
+use crate::engine::SimTime;
+use crate::scenario::units::parse_duration;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The exit statuses, as `--help` shows them (the one place they are
+/// defined is [`crate::app::Status`]).
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (also when stdout is closed early, as by `| head`)
+  1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file that cannot be written
+  2  bad input: the scenario or a command-line value is invalid; nothing was run and no folder was created";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
-#[command(name = "fleetsim", version, about, long_about = None)]
+#[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -15,6 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the study a scenario file describes and write its results.
+    #[command(after_help = EXIT_STATUS)]
     Run {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -22,8 +35,12 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Override the scenario's horizon, e.g. "7d".
-        #[arg(long)]
+        #[arg(long, value_parser = duration)]
         horizon: Option<String>,
+        /// Override the scenario's warmup, e.g. "0s" (statistics cover
+        /// [warmup, horizon]).
+        #[arg(long, value_parser = duration)]
+        warmup: Option<String>,
         /// Result folder [default: output/<scenario name>].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -49,6 +66,7 @@ pub enum Command {
         per_replication: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
+    #[command(after_help = EXIT_STATUS)]
     Validate {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -61,6 +79,7 @@ pub enum Command {
     },
     /// Write API-shaped test fixtures: server objects, requests with their
     /// responses, and per-request timelines a mock can replay.
+    #[command(after_help = EXIT_STATUS)]
     Fixtures {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -72,12 +91,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = FixtureMode::Transitions)]
         mode: FixtureMode,
         /// Interval of --mode poll, e.g. "30s".
-        #[arg(long, default_value = "30s")]
-        poll_interval: String,
+        #[arg(long, default_value = "30s", value_parser = interval)]
+        poll_interval: SimTime,
         /// Keep only servers whose timeline visits one of these: API statuses
         /// (REVERT_RESIZE), ECS pairs (resized:resize_reverting), ECS
         /// vm_states or task_states, BMS lifecycle states (reinstalling_os_failed).
-        #[arg(long, num_args = 1..)]
+        #[arg(long, num_args = 1.., value_parser = visit)]
         visits: Vec<String>,
         /// Keep only the first N servers (of those that visit, with --visits).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -86,53 +105,39 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Override the scenario's horizon, e.g. "2d".
-        #[arg(long)]
+        #[arg(long, value_parser = duration)]
         horizon: Option<String>,
         /// Replace the fixtures of an earlier run in the result folder.
         #[arg(long)]
         force: bool,
-    },
-    /// Measure speed and memory: events per second on the bench scenarios
-    /// with and without --trace, peak RSS, replication scaling and start-up,
-    /// against a bare BinaryHeap hold loop as the yardstick.
-    Bench {
-        /// Scenarios to measure [default: scenarios/bench-100k.toml
-        /// scenarios/bench-1m.toml; with --smoke: scenarios/quick.toml].
-        scenarios: Vec<PathBuf>,
-        /// A quick end-to-end check of the harness (for CI): small runs whose
-        /// timings judge nothing.
-        #[arg(long)]
-        smoke: bool,
-        /// Skip the runs with --trace (they write the whole trace to disk,
-        /// about 12 GB for bench-1m, deleted afterwards).
-        #[arg(long)]
-        no_trace: bool,
-        /// Folder for the runs' files, removed afterwards [default: a new
-        /// folder in the system's temporary folder].
-        #[arg(long)]
-        work: Option<PathBuf>,
-    },
-    /// One measurement of `bench`, run in a child process so that its peak
-    /// memory is its own; prints one JSON line.
-    #[command(hide = true)]
-    BenchRun {
-        scenario: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long)]
-        trace: bool,
-        #[arg(long)]
-        horizon: Option<String>,
-        #[arg(long)]
-        replications: Option<u32>,
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
     },
 }
 
 /// `fixtures --mode`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FixtureMode {
+    /// At every change of a server.
     Transitions,
+    /// As a client polling every --poll-interval sees the servers.
     Poll,
+}
+
+/// A duration as the scenario spells it ("7d", "90s"), kept as given: the
+/// override then goes into the scenario and is checked with the rest of it
+/// (a warmup longer than the horizon, say).
+fn duration(s: &str) -> Result<String, String> {
+    parse_duration(s).map(|_| s.to_string())
+}
+
+/// A poll interval: a duration longer than 0s.
+fn interval(s: &str) -> Result<SimTime, String> {
+    match parse_duration(s)? {
+        SimTime::ZERO => Err(format!("\"{s}\" must be longer than 0s, e.g. \"30s\"")),
+        t => Ok(t),
+    }
+}
+
+/// A `--visits` value, checked as [`crate::fixtures::Visit::parse`] reads it.
+fn visit(s: &str) -> Result<String, String> {
+    crate::fixtures::Visit::parse(s).map(|_| s.to_string())
 }

@@ -3,7 +3,7 @@
 //! user operations and injected failures and reports how many sit in each
 //! state over time, for how long, and why.
 
-pub mod bench;
+pub mod app;
 pub mod capacity;
 pub mod ci;
 pub mod cli;
@@ -19,3 +19,6 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 pub mod wallclock;
+
+/// fleetsim's version, as `--version` and the manifest give it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

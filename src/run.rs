@@ -15,7 +15,7 @@ use crate::results::{Outcomes, PointReport, RunReport, Study};
 use crate::scenario::sweep::Plan;
 use crate::sim::{Change, Recorder, Simulation};
 use crate::stats::KindStats;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -103,9 +103,10 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     let first = &plan.points[0].scenario;
     let n = first.replications.max(1) as usize;
     if opts.trace && n > 1 && !opts.per_replication {
-        bail!(
+        return Err(crate::app::UsageError(format!(
             "--trace with {n} replications needs --per-replication: each replication's trace goes to its own folder"
-        );
+        ))
+        .into());
     }
     output::prepare_dir(&opts.out, opts.force)?;
     let dirs: Vec<PathBuf> = if plan.is_sweep() {

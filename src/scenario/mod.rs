@@ -53,6 +53,7 @@ pub struct Scenario {
 pub struct Overrides {
     pub seed: Option<u64>,
     pub horizon: Option<String>,
+    pub warmup: Option<String>,
     pub replications: Option<u32>,
     /// The run keeps no statistics (fixtures): the warmup and the sample
     /// interval are dropped, so a short `horizon` needs no other change.
@@ -292,6 +293,9 @@ impl Scenario {
         }
         if let Some(h) = &overrides.horizon {
             root.insert("horizon".into(), toml::Value::String(h.clone()));
+        }
+        if let Some(w) = &overrides.warmup {
+            root.insert("warmup".into(), toml::Value::String(w.clone()));
         }
         if overrides.no_statistics {
             root.insert("warmup".into(), toml::Value::String("0s".into()));

@@ -274,6 +274,72 @@ fn overrides_change_the_run() {
         .code(2);
     assert!(stderr_of(&a).contains("horizon"));
     assert!(!tmp.path().join("never").exists());
+    // --warmup replaces the file's, so a horizon shorter than the file's
+    // warmup can run (quick's is 1d)...
+    let short = tmp.path().join("short");
+    fleetsim()
+        .args(["run", "scenarios/quick.toml", "--quiet", "--horizon", "12h"])
+        .args(["--warmup", "1h", "--out"])
+        .arg(&short)
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(short.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["warmup_s"], 3600.0);
+    assert_eq!(m["horizon_s"], 43200.0);
+    // ...and is checked like the file: not as long as the horizon.
+    let a = fleetsim()
+        .args(["run", "scenarios/quick.toml", "--horizon", "12h"])
+        .args(["--warmup", "12h", "--out"])
+        .arg(tmp.path().join("never"))
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("warmup"), "{}", stderr_of(&a));
+    assert!(!tmp.path().join("never").exists());
+    // A value that is not a duration is refused as the command line is read.
+    let a = fleetsim()
+        .args(["run", "scenarios/quick.toml", "--warmup", "soon"])
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("--warmup"), "{}", stderr_of(&a));
+}
+
+/// A reader that stops early (`fleetsim states --json | head -c 10`) ends the
+/// command quietly with exit 0; a stdout that cannot be written is an error
+/// (exit 1), never a panic.
+#[test]
+fn a_closed_or_full_stdout_ends_without_a_panic() {
+    use std::process::{Command, Stdio};
+    let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
+    for _ in 0..5 {
+        let mut child = Command::new(exe)
+            .args(["states", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the pipe before the child has written: its writes fail.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.is_empty(), "{err}");
+    }
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(exe)
+            .args(["states", "--json"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("cannot write to stdout"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }
 
 /// Each bad scenario is refused with exit code 2, its problem named by field,

@@ -2,7 +2,6 @@
 //! checks against theory, property tests of the simulator's invariants,
 //! determinism, and the command line.
 
-mod bench;
 mod capacity;
 mod checksums;
 mod cli;

@@ -1,12 +1,12 @@
-//! The speed and scale harness behind `fleetsim bench`: fleetsim's event
+//! The speed and scale harness behind `cargo xtask bench`: fleetsim's event
 //! rate on the bench scenarios with and without a trace, its peak memory,
 //! replication scaling and start-up, each measured in a fresh child process,
 //! against a yardstick measured in the same run on the same machine: a bare
 //! `BinaryHeap` hold loop holding as many pending events as fleetsim did.
 
-use crate::run::{self, RunOptions};
-use crate::scenario::{Overrides, Scenario};
 use anyhow::{Context, Result, bail};
+use fleetsim::run::{self, RunOptions};
+use fleetsim::scenario::{Overrides, Scenario};
 use rand::distr::Distribution;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -40,6 +40,7 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// Events per wall-clock second of the whole run.
     pub fn events_per_second(&self) -> f64 {
         self.events as f64 / self.seconds.max(1e-9)
     }
@@ -48,11 +49,17 @@ impl Measured {
 /// What the child needs to run one measurement.
 #[derive(Clone, Debug, Default)]
 pub struct ChildArgs {
+    /// Scenario file.
     pub scenario: PathBuf,
+    /// Result folder (replaced).
     pub out: PathBuf,
+    /// Also write the trace.
     pub trace: bool,
+    /// Override of the scenario's horizon.
     pub horizon: Option<String>,
+    /// Override of the scenario's replications.
     pub replications: Option<u32>,
+    /// Threads; 0: one per core.
     pub jobs: usize,
 }
 
@@ -60,14 +67,13 @@ pub struct ChildArgs {
 /// as `fleetsim run` would, timed from start to the last file.
 pub fn measure(args: &ChildArgs) -> Result<Measured> {
     let overrides = Overrides {
-        seed: None,
         horizon: args.horizon.clone(),
         replications: args.replications,
-        no_statistics: false,
+        ..Overrides::default()
     };
     let plan = Scenario::load_plan(&args.scenario, &overrides)?;
     let sc = &plan.points[0].scenario;
-    let servers: u64 = crate::model::Kind::ALL
+    let servers: u64 = fleetsim::model::Kind::ALL
         .iter()
         .filter_map(|&k| sc.kind(k))
         .map(|k| k.initial as u64)
@@ -112,7 +118,7 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// the timed steps (the fill is not timed).
 pub fn hold_loop(pending: usize, events: u64) -> f64 {
     let pending = pending.max(1);
-    let mut rng = crate::engine::stream(0x5EED, 0, crate::engine::Purpose::Durations);
+    let mut rng = fleetsim::engine::stream(0x5EED, 0, fleetsim::engine::Purpose::Durations);
     // Delays in ms with a mean of one per pending entry: the queue keeps
     // its size and its spread.
     let delay = rand_distr::Exp::new(1.0 / pending as f64).expect("positive rate");
@@ -173,11 +179,14 @@ pub struct Options {
     pub replications: Vec<(PathBuf, Option<String>)>,
     /// The start-up check's scenario.
     pub startup: Option<PathBuf>,
+    /// The fleetsim binary whose start-up is measured.
+    pub fleetsim: PathBuf,
     /// Steps of the yardstick's hold loop.
     pub yardstick_events: u64,
 }
 
-/// The targets of issue 6, as ratios and rates that hold on any machine.
+/// The targets the harness judges, as ratios and rates that hold on any
+/// machine.
 pub mod target {
     /// fleetsim ÷ bare heap, without trace, at 100,000 servers and more.
     pub const RATIO_100K: f64 = 0.5;
@@ -206,7 +215,7 @@ fn ratio_target(servers: u64) -> Option<f64> {
 
 /// Runs one measurement in a fresh child process of this executable.
 fn child(args: &ChildArgs) -> Result<Measured> {
-    let exe = std::env::current_exe().context("cannot find the fleetsim executable")?;
+    let exe = std::env::current_exe().context("cannot find the xtask executable")?;
     let mut cmd = Command::new(exe);
     cmd.arg("bench-run")
         .arg(&args.scenario)
@@ -227,7 +236,7 @@ fn child(args: &ChildArgs) -> Result<Measured> {
     let out = cmd
         .stderr(Stdio::inherit())
         .output()
-        .context("cannot start a child fleetsim")?;
+        .context("cannot start a child of the harness")?;
     if !out.status.success() {
         bail!(
             "the child run of {} failed ({})",
@@ -240,9 +249,9 @@ fn child(args: &ChildArgs) -> Result<Measured> {
     serde_json::from_str(last).with_context(|| format!("unreadable child report: {last}"))
 }
 
-/// Seconds a whole `fleetsim run` process takes, start to exit.
-fn process_seconds(scenario: &Path, out: &Path) -> Result<f64> {
-    let exe = std::env::current_exe().context("cannot find the fleetsim executable")?;
+/// Seconds a whole `fleetsim run` process of the binary `exe` takes, start
+/// to exit.
+fn process_seconds(exe: &Path, scenario: &Path, out: &Path) -> Result<f64> {
     let started = Instant::now();
     let status = Command::new(exe)
         .arg("run")
@@ -251,7 +260,7 @@ fn process_seconds(scenario: &Path, out: &Path) -> Result<f64> {
         .arg(out)
         .stdout(Stdio::null())
         .status()
-        .context("cannot start fleetsim")?;
+        .with_context(|| format!("cannot start {}", exe.display()))?;
     let secs = started.elapsed().as_secs_f64();
     if !status.success() {
         bail!("fleetsim run {} failed ({status})", scenario.display());
@@ -316,7 +325,7 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
     writeln!(
         w,
         "fleetsim {} bench on {}{}",
-        env!("CARGO_PKG_VERSION"),
+        fleetsim::VERSION,
         machine(),
         if opts.smoke { " (smoke mode)" } else { "" }
     )?;
@@ -445,7 +454,7 @@ pub fn run_harness(opts: &Options, w: &mut dyn Write) -> Result<bool> {
         )?;
     }
     if let Some(path) = &opts.startup {
-        let secs = process_seconds(path, &opts.work.join("startup"))?;
+        let secs = process_seconds(&opts.fleetsim, path, &opts.work.join("startup"))?;
         let _ = std::fs::remove_dir_all(opts.work.join("startup"));
         let met = secs < target::STARTUP_SECONDS;
         all_met &= met || opts.smoke;

@@ -1,0 +1,171 @@
+//! The commands behind the command line: each reads its scenario, calls the
+//! library and writes its report, and [`Status`] says which exit status an
+//! error earns. The binary only parses and hands over; this is the one place
+//! where exit statuses are decided.
+
+use crate::cli::{Command, FixtureMode};
+use crate::scenario::{Overrides, Scenario, ScenarioError};
+use crate::{describe, fixtures, run};
+use anyhow::Context;
+use std::io::Write;
+use std::path::Path;
+
+/// A command line that cannot work, for a reason only known once the
+/// scenario is read (a flag that the scenario's replications or sweep rule
+/// out). Nothing has run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// How a command ended, as the exit status tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Done (exit 0).
+    Success,
+    /// Stdout was closed early (`| head`): nothing more is wanted, so the
+    /// command ends quietly with exit 0.
+    Closed,
+    /// Bad input: the scenario, or a value on the command line (exit 2).
+    /// Nothing ran and no folder was created.
+    BadInput,
+    /// Anything else: a folder or file that cannot be written (exit 1).
+    Failed,
+}
+
+impl Status {
+    /// What `err` says about how the command ended.
+    pub fn of(err: &anyhow::Error) -> Status {
+        let broken_pipe = err.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        });
+        if broken_pipe {
+            Status::Closed
+        } else if err.is::<ScenarioError>() || err.is::<UsageError>() {
+            Status::BadInput
+        } else {
+            Status::Failed
+        }
+    }
+
+    /// The exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Success | Status::Closed => 0,
+            Status::Failed => 1,
+            Status::BadInput => 2,
+        }
+    }
+
+    /// What to print on stderr for `err`, if anything.
+    pub fn message(self, err: &anyhow::Error) -> Option<String> {
+        match self {
+            Status::Success | Status::Closed => None,
+            // A scenario error lists its problems, a line each.
+            _ if err.is::<ScenarioError>() => Some(format!("error: {err}")),
+            _ => Some(format!("error: {err:#}\n")),
+        }
+    }
+}
+
+/// Runs one command, writing its report to `out`.
+pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
+    match command {
+        Command::States { json } => {
+            if json {
+                writeln!(out, "{}", describe::states_json())
+            } else {
+                write!(out, "{}", describe::states())
+            }
+            .context("cannot write to stdout")?;
+        }
+        Command::Validate { scenario } => {
+            let plan = Scenario::load_plan(&scenario, &Overrides::default())?;
+            write!(
+                out,
+                "{}",
+                describe::plan(&plan, &scenario.display().to_string())
+            )
+            .context("cannot write to stdout")?;
+        }
+        Command::Run {
+            scenario,
+            seed,
+            horizon,
+            warmup,
+            out: dir,
+            trace,
+            quiet,
+            force,
+            replications,
+            jobs,
+            per_replication,
+        } => {
+            let overrides = Overrides {
+                seed,
+                horizon,
+                warmup,
+                replications,
+                no_statistics: false,
+            };
+            let plan = Scenario::load_plan(&scenario, &overrides)?;
+            let dir =
+                dir.unwrap_or_else(|| Path::new("output").join(&plan.points[0].scenario.name));
+            let opts = run::RunOptions {
+                out: dir.clone(),
+                trace,
+                force,
+                progress: !quiet,
+                jobs: jobs.map_or(0, |j| j as usize),
+                per_replication,
+            };
+            let report = run::run(&plan, Some(&scenario), &opts)?;
+            write!(out, "{}", describe::report(&report, &dir)).context("cannot write to stdout")?;
+        }
+        Command::Fixtures {
+            scenario,
+            out: dir,
+            mode,
+            poll_interval,
+            visits,
+            limit,
+            seed,
+            horizon,
+            force,
+        } => {
+            let overrides = Overrides {
+                seed,
+                horizon,
+                no_statistics: true,
+                ..Overrides::default()
+            };
+            let plan = Scenario::load_plan(&scenario, &overrides)?;
+            if plan.points.len() > 1 {
+                return Err(UsageError(format!(
+                    "{} is a sweep of {} points; fixtures come from one scenario, so remove its [sweep] section or copy one point's values into a scenario of its own",
+                    scenario.display(),
+                    plan.points.len()
+                ))
+                .into());
+            }
+            let sc = &plan.points[0].scenario;
+            let dir =
+                dir.unwrap_or_else(|| Path::new("output").join(format!("{}-fixtures", sc.name)));
+            let opts = fixtures::Options {
+                out: dir.clone(),
+                mode: match mode {
+                    FixtureMode::Transitions => fixtures::Mode::Transitions,
+                    FixtureMode::Poll => fixtures::Mode::Poll(poll_interval),
+                },
+                visits,
+                limit,
+                force,
+            };
+            let written = fixtures::write(sc, &opts)?;
+            write!(out, "{}", fixtures::report(&written, &dir))
+                .context("cannot write to stdout")?;
+        }
+    }
+    out.flush().context("cannot write to stdout")?;
+    Ok(())
+}
