@@ -102,7 +102,7 @@ pub fn states() -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "ECS status map (MODEL.md §1): vm_state + task_state -> status"
+        "ECS status map (docs/model.md §1): vm_state + task_state -> status"
     );
     let _ = writeln!(s, "  {:<9} {:<68} status", "vm_state", "task_state");
     for (vm, tasks, st) in ecs::STATUS_MAP {
@@ -119,7 +119,7 @@ pub fn states() -> String {
     let m = ecs::machine(false);
     let _ = writeln!(
         s,
-        "\nECS operations (MODEL.md §2): allowed only with task_state null"
+        "\nECS operations (docs/model.md §2): allowed only with task_state null"
     );
     let _ = writeln!(
         s,
@@ -167,7 +167,7 @@ pub fn states() -> String {
         names(m.admin_ops)
     );
 
-    let _ = writeln!(s, "\nBMS lifecycle states (MODEL.md §3)");
+    let _ = writeln!(s, "\nBMS lifecycle states (docs/model.md §3)");
     let _ = writeln!(s, "  {:<24} {:<13} status", "state", "kind");
     for (st, stab, status) in bms::STATES {
         let status = status.map_or("status of the state it came from".to_string(), |x| {

@@ -6,7 +6,7 @@ use crate::model::{Kind, Op, StateId, Status};
 
 /// Flag bits of [`Server::flags`].
 pub mod flag {
-    /// The `locked` flag (MODEL.md §4).
+    /// The `locked` flag (docs/model.md §4).
     pub const LOCKED: u16 = 1;
     /// The first build succeeded.
     pub const LAUNCHED: u16 = 2;

@@ -51,10 +51,10 @@ pub const ECS_POWER: &[(VmState, Shown<u8>)] = &[
 use BmsState as B;
 use Shown::{Fixed, Previous};
 
-/// What the BMS API shows in `OS-EXT-STS:*` for each lifecycle state. MODEL.md
+/// What the BMS API shows in `OS-EXT-STS:*` for each lifecycle state. docs/model.md
 /// gives only the status; the pairs follow the ECS map wherever the status
 /// agrees (a BMS API is Nova's API over Ironic). Rebuilding and Reinstalling
-/// OS both run Nova's rebuild, shown SHUTOFF as MODEL.md §3 says, so they
+/// OS both run Nova's rebuild, shown SHUTOFF as docs/model.md §3 says, so they
 /// share `stopped`/`rebuilding`: the `fleetsim:lifecycle_state` field tells
 /// them (and Frozen, Reinstalling OS failed and Stopped) apart.
 pub const BMS_FIELDS: &[(BmsState, ApiFields)] = &[
@@ -228,7 +228,7 @@ mod tests {
     }
 
     /// Where a BMS state's fields are fixed, the ECS map of that pair gives
-    /// the BMS status, except the rebuild pairs (SHUTOFF by MODEL.md §3,
+    /// the BMS status, except the rebuild pairs (SHUTOFF by docs/model.md §3,
     /// REBUILD by Nova's map): the lifecycle field resolves those.
     #[test]
     fn bms_pairs_agree_with_the_ecs_map_where_they_can() {

@@ -1,11 +1,11 @@
 //! The BMS state machine as data: the 14 lifecycle states with their API status
-//! and the transition table of MODEL.md §3, compiled into a [`Machine`].
+//! and the transition table of docs/model.md §3, compiled into a [`Machine`].
 
 use super::{Kind, Machine, Op, Outcome, Route, StateId, Status, Target};
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
-/// A BMS lifecycle state (MODEL.md §3), in column order of `occupancy_bms.csv`.
+/// A BMS lifecycle state (docs/model.md §3), in column order of `occupancy_bms.csv`.
 #[derive(
     Clone,
     Copy,
@@ -49,7 +49,7 @@ pub enum Stability {
 
 use BmsState as B;
 
-/// MODEL.md §3's state table: state, kind, API status. `None` is Deleting's
+/// docs/model.md §3's state table: state, kind, API status. `None` is Deleting's
 /// "the status of the state it was deleted from".
 pub const STATES: &[(BmsState, Stability, Option<Status>)] = &[
     (B::Creating, Stability::Intermediate, Some(Status::Build)),
@@ -108,11 +108,11 @@ impl BmsState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum To {
     State(BmsState),
-    /// Admin repair: Running, or Stopped as configured (inferred in MODEL.md).
+    /// Admin repair: Running, or Stopped as configured (inferred in docs/model.md).
     RepairTarget,
 }
 
-/// One row of MODEL.md §3's transition table.
+/// One row of docs/model.md §3's transition table.
 #[derive(Clone, Copy, Debug)]
 pub struct Transition {
     pub op: Op,
@@ -125,7 +125,7 @@ pub struct Transition {
     pub default_outcome: Outcome,
 }
 
-/// MODEL.md §3. The spontaneous fault (Running, Stopped → Faulty) is in
+/// docs/model.md §3. The spontaneous fault (Running, Stopped → Faulty) is in
 /// [`FAULT_PRONE`]; lock and unlock are flag operations allowed in every state.
 pub const TRANSITIONS: &[Transition] = &[
     Transition {
@@ -134,7 +134,7 @@ pub const TRANSITIONS: &[Transition] = &[
         through: &[B::Creating],
         to: To::State(B::Running),
         on_failure: Some(B::Faulty),
-        // MODEL.md leaves it to the scenario; a failed BMS order is usually
+        // docs/model.md leaves it to the scenario; a failed BMS order is usually
         // cancelled and refunded, so the default is that the server disappears.
         default_outcome: Outcome::Rollback,
     },
@@ -361,7 +361,7 @@ pub fn machine(repair_to_stopped: bool) -> Machine {
 mod tests {
     use super::*;
 
-    /// MODEL.md §3's state table as text.
+    /// docs/model.md §3's state table as text.
     const DOC_STATES: &[(&str, &str, &str)] = &[
         ("creating", "intermediate", "BUILD"),
         ("starting", "intermediate", "SHUTOFF"),
@@ -409,7 +409,7 @@ mod tests {
         }
     }
 
-    /// MODEL.md §3's transitions as text: op, from, through, to, on failure.
+    /// docs/model.md §3's transitions as text: op, from, through, to, on failure.
     const DOC_TRANSITIONS: &[(&str, &str, &str, &str, &str)] = &[
         ("stop", "running", "stopping", "stopped", "faulty"),
         ("start", "stopped", "starting", "running", "faulty"),

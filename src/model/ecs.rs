@@ -1,5 +1,5 @@
 //! The ECS state machine as data: the (vm_state, task_state) → status map and the
-//! operation table of MODEL.md §1–2, compiled into a [`Machine`].
+//! operation table of docs/model.md §1–2, compiled into a [`Machine`].
 //!
 //! A server's state is an index into [`pairs`], the valid pairs in table order,
 //! so an invalid pair cannot be represented; every operation step is looked up
@@ -51,7 +51,7 @@ impl VmState {
     }
 }
 
-/// Nova's `task_state` (`None` in a pair means null), in MODEL.md order.
+/// Nova's `task_state` (`None` in a pair means null), in docs/model.md order.
 #[derive(
     Clone,
     Copy,
@@ -97,7 +97,7 @@ pub enum TaskState {
 }
 
 impl TaskState {
-    /// All task states, in MODEL.md order.
+    /// All task states, in docs/model.md order.
     pub const ALL: &'static [TaskState] = TaskState::VARIANTS;
 
     /// API spelling (note the hyphens in `powering-off` / `powering-on`).
@@ -114,7 +114,7 @@ impl TaskState {
 use TaskState as T;
 use VmState as V;
 
-/// MODEL.md §1, row by row: (vm_state, task_states, status). `None` is a null
+/// docs/model.md §1, row by row: (vm_state, task_states, status). `None` is a null
 /// task_state. This table is the authority on which pairs exist.
 pub const STATUS_MAP: &[(VmState, &[Option<TaskState>], Status)] = &[
     (
@@ -156,7 +156,7 @@ pub const STATUS_MAP: &[(VmState, &[Option<TaskState>], Status)] = &[
         Status::Rebuild,
     ),
     (V::Active, &[Some(T::Migrating)], Status::Migrating),
-    // MODEL.md note (1): Nova shows RESIZE for a running server too.
+    // docs/model.md note (1): Nova shows RESIZE for a running server too.
     (
         V::Active,
         &[
@@ -249,7 +249,7 @@ pub enum Success {
     ResetTarget,
 }
 
-/// One row of MODEL.md §2's operation table.
+/// One row of docs/model.md §2's operation table.
 #[derive(Clone, Copy, Debug)]
 pub struct OpRow {
     pub op: Op,
@@ -264,7 +264,7 @@ pub struct OpRow {
     pub default_outcome: Outcome,
 }
 
-/// MODEL.md §2. Lock and unlock are flag operations, allowed in every state.
+/// docs/model.md §2. Lock and unlock are flag operations, allowed in every state.
 pub const OPS: &[OpRow] = &[
     OpRow {
         op: Op::Create,
@@ -379,7 +379,7 @@ pub const OPS: &[OpRow] = &[
 ];
 
 /// Operations a server whose first build failed (never launched) still accepts
-/// (MODEL.md §2), besides lock and unlock.
+/// (docs/model.md §2), besides lock and unlock.
 pub const NEVER_LAUNCHED_ALLOWED: &[Op] = &[Op::Delete, Op::ResetState];
 
 /// vm_states in which, with task null, a spontaneous fault can strike (§2).
@@ -434,12 +434,12 @@ pub fn state(vm: VmState, task: Option<TaskState>) -> StateId {
     StateId(idx as u8)
 }
 
-/// Pre-emptions a scenario may turn on (MODEL.md §2): a hard reboot may
+/// Pre-emptions a scenario may turn on (docs/model.md §2): a hard reboot may
 /// interrupt a soft reboot in any of these steps.
 pub const HARD_PREEMPTS_SOFT: &[TaskState] = &[T::Rebooting, T::RebootPending, T::RebootStarted];
 
 /// Builds the ECS machine. `reset_to_stopped` chooses where an admin reset
-/// leaves the server (MODEL.md §2: "active (or stopped, as configured)").
+/// leaves the server (docs/model.md §2: "active (or stopped, as configured)").
 pub fn machine(reset_to_stopped: bool) -> Machine {
     machine_with(reset_to_stopped, false)
 }
@@ -536,7 +536,7 @@ mod tests {
     use super::*;
     use crate::model::Target;
 
-    /// MODEL.md §1 transcribed as text, independently of `STATUS_MAP`.
+    /// docs/model.md §1 transcribed as text, independently of `STATUS_MAP`.
     const DOC_MAP: &[(&str, &str, &str)] = &[
         (
             "building",
@@ -626,7 +626,7 @@ mod tests {
         assert_eq!(pairs().len(), 40);
     }
 
-    /// MODEL.md §2 transcribed as text: operation, allowed-from vm_states,
+    /// docs/model.md §2 transcribed as text: operation, allowed-from vm_states,
     /// task steps, vm_state on success ("same" = stays stopped if stopped,
     /// "before" = before the resize).
     const DOC_OPS: &[(&str, &str, &str, &str)] = &[
@@ -733,7 +733,7 @@ mod tests {
         assert_eq!(m.create_route.rollback, Target::Removed);
         let resize = m.route(Op::Resize, state(VmState::Stopped, None)).unwrap();
         assert!(resize.saves_origin);
-        // A running server being resized shows RESIZE (MODEL.md note 1).
+        // A running server being resized shows RESIZE (docs/model.md note 1).
         assert_eq!(
             m.status_of(resize.steps()[0], resize.steps()[0]),
             Status::Resize

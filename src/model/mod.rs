@@ -2,7 +2,7 @@
 //! state machines ([`Machine`]) that the simulator consults instead of re-encoding
 //! the rules in handlers.
 //!
-//! Each kind's tables (MODEL.md §1–3) live in [`ecs`] and [`bms`]; both compile
+//! Each kind's tables (docs/model.md §1–3) live in [`ecs`] and [`bms`]; both compile
 //! into the same shape: a list of states, the API status of each, and for every
 //! (operation, state) the [`Route`] the operation follows from there — or none,
 //! which means the request is refused with a conflict.
@@ -48,7 +48,7 @@ impl Kind {
     }
 }
 
-/// The status the API shows (MODEL.md §1 and §3), in the column order of
+/// The status the API shows (docs/model.md §1 and §3), in the column order of
 /// `occupancy_status.csv`.
 #[derive(
     Clone,
@@ -170,7 +170,7 @@ impl Op {
     }
 }
 
-/// What an operation failure does (MODEL.md §2): the server goes to the kind's
+/// What an operation failure does (docs/model.md §2): the server goes to the kind's
 /// error state, or the operation is rolled back to where it started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, VariantArray, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
@@ -280,7 +280,7 @@ pub struct Machine {
     /// Admin actions, which a lock does not block.
     pub admin_ops: &'static [Op],
     /// Operations a server whose first build failed still accepts (ECS: delete
-    /// and reset, MODEL.md §2); every supported operation for BMS.
+    /// and reset, docs/model.md §2); every supported operation for BMS.
     pub unlaunched_ops: &'static [Op],
     /// VERIFY_RESIZE, where the user decides to confirm or revert (ECS).
     pub verify_state: Option<StateId>,

@@ -1,6 +1,6 @@
 //! `availability.csv` and `availability_ci.csv`: per kind, the share of the
 //! instance-time its owners wanted servers running during which they showed
-//! ACTIVE (see the README for the exact definition).
+//! ACTIVE (docs/model.md §7 gives the exact definition).
 
 use super::{Keyed, KeyedRows};
 use crate::results::Outcomes;

@@ -1,6 +1,6 @@
 //! Default values for everything a scenario may leave out, grounded in
-//! MODEL.md §5 (Huawei documentation and Nova defaults). One place, so the
-//! README's reference table and the code cannot drift apart.
+//! docs/model.md §5 (Huawei documentation and Nova defaults). One place, so the
+//! scenario reference (docs/scenario.md) and the code cannot drift apart.
 
 use super::dist::Dist;
 use crate::engine::SimTime;
@@ -61,7 +61,7 @@ pub fn deleted_for() -> Dist {
 /// Default watchdog of an operation: Huawei treats 30 minutes in an
 /// intermediate state as abnormal; operations documented as longer get more
 /// (BMS creation up to 1–2 h for Windows; live migration aborts at about
-/// 800 s per GiB of memory). BMS Deleting never times out (MODEL.md §3).
+/// 800 s per GiB of memory). BMS Deleting never times out (docs/model.md §3).
 pub fn watchdog(kind: Kind, op: Op) -> Option<SimTime> {
     let m = |mins: u64| Some(SimTime::from_secs(mins * 60));
     match (kind, op) {

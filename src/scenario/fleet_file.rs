@@ -1,6 +1,6 @@
 //! `initial_fleet`: reads a real fleet — a Nova `servers/detail` response, or
 //! the JSON Lines `fleetsim fixtures` writes — into the servers a simulation
-//! starts with, checking every record against the kind's model (MODEL.md
+//! starts with, checking every record against the kind's model (docs/model.md
 //! §1–3, read backwards through [`crate::model::api`]) and reporting every
 //! problem with the file, the line or array index, the field and its value.
 
@@ -55,7 +55,7 @@ pub struct ImportedServer {
     pub launched_at: Option<String>,
     /// `OS-EXT-STS:power_state`.
     pub power_state: Option<u8>,
-    /// Whether its first build succeeded (MODEL.md §2: one that never
+    /// Whether its first build succeeded (docs/model.md §2: one that never
     /// launched accepts only delete and reset).
     pub launched: bool,
 }
@@ -740,7 +740,7 @@ fn task_shown(t: Option<TaskState>) -> String {
 }
 
 /// An ECS record's state: the (vm_state, task_state) pair, which must be in
-/// MODEL.md §1's table and agree with `status` if given.
+/// docs/model.md §1's table and agree with `status` if given.
 fn read_ecs_state(obj: &Map<String, Value>, at: &str, out: &mut Problems) -> Option<Option<Found>> {
     let why = "an ECS needs vm_state and task_state";
     let pair = read_pair(obj, at, out, true, why);

@@ -213,7 +213,7 @@ pub struct SoftRebootSpec {
     #[serde(serialize_with = "ser_time")]
     pub timeout: SimTime,
     /// Whether a hard reboot may pre-empt a soft reboot in progress
-    /// (MODEL.md §2); otherwise it is refused with a conflict.
+    /// (docs/model.md §2); otherwise it is refused with a conflict.
     pub hard_preempts: bool,
 }
 
@@ -227,7 +227,7 @@ pub struct OnErrorSpec {
     pub delay: Dist,
 }
 
-/// Billing freeze of a BMS (MODEL.md §4).
+/// Billing freeze of a BMS (docs/model.md §4).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FreezeSpec {
     /// Freezes per server per day (Poisson).

@@ -753,7 +753,7 @@ fn lookup_op(m: &Machine, name: &str, valid: &[Op], usage: OpUse) -> Result<Op, 
                     format!("{name} only changes the lock flag, so it cannot fail")
                 }
                 _ if !can_fail(m, op) && m.kind == Kind::Bms => format!(
-                    "BMS {name} cannot fail (MODEL.md §3: any intermediate state but Deleting)"
+                    "BMS {name} cannot fail (docs/model.md §3: any intermediate state but Deleting)"
                 ),
                 _ if !can_fail(m, op) => format!("{kind} {name} cannot fail"),
                 _ => format!(
@@ -2041,7 +2041,7 @@ retention = "10d"
         assert_problem(
             &with_head("[bms.failures]\ndelete = { prob = 0.1 }\n"),
             "bms.failures.delete",
-            &["BMS delete cannot fail (MODEL.md §3: any intermediate state but Deleting)"],
+            &["BMS delete cannot fail (docs/model.md §3: any intermediate state but Deleting)"],
         );
         assert_problem(
             &with_head("[ecs.failures]\nlock = { prob = 0.1 }\n"),

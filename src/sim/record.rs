@@ -97,7 +97,7 @@ pub enum Response {
     Accepted,
     RefusedConflict,
     RefusedLocked,
-    /// No host has room for what the operation needs (MODEL.md §2: the
+    /// No host has room for what the operation needs (docs/model.md §2: the
     /// vm_state is kept and the task cleared, so nothing changes).
     RefusedCapacity,
     /// The server's host is down (Nova: its compute service is

@@ -304,7 +304,7 @@ fn stable_imported_states_settle_as_the_generated_fleet_does() {
     // Repaired by the admin; confirmed by its owner.
     assert_eq!(sim.servers.fleet.get(0).state, active);
     assert_eq!(sim.servers.fleet.get(1).state, active);
-    // A first build that failed is reset too, and launches then (MODEL.md §2).
+    // A first build that failed is reset too, and launches then (docs/model.md §2).
     assert_eq!(sim.servers.fleet.get(2).state, active);
     assert!(sim.servers.fleet.get(2).has(flag::LAUNCHED));
     // Billing renews the frozen server: unfrozen to stopped.

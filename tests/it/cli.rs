@@ -623,7 +623,7 @@ fn a_bad_sweep_is_refused_naming_the_path() {
     }
 }
 
-/// The what-if study of the README: on a fresh clone, the ERROR share rises
+/// The what-if study of docs/guide.md: on a fresh clone, the ERROR share rises
 /// as the time to fault falls, and the points are told apart by their
 /// confidence intervals (shortened here to keep the suite fast).
 #[test]
