@@ -5,6 +5,7 @@
 //! problem with the file, the line or array index, the field and its value.
 
 use super::capacity::CapacitySpec;
+use super::problems::{Problem, Problems, Reported};
 use crate::model::api::{BMS_FIELDS, Shown, power};
 use crate::model::bms::{self, BmsState};
 use crate::model::ecs::{self, TaskState, VmState};
@@ -12,8 +13,10 @@ use crate::model::{Kind, Machine, Op, StateId, Status};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The servers a kind starts with, read from `path`.
 #[derive(Clone, Debug)]
@@ -82,11 +85,16 @@ pub fn load(
     dir: &Path,
     kind: Kind,
     capacity: Option<&CapacitySpec>,
-) -> Result<InitialFleet, Vec<String>> {
+) -> Result<InitialFleet, Vec<Problem>> {
+    let one = |message: String| {
+        let mut out = Problems::new();
+        out.push(field_of(kind), message);
+        out.into_vec()
+    };
     if path.trim().is_empty() {
-        return Err(vec![
+        return Err(one(
             "\"\" is not a file; give the path of a servers/detail response or of a servers.jsonl, e.g. \"fleet.json\"".into(),
-        ]);
+        ));
     }
     let resolved = dir.join(path);
     let text = std::fs::read(&resolved).map_err(|e| {
@@ -96,18 +104,70 @@ pub fn load(
         } else {
             format!(" (looked for {shown})")
         };
-        vec![format!("cannot read {path:?}{at}: {e}")]
+        one(format!("cannot read {path:?}{at}: {e}"))
     })?;
     let text = String::from_utf8(text).map_err(|e| {
-        vec![format!(
+        one(format!(
             "{path:?} is not UTF-8 text ({e}); give a JSON file"
-        )]
+        ))
     })?;
     let servers = read_str(&text, path, kind, capacity)?;
     Ok(InitialFleet {
         path: path.to_string(),
         servers,
     })
+}
+
+/// The fleet files of one study, each read once: the points of a sweep name
+/// the same file, and a study reads it (and checks its servers) once,
+/// however many points there are. A file is read again only for another
+/// kind or another set of flavors to check against.
+#[derive(Default)]
+pub struct FleetFiles {
+    /// What each (file, kind, flavors) read gave, in the order first read.
+    read: RefCell<Vec<(FleetKey, FleetRead)>>,
+}
+
+/// What reading one fleet file gave.
+type FleetRead = Result<Arc<InitialFleet>, Vec<Problem>>;
+
+/// What a read of a fleet file depends on.
+#[derive(PartialEq)]
+struct FleetKey {
+    path: String,
+    resolved: PathBuf,
+    kind: Kind,
+    flavors: Option<Vec<String>>,
+}
+
+impl FleetFiles {
+    /// [`load`], or what it gave the first time it was asked for the same
+    /// file, kind and flavors.
+    pub fn load(
+        &self,
+        path: &str,
+        dir: &Path,
+        kind: Kind,
+        capacity: Option<&CapacitySpec>,
+    ) -> FleetRead {
+        let key = FleetKey {
+            path: path.to_string(),
+            resolved: dir.join(path),
+            kind,
+            flavors: Ctx::flavors(kind, capacity),
+        };
+        if let Some((_, done)) = self.read.borrow().iter().find(|(k, _)| *k == key) {
+            return done.clone();
+        }
+        let done = load(path, dir, kind, capacity).map(Arc::new);
+        self.read.borrow_mut().push((key, done.clone()));
+        done
+    }
+}
+
+/// The field its problems are reported at: `ecs.initial_fleet`.
+fn field_of(kind: Kind) -> String {
+    format!("{}.initial_fleet", kind.name())
 }
 
 /// Reads fleet text (either form) for `kind`; `name` names the file in
@@ -117,10 +177,10 @@ pub fn read_str(
     name: &str,
     kind: Kind,
     capacity: Option<&CapacitySpec>,
-) -> Result<Vec<ImportedServer>, Vec<String>> {
+) -> Result<Vec<ImportedServer>, Vec<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let ctx = Ctx::new(kind, capacity);
-    let mut out = Problems::new(name);
+    let mut out = FileProblems::new(name, kind);
     let whole = serde_json::from_str::<Value>(text);
     let detail = match &whole {
         Ok(Value::Object(o)) => match o.get("servers") {
@@ -178,7 +238,7 @@ fn is_json_lines(text: &str) -> bool {
 }
 
 /// Form 1: `{"servers": [ {server}, ... ]}`; ids must be unique.
-fn read_detail(list: &[Value], ctx: &Ctx, out: &mut Problems) -> Vec<ImportedServer> {
+fn read_detail(list: &[Value], ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServer> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut servers = Vec::new();
     for (i, v) in list.iter().enumerate() {
@@ -208,7 +268,7 @@ fn read_detail(list: &[Value], ctx: &Ctx, out: &mut Problems) -> Vec<ImportedSer
 /// Form 2: one `{"at", "kind", "server"}` object per line; per id the last
 /// line wins, in the order ids first appear; lines of the other kind are
 /// skipped.
-fn read_lines(text: &str, ctx: &Ctx, out: &mut Problems) -> Vec<ImportedServer> {
+fn read_lines(text: &str, ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServer> {
     let mut slots: Vec<Option<ImportedServer>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -291,13 +351,18 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn new(kind: Kind, capacity: Option<&CapacitySpec>) -> Ctx {
-        let flavors = capacity
+    /// The flavor names of `kind` that `capacity` gives, if any.
+    fn flavors(kind: Kind, capacity: Option<&CapacitySpec>) -> Option<Vec<String>> {
+        capacity
             .map(|c| match kind {
                 Kind::Ecs => c.flavors.iter().map(|f| f.name.clone()).collect(),
                 Kind::Bms => c.bms_pools.iter().map(|p| p.flavor.clone()).collect(),
             })
-            .filter(|names: &Vec<String>| !names.is_empty());
+            .filter(|names: &Vec<String>| !names.is_empty())
+    }
+
+    fn new(kind: Kind, capacity: Option<&CapacitySpec>) -> Ctx {
+        let flavors = Ctx::flavors(kind, capacity);
         let machine = match kind {
             Kind::Ecs => ecs::machine(false),
             Kind::Bms => bms::machine(false),
@@ -310,54 +375,42 @@ impl Ctx {
     }
 }
 
-/// The problems of one file, each prefixed with the file and the place.
-struct Problems {
+/// The problems of one file, in the shared collector: each message names
+/// the file and the place in it, and all are reported at the kind's
+/// `initial_fleet` field; at most [`MAX_PROBLEMS`] are listed.
+struct FileProblems {
     name: String,
-    list: Vec<String>,
-    count: usize,
+    field: String,
+    problems: Problems,
 }
 
-impl Problems {
-    fn new(name: &str) -> Problems {
-        Problems {
+impl FileProblems {
+    fn new(name: &str, kind: Kind) -> FileProblems {
+        FileProblems {
             name: name.to_string(),
-            list: Vec::new(),
-            count: 0,
+            field: field_of(kind),
+            problems: Problems::listing_at_most(MAX_PROBLEMS, format!("in {name}")),
         }
     }
 
     /// A problem at `at` (`line 12`, `servers[3]`).
-    fn push(&mut self, at: &str, msg: impl Into<String>) {
+    fn push(&mut self, at: &str, msg: impl Into<String>) -> Reported {
         let msg = format!("{} {at}: {}", self.name, msg.into());
-        self.add(msg);
+        self.problems.push(&self.field, msg)
     }
 
     /// A problem of the whole file.
-    fn push_file(&mut self, msg: impl Into<String>) {
+    fn push_file(&mut self, msg: impl Into<String>) -> Reported {
         let msg = format!("{} {}", self.name, msg.into());
-        self.add(msg);
+        self.problems.push(&self.field, msg)
     }
 
-    fn add(&mut self, msg: String) {
-        self.count += 1;
-        if self.list.len() < MAX_PROBLEMS {
-            self.list.push(msg);
+    fn finish(self) -> Result<(), Vec<Problem>> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.problems.into_vec())
         }
-    }
-
-    fn finish(mut self) -> Result<(), Vec<String>> {
-        if self.count == 0 {
-            return Ok(());
-        }
-        if self.count > self.list.len() {
-            let more = self.count - self.list.len();
-            self.list.push(format!(
-                "and {more} more problem{} in {}",
-                if more == 1 { "" } else { "s" },
-                self.name
-            ));
-        }
-        Err(self.list)
     }
 }
 
@@ -394,14 +447,14 @@ fn opt_str<'v>(
     obj: &'v Map<String, Value>,
     key: &str,
     at: &str,
-    out: &mut Problems,
-) -> Result<Option<&'v str>, ()> {
+    out: &mut FileProblems,
+) -> Result<Option<&'v str>, Reported> {
     match field(obj, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => {
             out.push(at, format!("{key:?} {} is not a string", show(v)));
-            Err(())
+            Err(Reported)
         }
     }
 }
@@ -425,14 +478,14 @@ fn read_server(
     obj: &Map<String, Value>,
     ctx: &Ctx,
     at: &str,
-    out: &mut Problems,
+    out: &mut FileProblems,
 ) -> Option<(String, Option<ImportedServer>)> {
     let common = read_common(obj, ctx, at, out);
     let state = match ctx.kind {
         Kind::Ecs => read_ecs_state(obj, at, out),
         Kind::Bms => read_bms_state(obj, ctx, at, out),
     };
-    let (Some(state), Some(id), true) = (state, common.id.clone(), common.ok) else {
+    let (Ok(state), Some(id), true) = (state, common.id.clone(), common.ok) else {
         return None;
     };
     let Some(st) = state else {
@@ -493,7 +546,7 @@ fn read_server(
     Some((id, Some(server)))
 }
 
-fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut Problems) -> Common {
+fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut FileProblems) -> Common {
     let mut ok = true;
     let id = match obj.get("id") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -615,15 +668,44 @@ struct Found {
     vm: &'static str,
 }
 
+/// A record's `OS-EXT-STS:task_state`: absent, null (no task), or a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TaskField {
+    Absent,
+    Null,
+    Task(TaskState),
+}
+
+impl TaskField {
+    /// Whether a server showing task state `shown` fits the field (an
+    /// absent field fits any).
+    fn fits(self, shown: Option<&str>) -> bool {
+        match self {
+            TaskField::Absent => true,
+            TaskField::Null => shown.is_none(),
+            TaskField::Task(t) => shown == Some(t.name()),
+        }
+    }
+
+    /// How a message shows the field.
+    fn shown(self) -> String {
+        match self {
+            TaskField::Absent => "(absent)".into(),
+            TaskField::Null => task_shown(None),
+            TaskField::Task(t) => task_shown(Some(t)),
+        }
+    }
+}
+
 /// The pair's vm_state and task_state fields, checked against Nova's names;
 /// `required` reports them missing. `Err` after a problem.
 fn read_pair(
     obj: &Map<String, Value>,
     at: &str,
-    out: &mut Problems,
+    out: &mut FileProblems,
     required: bool,
     why: &str,
-) -> Result<(Option<VmState>, Option<Option<TaskState>>), ()> {
+) -> Result<(Option<VmState>, TaskField), Reported> {
     let mut ok = true;
     let vm = match obj.get(VM) {
         None | Some(Value::Null) if required => {
@@ -661,12 +743,12 @@ fn read_pair(
                 format!("{TASK:?} is missing; {why} (null when no task runs)"),
             );
             ok = false;
-            None
+            TaskField::Absent
         }
-        None => None,
-        Some(Value::Null) => Some(None),
+        None => TaskField::Absent,
+        Some(Value::Null) => TaskField::Null,
         Some(Value::String(s)) => match TaskState::from_name(s) {
-            Some(t) => Some(Some(t)),
+            Some(t) => TaskField::Task(t),
             None => {
                 let valid = match vm {
                     Some(vm) => format!("valid task_states with {}: {}", vm.name(), tasks_of(vm)),
@@ -683,24 +765,24 @@ fn read_pair(
                     ),
                 );
                 ok = false;
-                None
+                TaskField::Absent
             }
         },
         Some(v) => {
             out.push(at, format!("{TASK:?} {} is not a string or null", show(v)));
             ok = false;
-            None
+            TaskField::Absent
         }
     };
-    if ok { Ok((vm, task)) } else { Err(()) }
+    if ok { Ok((vm, task)) } else { Err(Reported) }
 }
 
 /// The `status` field, if given: `Err` after a problem.
 fn read_status(
     obj: &Map<String, Value>,
     at: &str,
-    out: &mut Problems,
-) -> Result<Option<Status>, ()> {
+    out: &mut FileProblems,
+) -> Result<Option<Status>, Reported> {
     match field(obj, "status") {
         None => Ok(None),
         Some(Value::String(s)) => match Status::from_name(s) {
@@ -715,12 +797,12 @@ fn read_status(
                         valid.join(", ")
                     ),
                 );
-                Err(())
+                Err(Reported)
             }
         },
         Some(v) => {
             out.push(at, format!("\"status\" {} is not a string", show(v)));
-            Err(())
+            Err(Reported)
         }
     }
 }
@@ -741,15 +823,26 @@ fn task_shown(t: Option<TaskState>) -> String {
 
 /// An ECS record's state: the (vm_state, task_state) pair, which must be in
 /// docs/model.md §1's table and agree with `status` if given.
-fn read_ecs_state(obj: &Map<String, Value>, at: &str, out: &mut Problems) -> Option<Option<Found>> {
+/// `Ok(None)` for a server that is gone (DELETED).
+fn read_ecs_state(
+    obj: &Map<String, Value>,
+    at: &str,
+    out: &mut FileProblems,
+) -> Result<Option<Found>, Reported> {
     let why = "an ECS needs vm_state and task_state";
     let pair = read_pair(obj, at, out, true, why);
     let status = read_status(obj, at, out);
-    let (Some(vm), Some(task)) = pair.ok()? else {
-        return None;
+    // Both are required: missing, they were reported.
+    let (Some(vm), task) = pair? else {
+        return Err(Reported);
+    };
+    let task = match task {
+        TaskField::Absent => return Err(Reported),
+        TaskField::Null => None,
+        TaskField::Task(t) => Some(t),
     };
     let Some(shown) = ecs::status_of(vm, task) else {
-        out.push(
+        return Err(out.push(
             at,
             format!(
                 "{TASK:?} {} does not go with vm_state {:?}; valid task_states with {}: {}",
@@ -758,13 +851,12 @@ fn read_ecs_state(obj: &Map<String, Value>, at: &str, out: &mut Problems) -> Opt
                 vm.name(),
                 tasks_of(vm)
             ),
-        );
-        return None;
+        ));
     };
-    if let Some(st) = status.ok()?
+    if let Some(st) = status?
         && st != shown
     {
-        out.push(
+        return Err(out.push(
             at,
             format!(
                 "\"status\" {:?} does not match vm_state {:?} with task_state {}, which shows {}",
@@ -773,13 +865,12 @@ fn read_ecs_state(obj: &Map<String, Value>, at: &str, out: &mut Problems) -> Opt
                 task_shown(task),
                 shown.name()
             ),
-        );
-        return None;
+        ));
     }
     if vm == VmState::Deleted {
-        return Some(None);
+        return Ok(None);
     }
-    Some(Some(Found {
+    Ok(Some(Found {
         state: ecs::state(vm, task),
         origin: None,
         vm: vm.name(),
@@ -814,8 +905,8 @@ fn read_bms_state(
     obj: &Map<String, Value>,
     ctx: &Ctx,
     at: &str,
-    out: &mut Problems,
-) -> Option<Option<Found>> {
+    out: &mut FileProblems,
+) -> Result<Option<Found>, Reported> {
     let m = &ctx.machine;
     let lifecycle = match field(obj, LIFECYCLE) {
         None => Ok(None),
@@ -831,32 +922,30 @@ fn read_bms_state(
                         valid.join(", ")
                     ),
                 );
-                Err(())
+                Err(Reported)
             }
         },
         Some(v) => {
             out.push(at, format!("{LIFECYCLE:?} {} is not a string", show(v)));
-            Err(())
+            Err(Reported)
         }
     };
     let given = matches!(lifecycle, Ok(Some(_)));
     let why = format!("give vm_state and task_state, or {LIFECYCLE:?}");
     let pair = read_pair(obj, at, out, !given && lifecycle.is_ok(), &why);
     let status = read_status(obj, at, out);
-    let (lifecycle, (vm, task), status) = (lifecycle.ok()?, pair.ok()?, status.ok()?);
+    let (lifecycle, (vm, task), status) = (lifecycle?, pair?, status?);
     let vm_name = vm.map(|v| v.name());
-    let task_name = task.map(|t| t.map(|t| t.name()));
     let origins = delete_origins(m);
     let status_fits = |s: BmsState| match m.status[s as usize] {
         Some(shown) => status.is_none_or(|st| st == shown),
         None => status.is_none_or(|st| origins.iter().any(|&o| m.status[o as usize] == Some(st))),
     };
     let fields_fit = |s: BmsState| {
-        task_name.is_none_or(|t| t == bms_task(s))
-            && vm_name.is_none_or(|v| bms_vm(s).is_none_or(|f| f == v))
+        task.fits(bms_task(s)) && vm_name.is_none_or(|v| bms_vm(s).is_none_or(|f| f == v))
     };
     let pair_shown = || {
-        let task = task.map_or("(absent)".into(), task_shown);
+        let task = task.shown();
         let vm = vm_name.map_or("(absent)".into(), |v| format!("{v:?}"));
         let status = status.map_or(String::new(), |s| format!(" and status {:?}", s.name()));
         format!("vm_state {vm} with task_state {task}{status}")
@@ -876,7 +965,7 @@ fn read_bms_state(
                         f.task_state.map_or("null".into(), |t| format!("{t:?}"))
                     ),
                 };
-                out.push(
+                return Err(out.push(
                     at,
                     format!(
                         "{LIFECYCLE:?} {:?} does not match {}; a BMS in {} shows {shows}",
@@ -884,8 +973,7 @@ fn read_bms_state(
                         pair_shown(),
                         s.name()
                     ),
-                );
-                return None;
+                ));
             }
             s
         }
@@ -908,33 +996,31 @@ fn read_bms_state(
                             format!("{} = {vm}/{}", s.name(), f.task_state.unwrap_or("null"))
                         })
                         .collect();
-                    out.push(
+                    return Err(out.push(
                         at,
                         format!(
                             "{} is no BMS state; the states show (vm_state/task_state): {}",
                             pair_shown(),
                             pairs.join(", ")
                         ),
-                    );
-                    return None;
+                    ));
                 }
                 _ => {
                     let names: Vec<&str> = candidates.iter().map(|s| s.name()).collect();
-                    out.push(
+                    return Err(out.push(
                         at,
                         format!(
                             "{} fits the BMS states {}; give {LIFECYCLE:?} to say which",
                             pair_shown(),
                             names.join(", ")
                         ),
-                    );
-                    return None;
+                    ));
                 }
             }
         }
     };
     if state == BmsState::Deleted {
-        return Some(None);
+        return Ok(None);
     }
     let mut origin = None;
     let mut vm_shown = bms_vm(state);
@@ -954,13 +1040,14 @@ fn read_bms_state(
             (None, _) => Some(BmsState::Running),
         };
         let Some(from) = from else {
-            // status_fits already refused any other status.
-            return None;
+            // Unreachable: status_fits already refused (and reported) any
+            // other status.
+            return Err(Reported);
         };
         if let Some(v) = vm_name
             && bms_vm(from) != Some(v)
         {
-            out.push(
+            return Err(out.push(
                 at,
                 format!(
                     "{VM:?} {v:?} does not match status {}: a BMS deleted from {} shows vm_state {:?}",
@@ -968,13 +1055,12 @@ fn read_bms_state(
                     from.name(),
                     bms_vm(from).unwrap_or("?")
                 ),
-            );
-            return None;
+            ));
         }
         origin = Some(from.id());
         vm_shown = bms_vm(from);
     }
-    Some(Some(Found {
+    Ok(Some(Found {
         state: state.id(),
         origin,
         vm: vm_name.or(vm_shown).unwrap_or(""),

@@ -10,6 +10,7 @@ pub mod defaults;
 pub mod dist;
 pub mod fleet_file;
 pub mod parse;
+pub mod problems;
 pub mod sweep;
 pub mod units;
 
@@ -18,8 +19,8 @@ use crate::model::{Kind, Op, Outcome};
 pub use capacity::CapacitySpec;
 pub use dist::{Dist, ResidualSampler, Sampler};
 pub use fleet_file::{ImportedServer, InitialFleet};
+pub use problems::{Problem, Problems, Reported, ScenarioError, Switch};
 use serde::Serialize;
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -322,42 +323,6 @@ impl KindSpec {
             .iter()
             .find(|w| w.op == op)
             .and_then(|w| w.timeout)
-    }
-}
-
-/// One problem in a scenario: where, and what is wrong (including the bad
-/// value and what would be valid).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted field path, e.g. `ecs.faults.repair.mean`; empty for the file.
-    pub field: String,
-    pub message: String,
-}
-
-/// Every problem found in one scenario file.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ScenarioError {
-    pub file: String,
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        writeln!(
-            f,
-            "{}: {n} problem{} in the scenario; nothing was run",
-            self.file,
-            if n == 1 { "" } else { "s" }
-        )?;
-        for p in &self.problems {
-            if p.field.is_empty() {
-                writeln!(f, "  {}: {}", self.file, p.message)?;
-            } else {
-                writeln!(f, "  {}: {}: {}", self.file, p.field, p.message)?;
-            }
-        }
-        Ok(())
     }
 }
 

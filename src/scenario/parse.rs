@@ -7,11 +7,12 @@
 //! the first. ECS and BMS share one walk, parameterised by the kind's
 //! [`Machine`], which supplies the names of operations and steps.
 
+use super::fleet_file::FleetFiles;
 use super::units::{format_duration, parse_duration, parse_rate_per_day};
 use super::{
     Dist, FailureSpec, FaultSpec, FreezeSpec, GuestCrashSpec, IncidentSpec, KindSpec,
-    MassFaultSpec, MixEntry, OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError,
-    SoftRebootSpec, StepSpec, WatchdogSpec, defaults,
+    MassFaultSpec, MixEntry, OnErrorSpec, Problem, Problems, ResizeSpec, Scenario, ScenarioError,
+    SoftRebootSpec, StepSpec, Switch, WatchdogSpec, defaults,
 };
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, bms, ecs};
@@ -53,27 +54,29 @@ pub fn parse_value(root: &Table, file: &str) -> Result<Scenario, ScenarioError> 
 /// [`parse_value`] of a scenario in folder `dir`, against which the files
 /// it names (`initial_fleet`) are resolved.
 pub fn parse_value_in(root: &Table, file: &str, dir: &Path) -> Result<Scenario, ScenarioError> {
+    parse_value_with(root, file, dir, &FleetFiles::default())
+}
+
+/// [`parse_value_in`], reading each `initial_fleet` file through `fleets`,
+/// which reads a file once however many times it is named (at every point
+/// of a sweep).
+pub fn parse_value_with(
+    root: &Table,
+    file: &str,
+    dir: &Path,
+    fleets: &FleetFiles,
+) -> Result<Scenario, ScenarioError> {
     let empty = Table::new();
     let mut reader = Reader::new(root, &empty);
-    let scenario = read_scenario(&mut reader, dir);
+    let scenario = read_scenario(&mut reader, dir, fleets);
     let mut problems = reader.finish_root();
-    match scenario {
-        Some(s) if problems.is_empty() => Ok(s),
-        _ => {
-            if problems.is_empty() {
-                // Unreachable by construction (a missing value is reported);
-                // kept so that no input can produce an Ok from partial data.
-                problems.push(Problem {
-                    field: String::new(),
-                    message: "the scenario is incomplete".to_string(),
-                });
-            }
-            Err(ScenarioError {
-                file: file.to_string(),
-                problems,
-            })
-        }
+    if scenario.is_none() && problems.is_empty() {
+        // Unreachable by construction (a missing value is reported); kept
+        // so that no input can produce an Ok from partial data.
+        problems.push("", "the scenario is incomplete");
     }
+    problems.into_result(file)?;
+    Ok(scenario.expect("complete when no problem was found"))
 }
 
 // ---------------------------------------------------------------------------
@@ -82,7 +85,7 @@ pub fn parse_value_in(root: &Table, file: &str, dir: &Path) -> Result<Scenario, 
 
 /// Top level: `name`, `seed`, times, and the `[ecs]` / `[bms]` sections;
 /// `dir` is the scenario's folder.
-fn read_scenario(r: &mut Reader, dir: &Path) -> Option<Scenario> {
+fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scenario> {
     let name = r.required("name", "name = \"baseline\"", Reader::name_value);
     let seed = r
         .read("seed", |r, k, v| r.integer_value(k, v, 0, i64::MAX))
@@ -176,8 +179,8 @@ fn read_scenario(r: &mut Reader, dir: &Path) -> Option<Scenario> {
     // Flavors are checked against a valid [capacity] only, so that one
     // mistake there is not reported again for every server.
     let flavors = capacity.as_ref().filter(|_| r.problems.len() == before);
-    let ecs = ecs.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors));
-    let bms = bms.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors));
+    let ecs = ecs.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors, fleets));
+    let bms = bms.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors, fleets));
 
     Some(Scenario {
         name: name?,
@@ -207,19 +210,19 @@ fn read_fleet(
     path: Option<String>,
     dir: &Path,
     capacity: Option<&super::CapacitySpec>,
+    fleets: &FleetFiles,
 ) -> KindSpec {
     let Some(path) = path else {
         return spec;
     };
-    let field = format!("{}.initial_fleet", spec.kind.name());
-    match super::fleet_file::load(&path, dir, spec.kind, capacity) {
+    match fleets.load(&path, dir, spec.kind, capacity) {
         Ok(fleet) => {
             spec.initial = u32::try_from(fleet.servers.len()).unwrap_or(u32::MAX);
-            spec.initial_fleet = Some(std::sync::Arc::new(fleet));
+            spec.initial_fleet = Some(fleet);
         }
-        Err(messages) => {
-            for m in messages {
-                r.problem(&field, m);
+        Err(problems) => {
+            for p in problems {
+                r.problems.add(p);
             }
         }
     }
@@ -255,7 +258,9 @@ fn read_kind(r: &mut Reader, m: &Machine) -> (KindSpec, Option<String>) {
         })
         .is_none_or(|a| a == "steady");
     let arrivals_per_day = r.rate("arrivals").unwrap_or(0.0);
-    let lifetime = r.read("lifetime", Reader::opt_dist_value).flatten();
+    let lifetime = r
+        .read("lifetime", Reader::opt_dist_value)
+        .and_then(Switch::on);
     let ops_rate_per_day = r.rate("ops_rate").unwrap_or(0.0);
     let before = r.problems.len();
     let ops_mix = r.table("ops_mix", |r| read_mix(r, m));
@@ -480,10 +485,13 @@ fn read_failure(r: &mut Reader, m: &Machine, op: Op) -> Option<FailureSpec> {
 /// `faults`: spontaneous faults, repair, watchdogs and where a repair leaves
 /// the server.
 fn read_faults(r: &mut Reader, m: &Machine) -> (FaultSpec, Vec<WatchdogSpec>) {
-    let time_to_fault = r.read("time_to_fault", Reader::opt_dist_value).flatten();
+    let time_to_fault = r
+        .read("time_to_fault", Reader::opt_dist_value)
+        .and_then(Switch::on);
     let repair = r
         .read("repair", Reader::opt_dist_value)
-        .unwrap_or_else(|| Some(defaults::repair()));
+        .unwrap_or_else(|| Switch::On(defaults::repair()))
+        .on();
     let watchdog = read_watchdog(r, m);
     let (repair_to_stopped, rebuild_prob) = match m.kind {
         Kind::Ecs => {
@@ -523,8 +531,10 @@ fn read_watchdog(r: &mut Reader, m: &Machine) -> Vec<WatchdogSpec> {
         .copied()
         .filter(|&op| can_fail(m, op) && has_steps(m, op))
         .collect();
-    let mut base: Option<Option<SimTime>> = None;
-    let mut explicit: Vec<(Op, Option<SimTime>)> = Vec::new();
+    // The `default` or the single value, if given: it replaces the kind's
+    // defaults for every operation not named.
+    let mut base: Option<Switch<SimTime>> = None;
+    let mut explicit: Vec<(Op, Switch<SimTime>)> = Vec::new();
     match r.get("watchdog") {
         None => {}
         Some(Value::Table(t)) => r.within("watchdog", t, |r| {
@@ -559,7 +569,7 @@ fn read_watchdog(r: &mut Reader, m: &Machine) -> Vec<WatchdogSpec> {
                 .find(|(o, _)| *o == op)
                 .map(|&(_, t)| t)
                 .or(base)
-                .unwrap_or_else(|| defaults::watchdog(m.kind, op));
+                .map_or_else(|| defaults::watchdog(m.kind, op), Switch::on);
             WatchdogSpec { op, timeout }
         })
         .collect()
@@ -574,7 +584,9 @@ fn read_resize(r: &mut Reader) -> ResizeSpec {
         decision_delay: r
             .dist("decision_delay")
             .unwrap_or_else(defaults::resize_decision_delay),
-        auto_confirm: r.read("auto_confirm", Reader::off_duration_value).flatten(),
+        auto_confirm: r
+            .read("auto_confirm", Reader::off_duration_value)
+            .and_then(Switch::on),
     }
 }
 
@@ -940,7 +952,7 @@ struct Reader<'a> {
     cur: Frame<'a>,
     parents: Vec<Frame<'a>>,
     empty: &'a Table,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 impl<'a> Reader<'a> {
@@ -950,7 +962,7 @@ impl<'a> Reader<'a> {
             cur: Frame::new(root),
             parents: Vec::new(),
             empty,
-            problems: Vec::new(),
+            problems: Problems::new(),
         }
     }
 
@@ -967,10 +979,7 @@ impl<'a> Reader<'a> {
     /// Records a problem at `key` of the current table.
     fn problem(&mut self, key: &str, message: impl Into<String>) {
         let field = self.field(key);
-        self.problems.push(Problem {
-            field,
-            message: message.into(),
-        });
+        self.problems.push(field, message);
     }
 
     /// Whether the current table has `key` (without marking it read).
@@ -1055,7 +1064,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Finishes the root table and hands over the problems.
-    fn finish_root(mut self) -> Vec<Problem> {
+    fn finish_root(mut self) -> Problems {
         let root = mem::replace(&mut self.cur, Frame::new(self.empty));
         self.report_unknown(&root);
         self.problems
@@ -1253,15 +1262,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A duration, `"off"`, or `"0s"`: `Some(None)` for off.
-    fn off_duration_value(&mut self, key: &str, v: &'a Value) -> Option<Option<SimTime>> {
+    /// A duration, `"off"`, or `"0s"` (also off).
+    fn off_duration_value(&mut self, key: &str, v: &'a Value) -> Option<Switch<SimTime>> {
         if let Value::String(s) = v
             && s.trim() == "off"
         {
-            return Some(None);
+            return Some(Switch::Off);
         }
         let t = self.duration_value(key, v)?;
-        Some((t > SimTime::ZERO).then_some(t))
+        Some(if t > SimTime::ZERO {
+            Switch::On(t)
+        } else {
+            Switch::Off
+        })
     }
 
     fn rate_value(&mut self, key: &str, v: &'a Value) -> Option<f64> {
@@ -1389,14 +1402,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A distribution or `"off"`: `Some(None)` for off.
-    fn opt_dist_value(&mut self, key: &str, v: &'a Value) -> Option<Option<Dist>> {
+    /// A distribution or `"off"`.
+    fn opt_dist_value(&mut self, key: &str, v: &'a Value) -> Option<Switch<Dist>> {
         if let Value::String(s) = v
             && s.trim() == "off"
         {
-            return Some(None);
+            return Some(Switch::Off);
         }
-        self.dist_value(key, v).map(Some)
+        self.dist_value(key, v).map(Switch::On)
     }
 
     /// The current table as a distribution.

@@ -3,8 +3,9 @@
 //! scenario validated exactly like a file, so a path that does not exist or a
 //! value of the wrong type is reported naming the sweep path.
 
-use super::parse::parse_value_in;
-use super::{Problem, Scenario, ScenarioError};
+use super::fleet_file::FleetFiles;
+use super::parse::parse_value_with;
+use super::{Problem, Problems, Scenario, ScenarioError};
 use std::path::Path;
 use std::sync::Arc;
 use toml::{Table, Value};
@@ -86,7 +87,9 @@ pub fn plan(root: &Table, file: &str) -> Result<Plan, ScenarioError> {
 pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioError> {
     let mut base = root.clone();
     let sweep = base.remove("sweep");
-    let base_result = parse_value_in(&base, file, dir);
+    // Every point names the same initial_fleet files: each is read once.
+    let fleets = FleetFiles::default();
+    let base_result = parse_value_with(&base, file, dir, &fleets);
     let Some(sweep) = sweep else {
         return base_result.map(|scenario| Plan {
             params: Vec::new(),
@@ -96,25 +99,21 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
             }],
         });
     };
-    let mut problems: Vec<Problem> = match &base_result {
-        Ok(_) => Vec::new(),
-        Err(e) => e.problems.clone(),
-    };
-    let problem = |problems: &mut Vec<Problem>, path: &str, message: String| {
-        problems.push(Problem {
-            field: format!("sweep.\"{path}\""),
-            message,
-        })
+    let mut problems = Problems::new();
+    if let Err(e) = &base_result {
+        e.problems.iter().cloned().for_each(|p| {
+            problems.add(p);
+        });
+    }
+    let problem = |problems: &mut Problems, path: &str, message: String| {
+        problems.push(format!("sweep.\"{path}\""), message);
     };
     let Value::Table(sweep) = sweep else {
-        problems.push(Problem {
-            field: "sweep".into(),
-            message: "must be a table of \"path\" = [values], e.g. [sweep] \"ecs.faults.repair.mean\" = [\"2h\", \"4h\"]".into(),
-        });
-        return Err(ScenarioError {
-            file: file.into(),
-            problems,
-        });
+        problems.push(
+            "sweep",
+            "must be a table of \"path\" = [values], e.g. [sweep] \"ecs.faults.repair.mean\" = [\"2h\", \"4h\"]",
+        );
+        return Err(problems.into_error(file));
     };
     let mut params = Vec::new();
     let mut lists = Vec::new();
@@ -141,27 +140,23 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
         }
     }
     if params.is_empty() && problems.is_empty() {
-        problems.push(Problem {
-            field: "sweep".into(),
-            message: "is empty; give at least one \"path\" = [values], or remove [sweep]".into(),
-        });
+        problems.push(
+            "sweep",
+            "is empty; give at least one \"path\" = [values], or remove [sweep]",
+        );
     }
     let n_points: usize = lists.iter().map(|l| l.len()).product();
     if n_points > MAX_POINTS {
-        problems.push(Problem {
-            field: "sweep".into(),
-            message: format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
-        });
+        problems.push(
+            "sweep",
+            format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
+        );
     }
-    if !problems.is_empty() {
-        return Err(ScenarioError {
-            file: file.into(),
-            problems,
-        });
-    }
+    problems.into_result(file)?;
     // Cartesian product, the last path varying fastest.
     let mut points = Vec::with_capacity(n_points);
-    let mut seen: Vec<Problem> = Vec::new();
+    // The same problem is found at many points: each is reported once.
+    let mut seen = Problems::new();
     for index in 0..n_points {
         let mut rest = index;
         let mut values = vec![Value::Boolean(false); params.len()];
@@ -174,19 +169,16 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
         for (path, v) in params.iter().zip(&values) {
             if let Err(m) = set_path(&mut tree, path, v.clone()) {
                 ok = false;
-                let p = Problem {
+                seen.add_once(Problem {
                     field: format!("sweep.\"{path}\""),
                     message: m,
-                };
-                if !seen.contains(&p) {
-                    seen.push(p);
-                }
+                });
             }
         }
         if !ok {
             continue;
         }
-        match parse_value_in(&tree, file, dir) {
+        match parse_value_with(&tree, file, dir, &fleets) {
             Ok(scenario) => points.push(Point {
                 values,
                 scenario: Arc::new(scenario),
@@ -223,22 +215,12 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
                             ),
                         },
                     };
-                    if !seen
-                        .iter()
-                        .any(|s| s.field == p.field && s.message == p.message)
-                    {
-                        seen.push(p);
-                    }
+                    seen.add_once(p);
                 }
             }
         }
     }
-    if !seen.is_empty() {
-        return Err(ScenarioError {
-            file: file.into(),
-            problems: seen,
-        });
-    }
+    seen.into_result(file)?;
     Ok(Plan { params, points })
 }
 
@@ -272,6 +254,40 @@ mod tests {
             ]
         );
         assert_eq!(p.points[4].scenario.ecs.as_ref().unwrap().initial, 2);
+    }
+
+    #[test]
+    fn an_initial_fleet_is_read_once_for_every_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let server =
+            r#"{"id": "a", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}"#;
+        std::fs::write(
+            dir.path().join("fleet.json"),
+            format!("{{\"servers\": [{server}]}}"),
+        )
+        .unwrap();
+        let text = "name = \"f\"\nhorizon = \"2d\"\n[ecs]\ninitial_fleet = \"fleet.json\"\n\
+                    [ecs.faults]\nrepair = { dist = \"exponential\", mean = \"2h\" }\n\
+                    [sweep]\n\"ecs.faults.repair.mean\" = [\"1h\", \"2h\", \"4h\"]\n";
+        let root = crate::scenario::parse::parse_tree(text, "f.toml").unwrap();
+        let p = plan_in(&root, "f.toml", dir.path()).unwrap();
+        let fleets: Vec<_> = p
+            .points
+            .iter()
+            .map(|pt| {
+                pt.scenario
+                    .ecs
+                    .as_ref()
+                    .unwrap()
+                    .initial_fleet
+                    .clone()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(fleets.len(), 3);
+        assert_eq!(fleets[0].servers.len(), 1);
+        // One read, shared by every point (not three equal copies).
+        assert!(fleets.iter().all(|f| Arc::ptr_eq(f, &fleets[0])));
     }
 
     #[test]

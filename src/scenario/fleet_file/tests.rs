@@ -8,12 +8,41 @@ use crate::scenario::Dist;
 use crate::scenario::capacity::{BmsPoolSpec, FlavorSpec, PlacementPolicy, PoolSpec};
 use serde_json::json;
 
+/// The messages of `problems`, each checked to be reported at the kind's
+/// `initial_fleet` field.
+fn messages(problems: Vec<Problem>, kind: Kind) -> Vec<String> {
+    for p in &problems {
+        assert_eq!(p.field, format!("{}.initial_fleet", kind.name()), "{p:?}");
+    }
+    problems.into_iter().map(|p| p.message).collect()
+}
+
+/// [`read_str`], its problems as messages.
+fn read_msgs(
+    text: &str,
+    name: &str,
+    kind: Kind,
+    capacity: Option<&CapacitySpec>,
+) -> Result<Vec<ImportedServer>, Vec<String>> {
+    read_str(text, name, kind, capacity).map_err(|ps| messages(ps, kind))
+}
+
+/// [`load`], its problems as messages.
+fn load_msgs(
+    path: &str,
+    dir: &Path,
+    kind: Kind,
+    capacity: Option<&CapacitySpec>,
+) -> Result<InitialFleet, Vec<String>> {
+    load(path, dir, kind, capacity).map_err(|ps| messages(ps, kind))
+}
+
 fn ecs_read(text: &str) -> Result<Vec<ImportedServer>, Vec<String>> {
-    read_str(text, "fleet.json", Kind::Ecs, None)
+    read_msgs(text, "fleet.json", Kind::Ecs, None)
 }
 
 fn bms_read(text: &str) -> Result<Vec<ImportedServer>, Vec<String>> {
-    read_str(text, "fleet.json", Kind::Bms, None)
+    read_msgs(text, "fleet.json", Kind::Bms, None)
 }
 
 /// A servers/detail response of these servers.
@@ -37,7 +66,7 @@ fn pair(vm: VmState, task: Option<TaskState>) -> StateId {
 
 /// The problems of `text` read as ECS (or BMS), panicking if it reads.
 fn problems(text: &str, kind: Kind) -> Vec<String> {
-    match read_str(text, "fleet.json", kind, None) {
+    match read_msgs(text, "fleet.json", kind, None) {
         Ok(s) => panic!("expected problems, read {s:#?}"),
         Err(p) => p,
     }
@@ -597,7 +626,7 @@ fn with_capacity_every_server_names_one_of_its_kinds_flavors() {
         flavored("a", json!({"id": "s6.xlarge.2"})),
         flavored("b", json!({"original_name": "s6.large.2", "vcpus": 2})),
     ]);
-    let s = read_str(&text, "f.json", Kind::Ecs, Some(&cap)).unwrap();
+    let s = read_msgs(&text, "f.json", Kind::Ecs, Some(&cap)).unwrap();
     assert_eq!(s[1].flavor.as_deref(), Some("s6.large.2"));
     for (server, needles) in [
         (
@@ -621,17 +650,17 @@ fn with_capacity_every_server_names_one_of_its_kinds_flavors() {
             vec!["not one of the ECS flavors"],
         ),
     ] {
-        let ps = read_str(&detail(&[server]), "f.json", Kind::Ecs, Some(&cap)).unwrap_err();
+        let ps = read_msgs(&detail(&[server]), "f.json", Kind::Ecs, Some(&cap)).unwrap_err();
         assert_eq!(ps.len(), 1, "{ps:#?}");
         for n in needles {
             assert!(ps[0].contains(n), "{n:?} not in {:?}", ps[0]);
         }
     }
     let bms = json!({"id": "m", "fleetsim:lifecycle_state": "running", "flavor": {"id": "physical.s4.medium"}});
-    assert!(read_str(&detail(&[bms]), "f.json", Kind::Bms, Some(&cap)).is_ok());
+    assert!(read_msgs(&detail(&[bms]), "f.json", Kind::Bms, Some(&cap)).is_ok());
     let bms =
         json!({"id": "m", "fleetsim:lifecycle_state": "running", "flavor": {"id": "s6.large.2"}});
-    let ps = read_str(&detail(&[bms]), "f.json", Kind::Bms, Some(&cap)).unwrap_err();
+    let ps = read_msgs(&detail(&[bms]), "f.json", Kind::Bms, Some(&cap)).unwrap_err();
     assert!(
         ps[0].contains("valid flavors: physical.s4.medium"),
         "{ps:?}"
@@ -649,18 +678,18 @@ fn files_are_found_beside_the_scenario_and_missing_ones_reported() {
         detail(&[ecs_server("a", "active", None)]),
     )
     .unwrap();
-    let fleet = load("fleet.json", tmp.path(), Kind::Ecs, None).unwrap();
+    let fleet = load_msgs("fleet.json", tmp.path(), Kind::Ecs, None).unwrap();
     assert_eq!(
         (fleet.path.as_str(), fleet.servers.len()),
         ("fleet.json", 1)
     );
-    let ps = load("nope.json", tmp.path(), Kind::Ecs, None).unwrap_err();
+    let ps = load_msgs("nope.json", tmp.path(), Kind::Ecs, None).unwrap_err();
     assert!(
         ps[0].starts_with("cannot read \"nope.json\" (looked for "),
         "{ps:?}"
     );
     std::fs::write(tmp.path().join("bin.json"), [0xff, 0xfe, 0x00]).unwrap();
-    let ps = load("bin.json", tmp.path(), Kind::Ecs, None).unwrap_err();
+    let ps = load_msgs("bin.json", tmp.path(), Kind::Ecs, None).unwrap_err();
     assert!(ps[0].contains("not UTF-8"), "{ps:?}");
     // The manifest shows the path and the number of servers.
     assert_eq!(
@@ -687,7 +716,7 @@ fn garbage_never_panics() {
     ];
     for text in inputs {
         for &kind in Kind::ALL {
-            let r = std::panic::catch_unwind(|| read_str(text, "g.json", kind, None));
+            let r = std::panic::catch_unwind(|| read_msgs(text, "g.json", kind, None));
             assert!(r.is_ok(), "panicked on {text:?} as {kind:?}");
         }
     }
