@@ -3,7 +3,7 @@
 //! refused with clap's own message and exit status 2 before anything runs.
 
 use crate::engine::SimTime;
-use crate::scenario::units::parse_duration;
+use crate::input::units::parse_duration;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 

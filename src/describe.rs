@@ -396,7 +396,7 @@ fn capacity_summary(s: &mut String, c: &crate::scenario::CapacitySpec) {
     for p in &c.bms_pools {
         let _ = writeln!(s, "  BMS pool {}: {} nodes", p.flavor, p.nodes);
     }
-    let clock = |f: &crate::scenario::capacity::FailureClockSpec| {
+    let clock = |f: &crate::capacity::spec::FailureClockSpec| {
         format!(
             "time to failure {} mean {}, repair {} mean {}",
             f.time_to_failure.name(),
@@ -680,7 +680,7 @@ fn percent(xs: &[f64], digits: usize) -> String {
 /// recovery (means across replications; blocking with its 95% CI).
 fn capacity_report(s: &mut String, study: &crate::results::Study) {
     use crate::ci::Estimate;
-    use crate::output::capacity::{metric, values};
+    use crate::output::pools::{metric, values};
     let Some(first) = study.runs.first() else {
         return;
     };
@@ -806,13 +806,13 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
             let _ = write!(s, "; {} ERROR {err}, availability {avail}", kind.name());
         }
         let window = p.study.scenario.window().ms() as f64;
-        let blocked = crate::output::capacity::metric("blocked_share");
+        let blocked = crate::output::pools::metric("blocked_share");
         for (i, pool) in p.study.runs[0].pools.iter().enumerate() {
             let share = fmt(p
                 .study
                 .runs
                 .iter()
-                .filter_map(|o| crate::output::capacity::values(o.pools.get(i)?, window)[blocked])
+                .filter_map(|o| crate::output::pools::values(o.pools.get(i)?, window)[blocked])
                 .collect());
             let _ = write!(s, "; pool {} blocked {share}", pool.name);
         }

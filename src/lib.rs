@@ -11,6 +11,7 @@ pub mod describe;
 pub mod engine;
 pub mod fixtures;
 pub mod fleet;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod results;

@@ -259,7 +259,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
                 &AVAILABILITY_CI_CSV,
             ]);
         }
-        if output::capacity::has_capacity(&study) {
+        if output::pools::has_capacity(&study) {
             exports.extend([&CAPACITY_SUMMARY_CSV as &dyn Export, &HostFailuresCsv]);
             if n > 1 {
                 exports.push(&CAPACITY_SUMMARY_CI_CSV);

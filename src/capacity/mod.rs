@@ -5,19 +5,18 @@
 //! host holds, which hosts are down and why, the counters of placements and
 //! failures) are kept here, by the methods that change them.
 
-mod first_fit;
-mod pack;
 pub mod placement;
-mod spread;
+pub(crate) mod read;
+pub mod spec;
 pub mod stats;
 
 use crate::engine::{Rng, SimTime};
+use crate::input::dist::{Dist, Sampler};
 use crate::model::{Kind, Machine, Op, StateId};
-use crate::scenario::Sampler;
-use crate::scenario::capacity::CapacitySpec;
 use placement::{Candidate, Placement};
 use rand::distr::Distribution;
 use rand_distr::weighted::WeightedAliasIndex;
+use spec::CapacitySpec;
 pub use stats::{PoolCounters, PoolStats, Usage};
 
 /// "No host" in an [`Allocation`].
@@ -235,7 +234,7 @@ pub struct Capacity {
     pub settings: Settings,
 }
 
-fn sampler(d: &crate::scenario::Dist) -> Sampler {
+fn sampler(d: &Dist) -> Sampler {
     d.sampler().expect("validated distribution")
 }
 
@@ -950,10 +949,10 @@ impl Capacity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Dist;
-    use crate::scenario::capacity::{
+    use crate::capacity::spec::{
         BmsPoolSpec, DomainSpec, FailureClockSpec, FlavorSpec, PlacementPolicy, PoolSpec,
     };
+    use crate::scenario::Dist;
 
     #[test]
     fn domains_are_the_blocks_their_definition_gives() {

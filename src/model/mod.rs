@@ -394,7 +394,7 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::capacity::PlacementPolicy;
+    use crate::capacity::spec::PlacementPolicy;
 
     /// Each name is spelled twice, by serde (JSON: the manifest, `states
     /// --json`) and by strum (files, scenarios): the two must agree, and

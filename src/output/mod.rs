@@ -4,9 +4,9 @@
 //! end-of-run file behind the small [`Export`] trait.
 
 pub mod availability;
-pub mod capacity;
 mod manifest;
 pub mod operations;
+pub mod pools;
 mod recorder;
 pub mod series;
 pub mod summary;
@@ -14,9 +14,9 @@ mod sweep;
 mod trace;
 
 pub use availability::{AVAILABILITY_CI_CSV, AVAILABILITY_CSV};
-pub use capacity::{CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, HostFailuresCsv};
 pub use manifest::Manifest;
 pub use operations::{OPERATIONS_CI_CSV, OPERATIONS_CSV};
+pub use pools::{CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, HostFailuresCsv};
 pub use recorder::CsvRecorder;
 pub use series::SeriesRecorder;
 pub use summary::{SUMMARY_CI_CSV, SUMMARY_CSV};

@@ -3,7 +3,7 @@
 //! (`transitions.csv`), written row by row through large buffers so nothing
 //! accumulates in memory.
 
-use super::capacity::{SERIES, series_row};
+use super::pools::{SERIES, series_row};
 use super::trace::TraceWriter;
 use super::{AtomicFile, opt};
 use crate::capacity::Pool;

@@ -3,7 +3,7 @@
 //! then written as the mean per sample with the 2.5% and 97.5% quantiles
 //! across replications ([`write_aggregate`]).
 
-use super::capacity::{SERIES, SERIES_VARYING, series_row};
+use super::pools::{SERIES, SERIES_VARYING, series_row};
 use super::{AtomicFile, num, write_num};
 use crate::capacity::Pool;
 use crate::ci::quantile;

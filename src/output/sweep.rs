@@ -2,7 +2,7 @@
 //! the key metrics of every kind, each as the mean across replications and
 //! its 95% confidence interval.
 
-use super::{AtomicFile, capacity, ci_record};
+use super::{AtomicFile, ci_record, pools};
 use crate::ci::Estimate;
 use crate::model::Op;
 use crate::output::summary::status_share;
@@ -68,12 +68,12 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
     }
     for (i, pool) in o.pools.iter().enumerate() {
         for name in CAPACITY_METRICS {
-            let m = capacity::metric(name);
+            let m = pools::metric(name);
             out.push(Metric {
                 name: format!("{}_{name}", pool.name),
                 read: Box::new(move |o: &Outcomes| {
                     let window = o.scenario.window().ms() as f64;
-                    capacity::values(o.pools.get(i)?, window)[m]
+                    pools::values(o.pools.get(i)?, window)[m]
                 }),
             });
         }

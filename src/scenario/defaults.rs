@@ -2,8 +2,8 @@
 //! docs/model.md §5 (Huawei documentation and Nova defaults). One place, so the
 //! scenario reference (docs/scenario.md) and the code cannot drift apart.
 
-use super::dist::Dist;
 use crate::engine::SimTime;
+use crate::input::dist::Dist;
 use crate::model::{Kind, Op};
 
 const S: f64 = 1.0;
@@ -115,14 +115,7 @@ pub fn on_error_delay() -> Dist {
 /// vm_state in line with the hypervisor's power state.
 pub const POWER_SYNC_INTERVAL: SimTime = SimTime::from_secs(600);
 
-/// Nova's `scheduler.max_attempts`: hosts a build tries before it ends in
-/// ERROR.
-pub const BUILD_ATTEMPTS: u32 = 3;
-
-/// Default shortest time between two auto-recoveries of one ECS.
-pub const RECOVERY_INTERVAL: SimTime = SimTime::from_secs(12 * 3_600);
-
-/// Default time from a host failure to the start of auto-recovery: 5 minutes.
-pub fn recovery_delay() -> Dist {
-    Dist::fixed(SimTime::from_secs(300))
-}
+// The defaults of `[capacity]` live beside its spec (the capacity module
+// does not depend on the scenario's); they are listed here too, so this
+// stays the one place to read every default.
+pub use crate::capacity::spec::{BUILD_ATTEMPTS, RECOVERY_INTERVAL, recovery_delay};

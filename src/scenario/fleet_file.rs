@@ -4,8 +4,8 @@
 //! §1–3, read backwards through [`crate::model::api`]) and reporting every
 //! problem with the file, the line or array index, the field and its value.
 
-use super::capacity::CapacitySpec;
-use super::problems::{Problem, Problems, Reported};
+use crate::capacity::spec::CapacitySpec;
+use crate::input::problems::{Problem, Problems, Reported};
 use crate::model::api::{BMS_FIELDS, Shown, power};
 use crate::model::bms::{self, BmsState};
 use crate::model::ecs::{self, TaskState, VmState};

@@ -5,21 +5,17 @@
 //! [`parse`] walks it, converting units, filling defaults ([`defaults`]) and
 //! collecting *every* problem with its field path before anything runs.
 
-pub mod capacity;
 pub mod defaults;
-pub mod dist;
 pub mod fleet_file;
 pub mod parse;
-pub mod problems;
 pub mod sweep;
-pub mod units;
 
+pub use crate::capacity::spec::CapacitySpec;
 use crate::engine::SimTime;
+pub use crate::input::dist::{Dist, ResidualSampler, Sampler};
+pub use crate::input::problems::{Problem, Problems, Reported, ScenarioError, Switch};
 use crate::model::{Kind, Op, Outcome};
-pub use capacity::CapacitySpec;
-pub use dist::{Dist, ResidualSampler, Sampler};
 pub use fleet_file::{ImportedServer, InitialFleet};
-pub use problems::{Problem, Problems, Reported, ScenarioError, Switch};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,13 +27,13 @@ pub struct Scenario {
     pub seed: u64,
     /// Independent replications, each with its own random streams.
     pub replications: u32,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub horizon: SimTime,
     /// Statistics cover [warmup, horizon].
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub warmup: SimTime,
     /// Resolution of the occupancy time series.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub sample_interval: SimTime,
     /// The wall-clock time of t = 0, in milliseconds since the Unix epoch
     /// (fixtures' timestamps start here).
@@ -119,9 +115,9 @@ pub struct KindSpec {
 /// and hang probabilities by `failure_factor` (capped at 1).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IncidentSpec {
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub start: SimTime,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub duration: SimTime,
     pub fault_factor: f64,
     pub failure_factor: f64,
@@ -131,7 +127,7 @@ pub struct IncidentSpec {
 /// with probability `fraction`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MassFaultSpec {
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub at: SimTime,
     pub fraction: f64,
 }
@@ -143,7 +139,7 @@ pub struct MassFaultSpec {
 pub struct GuestCrashSpec {
     /// Crashes per server per day (Poisson).
     pub rate_per_day: f64,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub sync_interval: SimTime,
 }
 
@@ -177,7 +173,7 @@ pub struct FailureSpec {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WatchdogSpec {
     pub op: Op,
-    #[serde(serialize_with = "ser_opt_time")]
+    #[serde(serialize_with = "crate::input::units::ser_opt_secs")]
     pub timeout: Option<SimTime>,
 }
 
@@ -202,7 +198,7 @@ pub struct ResizeSpec {
     pub confirm_prob: f64,
     pub decision_delay: Dist,
     /// Nova's resize_confirm_window: auto-confirm after this long; `None`: off.
-    #[serde(serialize_with = "ser_opt_time")]
+    #[serde(serialize_with = "crate::input::units::ser_opt_secs")]
     pub auto_confirm: Option<SimTime>,
 }
 
@@ -211,7 +207,7 @@ pub struct ResizeSpec {
 pub struct SoftRebootSpec {
     pub fallback_prob: f64,
     /// Added to the reboot_started step when the fallback happens.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub timeout: SimTime,
     /// Whether a hard reboot may pre-empt a soft reboot in progress
     /// (docs/model.md §2); otherwise it is refused with a conflict.
@@ -238,7 +234,7 @@ pub struct FreezeSpec {
     /// Time from freeze to renewal, when the owner renews.
     pub renew_delay: Dist,
     /// A frozen server not renewed within this period is deleted.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub retention: SimTime,
 }
 
@@ -328,15 +324,4 @@ impl KindSpec {
 
 fn ser_wallclock<S: serde::Serializer>(t: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::wallclock::seconds(*t, SimTime::ZERO))
-}
-
-fn ser_time<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(t.as_secs_f64())
-}
-
-fn ser_opt_time<S: serde::Serializer>(t: &Option<SimTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_f64(t.as_secs_f64()),
-        None => s.serialize_none(),
-    }
 }

@@ -310,6 +310,6 @@ impl<'r> Simulation<'r> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_capacity;
+mod tests_hosts;
 #[cfg(test)]
 mod tests_import;

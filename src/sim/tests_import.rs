@@ -4,14 +4,14 @@
 //! imported servers taking hosts of their flavor.
 
 use super::tests::{Log, finish_op, ops, scenario, started};
-use super::tests_capacity::{cap, spec, with};
+use super::tests_hosts::{cap, spec, with};
 use super::*;
 use crate::capacity::NO_HOST;
+use crate::capacity::spec::PlacementPolicy;
 use crate::fleet::flag;
 use crate::model::bms::BmsState;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
 use crate::model::{Op, StateId, Status};
-use crate::scenario::capacity::PlacementPolicy;
 use crate::scenario::fleet_file::{InitialFleet, read_str};
 use serde_json::{Value, json};
 

@@ -3,9 +3,9 @@
 //! line (or array index) and field.
 
 use super::*;
+use crate::capacity::spec::{BmsPoolSpec, FlavorSpec, PlacementPolicy, PoolSpec};
 use crate::model::ecs::state as ecs_state;
 use crate::scenario::Dist;
-use crate::scenario::capacity::{BmsPoolSpec, FlavorSpec, PlacementPolicy, PoolSpec};
 use serde_json::json;
 
 /// The messages of `problems`, each checked to be reported at the kind's

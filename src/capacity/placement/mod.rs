@@ -2,8 +2,14 @@
 //! scenario. A policy only chooses; the capacity bookkeeping decides which
 //! hosts have room and records the allocation.
 
-use super::{first_fit::FirstFit, pack::Pack, spread::Spread};
-use crate::scenario::capacity::PlacementPolicy;
+mod first_fit;
+mod pack;
+mod spread;
+
+use super::spec::PlacementPolicy;
+use first_fit::FirstFit;
+use pack::Pack;
+use spread::Spread;
 
 /// A host with room for the server being placed, as the policy sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -6,10 +6,10 @@ use super::tests::{Log, finish_op, ops, scenario, started};
 use super::*;
 use super::{By, Response};
 use crate::capacity::NO_HOST;
+use crate::capacity::spec::{BmsPoolSpec, CapacitySpec, FlavorSpec, PlacementPolicy, PoolSpec};
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
 use crate::model::{Op, StateId, Status};
 use crate::scenario::Dist;
-use crate::scenario::capacity::{BmsPoolSpec, CapacitySpec, FlavorSpec, PlacementPolicy, PoolSpec};
 
 /// One ECS pool of `hosts` hosts with `vcpus` vCPUs (memory never binds),
 /// and flavors of the given vCPUs (equal weights for new servers and for

@@ -1,7 +1,7 @@
 //! Pack: the most loaded host with room (bin packing, Nova's weighers with
 //! negative multipliers); ties go to the earliest host.
 
-use super::placement::{Candidate, Placement};
+use super::{Candidate, Placement};
 
 pub struct Pack;
 

@@ -7,12 +7,11 @@
 //! across entries (a flavor's pool, whether it fits on a host, weight sums)
 //! only judge values that were valid, so that one mistake is reported once.
 
-use super::{Reader, did_you_mean, expected, show};
-use crate::model::{bms, ecs};
-use crate::scenario::capacity::{
+use super::spec::{
     BmsPoolSpec, CapacitySpec, DomainSpec, FailureClockSpec, FlavorSpec, PlacementPolicy, PoolSpec,
 };
-use crate::scenario::defaults;
+use crate::input::reader::{Reader, did_you_mean, expected, show};
+use crate::model::{bms, ecs};
 use toml::Value;
 
 /// Most hosts in a pool, nodes in a BMS pool, or domains in a level.
@@ -31,13 +30,13 @@ const MAX_OVERCOMMIT: f64 = 1_000.0;
 const MEMORY_UNITS: &[(&str, f64)] = &[("MiB", 1.0), ("GiB", 1024.0), ("TiB", 1024.0 * 1024.0)];
 
 /// What the ECS and BMS sides of the scenario are, for checks across sections.
-pub(super) struct Sections {
+pub(crate) struct Sections {
     pub ecs: bool,
     pub bms: bool,
 }
 
 /// The current table as `[capacity]`.
-pub(super) fn read_capacity(r: &mut Reader, sections: &Sections) -> CapacitySpec {
+pub(crate) fn read_capacity(r: &mut Reader, sections: &Sections) -> CapacitySpec {
     let pools = named_tables(
         r,
         "pools",
@@ -88,17 +87,17 @@ pub(super) fn read_capacity(r: &mut Reader, sections: &Sections) -> CapacitySpec
     let build_attempts = r
         .read("build_attempts", |r, k, v| r.integer_value(k, v, 1, 100))
         .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(defaults::BUILD_ATTEMPTS);
+        .unwrap_or(super::spec::BUILD_ATTEMPTS);
     let stopped_releases = r
         .read("stopped_releases", Reader::bool_value)
         .unwrap_or(false);
     let auto_recovery = r.read("auto_recovery", Reader::bool_value).unwrap_or(true);
     let recovery_interval = r
         .duration("recovery_interval")
-        .unwrap_or(defaults::RECOVERY_INTERVAL);
+        .unwrap_or(super::spec::RECOVERY_INTERVAL);
     let recovery_delay = r
         .dist("recovery_delay")
-        .unwrap_or_else(defaults::recovery_delay);
+        .unwrap_or_else(super::spec::recovery_delay);
     let ecs_holds = read_holds(r, "ecs_holds", &ecs::machine(false).state_names, "ECS");
     let bms_holds = read_holds(r, "bms_holds", &bms::machine(false).state_names, "BMS");
 
@@ -682,8 +681,8 @@ fn parse_memory_mib(s: &str) -> Result<u64, String> {
         ));
     }
     // The same number syntax as durations: a plain non-negative decimal.
-    let (num, unit) = crate::scenario::units::split_number(s.trim());
-    let value = crate::scenario::units::parse_decimal(num).ok_or_else(|| {
+    let (num, unit) = crate::input::units::split_number(s.trim());
+    let value = crate::input::units::parse_decimal(num).ok_or_else(|| {
         format!("{s:?} does not start with a number; give memory such as \"256GiB\" or \"512MiB\"")
     })?;
     if unit.is_empty() {
@@ -733,10 +732,10 @@ fn format_memory(mib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_problem, problems};
     use super::*;
     use crate::engine::SimTime;
     use crate::scenario::Dist;
+    use crate::scenario::parse::tests::{assert_problem, problems};
     use crate::scenario::parse::{parse_str, parse_tree};
     use crate::scenario::sweep::plan;
 

@@ -1,6 +1,6 @@
 //! First fit: the first host, in host order, with room.
 
-use super::placement::{Candidate, Placement};
+use super::{Candidate, Placement};
 
 pub struct FirstFit;
 

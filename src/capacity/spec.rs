@@ -2,8 +2,8 @@
 //! pools, failure domains, host failures, placement policy, scheduler
 //! retries, auto-recovery, and which states hold capacity.
 
-use super::Dist;
 use crate::engine::SimTime;
+use crate::input::dist::Dist;
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
@@ -55,7 +55,7 @@ pub struct CapacitySpec {
     /// auto-recovery).
     pub auto_recovery: bool,
     /// At most one auto-recovery per server within this time.
-    #[serde(serialize_with = "super::ser_time")]
+    #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub recovery_interval: SimTime,
     /// Time from the host failure to the start of the evacuation.
     pub recovery_delay: Dist,
@@ -142,4 +142,16 @@ impl DomainSpec {
     pub fn domain_of(&self, i: u32, n: u32) -> u32 {
         (i as u64 * self.count as u64 / n.max(1) as u64) as u32
     }
+}
+
+/// Nova's `scheduler.max_attempts`: hosts a build tries before it ends in
+/// ERROR.
+pub const BUILD_ATTEMPTS: u32 = 3;
+
+/// Default shortest time between two auto-recoveries of one ECS.
+pub const RECOVERY_INTERVAL: SimTime = SimTime::from_secs(12 * 3_600);
+
+/// Default time from a host failure to the start of auto-recovery: 5 minutes.
+pub fn recovery_delay() -> Dist {
+    Dist::fixed(SimTime::from_secs(300))
 }

@@ -1,7 +1,7 @@
 //! Spread: the least loaded host with room, as Nova's default weighers
 //! (free RAM, free vCPU) spread instances; ties go to the earliest host.
 
-use super::placement::{Candidate, Placement};
+use super::{Candidate, Placement};
 
 pub struct Spread;
 

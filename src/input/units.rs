@@ -171,6 +171,22 @@ pub(crate) fn parse_decimal(num: &str) -> Option<f64> {
     digits.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Serialises a time as seconds (the manifest's validated scenario).
+pub(crate) fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+/// Serialises an optional time as seconds, or null.
+pub(crate) fn ser_opt_secs<S: serde::Serializer>(
+    t: &Option<SimTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_f64(t.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,9 @@
+//! Reading user input, shared by the scenario and its `[capacity]` section:
+//! units ([`units`]), distributions ([`dist`]), the TOML reader that walks a
+//! scenario and collects every problem ([`reader`]), and the problems
+//! themselves ([`problems`]). Nothing here knows what a scenario holds.
+
+pub mod dist;
+pub mod problems;
+pub(crate) mod reader;
+pub mod units;
