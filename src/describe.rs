@@ -680,28 +680,28 @@ fn percent(xs: &[f64], digits: usize) -> String {
 /// recovery (means across replications; blocking with its 95% CI).
 fn capacity_report(s: &mut String, study: &crate::results::Study) {
     use crate::ci::Estimate;
-    use crate::output::pools::{metric, values};
+    use crate::output::pools::Metrics;
     let Some(first) = study.runs.first() else {
         return;
     };
     let window = study.scenario.window().ms() as f64;
     for (i, pool) in first.pools.iter().enumerate() {
-        let xs = |name: &str| -> Vec<f64> {
-            let m = metric(name);
-            study
-                .runs
-                .iter()
-                .filter_map(|o| values(o.pools.get(i)?, window)[m])
-                .collect()
+        let runs: Vec<Metrics> = study
+            .runs
+            .iter()
+            .filter_map(|o| Some(Metrics::of(o.pools.get(i)?, window)))
+            .collect();
+        let xs = |column: fn(&Metrics) -> Option<f64>| -> Vec<f64> {
+            runs.iter().filter_map(column).collect()
         };
-        let mean = |name: &str| Estimate::of(&xs(name)).map_or(f64::NAN, |e| e.mean);
-        let pct = |name: &str| format!("{:.1}%", 100.0 * mean(name));
-        let blocked = percent(&xs("blocked_share"), 2);
+        let mean = |column| Estimate::of(&xs(column)).map_or(f64::NAN, |e| e.mean);
+        let pct = |column| format!("{:.1}%", 100.0 * mean(column));
+        let blocked = percent(&xs(|m| m.blocked_share), 2);
         let moves = if pool.kind == Kind::Ecs {
             format!(
                 "; resizes refused {:.1}, migrations refused {:.1}",
-                mean("resizes_refused"),
-                mean("migrations_refused")
+                mean(|m| m.resizes_refused),
+                mean(|m| m.migrations_refused)
             )
         } else {
             String::new()
@@ -712,19 +712,19 @@ fn capacity_report(s: &mut String, study: &crate::results::Study) {
             pool.name,
             pool.kind.name(),
             pool.hosts,
-            pct("utilisation_mean"),
-            pct("utilisation_p99"),
-            pct("utilisation_peak"),
-            mean("creates"),
+            pct(|m| m.utilisation_mean),
+            pct(|m| m.utilisation_p99),
+            pct(|m| m.utilisation_peak),
+            mean(|m| m.creates),
             blocked,
         );
-        if mean("host_failures") + mean("domain_failures") > 0.0 {
+        if mean(|m| m.host_failures) + mean(|m| m.domain_failures) > 0.0 {
             let recovery = if pool.kind == Kind::Ecs {
                 format!(
                     "; evacuated {:.1}, stranded {:.1}, throttled {:.1}",
-                    mean("evacuations"),
-                    mean("evacuations_stranded"),
-                    mean("recoveries_throttled")
+                    mean(|m| m.evacuations),
+                    mean(|m| m.evacuations_stranded),
+                    mean(|m| m.recoveries_throttled)
                 )
             } else {
                 String::new()
@@ -732,17 +732,17 @@ fn capacity_report(s: &mut String, study: &crate::results::Study) {
             let _ = writeln!(
                 s,
                 "    host failures {:.1} hitting {:.1} servers, domain failures {:.1} hitting {:.1}{recovery}",
-                mean("host_failures"),
-                mean("host_failure_hits"),
-                mean("domain_failures"),
-                mean("domain_failure_hits"),
+                mean(|m| m.host_failures),
+                mean(|m| m.host_failure_hits),
+                mean(|m| m.domain_failures),
+                mean(|m| m.domain_failure_hits),
             );
         }
-        if mean("initial_unplaced") > 0.0 {
+        if mean(|m| m.initial_unplaced) > 0.0 {
             let _ = writeln!(
                 s,
                 "    warning: {:.1} servers of the initial fleet (mean per replication) fitted on no host and were not created",
-                mean("initial_unplaced")
+                mean(|m| m.initial_unplaced)
             );
         }
     }
@@ -806,13 +806,14 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
             let _ = write!(s, "; {} ERROR {err}, availability {avail}", kind.name());
         }
         let window = p.study.scenario.window().ms() as f64;
-        let blocked = crate::output::pools::metric("blocked_share");
         for (i, pool) in p.study.runs[0].pools.iter().enumerate() {
             let share = fmt(p
                 .study
                 .runs
                 .iter()
-                .filter_map(|o| crate::output::pools::values(o.pools.get(i)?, window)[blocked])
+                .filter_map(|o| {
+                    crate::output::pools::Metrics::of(o.pools.get(i)?, window).blocked_share
+                })
                 .collect());
             let _ = write!(s, "; pool {} blocked {share}", pool.name);
         }

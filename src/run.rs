@@ -295,7 +295,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         files.push(output::export_sweep(&opts.out, &report)?);
     }
     let mut names = relative(&files, &opts.out);
-    names.push("manifest.json".into());
+    names.push(output::files::MANIFEST.into());
     let study = &report.points[0].study;
     let mut manifest = Manifest::new(
         study,
@@ -321,7 +321,7 @@ fn relative(files: &[PathBuf], dir: &Path) -> Vec<String> {
 }
 
 fn write_manifest(dir: &Path, m: &Manifest) -> Result<PathBuf> {
-    let mut f = output::AtomicFile::create(dir, "manifest.json")?;
+    let mut f = output::AtomicFile::create(dir, output::files::MANIFEST)?;
     m.write(f.writer())?;
     f.commit()
 }

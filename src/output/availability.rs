@@ -2,14 +2,23 @@
 //! instance-time its owners wanted servers running during which they showed
 //! ACTIVE (docs/model.md §7 gives the exact definition).
 
-use super::{Keyed, KeyedRows};
+use super::{Keyed, KeyedRows, columns, files};
 use crate::results::Outcomes;
 
-/// The numeric columns, in file order.
-pub const METRICS: [&str; 3] = ["wanted_mean_count", "available_mean_count", "availability"];
+columns! {
+    /// The numeric columns of an availability row, in file order.
+    pub struct Metrics {
+        /// Time-weighted mean number of servers wanted running.
+        wanted_mean_count,
+        /// Time-weighted mean number of those showing ACTIVE.
+        available_mean_count,
+        /// Their ratio; empty when nothing was wanted running.
+        availability,
+    }
+}
 
-/// Per kind of one replication: kind name and values in [`METRICS`] order.
-fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
+/// Per kind of one replication: kind name and values.
+fn rows(o: &Outcomes) -> Vec<(&'static str, Metrics)> {
     let window_ms = o.scenario.window().ms() as f64;
     o.kinds
         .iter()
@@ -23,11 +32,11 @@ fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
             };
             (
                 m.kind.name(),
-                [
-                    mean(st.wanted.area(0)),
-                    mean(st.available.area(0)),
-                    st.availability(),
-                ],
+                Metrics {
+                    wanted_mean_count: mean(st.wanted.area(0)),
+                    available_mean_count: mean(st.available.area(0)),
+                    availability: st.availability(),
+                },
             )
         })
         .collect()
@@ -37,22 +46,22 @@ fn rows(o: &Outcomes) -> Vec<(&'static str, [Option<f64>; 3])> {
 fn keyed(o: &Outcomes) -> KeyedRows {
     rows(o)
         .into_iter()
-        .map(|(k, v)| (vec![k.to_string()], v.to_vec()))
+        .map(|(k, m)| (vec![k.to_string()], m.values()))
         .collect()
 }
 
 /// `availability.csv`: one row per replication and kind.
 pub const AVAILABILITY_CSV: Keyed = Keyed {
-    file: "availability.csv",
+    file: files::AVAILABILITY,
     keys: &["kind"],
-    metrics: &METRICS,
+    metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
 };
 
 /// `availability_ci.csv`: the estimate across replications.
 pub const AVAILABILITY_CI_CSV: Keyed = Keyed {
-    file: "availability_ci.csv",
+    file: files::AVAILABILITY_CI,
     estimates: true,
     ..AVAILABILITY_CSV
 };

@@ -4,6 +4,7 @@
 //! end-of-run file behind the small [`Export`] trait.
 
 pub mod availability;
+pub mod files;
 mod manifest;
 pub mod operations;
 pub mod pools;
@@ -32,31 +33,6 @@ use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-
-/// Every file a run may write, so `--force` can clear a previous run's files
-/// (and only those) before writing new ones.
-pub const KNOWN_FILES: &[&str] = &[
-    "occupancy_status.csv",
-    "occupancy_bms.csv",
-    "occupancy_ecs.csv",
-    "summary.csv",
-    "summary_ci.csv",
-    "operations.csv",
-    "operations_ci.csv",
-    "availability.csv",
-    "availability_ci.csv",
-    "capacity.csv",
-    "capacity_summary.csv",
-    "capacity_summary_ci.csv",
-    "host_failures.csv",
-    "sweep.csv",
-    "transitions.csv",
-    "manifest.json",
-    "servers.jsonl",
-    "requests.jsonl",
-    "timelines.jsonl",
-    "fixtures.json",
-];
 
 /// Prefix of the folder holding one sweep point's results (`point-0`, ...).
 pub const POINT_DIR: &str = "point-";
@@ -117,7 +93,7 @@ fn clear_run(dir: &Path) -> Result<()> {
 
 /// Removes fleetsim's own files (finished or partial) from `dir`, and only those.
 fn remove_known_files(dir: &Path) -> Result<()> {
-    for name in KNOWN_FILES {
+    for name in files::ALL {
         for f in [dir.join(name), dir.join(format!("{name}{PARTIAL}"))] {
             if f.exists() {
                 fs::remove_file(&f).with_context(|| format!("cannot remove {}", f.display()))?;
@@ -209,6 +185,42 @@ pub(crate) fn ci_record(e: Option<Estimate>) -> [String; 5] {
         ],
     }
 }
+
+/// Declares the numeric columns of an output row as a struct of named
+/// `Option<f64>` fields (`None`: undefined, an empty field). The field names
+/// are the column names, in file order, so names and values cannot drift
+/// apart: `COLUMNS` lists them, `values` gives them in that order, and `get`
+/// reads one by name.
+macro_rules! columns {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        $($(#[$fmeta:meta])* $field:ident,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        $vis struct $name {
+            $($(#[$fmeta])* pub $field: Option<f64>,)*
+        }
+
+        impl $name {
+            /// The column names, in file order.
+            pub const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// The values, in [`Self::COLUMNS`] order.
+            pub fn values(&self) -> Vec<Option<f64>> {
+                vec![$(self.$field),*]
+            }
+
+            /// The value of column `name`; `None` if there is no such column.
+            pub fn get(&self, name: &str) -> Option<Option<f64>> {
+                match name {
+                    $(stringify!($field) => Some(self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use columns;
 
 /// One replication's rows of a per-replication file: the key fields that
 /// name each row (kind, state, ...) and its numeric values.

@@ -3,30 +3,35 @@
 //! timed out or pre-empted over [warmup, horizon], and how long the
 //! successful ones took; one row per replication, then the estimate.
 
-use super::{Keyed, KeyedRows};
+use super::{Keyed, KeyedRows, columns, files};
 use crate::model::{Kind, Op};
 use crate::results::Outcomes;
 
-/// The numeric columns, in file order.
-pub const METRICS: [&str; 11] = [
-    "requested",
-    "refused_conflict",
-    "refused_locked",
-    "started",
-    "succeeded",
-    "failed",
-    "timed_out",
-    "mean_duration_s",
-    "p95_duration_s",
-    "preempted",
-    "refused_capacity",
-];
+columns! {
+    /// The numeric columns of an operations row, in file order (see
+    /// docs/output.md); the durations are empty without a success.
+    pub struct Metrics {
+        requested,
+        refused_conflict,
+        refused_locked,
+        started,
+        succeeded,
+        failed,
+        timed_out,
+        /// Mean time from start to success.
+        mean_duration_s,
+        /// 95th percentile of that time.
+        p95_duration_s,
+        preempted,
+        refused_capacity,
+    }
+}
 
 /// One (kind, operation) of one replication.
 pub struct Row {
     pub kind: Kind,
     pub op: Op,
-    pub values: [Option<f64>; 11],
+    pub metrics: Metrics,
 }
 
 /// Every operation row of one replication, in file order.
@@ -39,19 +44,19 @@ pub fn rows(o: &Outcomes) -> Vec<Row> {
             out.push(Row {
                 kind: m.kind,
                 op,
-                values: [
-                    n(c.requested),
-                    n(c.refused_conflict),
-                    n(c.refused_locked),
-                    n(c.started),
-                    n(c.succeeded),
-                    n(c.failed),
-                    n(c.timed_out),
-                    c.duration.mean_s(),
-                    c.duration.quantile_s(0.95),
-                    n(c.preempted),
-                    n(c.refused_capacity),
-                ],
+                metrics: Metrics {
+                    requested: n(c.requested),
+                    refused_conflict: n(c.refused_conflict),
+                    refused_locked: n(c.refused_locked),
+                    started: n(c.started),
+                    succeeded: n(c.succeeded),
+                    failed: n(c.failed),
+                    timed_out: n(c.timed_out),
+                    mean_duration_s: c.duration.mean_s(),
+                    p95_duration_s: c.duration.quantile_s(0.95),
+                    preempted: n(c.preempted),
+                    refused_capacity: n(c.refused_capacity),
+                },
             });
         }
     }
@@ -64,16 +69,16 @@ fn keyed(o: &Outcomes) -> KeyedRows {
         .into_iter()
         .map(|r| {
             let key = vec![r.kind.name().to_string(), r.op.name().to_string()];
-            (key, r.values.to_vec())
+            (key, r.metrics.values())
         })
         .collect()
 }
 
 /// `operations.csv`: one row per replication, kind and operation.
 pub const OPERATIONS_CSV: Keyed = Keyed {
-    file: "operations.csv",
+    file: files::OPERATIONS,
     keys: &["kind", "operation"],
-    metrics: &METRICS,
+    metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
 };
@@ -81,7 +86,7 @@ pub const OPERATIONS_CSV: Keyed = Keyed {
 /// `operations_ci.csv`: per operation and metric, the estimate across
 /// replications.
 pub const OPERATIONS_CI_CSV: Keyed = Keyed {
-    file: "operations_ci.csv",
+    file: files::OPERATIONS_CI,
     estimates: true,
     ..OPERATIONS_CSV
 };

@@ -4,7 +4,7 @@
 //! and recovery), and `host_failures.csv` (every failure and the servers it
 //! hit).
 
-use super::{Export, Keyed, KeyedRows, num};
+use super::{Export, Keyed, KeyedRows, columns, files, num};
 use crate::capacity::Pool;
 use crate::model::Kind;
 use crate::results::Outcomes;
@@ -12,139 +12,152 @@ use crate::results::Study;
 use anyhow::Result;
 use std::io::Write;
 
-/// Columns of one `capacity.csv` row after `time_s,pool,kind`.
-pub const SERIES: [&str; 10] = [
-    "hosts",
-    "hosts_up",
-    "instances",
-    "vcpus_used",
-    "vcpus_total",
-    "memory_used_gib",
-    "memory_total_gib",
-    "nodes_used",
-    "nodes_total",
-    "utilisation",
-];
+columns! {
+    /// One pool at one sample: the columns of a `capacity.csv` row after
+    /// `time_s,pool,kind`. ECS pools leave the node columns empty, BMS
+    /// pools the vCPU and memory columns.
+    pub struct Sample {
+        /// Hosts (nodes) in the pool.
+        hosts,
+        /// Hosts not failed, and in no failed domain.
+        hosts_up,
+        /// Allocations on the pool's hosts.
+        instances,
+        vcpus_used,
+        vcpus_total,
+        memory_used_gib,
+        memory_total_gib,
+        nodes_used,
+        nodes_total,
+        /// The fuller of vCPU and memory, or nodes taken ÷ nodes.
+        utilisation,
+    }
+}
 
-/// Which [`SERIES`] columns change over time (the others are the pool's
-/// size), for the quantile columns of an aggregate.
-pub const SERIES_VARYING: [usize; 6] = [1, 2, 3, 5, 7, 9];
+impl Sample {
+    /// The columns that change over time (the others are the pool's
+    /// size), which an aggregate over replications gives quantiles of.
+    pub const VARYING: &'static [&'static str] = &[
+        "hosts_up",
+        "instances",
+        "vcpus_used",
+        "memory_used_gib",
+        "nodes_used",
+        "utilisation",
+    ];
+
+    /// Pool `p` now.
+    pub fn of(p: &Pool) -> Sample {
+        let u = &p.usage;
+        let (v_total, m_total) = p.total();
+        let ecs = p.kind == Kind::Ecs;
+        let only = |on: bool, x: f64| on.then_some(x);
+        Sample {
+            hosts: Some(p.hosts as f64),
+            hosts_up: Some(u.hosts_up as f64),
+            instances: Some(u.instances as f64),
+            vcpus_used: only(ecs, u.vcpus as f64),
+            vcpus_total: only(ecs, v_total as f64),
+            memory_used_gib: only(ecs, u.memory as f64 / MIB_PER_GIB),
+            memory_total_gib: only(ecs, m_total as f64 / MIB_PER_GIB),
+            nodes_used: only(!ecs, u.instances as f64),
+            nodes_total: only(!ecs, p.hosts as f64),
+            utilisation: Some(u.utilisation((v_total, m_total))),
+        }
+    }
+}
 
 const MIB_PER_GIB: f64 = 1024.0;
 
-/// One pool now, in [`SERIES`] order; ECS pools leave the node columns
-/// empty, BMS pools the vCPU and memory columns.
-pub fn series_row(p: &Pool) -> [Option<f64>; 10] {
-    let u = &p.usage;
-    let (v_total, m_total) = p.total();
-    let ecs = p.kind == Kind::Ecs;
-    let only = |on: bool, x: f64| on.then_some(x);
-    [
-        Some(p.hosts as f64),
-        Some(u.hosts_up as f64),
-        Some(u.instances as f64),
-        only(ecs, u.vcpus as f64),
-        only(ecs, v_total as f64),
-        only(ecs, u.memory as f64 / MIB_PER_GIB),
-        only(ecs, m_total as f64 / MIB_PER_GIB),
-        only(!ecs, u.instances as f64),
-        only(!ecs, p.hosts as f64),
-        Some(u.utilisation((v_total, m_total))),
-    ]
+columns! {
+    /// The numeric columns of a `capacity_summary.csv` row (one pool of one
+    /// replication), in file order; docs/output.md says what each means.
+    pub struct Metrics {
+        hosts,
+        hosts_up_mean,
+        instances_mean,
+        vcpus_used_mean,
+        memory_used_gib_mean,
+        nodes_used_mean,
+        utilisation_mean,
+        utilisation_p95,
+        utilisation_p99,
+        utilisation_peak,
+        creates,
+        creates_blocked,
+        blocked_share,
+        resizes,
+        resizes_refused,
+        migrations,
+        migrations_refused,
+        placements,
+        placements_refused,
+        double_vcpu_hours,
+        double_memory_gib_hours,
+        host_failures,
+        host_failure_hits,
+        domain_failures,
+        domain_failure_hits,
+        build_retries,
+        evacuations,
+        evacuations_stranded,
+        recoveries_throttled,
+        initial_unplaced,
+    }
 }
 
-/// The numeric columns of `capacity_summary.csv`, in file order.
-pub const METRICS: [&str; 30] = [
-    "hosts",
-    "hosts_up_mean",
-    "instances_mean",
-    "vcpus_used_mean",
-    "memory_used_gib_mean",
-    "nodes_used_mean",
-    "utilisation_mean",
-    "utilisation_p95",
-    "utilisation_p99",
-    "utilisation_peak",
-    "creates",
-    "creates_blocked",
-    "blocked_share",
-    "resizes",
-    "resizes_refused",
-    "migrations",
-    "migrations_refused",
-    "placements",
-    "placements_refused",
-    "double_vcpu_hours",
-    "double_memory_gib_hours",
-    "host_failures",
-    "host_failure_hits",
-    "domain_failures",
-    "domain_failure_hits",
-    "build_retries",
-    "evacuations",
-    "evacuations_stranded",
-    "recoveries_throttled",
-    "initial_unplaced",
-];
-
-/// Index of a metric in [`METRICS`].
-pub fn metric(name: &str) -> usize {
-    METRICS
-        .iter()
-        .position(|m| *m == name)
-        .expect("a capacity metric")
-}
-
-/// One pool of one replication, in [`METRICS`] order.
-pub fn values(p: &Pool, window_ms: f64) -> [Option<f64>; 30] {
-    let st = &p.stats;
-    let c = &st.counters;
-    let ecs = p.kind == Kind::Ecs;
-    let mean = |area: u128| {
-        Some(if window_ms > 0.0 {
-            area as f64 / window_ms
-        } else {
-            0.0
-        })
-    };
-    let only = |on: bool, x: Option<f64>| x.filter(|_| on);
-    let n = |x: u64| Some(x as f64);
-    let hours = 3_600_000.0;
-    [
-        n(p.hosts as u64),
-        mean(st.hosts_up_area),
-        mean(st.instances_area),
-        only(ecs, mean(st.vcpus_area)),
-        only(ecs, mean(st.memory_area).map(|m| m / MIB_PER_GIB)),
-        only(!ecs, mean(st.instances_area)),
-        (window_ms > 0.0).then(|| st.util_area / window_ms),
-        st.util_quantile(0.95),
-        st.util_quantile(0.99),
-        Some(st.util_peak),
-        n(c.creates),
-        n(c.creates_blocked),
-        (c.creates > 0).then(|| c.creates_blocked as f64 / c.creates as f64),
-        n(c.resizes),
-        n(c.resizes_refused),
-        n(c.migrations),
-        n(c.migrations_refused),
-        n(c.placements),
-        n(c.placements_refused),
-        only(ecs, Some(st.double_vcpus_area as f64 / hours)),
-        only(
-            ecs,
-            Some(st.double_memory_area as f64 / hours / MIB_PER_GIB),
-        ),
-        n(c.host_failures),
-        n(c.host_failure_hits),
-        n(c.domain_failures),
-        n(c.domain_failure_hits),
-        n(c.build_retries),
-        n(c.evacuations),
-        n(c.evacuations_stranded),
-        n(c.recoveries_throttled),
-        n(p.initial_unplaced),
-    ]
+impl Metrics {
+    /// Pool `p` of one replication, over a window of `window_ms`.
+    pub fn of(p: &Pool, window_ms: f64) -> Metrics {
+        let st = &p.stats;
+        let c = &st.counters;
+        let ecs = p.kind == Kind::Ecs;
+        let mean = |area: u128| {
+            Some(if window_ms > 0.0 {
+                area as f64 / window_ms
+            } else {
+                0.0
+            })
+        };
+        let only = |on: bool, x: Option<f64>| x.filter(|_| on);
+        let n = |x: u64| Some(x as f64);
+        let hours = 3_600_000.0;
+        Metrics {
+            hosts: n(p.hosts as u64),
+            hosts_up_mean: mean(st.hosts_up_area),
+            instances_mean: mean(st.instances_area),
+            vcpus_used_mean: only(ecs, mean(st.vcpus_area)),
+            memory_used_gib_mean: only(ecs, mean(st.memory_area).map(|m| m / MIB_PER_GIB)),
+            nodes_used_mean: only(!ecs, mean(st.instances_area)),
+            utilisation_mean: (window_ms > 0.0).then(|| st.util_area / window_ms),
+            utilisation_p95: st.util_quantile(0.95),
+            utilisation_p99: st.util_quantile(0.99),
+            utilisation_peak: Some(st.util_peak),
+            creates: n(c.creates),
+            creates_blocked: n(c.creates_blocked),
+            blocked_share: (c.creates > 0).then(|| c.creates_blocked as f64 / c.creates as f64),
+            resizes: n(c.resizes),
+            resizes_refused: n(c.resizes_refused),
+            migrations: n(c.migrations),
+            migrations_refused: n(c.migrations_refused),
+            placements: n(c.placements),
+            placements_refused: n(c.placements_refused),
+            double_vcpu_hours: only(ecs, Some(st.double_vcpus_area as f64 / hours)),
+            double_memory_gib_hours: only(
+                ecs,
+                Some(st.double_memory_area as f64 / hours / MIB_PER_GIB),
+            ),
+            host_failures: n(c.host_failures),
+            host_failure_hits: n(c.host_failure_hits),
+            domain_failures: n(c.domain_failures),
+            domain_failure_hits: n(c.domain_failure_hits),
+            build_retries: n(c.build_retries),
+            evacuations: n(c.evacuations),
+            evacuations_stranded: n(c.evacuations_stranded),
+            recoveries_throttled: n(c.recoveries_throttled),
+            initial_unplaced: n(p.initial_unplaced),
+        }
+    }
 }
 
 /// One replication's rows, keyed by pool and kind.
@@ -154,7 +167,7 @@ fn keyed(o: &Outcomes) -> KeyedRows {
         .iter()
         .map(|p| {
             let key = vec![p.name.clone(), p.kind.name().to_string()];
-            (key, values(p, window).to_vec())
+            (key, Metrics::of(p, window).values())
         })
         .collect()
 }
@@ -169,9 +182,9 @@ pub fn has_capacity(study: &Study) -> bool {
 
 /// `capacity_summary.csv`: one row per replication and pool.
 pub const CAPACITY_SUMMARY_CSV: Keyed = Keyed {
-    file: "capacity_summary.csv",
+    file: files::CAPACITY_SUMMARY,
     keys: &["pool", "kind"],
-    metrics: &METRICS,
+    metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
 };
@@ -179,10 +192,21 @@ pub const CAPACITY_SUMMARY_CSV: Keyed = Keyed {
 /// `capacity_summary_ci.csv`: per pool and metric, the estimate across
 /// replications.
 pub const CAPACITY_SUMMARY_CI_CSV: Keyed = Keyed {
-    file: "capacity_summary_ci.csv",
+    file: files::CAPACITY_SUMMARY_CI,
     estimates: true,
     ..CAPACITY_SUMMARY_CSV
 };
+
+/// The columns of `host_failures.csv`.
+pub const HOST_FAILURES_COLUMNS: [&str; 7] = [
+    "replication",
+    "time_s",
+    "scope",
+    "pool",
+    "index",
+    "hosts_down",
+    "servers_hit",
+];
 
 /// `host_failures.csv`: every host or domain failure within the window, in
 /// time order per replication.
@@ -190,20 +214,12 @@ pub struct HostFailuresCsv;
 
 impl Export for HostFailuresCsv {
     fn file_name(&self) -> &'static str {
-        "host_failures.csv"
+        files::HOST_FAILURES
     }
 
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
         let mut csv = csv::Writer::from_writer(w);
-        csv.write_record([
-            "replication",
-            "time_s",
-            "scope",
-            "pool",
-            "index",
-            "hosts_down",
-            "servers_hit",
-        ])?;
+        csv.write_record(HOST_FAILURES_COLUMNS)?;
         let levels: Vec<String> = study
             .scenario
             .capacity
@@ -239,5 +255,17 @@ impl Export for HostFailuresCsv {
         }
         csv.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_varying_sample_columns_are_columns() {
+        for name in Sample::VARYING {
+            assert!(Sample::COLUMNS.contains(name), "{name}");
+        }
     }
 }

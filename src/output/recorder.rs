@@ -3,7 +3,8 @@
 //! (`transitions.csv`), written row by row through large buffers so nothing
 //! accumulates in memory.
 
-use super::pools::{SERIES, series_row};
+use super::files;
+use super::pools::Sample;
 use super::trace::TraceWriter;
 use super::{AtomicFile, opt};
 use crate::capacity::Pool;
@@ -29,11 +30,11 @@ pub struct CsvRecorder {
 impl CsvRecorder {
     /// Creates the files (under partial names) and writes their headers.
     pub fn create(dir: &Path, kinds: &[Kind], trace: bool, capacity: bool) -> Result<CsvRecorder> {
-        let mut status = AtomicFile::create(dir, "occupancy_status.csv")?;
+        let mut status = AtomicFile::create(dir, files::OCCUPANCY_STATUS)?;
         let cols: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
         writeln!(status.writer(), "time_s,kind,population,{}", cols.join(","))?;
         let ecs = if kinds.contains(&Kind::Ecs) {
-            let mut f = AtomicFile::create(dir, "occupancy_ecs.csv")?;
+            let mut f = AtomicFile::create(dir, files::OCCUPANCY_ECS)?;
             let cols: Vec<String> = ecs::pairs()
                 .iter()
                 .map(|&(v, t)| ecs::pair_name(v, t))
@@ -44,7 +45,7 @@ impl CsvRecorder {
             None
         };
         let bms = if kinds.contains(&Kind::Bms) {
-            let mut f = AtomicFile::create(dir, "occupancy_bms.csv")?;
+            let mut f = AtomicFile::create(dir, files::OCCUPANCY_BMS)?;
             let cols: Vec<&str> = bms::BmsState::ALL.iter().map(|s| s.name()).collect();
             writeln!(f.writer(), "time_s,population,{}", cols.join(","))?;
             Some(f)
@@ -54,14 +55,14 @@ impl CsvRecorder {
         let trace = if trace {
             Some(TraceWriter::start(AtomicFile::create(
                 dir,
-                "transitions.csv",
+                files::TRANSITIONS,
             )?)?)
         } else {
             None
         };
         let capacity = if capacity {
-            let mut f = AtomicFile::create(dir, "capacity.csv")?;
-            writeln!(f.writer(), "time_s,pool,kind,{}", SERIES.join(","))?;
+            let mut f = AtomicFile::create(dir, files::CAPACITY)?;
+            writeln!(f.writer(), "time_s,pool,kind,{}", Sample::COLUMNS.join(","))?;
             Some(f)
         } else {
             None
@@ -152,7 +153,7 @@ impl Recorder for CsvRecorder {
         for p in pools {
             r = r.and_then(|_| {
                 write!(w, "{t},{},{}", p.name, p.kind.name())?;
-                for v in series_row(p) {
+                for v in Sample::of(p).values() {
                     write!(w, ",{}", opt(v))?;
                 }
                 writeln!(w)

@@ -3,7 +3,8 @@
 //! then written as the mean per sample with the 2.5% and 97.5% quantiles
 //! across replications ([`write_aggregate`]).
 
-use super::pools::{SERIES, SERIES_VARYING, series_row};
+use super::files;
+use super::pools::Sample;
 use super::{AtomicFile, num, write_num};
 use crate::capacity::Pool;
 use crate::ci::quantile;
@@ -48,7 +49,7 @@ impl Recorder for SeriesRecorder {
         }
         for p in pools {
             self.capacity
-                .extend(series_row(p).iter().map(|v| v.unwrap_or(f64::NAN)));
+                .extend(Sample::of(p).values().iter().map(|v| v.unwrap_or(f64::NAN)));
         }
     }
 
@@ -168,7 +169,7 @@ fn write_status_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<PathBuf
     let n_status = Status::ALL.len();
     let mut names: Vec<String> = vec!["population".into()];
     names.extend(Status::ALL.iter().map(|s| s.name().to_string()));
-    let mut f = AtomicFile::create(dir, "occupancy_status.csv")?;
+    let mut f = AtomicFile::create(dir, files::OCCUPANCY_STATUS)?;
     writeln!(f.writer(), "{}", header("time_s,kind", &names))?;
     // Rows alternate by kind at each sample, as in a single run's file.
     let status_cols: Vec<usize> = (0..=n_status).collect();
@@ -192,14 +193,14 @@ fn write_kind_aggregate(dir: &Path, runs: &[SeriesRecorder], k: usize) -> Result
     let kind = ks.kind.expect("sampled kinds are named");
     let (file, states): (&str, Vec<String>) = match kind {
         Kind::Ecs => (
-            "occupancy_ecs.csv",
+            files::OCCUPANCY_ECS,
             ecs::pairs()
                 .iter()
                 .map(|&(v, t)| ecs::pair_name(v, t))
                 .collect(),
         ),
         Kind::Bms => (
-            "occupancy_bms.csv",
+            files::OCCUPANCY_BMS,
             bms::BmsState::ALL
                 .iter()
                 .map(|s| s.name().to_string())
@@ -222,16 +223,20 @@ pub fn write_capacity_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<O
     if first.pools.is_empty() {
         return Ok(None);
     }
-    let width = SERIES.len();
-    let q: Vec<String> = SERIES_VARYING
+    let width = Sample::COLUMNS.len();
+    let varying: Vec<usize> = Sample::VARYING
         .iter()
-        .flat_map(|&c| [format!("{}_q025", SERIES[c]), format!("{}_q975", SERIES[c])])
+        .filter_map(|name| Sample::COLUMNS.iter().position(|c| c == name))
         .collect();
-    let mut f = AtomicFile::create(dir, "capacity.csv")?;
+    let q: Vec<String> = Sample::VARYING
+        .iter()
+        .flat_map(|c| [format!("{c}_q025"), format!("{c}_q975")])
+        .collect();
+    let mut f = AtomicFile::create(dir, files::CAPACITY)?;
     writeln!(
         f.writer(),
         "time_s,pool,kind,{},{}",
-        SERIES.join(","),
+        Sample::COLUMNS.join(","),
         q.join(",")
     )?;
     let n_pools = first.pools.len();
@@ -253,7 +258,7 @@ pub fn write_capacity_aggregate(dir: &Path, runs: &[SeriesRecorder]) -> Result<O
                     write!(w, ",{}", num(buf.iter().sum::<f64>() / buf.len() as f64))?;
                 }
             }
-            for &c in &SERIES_VARYING {
+            for &c in &varying {
                 column(c, &mut buf);
                 if buf[0].is_nan() {
                     write!(w, ",,")?;

@@ -3,30 +3,40 @@
 //! sojourn times over [warmup, horizon], integrated exactly at every
 //! transition; one row per replication, then the estimate across them.
 
-use super::{Keyed, KeyedRows};
+use super::{Keyed, KeyedRows, columns, files};
 use crate::model::{Kind, Status};
 use crate::results::Outcomes;
 use crate::stats::Dim;
 
-/// The numeric columns of a summary row, in file order.
-pub const METRICS: [&str; 8] = [
-    "mean_count",
-    "share",
-    "max_count",
-    "entries",
-    "mean_sojourn_s",
-    "p50_sojourn_s",
-    "p95_sojourn_s",
-    "p99_sojourn_s",
-];
+columns! {
+    /// The numeric columns of a summary row, in file order; the sojourn
+    /// columns are empty where no stay ended.
+    pub struct Metrics {
+        /// Time-weighted mean number of servers in the state.
+        mean_count,
+        /// Share of instance-time in the state.
+        share,
+        /// Most servers in the state at once.
+        max_count,
+        /// Times a server entered the state.
+        entries,
+        /// Mean time spent in the state, over stays that ended.
+        mean_sojourn_s,
+        /// Median stay.
+        p50_sojourn_s,
+        /// 95th percentile of stays.
+        p95_sojourn_s,
+        /// 99th percentile of stays.
+        p99_sojourn_s,
+    }
+}
 
 /// One (kind, dimension, state) of one replication.
 pub struct Row {
     pub kind: Kind,
     pub dimension: &'static str,
     pub state: String,
-    /// Values in [`METRICS`] order; `None` where undefined (no sojourn ended).
-    pub values: [Option<f64>; 8],
+    pub metrics: Metrics,
 }
 
 fn row(
@@ -44,20 +54,20 @@ fn row(
         kind,
         dimension,
         state: state.to_string(),
-        values: [
-            Some(if window_ms > 0.0 {
+        metrics: Metrics {
+            mean_count: Some(if window_ms > 0.0 {
                 area / window_ms
             } else {
                 0.0
             }),
-            Some(if pop_area > 0.0 { area / pop_area } else { 0.0 }),
-            Some(dim.max(s) as f64),
-            Some(dim.entries(s) as f64),
-            soj.mean_s(),
-            soj.quantile_s(0.50),
-            soj.quantile_s(0.95),
-            soj.quantile_s(0.99),
-        ],
+            share: Some(if pop_area > 0.0 { area / pop_area } else { 0.0 }),
+            max_count: Some(dim.max(s) as f64),
+            entries: Some(dim.entries(s) as f64),
+            mean_sojourn_s: soj.mean_s(),
+            p50_sojourn_s: soj.quantile_s(0.50),
+            p95_sojourn_s: soj.quantile_s(0.95),
+            p99_sojourn_s: soj.quantile_s(0.99),
+        },
     }
 }
 
@@ -104,16 +114,16 @@ fn keyed(o: &Outcomes) -> KeyedRows {
         .into_iter()
         .map(|r| {
             let key = vec![r.kind.name().to_string(), r.dimension.to_string(), r.state];
-            (key, r.values.to_vec())
+            (key, r.metrics.values())
         })
         .collect()
 }
 
 /// `summary.csv`: one row per replication and state.
 pub const SUMMARY_CSV: Keyed = Keyed {
-    file: "summary.csv",
+    file: files::SUMMARY,
     keys: &["kind", "dimension", "state"],
-    metrics: &METRICS,
+    metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
 };
@@ -121,7 +131,7 @@ pub const SUMMARY_CSV: Keyed = Keyed {
 /// `summary_ci.csv`: per state and metric, the estimate across replications
 /// (mean, standard deviation, 95% Student-t interval).
 pub const SUMMARY_CI_CSV: Keyed = Keyed {
-    file: "summary_ci.csv",
+    file: files::SUMMARY_CI,
     estimates: true,
     ..SUMMARY_CSV
 };

@@ -2,6 +2,7 @@
 //! the key metrics of every kind, each as the mean across replications and
 //! its 95% confidence interval.
 
+use super::files;
 use super::{AtomicFile, ci_record, pools};
 use crate::ci::Estimate;
 use crate::model::Op;
@@ -68,12 +69,13 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
     }
     for (i, pool) in o.pools.iter().enumerate() {
         for name in CAPACITY_METRICS {
-            let m = pools::metric(name);
             out.push(Metric {
                 name: format!("{}_{name}", pool.name),
                 read: Box::new(move |o: &Outcomes| {
                     let window = o.scenario.window().ms() as f64;
-                    pools::values(o.pools.get(i)?, window)[m]
+                    pools::Metrics::of(o.pools.get(i)?, window)
+                        .get(name)
+                        .flatten()
                 }),
             });
         }
@@ -81,7 +83,8 @@ fn metrics(o: &Outcomes) -> Vec<Metric> {
     out
 }
 
-/// The capacity metrics each pool contributes to a sweep.
+/// The capacity metrics each pool contributes to a sweep: columns of
+/// `capacity_summary.csv` (a test checks each is one).
 const CAPACITY_METRICS: [&str; 10] = [
     "blocked_share",
     "creates_blocked",
@@ -97,7 +100,7 @@ const CAPACITY_METRICS: [&str; 10] = [
 
 /// Writes `sweep.csv` into `dir`.
 pub fn export_sweep(dir: &Path, report: &RunReport) -> Result<PathBuf> {
-    let mut f = AtomicFile::create(dir, "sweep.csv")?;
+    let mut f = AtomicFile::create(dir, files::SWEEP)?;
     let first = &report.points[0].study.runs[0];
     let metrics = metrics(first);
     let mut csv = csv::Writer::from_writer(f.writer());
@@ -124,4 +127,16 @@ pub fn export_sweep(dir: &Path, report: &RunReport) -> Result<PathBuf> {
     csv.flush()?;
     drop(csv);
     f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_capacity_metric_of_a_sweep_is_a_capacity_summary_column() {
+        for name in CAPACITY_METRICS {
+            assert!(pools::Metrics::COLUMNS.contains(&name), "{name}");
+        }
+    }
 }

@@ -1,0 +1,75 @@
+//! Every file fleetsim writes, each name spelled once, and the version of
+//! their layout. A change to any file, column or meaning bumps
+//! [`OUTPUT_SCHEMA_VERSION`], which `manifest.json` records.
+
+/// The version of the output files' layout (docs/output.md).
+pub const OUTPUT_SCHEMA_VERSION: u32 = 1;
+
+/// Servers per API status over time.
+pub const OCCUPANCY_STATUS: &str = "occupancy_status.csv";
+/// ECS servers per (vm_state, task_state) over time.
+pub const OCCUPANCY_ECS: &str = "occupancy_ecs.csv";
+/// BMS servers per lifecycle state over time.
+pub const OCCUPANCY_BMS: &str = "occupancy_bms.csv";
+/// Occupancy statistics per state, per replication.
+pub const SUMMARY: &str = "summary.csv";
+/// Their estimates across replications.
+pub const SUMMARY_CI: &str = "summary_ci.csv";
+/// Operation counts and durations, per replication.
+pub const OPERATIONS: &str = "operations.csv";
+/// Their estimates across replications.
+pub const OPERATIONS_CI: &str = "operations_ci.csv";
+/// Availability per kind, per replication.
+pub const AVAILABILITY: &str = "availability.csv";
+/// Its estimates across replications.
+pub const AVAILABILITY_CI: &str = "availability_ci.csv";
+/// Pool usage over time.
+pub const CAPACITY: &str = "capacity.csv";
+/// Pool statistics, per replication.
+pub const CAPACITY_SUMMARY: &str = "capacity_summary.csv";
+/// Their estimates across replications.
+pub const CAPACITY_SUMMARY_CI: &str = "capacity_summary_ci.csv";
+/// Every host and domain failure.
+pub const HOST_FAILURES: &str = "host_failures.csv";
+/// One row per sweep point.
+pub const SWEEP: &str = "sweep.csv";
+/// Every change of every server (`--trace`).
+pub const TRANSITIONS: &str = "transitions.csv";
+/// What ran, what it cost, which files it wrote; written last.
+pub const MANIFEST: &str = "manifest.json";
+/// Fixtures: server objects.
+pub const SERVERS: &str = "servers.jsonl";
+/// Fixtures: requests with Nova's responses.
+pub const REQUESTS: &str = "requests.jsonl";
+/// Fixtures: the views that followed each accepted request.
+pub const TIMELINES: &str = "timelines.jsonl";
+/// Fixtures: what was asked for and written.
+pub const FIXTURES: &str = "fixtures.json";
+
+/// The files of `fleetsim fixtures`.
+pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
+
+/// Every file a run or `fixtures` may write, so `--force` can clear an
+/// earlier run's files (and only those) before writing new ones.
+pub const ALL: &[&str] = &[
+    OCCUPANCY_STATUS,
+    OCCUPANCY_BMS,
+    OCCUPANCY_ECS,
+    SUMMARY,
+    SUMMARY_CI,
+    OPERATIONS,
+    OPERATIONS_CI,
+    AVAILABILITY,
+    AVAILABILITY_CI,
+    CAPACITY,
+    CAPACITY_SUMMARY,
+    CAPACITY_SUMMARY_CI,
+    HOST_FAILURES,
+    SWEEP,
+    TRANSITIONS,
+    MANIFEST,
+    SERVERS,
+    REQUESTS,
+    TIMELINES,
+    FIXTURES,
+];
