@@ -12,6 +12,8 @@ use std::io::Write;
 #[derive(Serialize)]
 pub struct Manifest<'a> {
     pub fleetsim_version: &'static str,
+    /// The version of the files' layout ([`super::files::OUTPUT_SCHEMA_VERSION`]).
+    pub output_schema_version: u32,
     pub scenario_file: Option<String>,
     pub scenario: &'a crate::scenario::Scenario,
     pub seed: u64,
@@ -64,6 +66,7 @@ impl<'a> Manifest<'a> {
         let events = sum(|o| o.counters.events);
         Manifest {
             fleetsim_version: env!("CARGO_PKG_VERSION"),
+            output_schema_version: super::files::OUTPUT_SCHEMA_VERSION,
             scenario_file,
             scenario: &study.scenario,
             seed: study.scenario.seed,
