@@ -139,6 +139,10 @@ pub(crate) struct Reader<'a> {
     empty: &'a Table,
     /// Every problem found so far.
     pub(crate) problems: Problems,
+    /// The valid fields of every table finished so far (its dotted path and
+    /// the keys the walk asked for), open tables (keyed by names) aside:
+    /// what the scenario reference must document.
+    pub(crate) fields: Vec<(String, Vec<&'static str>)>,
 }
 
 impl<'a> Reader<'a> {
@@ -149,6 +153,7 @@ impl<'a> Reader<'a> {
             parents: Vec::new(),
             empty,
             problems: Problems::new(),
+            fields: Vec::new(),
         }
     }
 
@@ -235,6 +240,7 @@ impl<'a> Reader<'a> {
         if frame.open {
             return;
         }
+        self.fields.push((self.field(""), frame.asked.clone()));
         for key in frame.table.keys() {
             let key = key.as_str();
             if frame.asked.contains(&key) || frame.rejected.contains(&key) {
@@ -255,10 +261,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Finishes the root table and hands over the problems.
-    pub(crate) fn finish_root(mut self) -> Problems {
+    pub(crate) fn finish_root(mut self) -> (Problems, Vec<(String, Vec<&'static str>)>) {
         let root = mem::replace(&mut self.cur, Frame::new(self.empty));
         self.report_unknown(&root);
-        self.problems
+        (self.problems, self.fields)
     }
 
     /// Runs `f` inside the table `v` found under `key`; a problem (and `None`)

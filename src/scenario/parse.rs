@@ -56,6 +56,21 @@ pub fn parse_value_in(root: &Table, file: &str, dir: &Path) -> Result<Scenario, 
     parse_value_with(root, file, dir, &FleetFiles::default())
 }
 
+/// Every table a valid scenario `text` has (its dotted path, `""` for the
+/// top level) with the keys the reader accepts there: what the scenario
+/// reference (docs/scenario.md) must list, and a test checks it does.
+/// Tables keyed by names (`ops_mix`, `steps`, a watchdog table, `*_holds`,
+/// the names under `pools`, ...) are not listed.
+pub fn fields(text: &str, file: &str) -> Result<Vec<(String, Vec<&'static str>)>, ScenarioError> {
+    let root = parse_tree(text, file)?;
+    let empty = Table::new();
+    let mut reader = Reader::new(&root, &empty);
+    read_scenario(&mut reader, Path::new(""), &FleetFiles::default());
+    let (problems, fields) = reader.finish_root();
+    problems.into_result(file)?;
+    Ok(fields)
+}
+
 /// [`parse_value_in`], reading each `initial_fleet` file through `fleets`,
 /// which reads a file once however many times it is named (at every point
 /// of a sweep).
@@ -68,7 +83,7 @@ pub fn parse_value_with(
     let empty = Table::new();
     let mut reader = Reader::new(root, &empty);
     let scenario = read_scenario(&mut reader, dir, fleets);
-    let mut problems = reader.finish_root();
+    let (mut problems, _) = reader.finish_root();
     if scenario.is_none() && problems.is_empty() {
         // Unreachable by construction (a missing value is reported); kept
         // so that no input can produce an Ok from partial data.
