@@ -826,3 +826,93 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
     );
     s
 }
+
+/// Snapshots of every view, so that a change to what fleetsim prints is
+/// seen in review (`cargo insta review`, or `INSTA_UPDATE=always cargo test`
+/// to accept). Runs are short and their wall time is fixed at 1 s.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{RunOptions, run};
+    use crate::scenario::{Overrides, Scenario};
+    use std::path::Path;
+
+    fn load(path: &str, overrides: &Overrides) -> crate::scenario::sweep::Plan {
+        Scenario::load_plan(Path::new(path), overrides).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The report of running `path` (with `overrides`), as if it took 1 s
+    /// and wrote into `output/<name>`.
+    fn report_of(path: &str, overrides: &Overrides) -> String {
+        let plan = load(path, overrides);
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            out: dir.path().join("out"),
+            trace: false,
+            force: false,
+            progress: false,
+            jobs: 1,
+            per_replication: false,
+        };
+        let mut r = run(&plan, Some(Path::new(path)), &opts).unwrap();
+        r.wall_seconds = 1.0;
+        let shown = Path::new("output").join(&plan.points[0].scenario.name);
+        report(&r, &shown)
+    }
+
+    #[test]
+    fn the_states_tables() {
+        insta::assert_snapshot!("states", states());
+        insta::assert_snapshot!("states_json", states_json());
+    }
+
+    #[test]
+    fn validate_summaries() {
+        for name in [
+            "baseline",
+            "failure-storm",
+            "capacity-crunch",
+            "whatif-mtbf",
+        ] {
+            let path = format!("scenarios/{name}.toml");
+            let study = load(&path, &Overrides::default());
+            insta::assert_snapshot!(format!("validate_{name}"), plan(&study, &path));
+        }
+    }
+
+    #[test]
+    fn run_reports() {
+        let two_days = Overrides {
+            horizon: Some("2d".into()),
+            ..Overrides::default()
+        };
+        insta::assert_snapshot!("report_quick", report_of("scenarios/quick.toml", &two_days));
+        let replicated = Overrides {
+            replications: Some(3),
+            ..two_days.clone()
+        };
+        insta::assert_snapshot!(
+            "report_quick_replications",
+            report_of("scenarios/quick.toml", &replicated)
+        );
+        let capacity = Overrides {
+            horizon: Some("7d".into()),
+            replications: Some(2),
+            ..Overrides::default()
+        };
+        insta::assert_snapshot!(
+            "report_capacity_crunch",
+            report_of("scenarios/capacity-crunch.toml", &capacity)
+        );
+        let sweep = Overrides {
+            horizon: Some("3d".into()),
+            warmup: Some("1d".into()),
+            replications: Some(2),
+            ..Overrides::default()
+        };
+        insta::assert_snapshot!(
+            "report_capacity_plan_sweep",
+            report_of("scenarios/capacity-plan.toml", &sweep)
+        );
+    }
+}
