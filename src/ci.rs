@@ -31,10 +31,17 @@ pub fn t_975(df: u64) -> f64 {
 /// Mean, sample standard deviation and 95% confidence interval of the mean.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Estimate {
+    /// Number of observations.
     pub n: u64,
+    /// Their mean.
     pub mean: f64,
+    /// Sample standard deviation (n − 1 in the denominator); NaN for one
+    /// observation.
     pub sd: f64,
+    /// Lower end of the 95% Student-t interval of the mean; NaN for one
+    /// observation.
     pub ci95_low: f64,
+    /// Upper end of that interval; NaN for one observation.
     pub ci95_high: f64,
 }
 

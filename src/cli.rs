@@ -2,6 +2,10 @@
 //! the value parsers that check each value as it is read, so a bad value is
 //! refused with clap's own message and exit status 2 before anything runs.
 
+// The doc comments below are clap's help text, which names placeholders
+// such as <scenario name>; they are not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::engine::SimTime;
 use crate::input::units::parse_duration;
 use clap::{Parser, Subcommand};
@@ -19,6 +23,7 @@ Exit status:
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
 pub struct Cli {
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }

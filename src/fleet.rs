@@ -54,7 +54,9 @@ pub struct Server {
     pub status_since: SimTime,
     /// When the current operation started.
     pub op_started: SimTime,
+    /// ECS or BMS.
     pub kind: Kind,
+    /// Its state in the kind's machine.
     pub state: StateId,
     /// Cached API status of `state` (depends on `origin` for BMS Deleting).
     pub status: Status,
@@ -70,6 +72,7 @@ pub struct Server {
     pub fail_step: u8,
     /// Step of `op` that hangs (never ends by itself), or [`NO_FAILURE`].
     pub hang_step: u8,
+    /// The [`flag`] bits.
     pub flags: u16,
 }
 

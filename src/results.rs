@@ -41,6 +41,7 @@ pub struct Outcomes {
     pub scenario: Arc<Scenario>,
     /// Per simulated kind, in `Kind::ALL` order: machine and statistics.
     pub kinds: Vec<(Machine, KindStats)>,
+    /// Counts of the run that are not occupancy (the manifest's).
     pub counters: RunCounters,
     /// Servers created, initial fleet included.
     pub servers_created: u64,
@@ -65,15 +66,20 @@ impl Outcomes {
 /// One point of a study, finished: its scenario and the outcome of every
 /// replication, in replication order.
 pub struct Study {
+    /// The point's validated scenario.
     pub scenario: Arc<Scenario>,
+    /// Each replication's outcomes, by replication number.
     pub runs: Vec<Outcomes>,
 }
 
 /// One finished point of a run: the values of the swept paths (empty
 /// without a sweep), its folder, and its study.
 pub struct PointReport {
+    /// The point's value of each swept path, in [`RunReport::params`] order.
     pub values: Vec<toml::Value>,
+    /// Its result folder: `point-<i>/` in a sweep, else the run's own.
     pub dir: PathBuf,
+    /// Its scenario and replications.
     pub study: Study,
 }
 
@@ -81,7 +87,10 @@ pub struct PointReport {
 pub struct RunReport {
     /// The swept paths (empty without a sweep).
     pub params: Vec<String>,
+    /// Every point, in order (one without a sweep).
     pub points: Vec<PointReport>,
+    /// Wall-clock seconds the simulations took, every point and replication
+    /// together (writing the end-of-run files not included).
     pub wall_seconds: f64,
     /// Files written, relative to the result folder.
     pub files: Vec<String>,

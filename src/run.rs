@@ -76,6 +76,19 @@ impl Recorder for Sink {
             Sink::Series(s, None) => s.capacity(t, pools),
         }
     }
+    fn flavors(&mut self, names: &[&str]) {
+        match self {
+            Sink::Files(f) => f.flavors(names),
+            Sink::Series(s, Some(f)) => Both(&mut *s, &mut *f).flavors(names),
+            Sink::Series(s, None) => s.flavors(names),
+        }
+    }
+    fn request(&mut self, r: &crate::sim::Request, m: &crate::model::Machine) {
+        match self {
+            Sink::Files(f) | Sink::Series(_, Some(f)) => f.request(r, m),
+            Sink::Series(_, None) => {}
+        }
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for &mut R {
@@ -90,6 +103,12 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
     }
     fn capacity(&mut self, t: SimTime, pools: &[crate::capacity::Pool]) {
         (**self).capacity(t, pools)
+    }
+    fn flavors(&mut self, names: &[&str]) {
+        (**self).flavors(names)
+    }
+    fn request(&mut self, r: &crate::sim::Request, m: &crate::model::Machine) {
+        (**self).request(r, m)
     }
 }
 

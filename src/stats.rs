@@ -195,13 +195,22 @@ impl Dim {
 /// Counters of one operation of one kind, over the window.
 #[derive(Clone, Debug, Default)]
 pub struct OpStats {
+    /// Requests made (`requested` in `operations.csv`).
     pub requested: u64,
+    /// Refused with a conflict: not allowed in the server's state, or (with
+    /// capacity) its host is down.
     pub refused_conflict: u64,
+    /// Refused because the server is locked.
     pub refused_locked: u64,
+    /// Accepted and started.
     pub started: u64,
+    /// Finished successfully.
     pub succeeded: u64,
+    /// Ended by an injected failure or a host failure.
     pub failed: u64,
+    /// Ended by the watchdog.
     pub timed_out: u64,
+    /// Interrupted by a pre-empting operation.
     pub preempted: u64,
     /// Refused for lack of capacity: a resize or migration without a
     /// destination, a start or repair without room, a create without a
@@ -224,6 +233,7 @@ pub struct KindStats {
     pub wanted: Dim,
     /// Servers wanted running and showing ACTIVE.
     pub available: Dim,
+    /// Counters per operation, indexed by [`Op::index`].
     pub ops: Vec<OpStats>,
 }
 

@@ -62,6 +62,7 @@ pub struct Allocation {
     pub host: u32,
     /// A second host held by a resize or migration, or [`NO_HOST`].
     pub dest: u32,
+    /// Its flavor, held on `host` (index into [`Capacity::flavors`]).
     pub flavor: u16,
     /// The flavor held on `dest` (a resize's new flavor).
     pub dest_flavor: u16,
@@ -93,26 +94,35 @@ impl Allocation {
 /// counted only if its create was counted, within the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheduled {
+    /// Not yet.
     Not,
+    /// Before the statistics window began: its create was not counted.
     BeforeWindow,
+    /// Within the window: its create was counted.
     InWindow,
 }
 
 /// One host (an ECS hypervisor or a BMS node).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Host {
+    /// Index of its pool in [`Capacity::pools`].
     pub pool: u16,
     /// Why the host is down: its own failure (1) plus one per failed
     /// domain it belongs to. Up when 0.
     pub down: u8,
     /// Its own failure is under repair.
     pub failed: bool,
+    /// vCPUs allocated on it now (a BMS node: 1 when taken).
     pub vcpus: u64,
+    /// Memory allocated on it now, in MiB (a BMS node: 1 when taken).
     pub memory: u64,
+    /// Allocations on it now: servers, and moves holding it as their
+    /// destination.
     pub instances: u32,
 }
 
 impl Host {
+    /// Whether it is up: neither failed itself nor in a failed domain.
     pub fn is_up(&self) -> bool {
         self.down == 0
     }
@@ -121,15 +131,21 @@ impl Host {
 /// A pool of identical hosts.
 #[derive(Clone, Debug)]
 pub struct Pool {
+    /// The pool's name: `[capacity.pools.<name>]` for ECS, the bare-metal
+    /// flavor for BMS.
     pub name: String,
+    /// The kind of server its hosts run.
     pub kind: Kind,
     /// Index of its first host; its hosts are consecutive.
     pub first: u32,
+    /// Number of hosts (BMS: nodes).
     pub hosts: u32,
     /// Schedulable vCPUs and memory (MiB) per host; a BMS node counts as
     /// one of each.
     pub per_host: (u64, u64),
+    /// What the pool holds now.
     pub usage: Usage,
+    /// Time-weighted usage and counters over the statistics window.
     pub stats: PoolStats,
     /// Servers of the initial fleet that fitted on no host (not created).
     pub initial_unplaced: u64,
@@ -153,15 +169,21 @@ impl Pool {
 /// A flavor: what one server needs, and the pool it runs on.
 #[derive(Clone, Debug)]
 pub struct Flavor {
+    /// The flavor's name: `[capacity.flavors.<name>]`, or the BMS pool's
+    /// bare-metal flavor.
     pub name: String,
+    /// vCPUs it takes on a host (1 for a BMS node).
     pub vcpus: u64,
+    /// Memory it takes on a host, in MiB (1 for a BMS node).
     pub memory: u64,
+    /// Index of the pool its servers run on, in [`Capacity::pools`].
     pub pool: u16,
 }
 
 /// One host or domain failure, as `host_failures.csv` lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FailureRecord {
+    /// When it failed.
     pub time: SimTime,
     /// The failure-domain level, or `None` for a single host.
     pub level: Option<u16>,
@@ -176,7 +198,9 @@ pub struct FailureRecord {
 /// One level of failure domains.
 #[derive(Clone, Debug)]
 pub struct Level {
+    /// The level's name (`rack`, `power`, ...), `[capacity.domains.<level>]`.
     pub name: String,
+    /// Number of domains at this level.
     pub count: u32,
     /// Per domain: whether it is failed.
     pub failed: Vec<bool>,
@@ -215,9 +239,13 @@ pub struct Settings {
 
 /// The whole physical side of one run.
 pub struct Capacity {
+    /// ECS pools in file order, then BMS pools.
     pub pools: Vec<Pool>,
+    /// Every host, pool by pool: a pool's hosts are consecutive.
     pub hosts: Vec<Host>,
+    /// ECS flavors in file order, then one per BMS pool.
     pub flavors: Vec<Flavor>,
+    /// Failure-domain levels, in file order.
     pub levels: Vec<Level>,
     policy: Box<dyn Placement>,
     /// Per kind (`Kind as usize`): the mix of new servers' flavors.
@@ -231,6 +259,7 @@ pub struct Capacity {
     pub failures: Vec<FailureRecord>,
     /// When hosts and domains fail and are repaired, and evacuations start.
     pub clocks: FailureClocks,
+    /// Scheduler retries and auto-recovery.
     pub settings: Settings,
 }
 

@@ -34,6 +34,8 @@ impl PlacementPolicy {
 /// capacity (no hosts at all).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CapacitySpec {
+    /// How a host is chosen among those with room (`placement`, default
+    /// `spread`).
     pub placement: PlacementPolicy,
     /// ECS host pools, in file order.
     pub pools: Vec<PoolSpec>,
@@ -69,7 +71,9 @@ pub struct CapacitySpec {
 /// One ECS host pool: identical hosts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PoolSpec {
+    /// The pool's name, the key of `[capacity.pools.<name>]`.
     pub name: String,
+    /// Number of hosts.
     pub hosts: u32,
     /// Physical vCPUs per host.
     pub vcpus: u32,
@@ -96,8 +100,11 @@ impl PoolSpec {
 /// One ECS flavor.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlavorSpec {
+    /// The flavor's name, the key of `[capacity.flavors.<name>]`.
     pub name: String,
+    /// vCPUs a server of the flavor takes.
     pub vcpus: u32,
+    /// Memory a server of the flavor takes, in MiB.
     pub memory_mib: u64,
     /// Index into [`CapacitySpec::pools`] of the pool it runs on.
     pub pool: usize,
@@ -112,6 +119,7 @@ pub struct FlavorSpec {
 pub struct BmsPoolSpec {
     /// The bare-metal flavor (and pool) name.
     pub flavor: String,
+    /// Number of nodes.
     pub nodes: u32,
     /// Relative share of new BMS.
     pub weight: f64,
@@ -124,7 +132,9 @@ pub struct BmsPoolSpec {
 pub struct DomainSpec {
     /// The level's name (`rack`, `power`, `zone`, ...).
     pub level: String,
+    /// Number of domains at this level.
     pub count: u32,
+    /// When each domain of the level fails and is repaired.
     pub clock: FailureClockSpec,
 }
 

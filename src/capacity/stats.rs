@@ -50,29 +50,44 @@ pub struct PoolCounters {
 #[derive(Clone, Debug)]
 pub struct PoolStats {
     last: SimTime,
+    /// ∫ vCPUs allocated dt, in vCPU-milliseconds.
     pub vcpus_area: u128,
+    /// ∫ memory allocated dt, in MiB-milliseconds.
     pub memory_area: u128,
+    /// ∫ allocations dt, in instance-milliseconds.
     pub instances_area: u128,
+    /// ∫ hosts up dt, in host-milliseconds.
     pub hosts_up_area: u128,
     /// Capacity held on a second host by resizes and migrations.
     pub double_vcpus_area: u128,
+    /// Memory held on a second host by resizes and migrations, in
+    /// MiB-milliseconds.
     pub double_memory_area: u128,
     /// ∫ utilisation dt, in milliseconds.
     pub util_area: f64,
     /// Time (ms) spent at each utilisation, by 0.1% bin.
     util_time: Vec<u64>,
+    /// Highest utilisation reached within the window.
     pub util_peak: f64,
+    /// Counts of placements and failures within the window.
     pub counters: PoolCounters,
 }
 
 /// What the pool holds at one instant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// vCPUs allocated (a BMS node counts as one).
     pub vcpus: u64,
+    /// Memory allocated, in MiB (a BMS node counts as one).
     pub memory: u64,
+    /// Allocations: servers, plus the second host held by each resize or
+    /// migration.
     pub instances: u64,
+    /// Hosts up: not failed, and in no failed domain.
     pub hosts_up: u64,
+    /// vCPUs held on a second host by resizes and migrations.
     pub double_vcpus: u64,
+    /// Memory held on a second host by resizes and migrations, in MiB.
     pub double_memory: u64,
 }
 
@@ -104,6 +119,7 @@ impl Usage {
 }
 
 impl PoolStats {
+    /// Empty statistics, with the window starting at t = 0.
     pub fn new() -> PoolStats {
         PoolStats {
             last: SimTime::ZERO,

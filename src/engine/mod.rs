@@ -14,6 +14,7 @@ use std::fmt;
 pub struct SimTime(pub u64);
 
 impl SimTime {
+    /// t = 0, the start of every run; also the empty span.
     pub const ZERO: SimTime = SimTime(0);
     /// Milliseconds per second.
     pub const MS_PER_S: u64 = 1_000;
@@ -98,9 +99,11 @@ pub struct SecondsText {
 }
 
 impl SecondsText {
+    /// The text as ASCII bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
+    /// The text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(self.as_bytes()).expect("ASCII digits")
     }
@@ -139,10 +142,12 @@ pub enum Purpose {
     Workload = 1,
     /// Step and state durations.
     Durations = 2,
-    /// Operation failures, faults and repairs.
+    /// Operation failures and hangs, soft-reboot fallbacks, faults (mass
+    /// faults included), guest crashes, and repairs (with the BMS choice
+    /// between repair and rebuild).
     Failures = 3,
     /// Decisions that depend on what happened: resize confirm or revert,
-    /// billing freezes and renewals.
+    /// billing freezes and renewals, and owners' reactions to errors.
     Decisions = 4,
     /// One server's own workload: its lifetime, the times and choices of its
     /// owner's operations. Keyed by the server's number.
@@ -164,8 +169,13 @@ pub type Rng = Pcg64Mcg;
 pub struct Streams {
     /// Create arrivals.
     pub arrivals: Rng,
+    /// Step and state durations, and how long deleted servers stay shown.
     pub durations: Rng,
+    /// Operation failures and hangs, faults, repairs, guest crashes and
+    /// soft-reboot fallbacks.
     pub failures: Rng,
+    /// Resize decisions, billing freezes and renewals, owners' reactions
+    /// to errors.
     pub decisions: Rng,
     /// Host and domain failures.
     pub hosts: Rng,

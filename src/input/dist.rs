@@ -13,30 +13,69 @@ use serde::Serialize;
 #[strum(serialize_all = "lowercase")]
 pub enum Dist {
     /// Always `value_s`.
-    Fixed { value_s: f64 },
+    Fixed {
+        /// The duration (`value`), in seconds.
+        value_s: f64,
+    },
     /// Exponential with mean `mean_s`.
-    Exponential { mean_s: f64 },
+    Exponential {
+        /// The mean (`mean`), in seconds.
+        mean_s: f64,
+    },
     /// Uniform on [`min_s`, `max_s`].
-    Uniform { min_s: f64, max_s: f64 },
+    Uniform {
+        /// The shortest duration (`min`), in seconds.
+        min_s: f64,
+        /// The longest duration (`max`), in seconds.
+        max_s: f64,
+    },
     /// Normal, truncated at 0 by resampling (a negative draw is drawn again).
-    Normal { mean_s: f64, sd_s: f64 },
+    Normal {
+        /// The mean before truncation (`mean`), in seconds.
+        mean_s: f64,
+        /// The standard deviation before truncation (`sd`), in seconds.
+        sd_s: f64,
+    },
     /// Lognormal given by its mean and coefficient of variation (sd / mean).
-    Lognormal { mean_s: f64, cv: f64 },
+    Lognormal {
+        /// The mean of the duration (`mean`), in seconds.
+        mean_s: f64,
+        /// Standard deviation ÷ mean, of the duration (not of its logarithm).
+        cv: f64,
+    },
     /// Gamma with `shape` k and scale θ (mean kθ).
-    Gamma { shape: f64, scale_s: f64 },
+    Gamma {
+        /// The shape k, a plain number.
+        shape: f64,
+        /// The scale θ (`scale`), in seconds.
+        scale_s: f64,
+    },
     /// Weibull with `shape` k and scale λ (mean λ Γ(1 + 1/k)).
-    Weibull { shape: f64, scale_s: f64 },
+    Weibull {
+        /// The shape k, a plain number.
+        shape: f64,
+        /// The scale λ (`scale`), in seconds.
+        scale_s: f64,
+    },
 }
 
 /// A [`Dist`] ready to draw from: parameters checked and transformed once.
 #[derive(Clone, Debug)]
 pub enum Sampler {
+    /// Always this duration, already rounded to the millisecond.
     Fixed(SimTime),
+    /// Exponential, with rate 1 / mean per second.
     Exponential(Exp<f64>),
+    /// Uniform, both ends included, in seconds.
     Uniform(Uniform<f64>),
+    /// Normal in seconds, before truncation at 0 (done when drawing).
     Normal(Normal<f64>),
+    /// Lognormal, with μ and σ of the logarithm of seconds derived from the
+    /// mean and cv.
     Lognormal(LogNormal<f64>),
+    /// Gamma with shape k and scale θ in seconds.
     Gamma(Gamma<f64>),
+    /// Weibull with scale λ in seconds and shape k.
     Weibull(Weibull<f64>),
 }
 
@@ -169,11 +208,11 @@ impl Sampler {
 
 /// Draws from the *equilibrium excess* (residual-life) distribution of a
 /// [`Dist`]: the time still to run of a renewal process observed at a random
-/// instant, with density S(t)/E[L]. An initial fleet whose remaining
+/// instant, with density S(t)/E\[L\]. An initial fleet whose remaining
 /// lifetimes come from it is already in steady state at t = 0.
 ///
 /// Sampling: the residual is U·L* with U uniform on (0, 1) and L* drawn from
-/// the length-biased distribution l·f(l)/E[L], which has a closed form for
+/// the length-biased distribution l·f(l)/E\[L\], which has a closed form for
 /// every family here: fixed stays fixed; exponential(θ) → gamma(2, θ);
 /// lognormal(μ, σ) → lognormal(μ + σ², σ); gamma(k, θ) → gamma(k + 1, θ);
 /// weibull(k, λ) → λ·Y^(1/k) with Y ~ gamma(1 + 1/k, 1). Uniform and the

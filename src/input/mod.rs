@@ -1,6 +1,6 @@
 //! Reading user input, shared by the scenario and its `[capacity]` section:
 //! units ([`units`]), distributions ([`dist`]), the TOML reader that walks a
-//! scenario and collects every problem ([`reader`]), and the problems
+//! scenario and collects every problem (`reader`), and the problems
 //! themselves ([`problems`]). Nothing here knows what a scenario holds.
 
 pub mod dist;

@@ -12,13 +12,16 @@ use std::fmt;
 pub struct Problem {
     /// Dotted field path, e.g. `ecs.faults.repair.mean`; empty for the file.
     pub field: String,
+    /// What is wrong, with the bad value and what would be valid.
     pub message: String,
 }
 
 /// Every problem found in one scenario file.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ScenarioError {
+    /// The scenario file, as given.
     pub file: String,
+    /// Every problem, in the order found.
     pub problems: Vec<Problem>,
 }
 
@@ -51,7 +54,9 @@ pub struct Reported;
 /// A setting that may be turned off (`"off"` in a scenario).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Switch<T> {
+    /// Turned off (`"off"`).
     Off,
+    /// On, with this value.
     On(T),
 }
 

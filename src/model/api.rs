@@ -11,8 +11,11 @@ use super::{Kind, Machine, Op, StateId};
 
 /// Nova's power states (nova/compute/power_state.py).
 pub mod power {
+    /// No power state: a server being built, or deleted.
     pub const NOSTATE: u8 = 0;
+    /// The guest is running.
     pub const RUNNING: u8 = 1;
+    /// The guest is shut down.
     pub const SHUTDOWN: u8 = 4;
 }
 
@@ -21,16 +24,20 @@ pub mod power {
 /// ERROR keeps the power state it had).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shown<T> {
+    /// This value, whatever came before.
     Fixed(T),
+    /// The value the server showed before it entered the state.
     Previous,
 }
 
 /// The `OS-EXT-STS:*` fields of one state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApiFields {
+    /// `OS-EXT-STS:vm_state` (`active`, `stopped`, ...).
     pub vm_state: Shown<&'static str>,
     /// `None`: null.
     pub task_state: Option<&'static str>,
+    /// `OS-EXT-STS:power_state`, Nova's number ([`power`]).
     pub power_state: Shown<u8>,
 }
 
@@ -139,7 +146,10 @@ pub fn ecs_fields(vm: VmState, task: Option<TaskState>) -> ApiFields {
 /// type where there is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Action {
+    /// The action: the key of the `POST /servers/{id}/action` body (`os-stop`,
+    /// `reboot`), `create`, or `DELETE`; `fleetsim:`-prefixed for billing.
     pub name: &'static str,
+    /// `SOFT` or `HARD` for a reboot or restart; `None` otherwise.
     pub reboot_type: Option<&'static str>,
 }
 

@@ -20,22 +20,40 @@ use strum::{EnumString, IntoStaticStr, VariantArray};
     IntoStaticStr,
     EnumString,
 )]
+#[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 #[repr(u8)]
 pub enum BmsState {
+    /// Being provisioned by a create (BUILD).
     Creating,
+    /// Being started (SHUTOFF).
     Starting,
+    /// Running (ACTIVE); stable.
     Running,
+    /// Being stopped, or frozen from `running` (ACTIVE).
     Stopping,
+    /// Stopped (SHUTOFF); stable.
     Stopped,
+    /// Being restarted (REBOOT).
     Restarting,
+    /// Being forcibly restarted (HARD_REBOOT).
     ForciblyRestarting,
+    /// Being deleted or expired; shows the status of the state it was
+    /// deleted from.
     Deleting,
+    /// Deleted (DELETED), for `deleted_for` before the server leaves the
+    /// population.
     Deleted,
+    /// The error state (ERROR); stable.
     Faulty,
+    /// Being rebuilt by an operator (SHUTOFF).
     Rebuilding,
+    /// Its OS being reinstalled (SHUTOFF).
     ReinstallingOs,
+    /// An OS reinstall failed or timed out (SHUTOFF); stable. Besides the lock
+    /// flags, only another OS reinstall is allowed from it.
     ReinstallingOsFailed,
+    /// Frozen by billing (SHUTOFF); stable, left by an unfreeze or expiry.
     Frozen,
 }
 
@@ -43,7 +61,10 @@ pub enum BmsState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stability {
+    /// A state a server rests in.
     Stable,
+    /// A state an operation passes through (or, for `deleted`, a short
+    /// stay before removal).
     Intermediate,
 }
 
@@ -107,6 +128,7 @@ impl BmsState {
 /// Where a successful transition ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum To {
+    /// This state.
     State(BmsState),
     /// Admin repair: Running, or Stopped as configured (inferred in docs/model.md).
     RepairTarget,
@@ -115,13 +137,18 @@ pub enum To {
 /// One row of docs/model.md §3's transition table.
 #[derive(Clone, Copy, Debug)]
 pub struct Transition {
+    /// The operation the row describes (freeze has two rows).
     pub op: Op,
+    /// States it is allowed from (none for a create).
     pub from: &'static [BmsState],
+    /// States it passes through, in order (empty: immediate).
     pub through: &'static [BmsState],
+    /// Where it ends on success.
     pub to: To,
     /// Where a failed or timed-out step ends; `None` if it cannot fail
     /// (Deleting: "any intermediate state but Deleting").
     pub on_failure: Option<BmsState>,
+    /// Default failure outcome (a scenario's `outcome` overrides it).
     pub default_outcome: Outcome,
 }
 

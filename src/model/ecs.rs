@@ -28,11 +28,19 @@ use strum::{EnumString, IntoStaticStr, VariantArray};
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum VmState {
+    /// Being created (BUILD).
     Building,
+    /// Running; ACTIVE when no task is under way.
     Active,
+    /// Powered off; SHUTOFF when no task is under way.
     Stopped,
+    /// Resized, waiting for the owner to confirm or revert (VERIFY_RESIZE),
+    /// or being reverted (REVERT_RESIZE).
     Resized,
+    /// The error state (ERROR), left by a rebuild, a delete or an admin
+    /// reset.
     Error,
+    /// Deleted (DELETED), until the server leaves the population.
     Deleted,
 }
 
@@ -66,33 +74,56 @@ impl VmState {
     IntoStaticStr,
     EnumString,
 )]
+#[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum TaskState {
+    /// Create, step 1: the scheduler chooses a host.
     Scheduling,
+    /// Create, step 3: volumes are attached.
     BlockDeviceMapping,
+    /// Create, step 2: networks are allocated.
     Networking,
+    /// Create, step 4: the guest is started.
     Spawning,
+    /// Soft reboot, step 1.
     Rebooting,
+    /// Soft reboot, step 2.
     RebootPending,
+    /// Soft reboot, step 3 (the one a fallback to hard makes longer).
     RebootStarted,
+    /// Hard reboot, step 1.
     RebootingHard,
+    /// Hard reboot, step 2.
     RebootPendingHard,
+    /// Hard reboot, step 3.
     RebootStartedHard,
+    /// Rebuild, step 1.
     Rebuilding,
+    /// Rebuild, step 2.
     RebuildBlockDeviceMapping,
+    /// Rebuild, step 3.
     RebuildSpawning,
+    /// Live migration (one step).
     Migrating,
+    /// Resize, step 1.
     ResizePrep,
+    /// Resize, step 2.
     ResizeMigrating,
+    /// Resize, step 3.
     ResizeMigrated,
+    /// Resize, step 4, after which the server is `resized`.
     ResizeFinish,
+    /// Revert of a resize (one step).
     ResizeReverting,
     /// Spelled with a hyphen, as the API spells it.
+    #[serde(rename = "powering-off")]
     #[strum(serialize = "powering-off")]
     PoweringOff,
     /// Spelled with a hyphen, as the API spells it.
+    #[serde(rename = "powering-on")]
     #[strum(serialize = "powering-on")]
     PoweringOn,
+    /// Delete (one step).
     Deleting,
 }
 
@@ -252,6 +283,7 @@ pub enum Success {
 /// One row of docs/model.md §2's operation table.
 #[derive(Clone, Copy, Debug)]
 pub struct OpRow {
+    /// The operation the row describes.
     pub op: Op,
     /// vm_states the operation is allowed from (task_state must be null).
     pub from: &'static [VmState],
@@ -259,6 +291,7 @@ pub struct OpRow {
     pub during: Option<VmState>,
     /// task_state steps, in order.
     pub steps: &'static [TaskState],
+    /// Where a successful operation leaves the vm_state.
     pub success: Success,
     /// Default failure outcome (Nova): stop and start roll back, the rest error.
     pub default_outcome: Outcome,

@@ -68,17 +68,36 @@ impl Kind {
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE", ascii_case_insensitive)]
 #[repr(u8)]
 pub enum Status {
+    /// Being created: ECS `building`, BMS `creating`.
     Build,
+    /// A soft reboot in progress: ECS `reboot`, BMS `restart`.
     Reboot,
+    /// A hard reboot in progress: ECS `reboot_hard`, BMS `restart_hard`.
     HardReboot,
+    /// An ECS being rebuilt (the `rebuilding` task states), by its owner or by
+    /// auto-recovery's evacuation.
     Rebuild,
+    /// An ECS being live-migrated (`active:migrating`).
     Migrating,
+    /// An ECS being resized, running or stopped (`resize_prep` to
+    /// `resize_finish`).
     Resize,
+    /// Running: ECS `active` (also while powering off or being deleted), BMS
+    /// `running` and `stopping`.
     Active,
+    /// Stopped: ECS `stopped` (also while powering on or being deleted), BMS
+    /// `stopped`, `starting`, `rebuilding`, `reinstalling_os`,
+    /// `reinstalling_os_failed` and `frozen`.
     Shutoff,
+    /// An ECS resize being reverted (`resized:resize_reverting`).
     RevertResize,
+    /// An ECS resize waiting for its owner to confirm or revert it
+    /// (`resized:null`).
     VerifyResize,
+    /// The error state: ECS `error` (also while being deleted), BMS `faulty`.
     Error,
+    /// Deleted, shown for `deleted_for` before the server leaves the
+    /// population.
     Deleted,
 }
 
@@ -118,26 +137,53 @@ impl Status {
 #[strum(serialize_all = "snake_case")]
 #[repr(u8)]
 pub enum Op {
+    /// Creates a server; creates come from `arrivals`, never from `ops_mix`.
     Create,
+    /// ECS soft reboot.
     Reboot,
+    /// ECS hard reboot.
     RebootHard,
+    /// Stops a running server.
     Stop,
+    /// Starts a stopped server.
     Start,
+    /// Rebuilds the server from its image: an ECS user operation; for a BMS an
+    /// operator action, at the owner's request or as the admin's repair.
     Rebuild,
+    /// ECS resize to another flavor, ending in VERIFY_RESIZE.
     Resize,
+    /// ECS: confirms a resize (immediate).
     ConfirmResize,
+    /// ECS: reverts a resize to the old flavor.
     RevertResize,
+    /// ECS live migration to another host (an admin action, not blocked by a
+    /// lock).
     LiveMigrate,
+    /// Deletes the server.
     Delete,
+    /// ECS admin `os-resetState` of a server in ERROR (the admin's repair), to
+    /// `active` or, with `reset_to = "stopped"`, `stopped`.
     ResetState,
+    /// BMS restart.
     Restart,
+    /// BMS forcible restart; may pre-empt a restart in progress.
     RestartHard,
+    /// BMS OS reinstall; a failure leaves `reinstalling_os_failed`.
     ReinstallOs,
+    /// BMS admin repair of a `faulty` server, in place, to `running` (or
+    /// `stopped`, with `repair_to`).
     Repair,
+    /// BMS billing freeze (an admin action), to `frozen`.
     Freeze,
+    /// BMS billing unfreeze once the owner renews, to `stopped`.
     Unfreeze,
+    /// BMS deletion of a frozen server not renewed within its retention
+    /// period; cannot fail.
     Expire,
+    /// Sets the `locked` flag; allowed in every state, cannot fail.
     Lock,
+    /// Clears the `locked` flag; allowed in every state, never blocked by the
+    /// lock, cannot fail.
     Unlock,
 }
 
@@ -176,7 +222,11 @@ impl Op {
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Outcome {
+    /// The server goes to the kind's error state (ECS ERROR, BMS `faulty`,
+    /// or `reinstalling_os_failed` for an OS reinstall).
     Error,
+    /// The server returns to the state the operation started from; a
+    /// rolled-back create removes the server.
     Rollback,
 }
 
@@ -253,6 +303,7 @@ impl Route {
 /// One kind's state machine, compiled from its tables.
 #[derive(Clone, Debug)]
 pub struct Machine {
+    /// The kind this machine describes.
     pub kind: Kind,
     /// Column name of each state (`active:null`, `reinstalling_os_failed`).
     pub state_names: Vec<String>,
@@ -416,6 +467,16 @@ mod tests {
         check(Status::ALL, Status::name, Status::from_name);
         check(Op::ALL, Op::name, Op::from_name);
         check(Outcome::VARIANTS, Outcome::name, |s| s.parse().ok());
+        check(
+            ecs::TaskState::ALL,
+            ecs::TaskState::name,
+            ecs::TaskState::from_name,
+        );
+        check(
+            bms::BmsState::ALL,
+            bms::BmsState::name,
+            bms::BmsState::from_name,
+        );
         check(
             ecs::VmState::ALL,
             ecs::VmState::name,

@@ -11,28 +11,48 @@ use std::io::Write;
 /// The run manifest. Counts are summed over replications.
 #[derive(Serialize)]
 pub struct Manifest<'a> {
+    /// `fleetsim_version`: the fleetsim version that ran.
     pub fleetsim_version: &'static str,
     /// The version of the files' layout ([`super::files::OUTPUT_SCHEMA_VERSION`]).
     pub output_schema_version: u32,
+    /// `scenario_file`: the scenario file, as given; null when the study was
+    /// not read from a file.
     pub scenario_file: Option<String>,
+    /// `scenario`: the validated scenario, every default filled in and every
+    /// time in seconds (for a sweep's top-level manifest, point 0's).
     pub scenario: &'a crate::scenario::Scenario,
+    /// `seed`: the seed; replication r draws from streams derived from it
+    /// and r.
     pub seed: u64,
+    /// `replications`: independent replications (of each point, with a sweep).
     pub replications: u32,
+    /// `horizon_s`: the horizon, in seconds.
     pub horizon_s: f64,
+    /// `warmup_s`: the warmup, in seconds.
     pub warmup_s: f64,
+    /// `events_processed`: events popped from the queue, stale ones included.
     pub events_processed: u64,
+    /// `servers_created`: servers created, initial fleet included.
     pub servers_created: u64,
+    /// `faults`: spontaneous faults that struck, mass faults included.
     pub faults: u64,
+    /// `soft_reboot_fallbacks`: soft reboots that fell back to hard.
     pub soft_reboot_fallbacks: u64,
+    /// `hangs`: operations drawn to hang at one of their steps.
     pub hangs: u64,
+    /// `mass_fault_hits`: servers struck by mass faults.
     pub mass_fault_hits: u64,
+    /// `guest_crashes`: guest crashes that struck an ACTIVE, idle ECS.
     pub guest_crashes: u64,
+    /// `transitions_traced`: changes recorded, the rows of `transitions.csv`
+    /// (0 without `--trace`).
     pub transitions_traced: u64,
     /// Wall-clock seconds: with `events_per_second`, the only values that
     /// differ between identical runs.
     pub wall_seconds: f64,
     /// Events per wall-clock second: machine-dependent.
     pub events_per_second: f64,
+    /// `files`: the files the run wrote, relative to its folder.
     pub files: Vec<String>,
     /// With a sweep: the swept paths and every point's values and folder.
     #[serde(skip_serializing_if = "Option::is_none")]

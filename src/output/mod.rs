@@ -286,12 +286,17 @@ fn write_estimates(
 }
 
 /// One end-of-run file built from each replication's keyed rows: one row
-/// per replication and key ([`write_per_replication`]), or, for a `_ci`
-/// file, the estimate across replications ([`write_estimates`]).
+/// per replication and key (`write_per_replication`), or, for a `_ci`
+/// file, the estimate across replications (`write_estimates`).
 #[derive(Clone, Copy)]
 pub struct Keyed {
+    /// The file's name in the result folder.
     pub file: &'static str,
+    /// Names of the columns that name a row (`kind`, `operation`), which
+    /// follow `replication` in a per-replication file.
     pub keys: &'static [&'static str],
+    /// Names of the numeric columns, in file order; in a `_ci` file, the
+    /// values of its `metric` column.
     pub metrics: &'static [&'static str],
     /// One replication's rows, the same keys in the same order in every
     /// replication.
@@ -338,6 +343,18 @@ impl<A: Recorder, B: Recorder> Recorder for Both<A, B> {
     fn capacity(&mut self, t: SimTime, pools: &[crate::capacity::Pool]) {
         self.0.capacity(t, pools);
         self.1.capacity(t, pools);
+    }
+    fn flavors(&mut self, names: &[&str]) {
+        self.0.flavors(names);
+        self.1.flavors(names);
+    }
+    fn request(&mut self, r: &crate::sim::Request, m: &Machine) {
+        if self.0.wants_changes() {
+            self.0.request(r, m);
+        }
+        if self.1.wants_changes() {
+            self.1.request(r, m);
+        }
     }
 }
 

@@ -11,26 +11,43 @@ columns! {
     /// The numeric columns of an operations row, in file order (see
     /// docs/output.md); the durations are empty without a success.
     pub struct Metrics {
+        /// Requests made: by users (the operation mix, end-of-life deletes), by
+        /// admins (repairs), by billing, or by the resize decision.
         requested,
+        /// Refused with a conflict (HTTP 409): the server's state does not
+        /// allow the operation, or (with capacity) its host is down.
         refused_conflict,
+        /// Refused because the server is locked.
         refused_locked,
+        /// Accepted and started (an ECS create also when its build is then
+        /// blocked).
         started,
+        /// Finished successfully.
         succeeded,
+        /// Ended by an injected failure, or by a host failure under the server.
         failed,
+        /// Ended by the watchdog.
         timed_out,
         /// Mean time from start to success.
         mean_duration_s,
         /// 95th percentile of that time.
         p95_duration_s,
+        /// Interrupted by another operation: a BMS forcible restart or delete,
+        /// or an ECS hard reboot with `hard_preempts`.
         preempted,
+        /// Refused because no host had room; for `create`, builds that found no
+        /// valid host.
         refused_capacity,
     }
 }
 
 /// One (kind, operation) of one replication.
 pub struct Row {
+    /// The kind (`kind` column).
     pub kind: Kind,
+    /// The operation (`operation` column).
     pub op: Op,
+    /// The numeric columns, in file order.
     pub metrics: Metrics,
 }
 

@@ -23,11 +23,17 @@ columns! {
         hosts_up,
         /// Allocations on the pool's hosts.
         instances,
+        /// ECS pools: vCPUs allocated.
         vcpus_used,
+        /// ECS pools: vCPUs schedulable over all hosts (after overcommit).
         vcpus_total,
+        /// ECS pools: memory allocated, in GiB.
         memory_used_gib,
+        /// ECS pools: memory schedulable over all hosts, in GiB.
         memory_total_gib,
+        /// BMS pools: nodes taken.
         nodes_used,
+        /// BMS pools: nodes.
         nodes_total,
         /// The fuller of vCPU and memory, or nodes taken ÷ nodes.
         utilisation,
@@ -73,35 +79,71 @@ columns! {
     /// The numeric columns of a `capacity_summary.csv` row (one pool of one
     /// replication), in file order; docs/output.md says what each means.
     pub struct Metrics {
+        /// Hosts (nodes) in the pool.
         hosts,
+        /// Time-weighted mean of the hosts up.
         hosts_up_mean,
+        /// Time-weighted mean of the allocations.
         instances_mean,
+        /// ECS pools: time-weighted mean of the vCPUs allocated.
         vcpus_used_mean,
+        /// ECS pools: time-weighted mean of the memory allocated, in GiB.
         memory_used_gib_mean,
+        /// BMS pools: time-weighted mean of the nodes taken.
         nodes_used_mean,
+        /// Time-weighted mean utilisation.
         utilisation_mean,
+        /// 95th percentile of utilisation over time, to 0.1%.
         utilisation_p95,
+        /// 99th percentile of utilisation over time, to 0.1%.
         utilisation_p99,
+        /// Highest utilisation reached.
         utilisation_peak,
+        /// New servers of the pool's flavors sent to the scheduler (once each,
+        /// however many attempts).
         creates,
+        /// Of those, creates that found no valid host on any attempt.
         creates_blocked,
+        /// `creates_blocked` ÷ `creates`; empty without creates.
         blocked_share,
+        /// Resizes whose new flavor runs on this pool.
         resizes,
+        /// Of those, refused for lack of another host with room.
         resizes_refused,
+        /// Live migrations within this pool.
         migrations,
+        /// Of those, refused for lack of a destination.
         migrations_refused,
+        /// Servers without a host placed again by a start, rebuild, reset or
+        /// repair.
         placements,
+        /// Of those, refused for lack of room.
         placements_refused,
+        /// ECS pools: vCPU-hours held on a second host by resizes and
+        /// migrations.
         double_vcpu_hours,
+        /// ECS pools: GiB-hours held on a second host by resizes and
+        /// migrations.
         double_memory_gib_hours,
+        /// Failures of the pool's single hosts.
         host_failures,
+        /// Servers of the pool those failures hit.
         host_failure_hits,
+        /// Domain failures that took down at least one host of the pool.
         domain_failures,
+        /// Servers of the pool those failures hit.
         domain_failure_hits,
+        /// Builds rescheduled to another host after failing on theirs.
         build_retries,
+        /// ECS moved by auto-recovery.
         evacuations,
+        /// ECS left in ERROR for lack of a healthy host with room.
         evacuations_stranded,
+        /// ECS not moved because they were recovered less than
+        /// `recovery_interval` ago.
         recoveries_throttled,
+        /// Servers of the initial fleet that fitted on no host and were not
+        /// created.
         initial_unplaced,
     }
 }

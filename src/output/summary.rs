@@ -33,9 +33,14 @@ columns! {
 
 /// One (kind, dimension, state) of one replication.
 pub struct Row {
+    /// The kind (`kind` column).
     pub kind: Kind,
+    /// `status`, `ecs_state` or `bms_state` (`dimension` column).
     pub dimension: &'static str,
+    /// The status, the ECS pair (`active:resize_prep`) or the BMS state
+    /// (`state` column).
     pub state: String,
+    /// The numeric columns, in file order.
     pub metrics: Metrics,
 }
 

@@ -40,7 +40,9 @@ impl Serialize for InitialFleet {
 /// One server of an imported fleet, as the simulation starts it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportedServer {
+    /// Its `id`, as the file gives it.
     pub id: String,
+    /// Its `name`; the id when the file gives none.
     pub name: String,
     /// Its state in the kind's [`Machine`] (`ecs::machine` / `bms::machine` order).
     pub state: StateId,
@@ -50,7 +52,9 @@ pub struct ImportedServer {
     /// Where a confirm or revert returns it: for an ECS resized or being
     /// resized, `active:null` or `stopped:null`; else = `state`.
     pub saved: StateId,
+    /// `locked`; false when the file gives none.
     pub locked: bool,
+    /// `flavor.id` (or `flavor.original_name`), if the file gives one.
     pub flavor: Option<String>,
     /// `created`, as the file gives it.
     pub created: Option<String>,

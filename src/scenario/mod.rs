@@ -23,10 +23,14 @@ use std::sync::Arc;
 /// A validated study: every value checked, units converted, defaults filled.
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
+    /// The study's name (`name`); the default output folder is
+    /// `output/<name>`.
     pub name: String,
+    /// The random seed (`seed`, or `--seed`).
     pub seed: u64,
     /// Independent replications, each with its own random streams.
     pub replications: u32,
+    /// How much time each replication simulates.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub horizon: SimTime,
     /// Statistics cover [warmup, horizon].
@@ -39,7 +43,9 @@ pub struct Scenario {
     /// (fixtures' timestamps start here).
     #[serde(serialize_with = "ser_wallclock")]
     pub start_time: u64,
+    /// The ECS fleet (`[ecs]`); `None`: no ECS.
     pub ecs: Option<KindSpec>,
+    /// The BMS fleet (`[bms]`); `None`: no BMS.
     pub bms: Option<KindSpec>,
     /// Hosts, flavors and placement; `None`: unlimited capacity.
     pub capacity: Option<CapacitySpec>,
@@ -48,9 +54,13 @@ pub struct Scenario {
 /// Values given on the command line that replace the file's.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
+    /// `--seed`: replaces `seed`.
     pub seed: Option<u64>,
+    /// `--horizon`, as given (`"7d"`): replaces `horizon`.
     pub horizon: Option<String>,
+    /// `--warmup`, as given: replaces `warmup`.
     pub warmup: Option<String>,
+    /// `--replications`: replaces `replications`.
     pub replications: Option<u32>,
     /// The run keeps no statistics (fixtures): the warmup and the sample
     /// interval are dropped, so a short `horizon` needs no other change.
@@ -60,6 +70,7 @@ pub struct Overrides {
 /// Everything about one kind of server.
 #[derive(Clone, Debug, Serialize)]
 pub struct KindSpec {
+    /// The kind this section describes.
     pub kind: Kind,
     /// Servers present at t = 0: in ACTIVE / Running, or, with
     /// `initial_fleet`, the file's servers (then `initial` is their number).
@@ -75,7 +86,8 @@ pub struct KindSpec {
     pub initial_steady: bool,
     /// Poisson create arrivals per day.
     pub arrivals_per_day: f64,
-    /// Time from launch until the user deletes the server; `None`: never.
+    /// Time from the create request (t = 0 for the initial fleet) until the
+    /// owner deletes the server; `None`: never.
     pub lifetime: Option<Dist>,
     /// User operations per server per day (Poisson).
     pub ops_rate_per_day: f64,
@@ -90,6 +102,7 @@ pub struct KindSpec {
     /// Per-operation failure probability and outcome, one per supported
     /// operation that can fail, in the kind's operation order.
     pub failures: Vec<FailureSpec>,
+    /// Spontaneous faults and admin repair (`faults`).
     pub faults: FaultSpec,
     /// Per-operation watchdog timeout (`None`: off), one per operation with
     /// steps that can fail, in the kind's operation order.
@@ -115,11 +128,16 @@ pub struct KindSpec {
 /// and hang probabilities by `failure_factor` (capped at 1).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IncidentSpec {
+    /// When the window opens, from t = 0.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub start: SimTime,
+    /// How long it stays open.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub duration: SimTime,
+    /// Multiplies the fault hazard inside the window (0 pauses faults).
     pub fault_factor: f64,
+    /// Multiplies `prob` and `hang_prob` (capped at 1) of operations that
+    /// start inside the window.
     pub failure_factor: f64,
 }
 
@@ -127,8 +145,10 @@ pub struct IncidentSpec {
 /// with probability `fraction`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MassFaultSpec {
+    /// When it strikes, from t = 0.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub at: SimTime,
+    /// Probability that each idle server in a fault-prone state faults.
     pub fraction: f64,
 }
 
@@ -139,6 +159,8 @@ pub struct MassFaultSpec {
 pub struct GuestCrashSpec {
     /// Crashes per server per day (Poisson).
     pub rate_per_day: f64,
+    /// Nova's `sync_power_state_interval`: the sync runs at every multiple of
+    /// it, counted from t = 0.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
     pub sync_interval: SimTime,
 }
@@ -146,7 +168,9 @@ pub struct GuestCrashSpec {
 /// One weighted entry of `ops_mix`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MixEntry {
+    /// A user operation of the kind.
     pub op: Op,
+    /// Its relative weight (> 0).
     pub weight: f64,
 }
 
@@ -155,14 +179,21 @@ pub struct MixEntry {
 pub struct StepSpec {
     /// ECS task_state or BMS lifecycle state name.
     pub name: String,
+    /// The step's duration, drawn afresh each time a server passes through
+    /// it.
     pub duration: Dist,
 }
 
 /// Failure injection for one operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FailureSpec {
+    /// An operation that can fail.
     pub op: Op,
+    /// Probability that one run of the operation fails, at one of its steps
+    /// chosen uniformly (at once, for an operation without steps).
     pub prob: f64,
+    /// What a failure does: the error state, or back to where the operation
+    /// started.
     pub outcome: Outcome,
     /// Probability that one of the operation's steps hangs: it never ends
     /// by itself, only the watchdog (if any) ends it.
@@ -172,7 +203,10 @@ pub struct FailureSpec {
 /// Watchdog for one operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WatchdogSpec {
+    /// An operation that can fail and has at least one step.
     pub op: Op,
+    /// Longest time the operation may take before it is ended in the error
+    /// state, counted as timed out; `None`: no watchdog.
     #[serde(serialize_with = "crate::input::units::ser_opt_secs")]
     pub timeout: Option<SimTime>,
 }
@@ -195,7 +229,9 @@ pub struct FaultSpec {
 /// The user's decision after a resize reaches VERIFY_RESIZE.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResizeSpec {
+    /// Probability that the user confirms; otherwise the user reverts.
     pub confirm_prob: f64,
+    /// Time from reaching VERIFY_RESIZE until the user decides.
     pub decision_delay: Dist,
     /// Nova's resize_confirm_window: auto-confirm after this long; `None`: off.
     #[serde(serialize_with = "crate::input::units::ser_opt_secs")]
@@ -205,6 +241,8 @@ pub struct ResizeSpec {
 /// Nova's soft reboot that falls back to hard when the guest does not shut down.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SoftRebootSpec {
+    /// Share of soft reboots whose guest ignores the shutdown request, so
+    /// that Nova reboots it hard.
     pub fallback_prob: f64,
     /// Added to the reboot_started step when the fallback happens.
     #[serde(serialize_with = "crate::input::units::ser_secs")]
@@ -218,7 +256,9 @@ pub struct SoftRebootSpec {
 /// it, or (the rest) wait for the admin repair.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OnErrorSpec {
+    /// Share of owners who delete the server.
     pub delete_prob: f64,
+    /// Share of owners who rebuild it; `delete_prob + rebuild_prob` ≤ 1.
     pub rebuild_prob: f64,
     /// Time from entering the error state until the owner acts.
     pub delay: Dist,
@@ -308,7 +348,8 @@ impl Scenario {
 }
 
 impl KindSpec {
-    /// Failure spec of `op` (probability 0 when the operation cannot fail).
+    /// Failure spec of `op`; `None` when the operation cannot fail (or the
+    /// kind does not have it).
     pub fn failure(&self, op: Op) -> Option<&FailureSpec> {
         self.failures.iter().find(|f| f.op == op)
     }

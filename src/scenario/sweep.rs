@@ -18,6 +18,7 @@ pub const MAX_POINTS: usize = 10_000;
 pub struct Plan {
     /// The swept paths, in the order the file gives them (empty: no sweep).
     pub params: Vec<String>,
+    /// Every point, the last path varying fastest; one without a sweep.
     pub points: Vec<Point>,
 }
 
@@ -25,7 +26,9 @@ pub struct Plan {
 /// they make, shared (never copied) by every replication that runs it.
 #[derive(Clone, Debug)]
 pub struct Point {
+    /// The value of each swept path, in [`Plan::params`] order.
     pub values: Vec<Value>,
+    /// The validated scenario of the point.
     pub scenario: Arc<Scenario>,
 }
 

@@ -2,17 +2,17 @@
 //! and the composition of one run's parts, each handed to the handlers that
 //! need it and no more:
 //!
-//! - [`context`]: the engine context, [`Core`] (clock and queue, random streams, the
-//!   statistics window, counters, the recorder tap): all a timer needs;
-//! - [`kind`]: each kind's scenario compiled once (machine, samplers);
-//! - [`servers`]: the servers and the statistics that observe them;
+//! - `context`: the engine context, `Core` (clock and queue, random streams,
+//!   the statistics window, counters, the recorder tap): all a timer needs;
+//! - `kind`: each kind's scenario compiled once (machine, samplers);
+//! - `servers`: the servers and the statistics that observe them;
 //! - the capacity component ([`crate::capacity::Capacity`]), present only
 //!   when the scenario has hosts, which keeps its own invariants.
 //!
-//! The lifecycle runner ([`lifecycle`]) ties them together: it is the one
-//! place a server's state changes. [`timers`] holds the workload and
-//! failure clocks, [`hosts`] what hosts do to servers, [`import`] a fleet
-//! read from a file. The engine (queue, time, random streams) knows nothing
+//! The lifecycle runner (`lifecycle`) ties them together: it is the one
+//! place a server's state changes. `timers` holds the workload and failure
+//! clocks, `hosts` what hosts do to servers, `import` a fleet read from a
+//! file. The engine (queue, time, random streams) knows nothing
 //! of servers; the models are tables (docs/model.md).
 
 mod context;
@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// Every event the simulation schedules. Events are small and `Copy`; the
 /// generation numbers they carry make stale ones harmless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// A create request of this kind arrives (Poisson).
     Arrival(Kind),
     /// The current step of server `id` ends.

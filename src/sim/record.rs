@@ -20,7 +20,7 @@ pub enum Cause {
     Failed(Op),
     /// The operation overran its watchdog.
     Timeout(Op),
-    /// A spontaneous fault.
+    /// A spontaneous fault, or a mass fault.
     Fault,
     /// Nova's power-state sync found a crashed guest off.
     PowerSync,
@@ -64,15 +64,19 @@ impl std::fmt::Display for Cause {
 /// One change of a server's state, status or lock, as the trace records it.
 #[derive(Clone, Copy, Debug)]
 pub struct Change {
+    /// When it happened (`time_s` in the trace).
     pub time: SimTime,
     /// Unique instance number.
     pub serial: u32,
+    /// The server's kind.
     pub kind: Kind,
+    /// Why it happened (`cause` in the trace).
     pub cause: Cause,
     /// State and status before; `None` for a server that just appeared.
     pub from: Option<(StateId, Status)>,
     /// State and status after; `None` for a server that left.
     pub to: Option<(StateId, Status)>,
+    /// The lock flag after the change.
     pub locked: bool,
     /// Index of the flavor the API shows, or [`NO_FLAVOR`] (no capacity).
     pub flavor: u16,
@@ -84,7 +88,12 @@ pub const NO_FLAVOR: u16 = u16::MAX;
 /// Who asks for an operation: users are refused by a lock, admins are not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum By {
+    /// The owner: the operation mix, end-of-life and on-error requests,
+    /// resize decisions. Refused by a lock, except for an admin action or an
+    /// unlock.
     User,
+    /// An admin, an operator or billing: repairs, auto-confirmed resizes,
+    /// freezes, unfreezes and expiries.
     Admin,
     /// Nova's auto-recovery evacuating a server from a failed host (an
     /// admin action).
@@ -94,8 +103,12 @@ pub enum By {
 /// The answer to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Response {
+    /// Accepted: the operation starts.
     Accepted,
+    /// Refused with a conflict (HTTP 409): the server's state does not allow
+    /// the operation, or the server never launched.
     RefusedConflict,
+    /// Refused: a user operation on a locked server (HTTP 409).
     RefusedLocked,
     /// No host has room for what the operation needs (docs/model.md §2: the
     /// vm_state is kept and the task cleared, so nothing changes).
@@ -108,16 +121,23 @@ pub enum Response {
 /// One request for an operation, as the request log records it.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
+    /// When it was made.
     pub time: SimTime,
+    /// The server's number, unique over the run.
     pub serial: u32,
+    /// The server's kind.
     pub kind: Kind,
+    /// The operation asked for.
     pub op: Op,
+    /// Who asked.
     pub by: By,
     /// State and status the request found; `None` for a create.
     pub state: Option<(StateId, Status)>,
+    /// The lock flag the request found.
     pub locked: bool,
     /// Whether its first build had succeeded.
     pub launched: bool,
+    /// The answer.
     pub response: Response,
 }
 

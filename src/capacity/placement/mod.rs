@@ -25,6 +25,7 @@ pub struct Candidate {
 /// order, then host number) and all have room. Ties must go to the earliest
 /// candidate, so placement is deterministic.
 pub trait Placement: Send + Sync {
+    /// The index of the chosen host; `None` when there is no candidate.
     fn choose(&self, candidates: &mut dyn Iterator<Item = Candidate>) -> Option<u32>;
 }
 
