@@ -104,6 +104,10 @@ pub struct Dim {
     max: Vec<u64>,
     entries: Vec<u64>,
     sojourn: Vec<LogHistogram>,
+    /// Whether entries and stays are being measured: from the beginning
+    /// of the statistics window ([`Dim::begin_window`]) on. Before it,
+    /// only the counts are kept (the area is reset when it begins).
+    measuring: bool,
 }
 
 impl Dim {
@@ -116,6 +120,7 @@ impl Dim {
             max: vec![0; n],
             entries: vec![0; n],
             sojourn: vec![LogHistogram::default(); n],
+            measuring: false,
         }
     }
 
@@ -126,23 +131,28 @@ impl Dim {
         self.last[s] = now;
     }
 
-    /// One instance enters state `s`. Entries before the window are
-    /// counted too, and forgotten when it begins ([`KindStats::begin_window`]).
+    /// One instance enters state `s` (an entry, once the window has begun).
     #[inline]
     pub fn enter(&mut self, s: usize, now: SimTime) {
         self.touch(s, now);
         self.count[s] += 1;
-        self.entries[s] += 1;
+        if self.measuring {
+            self.entries[s] += 1;
+        }
         self.max[s] = self.max[s].max(self.count[s]);
     }
 
-    /// One instance leaves state `s`, which it entered at `since`: its
-    /// sojourn is recorded (and forgotten, like entries, if the window has
-    /// yet to begin).
+    /// One instance leaves state `s`, which it entered at `since`: once the
+    /// window has begun, its stay is recorded. (Recording stays only from
+    /// then on, rather than recording all and forgetting those before,
+    /// saves the warmup's histogram writes: a measurable share of L1 misses
+    /// at 100,000 servers.)
     #[inline]
     pub fn leave(&mut self, s: usize, now: SimTime, since: SimTime) {
         self.leave_untimed(s, now);
-        self.sojourn[s].record(now.since(since));
+        if self.measuring {
+            self.sojourn[s].record(now.since(since));
+        }
     }
 
     /// One instance leaves state `s`, where sojourns are not measured (the
@@ -159,6 +169,7 @@ impl Dim {
     }
 
     fn begin_window(&mut self, t: SimTime) {
+        self.measuring = true;
         for s in 0..self.count.len() {
             self.area[s] = 0;
             self.last[s] = t;
@@ -317,6 +328,7 @@ mod tests {
     fn area_is_integrated_exactly() {
         // One instance in state 0 over [0, 10), two over [10, 30): 10 + 40 = 50.
         let mut d = Dim::new(2);
+        d.begin_window(SimTime(0));
         d.enter(0, SimTime(0));
         d.enter(0, SimTime(10));
         d.leave(0, SimTime(30), SimTime(0));

@@ -191,7 +191,9 @@ impl<'r> Simulation<'r> {
         let horizon = self.scenario.horizon;
         let warmup = self.scenario.warmup;
         let interval = self.scenario.sample_interval;
-        self.core.in_window = warmup == SimTime::ZERO;
+        if warmup == SimTime::ZERO {
+            self.begin_window(SimTime::ZERO);
+        }
         self.start();
         let mut next_sample = SimTime::ZERO;
         while let Some(t) = self.core.queue.peek_time().filter(|&t| t <= horizon) {

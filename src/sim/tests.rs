@@ -32,7 +32,7 @@ pub(super) fn scenario(body: &str) -> Scenario {
 /// A started simulation, counting from t = 0.
 pub(super) fn started<'r>(sc: &Scenario, rec: &'r mut dyn Recorder) -> Simulation<'r> {
     let mut sim = Simulation::new(&std::sync::Arc::new(sc.clone()), rec);
-    sim.core.in_window = true;
+    sim.begin_window(SimTime::ZERO);
     sim.start();
     sim
 }
