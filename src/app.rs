@@ -57,6 +57,22 @@ impl Status {
         }
     }
 
+    /// Ends a command: prints what `outcome`'s error, if any, says on
+    /// stderr, and returns the exit status. Every binary ends through here.
+    pub fn report(outcome: anyhow::Result<()>) -> u8 {
+        let status = match outcome {
+            Ok(()) => Status::Success,
+            Err(e) => {
+                let status = Status::of(&e);
+                if let Some(message) = status.message(&e) {
+                    eprint!("{message}");
+                }
+                status
+            }
+        };
+        status.code()
+    }
+
     /// What to print on stderr for `err`, if anything.
     pub fn message(self, err: &anyhow::Error) -> Option<String> {
         match self {
@@ -70,23 +86,25 @@ impl Status {
 
 /// Runs one command, writing its report to `out`.
 pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
-    match command {
+    let report = run_command(command)?;
+    out.write_all(report.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+/// Runs one command and returns its report.
+fn run_command(command: Command) -> anyhow::Result<String> {
+    Ok(match command {
         Command::States { json } => {
             if json {
-                writeln!(out, "{}", describe::states_json())
+                describe::states_json() + "\n"
             } else {
-                write!(out, "{}", describe::states())
+                describe::states()
             }
-            .context("cannot write to stdout")?;
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;
-            write!(
-                out,
-                "{}",
-                describe::plan(&plan, &scenario.display().to_string())
-            )
-            .context("cannot write to stdout")?;
+            describe::plan(&plan, &scenario.display().to_string())
         }
         Command::Run {
             scenario,
@@ -120,7 +138,7 @@ pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
                 per_replication,
             };
             let report = run::run(&plan, Some(&scenario), &opts)?;
-            write!(out, "{}", describe::report(&report, &dir)).context("cannot write to stdout")?;
+            describe::report(&report, &dir)
         }
         Command::Fixtures {
             scenario,
@@ -162,10 +180,7 @@ pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
                 force,
             };
             let written = fixtures::write(sc, &opts)?;
-            write!(out, "{}", fixtures::report(&written, &dir))
-                .context("cannot write to stdout")?;
+            fixtures::report(&written, &dir)
         }
-    }
-    out.flush().context("cannot write to stdout")?;
-    Ok(())
+    })
 }

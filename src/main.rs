@@ -9,15 +9,6 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let status = match app::execute(cli.command, &mut std::io::stdout().lock()) {
-        Ok(()) => Status::Success,
-        Err(e) => {
-            let status = Status::of(&e);
-            if let Some(message) = status.message(&e) {
-                eprint!("{message}");
-            }
-            status
-        }
-    };
-    ExitCode::from(status.code())
+    let outcome = app::execute(cli.command, &mut std::io::stdout().lock());
+    ExitCode::from(Status::report(outcome))
 }

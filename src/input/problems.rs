@@ -120,6 +120,13 @@ impl Problems {
         }
     }
 
+    /// Records problems found elsewhere, in their order.
+    pub fn add_all(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for p in problems {
+            self.add(p);
+        }
+    }
+
     /// Problems found, listed or counted.
     pub fn len(&self) -> usize {
         self.list.len() + self.more

@@ -234,11 +234,7 @@ fn read_fleet(
             spec.initial = u32::try_from(fleet.servers.len()).unwrap_or(u32::MAX);
             spec.initial_fleet = Some(fleet);
         }
-        Err(problems) => {
-            for p in problems {
-                r.problems.add(p);
-            }
-        }
+        Err(problems) => r.problems.add_all(problems),
     }
     spec
 }

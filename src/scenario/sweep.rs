@@ -104,9 +104,7 @@ pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioErr
     };
     let mut problems = Problems::new();
     if let Err(e) = &base_result {
-        e.problems.iter().cloned().for_each(|p| {
-            problems.add(p);
-        });
+        problems.add_all(e.problems.iter().cloned());
     }
     let problem = |problems: &mut Problems, path: &str, message: String| {
         problems.push(format!("sweep.\"{path}\""), message);

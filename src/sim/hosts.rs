@@ -13,11 +13,10 @@ impl Simulation<'_> {
     /// Schedules the first failure of every host and domain.
     pub(super) fn start_hosts(&mut self) {
         let Some(cap) = &self.capacity else { return };
-        let rng = &mut self.core.rng.hosts;
         if let Some((ttf, _)) = &cap.clocks.host {
             for host in 0..cap.hosts.len() as u32 {
-                let d = ttf.sample(rng);
-                self.core.queue.schedule_in(d, Event::HostFailure { host });
+                let d = ttf.sample(&mut self.core.rng.hosts);
+                self.core.schedule_in(d, Event::HostFailure { host });
             }
         }
         for (level, l) in cap.levels.iter().enumerate() {
@@ -44,12 +43,7 @@ impl Simulation<'_> {
     /// Places a server of the initial fleet; one that fits nowhere is not
     /// created (and counted, so the report can say so).
     pub(super) fn place_initial(&mut self, id: u32) -> bool {
-        let now = self.core.now();
-        let kind = self.servers.fleet.get(id).kind;
-        let Some(cap) = limiting(&mut self.capacity, kind) else {
-            return true;
-        };
-        if cap.place_build(id, now) {
+        if self.place_attempt(id) {
             return true;
         }
         self.drop_unplaced(id);
@@ -135,8 +129,10 @@ impl Simulation<'_> {
         self.schedule_step(id);
     }
 
-    /// Places another attempt of the build of server `id` (a BMS chooses
-    /// its node at once). False when no host has room.
+    /// Places the build of server `id` (a server of the initial fleet, or
+    /// a BMS's next attempt, which chooses its node at once), avoiding the
+    /// host its last attempt failed on. False when no host has room; true
+    /// for a kind without hosts.
     fn place_attempt(&mut self, id: u32) -> bool {
         let now = self.core.now();
         let kind = self.servers.fleet.get(id).kind;

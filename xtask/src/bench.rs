@@ -46,20 +46,26 @@ impl Measured {
     }
 }
 
-/// What the child needs to run one measurement.
-#[derive(Clone, Debug, Default)]
+/// What the child needs to run one measurement: the arguments of the
+/// hidden `bench-run` task, which [`child`] spells back out.
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct ChildArgs {
     /// Scenario file.
     pub scenario: PathBuf,
     /// Result folder (replaced).
+    #[arg(long)]
     pub out: PathBuf,
     /// Also write the trace.
+    #[arg(long)]
     pub trace: bool,
     /// Override of the scenario's horizon.
+    #[arg(long)]
     pub horizon: Option<String>,
     /// Override of the scenario's replications.
+    #[arg(long)]
     pub replications: Option<u32>,
     /// Threads; 0: one per core.
+    #[arg(long, default_value_t = 0)]
     pub jobs: usize,
 }
 

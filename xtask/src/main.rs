@@ -49,33 +49,11 @@ enum Task {
     /// One measurement of `bench`, run in a child process so that its peak
     /// memory is its own; prints one JSON line.
     #[command(hide = true)]
-    BenchRun {
-        scenario: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long)]
-        trace: bool,
-        #[arg(long)]
-        horizon: Option<String>,
-        #[arg(long)]
-        replications: Option<u32>,
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-    },
+    BenchRun(bench::ChildArgs),
 }
 
 fn main() -> ExitCode {
-    let status = match execute(Cli::parse().task) {
-        Ok(()) => Status::Success,
-        Err(e) => {
-            let status = Status::of(&e);
-            if let Some(message) = status.message(&e) {
-                eprint!("{message}");
-            }
-            status
-        }
-    };
-    ExitCode::from(status.code())
+    ExitCode::from(Status::report(execute(Cli::parse().task)))
 }
 
 fn execute(task: Task) -> Result<()> {
@@ -92,22 +70,8 @@ fn execute(task: Task) -> Result<()> {
                 println!("\nsome targets were missed");
             }
         }
-        Task::BenchRun {
-            scenario,
-            out,
-            trace,
-            horizon,
-            replications,
-            jobs,
-        } => {
-            let m = bench::measure(&bench::ChildArgs {
-                scenario,
-                out,
-                trace,
-                horizon,
-                replications,
-                jobs,
-            })?;
+        Task::BenchRun(args) => {
+            let m = bench::measure(&args)?;
             println!("{}", serde_json::to_string(&m)?);
         }
     }
