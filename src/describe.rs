@@ -334,7 +334,7 @@ pub fn scenario(sc: &Scenario, file: &str) -> String {
     );
     for &kind in Kind::ALL {
         if let Some(k) = sc.kind(kind) {
-            kind_summary(&mut s, k);
+            kind_summary(&mut s, k, sc);
         }
     }
     if let Some(c) = &sc.capacity {
@@ -454,17 +454,80 @@ pub fn fleet_summary(kind: Kind, fleet: &InitialFleet) -> String {
     )
 }
 
-fn kind_summary(s: &mut String, k: &KindSpec) {
+/// A profile in words: its base and every factor, with the mean and peak
+/// rate over the horizon.
+fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> String {
+    use crate::demand::{Base, Clock, Daily};
+    let mut parts = vec![match &p.base {
+        Base::Rate(r) => format!("{r}/day"),
+        Base::Schedule(s) => format!("schedule {} ({} rows)", s.path, s.points.len()),
+    }];
+    let h = p.utc_offset_s.abs() / 3600;
+    let m = p.utc_offset_s.abs() % 3600 / 60;
+    let utc = format!(
+        "UTC{}{h:02}:{m:02}",
+        if p.utc_offset_s < 0 { '-' } else { '+' }
+    );
+    match &p.daily {
+        Some(Daily::Hourly(_)) => parts.push(format!("× hourly shape ({utc})")),
+        Some(Daily::Wave {
+            amplitude,
+            peak_hour,
+        }) => parts.push(format!(
+            "× daily wave ±{:.0}% peaking at {peak_hour}h ({utc})",
+            amplitude * 100.0
+        )),
+        None => {}
+    }
+    if p.weekly.is_some() {
+        parts.push("× weekly shape".into());
+    }
+    if let Some(g) = &p.growth {
+        parts.push(format!(
+            "× {} {:+}% every {}",
+            if g.compound {
+                "growth"
+            } else {
+                "linear growth"
+            },
+            g.by * 100.0,
+            days(g.per)
+        ));
+    }
+    if !p.windows.is_empty() {
+        parts.push(format!(
+            "× {} window{}",
+            p.windows.len(),
+            if p.windows.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let (n, peak) = Clock::new(p, sc.start_time, sc.horizon).integral_and_peak(sc.horizon);
+    let mean = n / sc.horizon.as_secs_f64().max(1e-3) * 86_400.0;
+    format!(
+        "{} (mean {mean:.1}/day, peak {peak:.1}/day over the horizon)",
+        parts.join(" ")
+    )
+}
+
+fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
     let _ = writeln!(s, "\n  [{}]", k.kind.name());
     let initial = match &k.initial_fleet {
         Some(f) => fleet_summary(k.kind, f),
         None => k.initial.to_string(),
     };
-    let _ = write!(
-        s,
-        "  initial fleet {initial}, arrivals {}/day",
-        k.arrivals_per_day
-    );
+    let arrivals = match &k.arrival_profile {
+        Some(p) => profile_summary(p, sc),
+        None => format!("{}/day", k.arrivals_per_day),
+    };
+    let mean_rate = match &k.arrival_profile {
+        Some(p) => {
+            let (n, _) = crate::demand::Clock::new(p, sc.start_time, sc.horizon)
+                .integral_and_peak(sc.horizon);
+            n / sc.horizon.as_secs_f64().max(1e-3) * 86_400.0
+        }
+        None => k.arrivals_per_day,
+    };
+    let _ = write!(s, "  initial fleet {initial}, arrivals {arrivals}");
     match &k.lifetime {
         Some(l) => {
             let mean_days = l.mean_s() / 86_400.0;
@@ -473,7 +536,7 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
                 ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals × mean lifetime)",
                 l.name(),
                 human(l.mean_s()),
-                k.arrivals_per_day * mean_days
+                mean_rate * mean_days
             );
         }
         None => {

@@ -97,6 +97,7 @@ pub mod app;
 pub mod capacity;
 pub mod ci;
 pub mod cli;
+pub mod demand;
 pub mod describe;
 pub mod engine;
 pub mod fixtures;

@@ -250,6 +250,10 @@ pub struct Capacity {
     policy: Box<dyn Placement>,
     /// Per kind (`Kind as usize`): the mix of new servers' flavors.
     new_mix: [Option<(WeightedAliasIndex<f64>, Vec<u16>)>; 2],
+    /// ECS flavors whose share of new servers follows a trend: (flavor,
+    /// weight, trend), every ECS flavor with a positive weight, when any
+    /// has a trend; then the ECS mix is drawn from these at each arrival.
+    trending: Vec<(u16, f64, Option<crate::demand::Growth>)>,
     /// ECS resize targets.
     resize_mix: Option<(WeightedAliasIndex<f64>, Vec<u16>)>,
     /// Per kind, per state: whether a server keeps its allocation there.
@@ -318,6 +322,7 @@ impl Capacity {
             .collect();
         let mut new_ecs = Vec::new();
         let mut resize = Vec::new();
+        let mut trending = Vec::new();
         for f in &spec.flavors {
             let i = flavors.len() as u16;
             flavors.push(Flavor {
@@ -328,6 +333,12 @@ impl Capacity {
             });
             new_ecs.push((i, f.weight));
             resize.push((i, f.resize_weight));
+            if f.weight > 0.0 {
+                trending.push((i, f.weight, f.growth));
+            }
+        }
+        if trending.iter().all(|t| t.2.is_none()) {
+            trending.clear();
         }
         let mut new_bms = Vec::new();
         for p in &spec.bms_pools {
@@ -379,6 +390,7 @@ impl Capacity {
             levels,
             policy: placement::policy(spec.placement),
             new_mix: [mix(new_ecs), mix(new_bms)],
+            trending,
             resize_mix: mix(resize),
             holds,
             alloc: Vec::new(),
@@ -432,18 +444,48 @@ impl Capacity {
         &mut self.alloc[i]
     }
 
-    /// A new server, on its first build attempt: nothing held, flavor
-    /// drawn from the kind's mix. `None` (and nothing drawn) when the kind
-    /// has no hosts.
-    pub fn arrive(&mut self, id: u32, kind: Kind, rng: &mut Rng) -> Option<u16> {
+    /// A new server arriving at `now`, on its first build attempt: nothing
+    /// held, flavor drawn from the kind's mix (as it stands at `now`, when
+    /// flavors follow trends). `None` (and nothing drawn) when the kind has
+    /// no hosts.
+    pub fn arrive(&mut self, id: u32, kind: Kind, now: SimTime, rng: &mut Rng) -> Option<u16> {
         let (mix, flavors) = self.new_mix[kind as usize].as_ref()?;
-        let flavor = flavors[mix.sample(rng)];
+        let flavor = if kind == Kind::Ecs && !self.trending.is_empty() {
+            self.trending_flavor(now, rng)
+        } else {
+            flavors[mix.sample(rng)]
+        };
         *self.slot(id) = Allocation {
             flavor,
             attempts: 1,
             ..Allocation::NONE
         };
         Some(flavor)
+    }
+
+    /// An ECS flavor drawn with each flavor's weight times its trend's
+    /// factor at `now`: one uniform draw against the cumulative weights.
+    fn trending_flavor(&self, now: SimTime, rng: &mut Rng) -> u16 {
+        let t = now.as_secs_f64();
+        let weight = |&(_, w, g): &(u16, f64, Option<crate::demand::Growth>)| {
+            w * g.map_or(1.0, |g| g.factor(t))
+        };
+        let total: f64 = self.trending.iter().map(weight).sum();
+        let mut u = rand::RngExt::random::<f64>(rng) * total;
+        for e in &self.trending {
+            u -= weight(e);
+            if u < 0.0 {
+                return e.0;
+            }
+        }
+        // Rounding can leave u at 0 after the last; a linear decline can
+        // bring every weight to 0 at once: the last flavor with weight.
+        self.trending
+            .iter()
+            .rev()
+            .find(|e| weight(e) > 0.0)
+            .unwrap_or(&self.trending[0])
+            .0
     }
 
     /// The index of the flavor of `kind` named `name` (ECS flavors and
@@ -1007,6 +1049,7 @@ mod tests {
                 pool: 0,
                 weight: 1.0,
                 resize_weight: 1.0,
+                growth: None,
             }],
             bms_pools: vec![BmsPoolSpec {
                 flavor: "m".into(),
@@ -1046,6 +1089,48 @@ mod tests {
                 seen += hosts.len();
             }
             assert_eq!(seen, cap.hosts.len(), "every host in one domain per level");
+        }
+    }
+
+    /// Two flavors of equal weight, one doubling every 10 days: at day 40
+    /// its share is 16/17, at day 0 one half. Each share is checked against
+    /// the binomial's 99.99% bounds (±3.9 standard errors).
+    #[test]
+    fn a_flavor_trend_shifts_the_mix_of_new_servers() {
+        let sc = crate::scenario::parse::parse_str(
+            r#"
+            name = "t"
+            horizon = "50d"
+            [ecs]
+            [capacity.pools.p]
+            hosts = 1
+            vcpus = 8
+            memory = "8GiB"
+            [capacity.flavors.flat]
+            vcpus = 1
+            memory = "1GiB"
+            [capacity.flavors.rising]
+            vcpus = 1
+            memory = "1GiB"
+            growth = "+100%/10d"
+            "#,
+            "t.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut cap = Capacity::new(sc.capacity.as_ref().unwrap(), &[]);
+        let mut rng = crate::engine::stream(3, 0, crate::engine::Purpose::Server);
+        let n = 20_000;
+        for (day, share) in [(0, 0.5), (40, 16.0 / 17.0)] {
+            let now = SimTime::from_secs(day * 86_400);
+            let rising = (0..n)
+                .filter(|&id| cap.arrive(id, Kind::Ecs, now, &mut rng) == Some(1))
+                .count() as f64
+                / f64::from(n);
+            let se = (share * (1.0 - share) / f64::from(n)).sqrt();
+            assert!(
+                (rising - share).abs() < 3.9 * se,
+                "day {day}: {rising} vs {share}"
+            );
         }
     }
 }

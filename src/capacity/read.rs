@@ -255,6 +255,7 @@ struct Flavor {
     resize_weight: Option<f64>,
     /// `resize_weight` is given, not defaulted to `weight`.
     resize_given: bool,
+    growth: Option<crate::demand::Growth>,
 }
 
 impl Flavor {
@@ -266,6 +267,7 @@ impl Flavor {
             pool: self.pool?,
             weight: self.weight?,
             resize_weight: self.resize_weight?,
+            growth: self.growth,
         })
     }
 }
@@ -319,6 +321,7 @@ fn read_flavor(r: &mut Reader, pools: &[&str]) -> Option<Flavor> {
         r.get("resize_weight");
         weight
     };
+    let growth = crate::demand::read::trend(r);
     Some(Flavor {
         vcpus,
         memory_mib,
@@ -326,6 +329,7 @@ fn read_flavor(r: &mut Reader, pools: &[&str]) -> Option<Flavor> {
         weight,
         resize_weight,
         resize_given,
+        growth,
     })
 }
 
@@ -880,6 +884,7 @@ repair = { dist = "uniform", min = "1h", max = "12h" }
                     pool: 0,
                     weight: 10.0,
                     resize_weight: 5.0,
+                    growth: None,
                 },
                 FlavorSpec {
                     name: "m6.8xlarge.8".into(),
@@ -888,6 +893,7 @@ repair = { dist = "uniform", min = "1h", max = "12h" }
                     pool: 1,
                     weight: 1.0,
                     resize_weight: 1.0,
+                    growth: None,
                 },
             ]
         );

@@ -112,6 +112,11 @@ pub struct FlavorSpec {
     pub weight: f64,
     /// Relative share of resize targets.
     pub resize_weight: f64,
+    /// A trend of the flavor's share of new servers (`growth` or
+    /// `linear_growth`): its weight at t is `weight` times the trend's
+    /// factor, so the mix shifts towards the flavors that grow faster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub growth: Option<crate::demand::Growth>,
 }
 
 /// The nodes of one bare-metal flavor; a BMS takes a whole node.

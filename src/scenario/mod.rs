@@ -84,8 +84,13 @@ pub struct KindSpec {
     /// lifetimes come from the lifetime's equilibrium excess distribution, so
     /// the fleet starts at its long-run age mix; `"new"`: fresh lifetimes.
     pub initial_steady: bool,
-    /// Poisson create arrivals per day.
+    /// Poisson create arrivals per day, when the rate is constant (0 with
+    /// a profile).
     pub arrivals_per_day: f64,
+    /// A time-varying create rate (`arrivals` as a table); `None`: the
+    /// constant `arrivals_per_day`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_profile: Option<crate::demand::Profile>,
     /// Time from the create request (t = 0 for the initial fleet) until the
     /// owner deletes the server; `None`: never.
     pub lifetime: Option<Dist>,

@@ -14,6 +14,7 @@ use super::{
     SoftRebootSpec, StepSpec, Switch, WatchdogSpec, defaults,
 };
 use crate::capacity::read::{Sections, read_capacity};
+use crate::demand::read::Arrivals;
 use crate::engine::SimTime;
 use crate::input::reader::{Reader, did_you_mean, expected};
 use crate::input::units::format_duration;
@@ -176,8 +177,8 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
         .read("start_time", Reader::timestamp_value)
         .unwrap_or(crate::wallclock::DEFAULT_START);
 
-    let ecs = r.opt_table("ecs", |r| read_kind(r, &ecs::machine(false)));
-    let bms = r.opt_table("bms", |r| read_kind(r, &bms::machine(false)));
+    let ecs = r.opt_table("ecs", |r| read_kind(r, &ecs::machine(false), dir));
+    let bms = r.opt_table("bms", |r| read_kind(r, &bms::machine(false), dir));
     if !r.has("ecs") && !r.has("bms") {
         r.problem(
             "",
@@ -193,6 +194,17 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
     // Flavors are checked against a valid [capacity] only, so that one
     // mistake there is not reported again for every server.
     let flavors = capacity.as_ref().filter(|_| r.problems.len() == before);
+    // A profile's peak over the whole horizon is known once both are.
+    if let Some(h) = horizon {
+        for (spec, _) in ecs.iter().chain(bms.iter()) {
+            if let Some(p) = &spec.arrival_profile
+                && let Some(msg) = crate::demand::read::check(p, start_time, h)
+            {
+                let field = format!("{}.arrivals", spec.kind.name());
+                r.problems.push(field, msg);
+            }
+        }
+    }
     let ecs = ecs.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors, fleets));
     let bms = bms.map(|(spec, path)| read_fleet(r, spec, path, dir, flavors, fleets));
 
@@ -242,7 +254,7 @@ fn read_fleet(
 /// One `[ecs]` or `[bms]` section; `m` is that kind's machine. The
 /// `initial_fleet` path, if given, comes back beside the spec: its file is
 /// read once `[capacity]` is known.
-fn read_kind(r: &mut Reader, m: &Machine) -> (KindSpec, Option<String>) {
+fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<String>) {
     let kind = m.kind;
     let initial = r
         .read("initial", |r, k, v| r.integer_value(k, v, 0, 10_000_000))
@@ -267,7 +279,10 @@ fn read_kind(r: &mut Reader, m: &Machine) -> (KindSpec, Option<String>) {
             r.choice_value(k, v, &["steady", "new"])
         })
         .is_none_or(|a| a == "steady");
-    let arrivals_per_day = r.rate("arrivals").unwrap_or(0.0);
+    let (arrivals_per_day, arrival_profile) = match crate::demand::read::arrivals(r, dir) {
+        Arrivals::Constant(rate) => (rate, None),
+        Arrivals::Profile(p) => (0.0, Some(*p)),
+    };
     let lifetime = r
         .read("lifetime", Reader::opt_dist_value)
         .and_then(Switch::on);
@@ -327,6 +342,7 @@ fn read_kind(r: &mut Reader, m: &Machine) -> (KindSpec, Option<String>) {
         initial_fleet: None,
         initial_steady,
         arrivals_per_day,
+        arrival_profile,
         lifetime,
         ops_rate_per_day,
         ops_mix,
@@ -1252,7 +1268,7 @@ retention = "10d"
         assert_problem(
             &with_head("[ecs]\narrivals = 40\n"),
             "ecs.arrivals",
-            &["expected a rate string such as \"40/d\", found integer 40"],
+            &["expected a rate string such as \"40/d\"", "found integer 40"],
         );
     }
 

@@ -33,10 +33,11 @@ impl Simulation<'_> {
     /// needs hosts: true then.
     pub(super) fn choose_flavor(&mut self, id: u32) -> bool {
         let kind = self.servers.fleet.get(id).kind;
+        let now = self.core.now();
         let rng = &mut self.servers.own_rng[id as usize];
         self.capacity
             .as_mut()
-            .and_then(|cap| cap.arrive(id, kind, rng))
+            .and_then(|cap| cap.arrive(id, kind, now, rng))
             .is_some()
     }
 

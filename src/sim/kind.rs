@@ -29,7 +29,10 @@ pub(crate) struct KindRuntime {
     pub(super) lifetime: Option<Sampler>,
     /// Remaining lifetime of a server of the initial fleet.
     pub(super) initial_lifetime: Option<ResidualSampler>,
+    /// Gaps of a constant arrival rate.
     pub(super) arrival_gap: Option<Exp<f64>>,
+    /// A time-varying arrival rate, whose process is sampled by thinning.
+    pub(super) arrival_profile: Option<crate::demand::Profile>,
     pub(super) ops_gap: Option<Exp<f64>>,
     pub(super) mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
     fail_prob: [f64; Op::COUNT],
@@ -103,6 +106,7 @@ impl KindRuntime {
                 .filter(|_| spec.initial_steady)
                 .map(|d| d.residual_sampler().expect("validated distribution")),
             arrival_gap: gaps(spec.arrivals_per_day),
+            arrival_profile: spec.arrival_profile.clone(),
             ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
             mix,
             fail_prob,
@@ -130,6 +134,12 @@ impl KindRuntime {
             machine,
             scenario: Arc::clone(scenario),
         }
+    }
+
+    /// The whole scenario.
+    #[inline]
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
     }
 
     /// The kind's part of the scenario.

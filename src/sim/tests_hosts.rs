@@ -40,6 +40,7 @@ pub(super) fn spec(
                 pool: 0,
                 weight: 1.0,
                 resize_weight: 1.0,
+                growth: None,
             })
             .collect(),
         bms_pools: Vec::new(),
@@ -104,6 +105,7 @@ fn placement_policies_produce_their_layouts() {
             c.arrive(
                 id as u32,
                 Kind::Ecs,
+                SimTime::ZERO,
                 &mut crate::engine::stream(1, 0, crate::engine::Purpose::Server),
             );
             c.attach(id as u32, host, SimTime::ZERO);

@@ -28,8 +28,15 @@ fn gap(exp: Option<&Exp<f64>>, rng: &mut Rng) -> Option<SimTime> {
 impl KindRuntime {
     /// The next create of this kind, drawn from the arrival stream.
     pub(super) fn schedule_arrival(&self, core: &mut Core) {
-        if let Some(d) = gap(self.arrival_gap.as_ref(), &mut core.rng.arrivals) {
-            core.schedule_in(d, Event::Arrival(self.machine.kind));
+        let event = Event::Arrival(self.machine.kind);
+        if let Some(p) = &self.arrival_profile {
+            let sc = self.scenario();
+            let clock = crate::demand::Clock::new(p, sc.start_time, sc.horizon);
+            if let Some(t) = clock.next_after(core.now(), &mut core.rng.arrivals) {
+                core.schedule_at(t, event);
+            }
+        } else if let Some(d) = gap(self.arrival_gap.as_ref(), &mut core.rng.arrivals) {
+            core.schedule_in(d, event);
         }
     }
 

@@ -2,7 +2,7 @@
 //! (different seeds) with an analytic value, using a 99.9% Student-t
 //! confidence interval rather than a hand-tuned tolerance.
 
-use crate::common::{assert_ci_covers, run, scenario};
+use crate::common::{assert_ci_covers, run, run_with, scenario};
 use fleetsim::model::Status;
 
 /// One measurement per seed 1..=n: independent replications.
@@ -326,4 +326,141 @@ fn blocked_share_of_creates_is_erlang_b() {
     let carried: Vec<f64> = runs.iter().map(|r| r.1).collect();
     assert_ci_covers("blocked share of creates", &blocked, b, 0.012);
     assert_ci_covers("mean servers on the pool", &carried, a * (1.0 - b), 0.2);
+}
+
+/// The lower tail P(X ≤ k) of a Poisson distribution of mean `m`, summed in
+/// log space (exact to rounding for the means used here).
+fn poisson_cdf(k: u64, m: f64) -> f64 {
+    let (mut log_fact, mut sum) = (0.0_f64, 0.0);
+    for j in 0..=k {
+        if j > 0 {
+            log_fact += (j as f64).ln();
+        }
+        sum += (j as f64 * m.ln() - m - log_fact).exp();
+    }
+    sum.min(1.0)
+}
+
+/// Whether a Poisson count `x` of mean `m` is in the two-sided tails of
+/// total probability `alpha`.
+fn poisson_rejects(x: u64, m: f64, alpha: f64) -> bool {
+    let below = poisson_cdf(x, m);
+    let above = 1.0 - if x == 0 { 0.0 } else { poisson_cdf(x - 1, m) };
+    below < alpha / 2.0 || above < alpha / 2.0
+}
+
+/// Records the population of the one kind at every sample time.
+struct Populations(Vec<(f64, u64)>);
+
+impl fleetsim::sim::Recorder for Populations {
+    fn wants_changes(&self) -> bool {
+        false
+    }
+    fn change(&mut self, _: &fleetsim::sim::Change, _: &fleetsim::model::Machine) {}
+    fn sample(
+        &mut self,
+        t: fleetsim::engine::SimTime,
+        _: fleetsim::model::Kind,
+        stats: &fleetsim::stats::KindStats,
+        _: &fleetsim::model::Machine,
+    ) {
+        self.0.push((t.as_secs_f64(), stats.population_now()));
+    }
+}
+
+/// The M_t/G/∞ queue with a sinusoidal arrival rate (Eick, Massey and
+/// Whitt, "The physics of the M_t/G/∞ queue", Operations Research 41(4),
+/// 1993). Creates arrive at λ(t) = λ̄·(1 + a·cos(ω(t − φ))), ω = 2π/day,
+/// each server lives an exponential lifetime of rate μ, every step takes no
+/// time and capacity is unlimited. Starting empty at t = 0, the number
+/// present at t is Poisson with mean
+///
+///   m(t) = ∫₀ᵗ λ(s)·e^{−μ(t−s)} ds.
+///
+/// With ∫ e^{μs}·cos(ω(s − φ)) ds = e^{μs}·(μ·cos(ω(s − φ)) + ω·sin(ω(s − φ)))/(μ² + ω²),
+///
+///   m(t) = λ̄/μ·(1 − e^{−μt})
+///        + λ̄·a·[μ·cos(ω(t − φ)) + ω·sin(ω(t − φ)) − e^{−μt}·(μ·cos ωφ − ω·sin ωφ)]/(μ² + ω²),
+///
+/// whose periodic part lags the arrival rate's peak by atan(ω/μ)/ω.
+///
+/// The check: summed over R independent replications, the number present
+/// at each sample time is Poisson with mean R·m(t); every one of the 72
+/// hourly samples must lie inside its exact two-sided Poisson interval at
+/// level 0.001/72 (Bonferroni: the whole test wrongly fails with
+/// probability at most 0.001). The number of creates over the horizon is
+/// Poisson with mean ∫λ, checked the same way.
+#[test]
+fn a_sinusoidal_arrival_rate_gives_the_m_t_g_infinity_mean() {
+    let (rate_per_day, a, peak_hour, mean_life_h) = (480.0, 0.8, 15.0, 6.0);
+    let (r, horizon_h) = (10u64, 72u64);
+    let mut present = vec![0u64; horizon_h as usize];
+    let mut created = 0;
+    for seed in 1..=r {
+        let sc = scenario(&format!(
+            r#"
+                name = "mtg-infinity"
+                seed = {seed}
+                horizon = "{horizon_h}h"
+                sample_interval = "1h"
+                [ecs]
+                arrivals = {{ base = "{rate_per_day}/d", daily = {{ amplitude = {a}, peak_hour = {peak_hour} }} }}
+                lifetime = {{ dist = "exponential", mean = "{mean_life_h}h" }}
+                {INSTANT_ECS_STEPS}
+                [ecs.failures]
+                create = {{ prob = 0 }}
+                delete = {{ prob = 0 }}
+                [ecs.faults]
+                repair = "off"
+                watchdog = "off"
+                "#
+        ));
+        let mut rec = Populations(Vec::new());
+        let o = run_with(&sc, &mut rec);
+        created += o.servers_created;
+        for &(t, n) in &rec.0 {
+            let hour = (t / 3600.0).round() as usize;
+            if (1..=horizon_h as usize).contains(&hour) {
+                present[hour - 1] += n;
+            }
+        }
+    }
+    let lambda = rate_per_day / 86_400.0;
+    let mu = 1.0 / (mean_life_h * 3600.0);
+    let omega = std::f64::consts::TAU / 86_400.0;
+    let phi = peak_hour * 3600.0;
+    let m = |t: f64| {
+        let decay = (-mu * t).exp();
+        lambda / mu * (1.0 - decay)
+            + lambda
+                * a
+                * (mu * (omega * (t - phi)).cos() + omega * (omega * (t - phi)).sin()
+                    - decay * (mu * (omega * phi).cos() - omega * (omega * phi).sin()))
+                / (mu * mu + omega * omega)
+    };
+    let alpha = 0.001 / horizon_h as f64;
+    let mut outside = Vec::new();
+    for (i, &n) in present.iter().enumerate() {
+        let t = (i as f64 + 1.0) * 3600.0;
+        let expected = r as f64 * m(t);
+        if poisson_rejects(n, expected, alpha) {
+            outside.push(format!(
+                "t = {}h: {n} present, {expected:.1} expected",
+                i + 1
+            ));
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "outside the Poisson bounds: {outside:#?}"
+    );
+    // ∫₀ᵀ λ = λ̄·T + λ̄·a/ω·(sin(ω(T − φ)) + sin ωφ).
+    let horizon = horizon_h as f64 * 3600.0;
+    let integral = lambda * horizon
+        + lambda * a / omega * ((omega * (horizon - phi)).sin() + (omega * phi).sin());
+    assert!(
+        !poisson_rejects(created, r as f64 * integral, 0.001),
+        "{created} creates over {r} replications, {:.1} expected",
+        r as f64 * integral
+    );
 }

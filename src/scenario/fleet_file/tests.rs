@@ -599,6 +599,7 @@ fn capacity() -> CapacitySpec {
                 pool: 0,
                 weight: 1.0,
                 resize_weight: 1.0,
+                growth: None,
             })
             .to_vec(),
         bms_pools: vec![BmsPoolSpec {
