@@ -509,15 +509,39 @@ fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> String {
     )
 }
 
+/// A trace in words: file, format, rows and span, and how it is mapped.
+fn trace_summary(t: &crate::demand::trace::TraceSpec) -> String {
+    let mut s = format!(
+        "replayed from {} ({}, {} rows created from {} to {} of trace time",
+        t.path,
+        t.format.name(),
+        t.rows,
+        human(t.span_s.0),
+        human(t.span_s.1)
+    );
+    if t.offset != crate::engine::SimTime::ZERO {
+        let _ = write!(s, ", starting at {}", days(t.offset));
+    }
+    if t.time_scale != 1.0 {
+        let _ = write!(s, ", time ×{}", t.time_scale);
+    }
+    if t.demand_scale != 1.0 {
+        let _ = write!(s, ", demand ×{}", t.demand_scale);
+    }
+    s.push(')');
+    s
+}
+
 fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
     let _ = writeln!(s, "\n  [{}]", k.kind.name());
     let initial = match &k.initial_fleet {
         Some(f) => fleet_summary(k.kind, f),
         None => k.initial.to_string(),
     };
-    let arrivals = match &k.arrival_profile {
-        Some(p) => profile_summary(p, sc),
-        None => format!("{}/day", k.arrivals_per_day),
+    let arrivals = match (&k.arrival_profile, &k.arrival_trace) {
+        (Some(p), _) => profile_summary(p, sc),
+        (_, Some(t)) => trace_summary(t),
+        _ => format!("{}/day", k.arrivals_per_day),
     };
     let mean_rate = match &k.arrival_profile {
         Some(p) => {
@@ -529,6 +553,17 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
     };
     let _ = write!(s, "  initial fleet {initial}, arrivals {arrivals}");
     match &k.lifetime {
+        _ if k.arrival_trace.is_some() => {
+            let _ = writeln!(
+                s,
+                ", lifetimes from the trace{}",
+                k.lifetime.as_ref().map_or(String::new(), |l| format!(
+                    " (the initial fleet's: {} mean {})",
+                    l.name(),
+                    human(l.mean_s())
+                ))
+            );
+        }
         Some(l) => {
             let mean_days = l.mean_s() / 86_400.0;
             let _ = writeln!(

@@ -7,6 +7,7 @@
 //! homogeneous Poisson stream it always was, with the same draws.
 
 pub mod read;
+pub mod trace;
 
 use crate::engine::{Rng, SimTime};
 use rand::RngExt;

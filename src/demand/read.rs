@@ -25,12 +25,18 @@ pub enum Arrivals {
     Constant(f64),
     /// A time-varying rate.
     Profile(Box<Profile>),
+    /// Creates replayed from a trace.
+    Trace(Box<super::trace::TraceSpec>),
 }
 
 /// Reads `arrivals` of the current table: absent means no creates.
 pub(crate) fn arrivals(r: &mut Reader, dir: &Path) -> Arrivals {
     match r.get("arrivals") {
         None => Arrivals::Constant(0.0),
+        Some(Value::Table(t)) if t.contains_key("trace") => r
+            .opt_table("arrivals", |r| trace(r, dir))
+            .flatten()
+            .map_or(Arrivals::Constant(0.0), |t| Arrivals::Trace(Box::new(t))),
         Some(Value::Table(_)) => r
             .opt_table("arrivals", |r| profile(r, dir))
             .flatten()
@@ -307,6 +313,80 @@ fn profile(r: &mut Reader, dir: &Path) -> Option<Profile> {
         weekly,
         growth,
         windows,
+    })
+}
+
+/// A number above 0 and at most `max`.
+fn positive<'a>(r: &mut Reader<'a>, k: &str, v: &'a Value, max: f64) -> Option<f64> {
+    let x = r.number_value(k, v)?;
+    if x > 0.0 && x <= max {
+        Some(x)
+    } else {
+        r.problem(
+            k,
+            format!("{x} is out of range; give a number above 0 and at most {max}"),
+        );
+        None
+    }
+}
+
+/// `arrivals = { trace = ..., format = ... }`: the file is checked later,
+/// once the flavors are known ([`super::trace::check`]).
+fn trace(r: &mut Reader, dir: &Path) -> Option<super::trace::TraceSpec> {
+    use super::trace::{Format, MAX_DEMAND_SCALE, TraceSpec};
+    use strum::VariantArray;
+    let path = r.read("trace", |r, k, v| {
+        r.str_value(k, v, "a file path string such as \"vmtable.csv\"")
+            .map(str::to_string)
+    });
+    let names: Vec<&'static str> = Format::VARIANTS.iter().map(|f| f.name()).collect();
+    let format = r.required("format", "format = \"azure-vm-v2\"", |r, k, v| {
+        let name = r.choice_value(k, v, &names)?;
+        Format::VARIANTS.iter().copied().find(|f| f.name() == name)
+    });
+    let offset = r
+        .read("offset", Reader::duration_value)
+        .unwrap_or(SimTime::ZERO);
+    let time_scale = r
+        .read("time_scale", |r, k, v| positive(r, k, v, 1e6))
+        .unwrap_or(1.0);
+    let demand_scale = r
+        .read("demand_scale", |r, k, v| {
+            positive(r, k, v, MAX_DEMAND_SCALE)
+        })
+        .unwrap_or(1.0);
+    let flavors = r.opt_table("flavors", |r| {
+        let mut out = Vec::new();
+        for (key, v) in r.entries() {
+            let valid_key = key == "*"
+                || key
+                    .split_once('/')
+                    .is_some_and(|(c, m)| !c.is_empty() && !m.is_empty() && !c.contains('/') && !m.contains('/'));
+            if !valid_key {
+                r.problem(key, format!("{key:?} is not a bucket pair; give \"<cores bucket>/<memory bucket>\" as the trace writes them, e.g. \"2/4\" or \">24/>64\", or \"*\" for every other pair"));
+                continue;
+            }
+            if let Some(name) = r.str_value(key, v, "a flavor name of [capacity.flavors]") {
+                out.push((key.to_string(), name.to_string()));
+            }
+        }
+        out
+    });
+    let format = format?;
+    if format == Format::Csv && flavors.is_some() {
+        r.problem("flavors", "is for the Azure formats, whose rows give core and memory buckets; the csv format's rows name their flavor");
+    }
+    let path = path?;
+    Some(TraceSpec {
+        file: super::trace::resolve(dir, &path),
+        path,
+        format,
+        offset,
+        time_scale,
+        demand_scale,
+        flavors: flavors.unwrap_or_default(),
+        rows: 0,
+        span_s: (0.0, 0.0),
     })
 }
 

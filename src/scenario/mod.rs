@@ -91,6 +91,9 @@ pub struct KindSpec {
     /// constant `arrivals_per_day`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arrival_profile: Option<crate::demand::Profile>,
+    /// Creates replayed from a trace (`arrivals = { trace = ... }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_trace: Option<crate::demand::trace::TraceSpec>,
     /// Time from the create request (t = 0 for the initial fleet) until the
     /// owner deletes the server; `None`: never.
     pub lifetime: Option<Dist>,

@@ -60,13 +60,15 @@ pub fn parse_value_in(root: &Table, file: &str, dir: &Path) -> Result<Scenario, 
 /// Every table a valid scenario `text` has (its dotted path, `""` for the
 /// top level) with the keys the reader accepts there: what the scenario
 /// reference (docs/scenario.md) must list, and a test checks it does.
+/// Files the scenario names are read relative to `file`'s folder.
 /// Tables keyed by names (`ops_mix`, `steps`, a watchdog table, `*_holds`,
 /// the names under `pools`, ...) are not listed.
 pub fn fields(text: &str, file: &str) -> Result<Vec<(String, Vec<&'static str>)>, ScenarioError> {
     let root = parse_tree(text, file)?;
     let empty = Table::new();
     let mut reader = Reader::new(&root, &empty);
-    read_scenario(&mut reader, Path::new(""), &FleetFiles::default());
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    read_scenario(&mut reader, dir, &FleetFiles::default());
     let (problems, fields) = reader.finish_root();
     problems.into_result(file)?;
     Ok(fields)
@@ -194,6 +196,10 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
     // Flavors are checked against a valid [capacity] only, so that one
     // mistake there is not reported again for every server.
     let flavors = capacity.as_ref().filter(|_| r.problems.len() == before);
+    let (mut ecs, mut bms) = (ecs, bms);
+    for (spec, _) in ecs.iter_mut().chain(bms.iter_mut()) {
+        check_trace(r, spec, capacity.as_ref(), flavors.is_some());
+    }
     // A profile's peak over the whole horizon is known once both are.
     if let Some(h) = horizon {
         for (spec, _) in ecs.iter().chain(bms.iter()) {
@@ -220,6 +226,71 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
         bms,
         capacity,
     })
+}
+
+/// Reads a kind's trace once, whole: every bad row, and every flavor the
+/// mapping names that `[capacity]` does not have, is a problem at the
+/// kind's `arrivals`. Flavors are checked only against a valid
+/// `[capacity]` (`capacity_ok`).
+fn check_trace(
+    r: &mut Reader,
+    spec: &mut KindSpec,
+    capacity: Option<&crate::capacity::spec::CapacitySpec>,
+    capacity_ok: bool,
+) {
+    let Some(trace) = spec.arrival_trace.as_mut() else {
+        return;
+    };
+    let field = format!("{}.arrivals", spec.kind.name());
+    let names: Option<Vec<&str>> = capacity.map(|c| match spec.kind {
+        Kind::Ecs => c.flavors.iter().map(|f| f.name.as_str()).collect(),
+        Kind::Bms => c.bms_pools.iter().map(|p| p.flavor.as_str()).collect(),
+    });
+    let names = names.filter(|n| !n.is_empty());
+    if names.is_some() && !capacity_ok {
+        return;
+    }
+    let before = r.problems.len();
+    if let Some(valid) = &names {
+        for (bucket, flavor) in &trace.flavors {
+            if !valid.contains(&flavor.as_str()) {
+                r.problems.push(
+                    format!("{field}.flavors.{bucket}"),
+                    format!(
+                        "{flavor:?} is not a flavor of [capacity]; valid: {}",
+                        valid.join(", ")
+                    ),
+                );
+            }
+        }
+        if trace.format != crate::demand::trace::Format::Csv && trace.flavors.is_empty() {
+            r.problems.push(
+                format!("{field}.flavors"),
+                "is missing: the kind has hosts, so map the trace's core/memory buckets to flavors, e.g. flavors = { \"2/4\" = \"s6.large.2\", \"*\" = \"s6.xlarge.2\" }".to_string(),
+            );
+            return;
+        }
+    } else if !trace.flavors.is_empty() {
+        r.problems.push(
+            format!("{field}.flavors"),
+            "is given, but the kind has no hosts ([capacity] has no flavors for it), so servers have no flavor".to_string(),
+        );
+    }
+    // A bad mapping would be reported again for every row that uses it.
+    if r.problems.len() > before {
+        return;
+    }
+    match crate::demand::trace::check(trace, names.as_deref()) {
+        Ok((rows, span)) => {
+            trace.rows = rows;
+            trace.span_s = span;
+        }
+        Err(problems) => {
+            for p in problems {
+                r.problems.push(field.clone(), p);
+            }
+        }
+    }
 }
 
 /// Most independent replications a scenario may ask for.
@@ -279,10 +350,12 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
             r.choice_value(k, v, &["steady", "new"])
         })
         .is_none_or(|a| a == "steady");
-    let (arrivals_per_day, arrival_profile) = match crate::demand::read::arrivals(r, dir) {
-        Arrivals::Constant(rate) => (rate, None),
-        Arrivals::Profile(p) => (0.0, Some(*p)),
-    };
+    let (arrivals_per_day, arrival_profile, arrival_trace) =
+        match crate::demand::read::arrivals(r, dir) {
+            Arrivals::Constant(rate) => (rate, None, None),
+            Arrivals::Profile(p) => (0.0, Some(*p), None),
+            Arrivals::Trace(t) => (0.0, None, Some(*t)),
+        };
     let lifetime = r
         .read("lifetime", Reader::opt_dist_value)
         .and_then(Switch::on);
@@ -343,6 +416,7 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         initial_steady,
         arrivals_per_day,
         arrival_profile,
+        arrival_trace,
         lifetime,
         ops_rate_per_day,
         ops_mix,
@@ -1268,7 +1342,10 @@ retention = "10d"
         assert_problem(
             &with_head("[ecs]\narrivals = 40\n"),
             "ecs.arrivals",
-            &["expected a rate string such as \"40/d\"", "found integer 40"],
+            &[
+                "expected a rate string such as \"40/d\"",
+                "found integer 40",
+            ],
         );
     }
 

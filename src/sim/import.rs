@@ -66,7 +66,7 @@ impl Simulation<'_> {
             return;
         }
         self.refresh_availability(id);
-        self.onboard(id, true);
+        self.onboard(id, true, None);
         let Some((op, route, _, at)) = resume else {
             self.settle(id);
             return;

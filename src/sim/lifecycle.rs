@@ -3,7 +3,7 @@
 //! server's state changes ([`Simulation::set_state`]), which keeps the
 //! statistics, the capacity and the trace in step with it.
 
-use super::{By, Cause, Change, Event, Request, Response, Simulation, limiting};
+use super::{By, Cause, Change, Event, Request, Response, Simulation, Traced, limiting};
 use crate::capacity::Refusal;
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, Server, flag};
@@ -39,10 +39,10 @@ impl Simulation<'_> {
                 }
                 self.servers.fleet.get_mut(id).set(flag::LAUNCHED, true);
                 self.refresh_availability(id);
-                self.onboard(id, true);
+                self.onboard(id, true, None);
                 self.settle(id);
             }
-            self.kinds[k].schedule_arrival(&mut self.core);
+            self.schedule_arrival(k);
             for (index, mass) in self.kinds[k].spec().mass_faults.iter().enumerate() {
                 let event = Event::MassFault {
                     kind,
@@ -282,7 +282,9 @@ impl Simulation<'_> {
     }
 
     /// A create: the server appears in the first step of the create route.
-    pub(super) fn create(&mut self, kind: Kind) {
+    /// A server of a trace comes with its flavor and lifetime (`traced`);
+    /// any other draws them.
+    pub(super) fn create(&mut self, kind: Kind, traced: Option<Traced>) {
         let k = self.k(kind);
         let route = self.kinds[k].machine.create_route;
         let first = route.steps()[0];
@@ -290,8 +292,16 @@ impl Simulation<'_> {
         let id = self.appear(kind, first);
         let s = *self.servers.fleet.get(id);
         self.log_request(&s, Op::Create, By::User, Response::Accepted);
-        self.onboard(id, false);
-        let limited = self.choose_flavor(id);
+        self.onboard(id, false, traced.map(|t| t.lifetime));
+        let limited = match traced.and_then(|t| t.flavor) {
+            Some(flavor) => {
+                if let Some(cap) = self.capacity.as_mut() {
+                    cap.arrive_as(id, flavor);
+                }
+                true
+            }
+            None => self.choose_flavor(id),
+        };
         self.announce(id, Cause::Op(Op::Create));
         if limited && !self.place_on_arrival(id) {
             self.no_valid_host(id);

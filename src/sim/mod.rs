@@ -129,6 +129,18 @@ pub struct Simulation<'r> {
     servers: Servers,
     /// Hosts and placement; `None`: unlimited capacity.
     capacity: Option<Capacity>,
+    /// Per simulated kind, as `kinds`: the trace its creates are replayed
+    /// from, if any.
+    traces: Vec<Option<crate::demand::trace::TraceStream>>,
+}
+
+/// What a server of a trace brings to its create instead of drawing it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Traced {
+    /// Its flavor (an index of the capacity's flavors), if the kind has hosts.
+    pub flavor: Option<u16>,
+    /// Time from the create request to the delete request; `None`: never.
+    pub lifetime: Option<SimTime>,
 }
 
 /// The capacity that limits servers of `kind`, if any: without one, the
@@ -167,12 +179,22 @@ impl<'r> Simulation<'r> {
             let names: Vec<&str> = c.flavors.iter().map(|f| f.name.as_str()).collect();
             core.flavors(&names);
         }
+        let traces = kinds
+            .iter()
+            .map(|k| {
+                k.spec().arrival_trace.as_ref().map(|t| {
+                    let hosts = capacity.as_ref().is_some_and(|c| c.limits(k.machine.kind));
+                    crate::demand::trace::TraceStream::open(t, hosts)
+                })
+            })
+            .collect();
         Simulation {
             scenario: Arc::clone(scenario),
             kinds,
             core,
             servers,
             capacity,
+            traces,
         }
     }
 

@@ -152,7 +152,7 @@ fn a_server_whose_build_failed_can_only_be_deleted_or_reset() {
     );
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
-    sim.create(Kind::Ecs);
+    sim.create(Kind::Ecs, None);
     let id = 0;
     finish_op(&mut sim, id);
     assert_eq!(sim.servers.fleet.get(id).state, ecs(VmState::Error, None));

@@ -221,7 +221,7 @@ fn a_create_with_no_room_ends_in_error_for_ecs_and_is_rolled_back_for_bms() {
     );
     let mut rec = NullRecorder;
     let mut sim = started(&sc, &mut rec);
-    sim.create(Kind::Ecs);
+    sim.create(Kind::Ecs, None);
     let id = 1;
     assert_eq!(
         sim.servers.fleet.get(id).state,
@@ -254,7 +254,7 @@ fn a_create_with_no_room_ends_in_error_for_ecs_and_is_rolled_back_for_bms() {
     let mut rec = Log::default();
     {
         let mut sim = started(&sc, &mut rec);
-        sim.create(Kind::Bms);
+        sim.create(Kind::Bms, None);
         assert!(
             !sim.servers.fleet.get(1).has(crate::fleet::flag::ALIVE),
             "rolled back"
@@ -276,7 +276,7 @@ fn a_failed_build_is_rescheduled_to_another_host_then_ends_in_error() {
     let mut rec = Log::default();
     {
         let mut sim = started(&sc, &mut rec);
-        sim.create(Kind::Ecs);
+        sim.create(Kind::Ecs, None);
         finish_op(&mut sim, 0);
         assert_eq!(
             sim.servers.fleet.get(0).state,
@@ -418,7 +418,7 @@ fn a_stopped_server_gives_its_host_back_when_stopped_releases() {
     assert_eq!(cap(&sim).of(0).host, NO_HOST);
     assert_eq!(cap(&sim).pools[0].usage.vcpus, 0);
     // Someone else takes the only slot; the start finds no room.
-    sim.create(Kind::Ecs);
+    sim.create(Kind::Ecs, None);
     finish_op(&mut sim, 1);
     assert_eq!(cap(&sim).of(1).host, 0);
     assert_eq!(

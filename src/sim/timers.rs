@@ -10,7 +10,7 @@
 
 use super::context::Core;
 use super::kind::KindRuntime;
-use super::{By, Cause, Event, Response, Simulation};
+use super::{By, Cause, Event, Response, Simulation, Traced};
 use crate::engine::{Rng, SimTime};
 use crate::fleet::{Server, flag};
 use crate::model::{Kind, Op};
@@ -41,8 +41,9 @@ impl KindRuntime {
     }
 
     /// Starts the clocks a new server's owner brings: its lifetime (for the
-    /// initial fleet, what remains of it), its operations, and (BMS)
-    /// billing, from the server's own stream where they are the owner's.
+    /// initial fleet, what remains of it; for a server of a trace, the
+    /// trace's, in `traced`), its operations, and (BMS) billing, from the
+    /// server's own stream where they are the owner's.
     pub(super) fn onboard(
         &self,
         core: &mut Core,
@@ -50,10 +51,12 @@ impl KindRuntime {
         id: u32,
         s: &Server,
         initial: bool,
+        traced: Option<Option<SimTime>>,
     ) {
-        let remaining = match (&self.initial_lifetime, &self.lifetime) {
-            (Some(r), _) if initial => Some(r.sample(own)),
-            (_, Some(l)) => Some(l.sample(own)),
+        let remaining = match (traced, &self.initial_lifetime, &self.lifetime) {
+            (Some(given), _, _) => given,
+            (None, Some(r), _) if initial => Some(r.sample(own)),
+            (None, _, Some(l)) => Some(l.sample(own)),
             _ => None,
         };
         if let Some(d) = remaining {
@@ -183,17 +186,60 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_arrival(&mut self, kind: Kind) {
-        self.create(kind);
         let k = self.k(kind);
-        self.kinds[k].schedule_arrival(&mut self.core);
+        if self.traces[k].is_some() {
+            self.replay_trace(k);
+        } else {
+            self.create(kind, None);
+        }
+        self.schedule_arrival(k);
+    }
+
+    /// Schedules the next create of kind number `k`: from its trace, or
+    /// drawn from its arrival process.
+    pub(super) fn schedule_arrival(&mut self, k: usize) {
+        match &self.traces[k] {
+            Some(trace) => {
+                if let Some(t) = trace.next_time() {
+                    let (now, kind) = (self.core.now(), self.kinds[k].machine.kind);
+                    self.core.schedule_at(t.max(now), Event::Arrival(kind));
+                }
+            }
+            None => self.kinds[k].schedule_arrival(&mut self.core),
+        }
+    }
+
+    /// Creates the servers of every trace row due now. A row becomes
+    /// `demand_scale` servers on average (⌊s⌋, and one more with
+    /// probability s − ⌊s⌋, drawn from the arrival stream), each with the
+    /// row's flavor and lifetime.
+    fn replay_trace(&mut self, k: usize) {
+        let (now, kind) = (self.core.now(), self.kinds[k].machine.kind);
+        let scale = self.kinds[k]
+            .spec()
+            .arrival_trace
+            .as_ref()
+            .map_or(1.0, |t| t.demand_scale);
+        while let Some(vm) = self.traces[k].as_mut().and_then(|t| t.pop_due(now)) {
+            let extra = scale.fract() > 0.0 && self.core.rng.arrivals.random_bool(scale.fract());
+            let copies = scale.floor() as u32 + u32::from(extra);
+            let flavor = vm
+                .flavor
+                .as_deref()
+                .and_then(|f| self.capacity.as_ref().and_then(|c| c.flavor_index(kind, f)));
+            let lifetime = vm.deleted.map(|d| d.since(vm.created));
+            for _ in 0..copies {
+                self.create(kind, Some(Traced { flavor, lifetime }));
+            }
+        }
     }
 
     /// Starts the clocks a new server's owner brings.
-    pub(super) fn onboard(&mut self, id: u32, initial: bool) {
+    pub(super) fn onboard(&mut self, id: u32, initial: bool, traced: Option<Option<SimTime>>) {
         let s = *self.servers.fleet.get(id);
         let k = self.k(s.kind);
         let own = &mut self.servers.own_rng[id as usize];
-        self.kinds[k].onboard(&mut self.core, own, id, &s, initial);
+        self.kinds[k].onboard(&mut self.core, own, id, &s, initial, traced);
     }
 
     /// Schedules the next billing freeze of server `id`, if freezes are on.

@@ -93,7 +93,7 @@ fn reference_path(path: &str) -> String {
 /// section's, not a table of their own.
 fn accepted() -> BTreeMap<String, BTreeSet<String>> {
     let text = read("tests/data/every-key.toml");
-    let fields = fleetsim::scenario::parse::fields(&text, "every-key.toml")
+    let fields = fleetsim::scenario::parse::fields(&text, "tests/data/every-key.toml")
         .unwrap_or_else(|e| panic!("{e}"));
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (path, keys) in fields {

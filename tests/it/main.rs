@@ -12,3 +12,4 @@ mod fixtures;
 mod import;
 mod properties;
 mod theory;
+mod trace;

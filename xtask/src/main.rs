@@ -3,6 +3,7 @@
 //! Run from the repository's folder: the default scenarios are its own.
 
 mod bench;
+mod synth_trace;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -46,6 +47,22 @@ enum Task {
         #[arg(long)]
         fleetsim: Option<PathBuf>,
     },
+    /// Write a synthetic VM table in the Azure Public Dataset's vmtable.csv
+    /// layout (every id says "synthetic"), for trace replay.
+    SynthTrace {
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days the trace covers.
+        #[arg(long, default_value_t = 14.0)]
+        days: f64,
+        /// Deployments created per day, on average.
+        #[arg(long, default_value_t = 100.0)]
+        deployments_per_day: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// One measurement of `bench`, run in a child process so that its peak
     /// memory is its own; prints one JSON line.
     #[command(hide = true)]
@@ -69,6 +86,15 @@ fn execute(task: Task) -> Result<()> {
             if !bench::run_harness(&opts, &mut std::io::stdout().lock())? {
                 println!("\nsome targets were missed");
             }
+        }
+        Task::SynthTrace {
+            out,
+            days,
+            deployments_per_day,
+            seed,
+        } => {
+            let rows = synth_trace::write(&out, days, deployments_per_day, seed)?;
+            println!("wrote {rows} synthetic rows to {}", out.display());
         }
         Task::BenchRun(args) => {
             let m = bench::measure(&args)?;
