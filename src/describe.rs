@@ -465,15 +465,22 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
         "  initial fleet {initial}, arrivals {}/day",
         k.arrivals_per_day
     );
+    // Servers per create request: 1 without deployments.
+    let per_request = k.deployment.as_ref().map_or(1.0, |d| d.mean_size());
     match &k.lifetime {
         Some(l) => {
             let mean_days = l.mean_s() / 86_400.0;
+            let servers = if k.deployment.is_some() {
+                " × servers per request"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 s,
-                ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals × mean lifetime)",
+                ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals{servers} × mean lifetime)",
                 l.name(),
                 human(l.mean_s()),
-                k.arrivals_per_day * mean_days
+                k.arrivals_per_day * per_request * mean_days
             );
         }
         None => {
@@ -558,6 +565,42 @@ fn kind_summary(s: &mut String, k: &KindSpec) {
             days(f.retention)
         );
     }
+    if let Some(d) = &k.deployment {
+        deployment_summary(s, k, d);
+    }
+}
+
+/// `deployments: 1 server 70%, 2 20%, 5 10% (mean 1.7 servers, 68/day); ...`
+fn deployment_summary(s: &mut String, k: &KindSpec, d: &crate::scenario::DeploymentSpec) {
+    let total: f64 = d.sizes.iter().map(|z| z.weight).sum();
+    let mean = d.mean_size();
+    let sizes: Vec<String> = d
+        .sizes
+        .iter()
+        .map(|z| format!("{} ({:.0}%)", z.size, 100.0 * z.weight / total))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  deployments: servers per create request {}; mean {mean:.2}, so {:.1} servers/day; one flavor each, scheduled as a whole",
+        sizes.join(", "),
+        k.arrivals_per_day * mean
+    );
+    if d.groups.is_empty() {
+        return;
+    }
+    let mut rest = 1.0;
+    let mut groups: Vec<String> = Vec::new();
+    for g in &d.groups {
+        rest -= g.prob;
+        let rule = if g.policy == crate::scenario::GroupPolicy::AntiAffinity {
+            format!(" (at most {} per host)", d.max_server_per_host)
+        } else {
+            String::new()
+        };
+        groups.push(format!("{} {:.0}%{rule}", g.policy.name(), 100.0 * g.prob));
+    }
+    groups.push(format!("no group {:.0}%", 100.0 * rest.max(0.0)));
+    let _ = writeln!(s, "  server groups: {}", groups.join(", "));
 }
 
 /// The short human summary printed after a run: with several replications,
@@ -873,6 +916,7 @@ mod tests {
             "failure-storm",
             "capacity-crunch",
             "whatif-mtbf",
+            "server-groups",
         ] {
             let path = format!("scenarios/{name}.toml");
             let study = load(&path, &Overrides::default());

@@ -16,6 +16,7 @@
 //! of servers; the models are tables (docs/model.md).
 
 mod context;
+mod deploy;
 mod hosts;
 mod import;
 mod kind;
@@ -84,6 +85,9 @@ pub(crate) enum Event {
     DomainRepair { level: u16, domain: u32 },
     /// Auto-recovery evacuates server `id` from its failed host.
     Evacuate { id: u32, epoch: u32 },
+    /// The scheduling of pending deployment `index` ends: its servers are
+    /// placed as a whole.
+    Deployment { index: u32 },
 }
 
 impl Event {
@@ -108,6 +112,7 @@ impl Event {
             | Event::Expire { id, .. }
             | Event::Evacuate { id, .. } => Some(id),
             Event::Arrival(_)
+            | Event::Deployment { .. }
             | Event::MassFault { .. }
             | Event::HostFailure { .. }
             | Event::HostRepair { .. }
@@ -129,6 +134,8 @@ pub struct Simulation<'r> {
     servers: Servers,
     /// Hosts and placement; `None`: unlimited capacity.
     capacity: Option<Capacity>,
+    /// Deployments waiting for their scheduling.
+    deployments: deploy::Pending,
 }
 
 /// The capacity that limits servers of `kind`, if any: without one, the
@@ -173,6 +180,7 @@ impl<'r> Simulation<'r> {
             core,
             servers,
             capacity,
+            deployments: deploy::Pending::default(),
         }
     }
 
@@ -305,12 +313,15 @@ impl<'r> Simulation<'r> {
             Event::DomainFailure { level, domain } => self.on_domain_failure(level, domain),
             Event::DomainRepair { level, domain } => self.on_domain_repair(level, domain),
             Event::Evacuate { id, epoch } => self.on_evacuate(id, epoch),
+            Event::Deployment { index } => self.on_deployment(index),
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_groups;
 #[cfg(test)]
 mod tests_hosts;
 #[cfg(test)]

@@ -176,7 +176,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_arrival(&mut self, kind: Kind) {
-        self.create(kind);
+        self.create_deployment(kind);
         let k = self.k(kind);
         self.kinds[k].schedule_arrival(&mut self.core);
     }
