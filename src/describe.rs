@@ -761,6 +761,45 @@ fn capacity_report(s: &mut String, study: &crate::results::Study) {
             mean(|m| m.creates),
             blocked,
         );
+        if mean(|m| m.deployments) > 0.0 {
+            let groups: Vec<String> = [
+                (
+                    "affinity",
+                    mean(|m| m.groups_requested_affinity),
+                    mean(|m| m.groups_refused_affinity),
+                ),
+                (
+                    "anti-affinity",
+                    mean(|m| m.groups_requested_anti_affinity),
+                    mean(|m| m.groups_refused_anti_affinity),
+                ),
+                (
+                    "soft-anti-affinity",
+                    mean(|m| m.groups_requested_soft_anti_affinity),
+                    mean(|m| m.groups_refused_soft_anti_affinity),
+                ),
+                (
+                    "soft-affinity",
+                    mean(|m| m.groups_requested_soft_affinity),
+                    mean(|m| m.groups_refused_soft_affinity),
+                ),
+            ]
+            .into_iter()
+            .filter(|g| g.1 > 0.0)
+            .map(|(name, asked, refused)| format!("{name} {asked:.1} (refused {refused:.1})"))
+            .collect();
+            let groups = if groups.is_empty() {
+                String::new()
+            } else {
+                format!("; server groups: {}", groups.join(", "))
+            };
+            let _ = writeln!(
+                s,
+                "    deployments scheduled as a whole {:.1}, refused whole {:.1}{groups}",
+                mean(|m| m.deployments),
+                mean(|m| m.deployments_refused),
+            );
+        }
         if mean(|m| m.host_failures) + mean(|m| m.domain_failures) > 0.0 {
             let recovery = if pool.kind == Kind::Ecs {
                 format!(
@@ -947,6 +986,16 @@ mod tests {
         insta::assert_snapshot!(
             "report_capacity_crunch",
             report_of("scenarios/capacity-crunch.toml", &capacity)
+        );
+        let groups = Overrides {
+            horizon: Some("7d".into()),
+            warmup: Some("1d".into()),
+            replications: Some(1),
+            ..Overrides::default()
+        };
+        insta::assert_snapshot!(
+            "report_server_groups",
+            report_of("scenarios/server-groups.toml", &groups)
         );
         let sweep = Overrides {
             horizon: Some("3d".into()),

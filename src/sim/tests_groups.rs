@@ -273,7 +273,7 @@ fn policy() -> impl Strategy<Value = GroupPolicy> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     /// On the capacity side alone: deployments placed whole or not at all,
     /// and no placement (whole, moved, rescheduled) breaking a hard policy.
