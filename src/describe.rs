@@ -552,6 +552,8 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
         None => k.arrivals_per_day,
     };
     let _ = write!(s, "  initial fleet {initial}, arrivals {arrivals}");
+    // Servers per create request: 1 without deployments.
+    let per_request = k.deployment.as_ref().map_or(1.0, |d| d.mean_size());
     match &k.lifetime {
         _ if k.arrival_trace.is_some() => {
             let _ = writeln!(
@@ -566,12 +568,17 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
         }
         Some(l) => {
             let mean_days = l.mean_s() / 86_400.0;
+            let servers = if k.deployment.is_some() {
+                " × servers per request"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 s,
-                ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals × mean lifetime)",
+                ", lifetime {} mean {}\n  steady-state population by Little's law ≈ {:.0} (arrivals{servers} × mean lifetime)",
                 l.name(),
                 human(l.mean_s()),
-                mean_rate * mean_days
+                mean_rate * per_request * mean_days
             );
         }
         None => {
@@ -656,6 +663,42 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
             days(f.retention)
         );
     }
+    if let Some(d) = &k.deployment {
+        deployment_summary(s, k, d);
+    }
+}
+
+/// `deployments: 1 server 70%, 2 20%, 5 10% (mean 1.7 servers, 68/day); ...`
+fn deployment_summary(s: &mut String, k: &KindSpec, d: &crate::scenario::DeploymentSpec) {
+    let total: f64 = d.sizes.iter().map(|z| z.weight).sum();
+    let mean = d.mean_size();
+    let sizes: Vec<String> = d
+        .sizes
+        .iter()
+        .map(|z| format!("{} ({:.0}%)", z.size, 100.0 * z.weight / total))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  deployments: servers per create request {}; mean {mean:.2}, so {:.1} servers/day; one flavor each, scheduled as a whole",
+        sizes.join(", "),
+        k.arrivals_per_day * mean
+    );
+    if d.groups.is_empty() {
+        return;
+    }
+    let mut rest = 1.0;
+    let mut groups: Vec<String> = Vec::new();
+    for g in &d.groups {
+        rest -= g.prob;
+        let rule = if g.policy == crate::scenario::GroupPolicy::AntiAffinity {
+            format!(" (at most {} per host)", d.max_server_per_host)
+        } else {
+            String::new()
+        };
+        groups.push(format!("{} {:.0}%{rule}", g.policy.name(), 100.0 * g.prob));
+    }
+    groups.push(format!("no group {:.0}%", 100.0 * rest.max(0.0)));
+    let _ = writeln!(s, "  server groups: {}", groups.join(", "));
 }
 
 /// The short human summary printed after a run: with several replications,
@@ -816,6 +859,45 @@ fn capacity_report(s: &mut String, study: &crate::results::Study) {
             mean(|m| m.creates),
             blocked,
         );
+        if mean(|m| m.deployments) > 0.0 {
+            let groups: Vec<String> = [
+                (
+                    "affinity",
+                    mean(|m| m.groups_requested_affinity),
+                    mean(|m| m.groups_refused_affinity),
+                ),
+                (
+                    "anti-affinity",
+                    mean(|m| m.groups_requested_anti_affinity),
+                    mean(|m| m.groups_refused_anti_affinity),
+                ),
+                (
+                    "soft-anti-affinity",
+                    mean(|m| m.groups_requested_soft_anti_affinity),
+                    mean(|m| m.groups_refused_soft_anti_affinity),
+                ),
+                (
+                    "soft-affinity",
+                    mean(|m| m.groups_requested_soft_affinity),
+                    mean(|m| m.groups_refused_soft_affinity),
+                ),
+            ]
+            .into_iter()
+            .filter(|g| g.1 > 0.0)
+            .map(|(name, asked, refused)| format!("{name} {asked:.1} (refused {refused:.1})"))
+            .collect();
+            let groups = if groups.is_empty() {
+                String::new()
+            } else {
+                format!("; server groups: {}", groups.join(", "))
+            };
+            let _ = writeln!(
+                s,
+                "    deployments scheduled as a whole {:.1}, refused whole {:.1}{groups}",
+                mean(|m| m.deployments),
+                mean(|m| m.deployments_refused),
+            );
+        }
         if mean(|m| m.host_failures) + mean(|m| m.domain_failures) > 0.0 {
             let recovery = if pool.kind == Kind::Ecs {
                 format!(
@@ -971,6 +1053,7 @@ mod tests {
             "failure-storm",
             "capacity-crunch",
             "whatif-mtbf",
+            "server-groups",
         ] {
             let path = format!("scenarios/{name}.toml");
             let study = load(&path, &Overrides::default());
@@ -1001,6 +1084,16 @@ mod tests {
         insta::assert_snapshot!(
             "report_capacity_crunch",
             report_of("scenarios/capacity-crunch.toml", &capacity)
+        );
+        let groups = Overrides {
+            horizon: Some("7d".into()),
+            warmup: Some("1d".into()),
+            replications: Some(1),
+            ..Overrides::default()
+        };
+        insta::assert_snapshot!(
+            "report_server_groups",
+            report_of("scenarios/server-groups.toml", &groups)
         );
         let sweep = Overrides {
             horizon: Some("3d".into()),

@@ -29,6 +29,9 @@ pub mod flag {
     /// The owner's delete failed; the retry is scheduled, so settling does
     /// not delete again at once.
     pub const DELETE_RETRY: u16 = 512;
+    /// A member of a deployment waiting in its first step for the
+    /// deployment's one scheduling: its own step end is not scheduled.
+    pub const DEPLOYMENT_WAIT: u16 = 1024;
 }
 
 /// Marker for "this operation does not fail" in [`Server::fail_step`].

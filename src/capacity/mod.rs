@@ -5,6 +5,7 @@
 //! host holds, which hosts are down and why, the counters of placements and
 //! failures) are kept here, by the methods that change them.
 
+pub mod groups;
 pub mod placement;
 pub(crate) mod read;
 pub mod spec;
@@ -13,6 +14,7 @@ pub mod stats;
 use crate::engine::{Rng, SimTime};
 use crate::input::dist::{Dist, Sampler};
 use crate::model::{Kind, Machine, Op, StateId};
+use groups::{GroupPolicy, Groups, NO_GROUP, Rule};
 use placement::{Candidate, Placement};
 use rand::distr::Distribution;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -73,6 +75,8 @@ pub struct Allocation {
     pub scheduled: Scheduled,
     /// The host the last build attempt failed on, avoided by the next.
     pub avoid: u32,
+    /// Its server group, or [`NO_GROUP`].
+    pub group: u32,
     /// When auto-recovery last evacuated the server.
     pub recovered: Option<SimTime>,
 }
@@ -86,6 +90,7 @@ impl Allocation {
         attempts: 0,
         scheduled: Scheduled::Not,
         avoid: NO_HOST,
+        group: NO_GROUP,
         recovered: None,
     };
 }
@@ -259,6 +264,8 @@ pub struct Capacity {
     /// Per kind, per state: whether a server keeps its allocation there.
     holds: [Vec<bool>; 2],
     alloc: Vec<Allocation>,
+    /// Server groups and their members.
+    pub groups: Groups,
     /// Every failure within the window, in time order.
     pub failures: Vec<FailureRecord>,
     /// When hosts and domains fail and are repaired, and evacuations start.
@@ -394,6 +401,7 @@ impl Capacity {
             resize_mix: mix(resize),
             holds,
             alloc: Vec::new(),
+            groups: Groups::default(),
             failures: Vec::new(),
             clocks: FailureClocks {
                 host: spec
@@ -533,11 +541,46 @@ impl Capacity {
     /// The host the policy chooses for `flavor` among the hosts of its pool
     /// that are up and have room, other than `avoid`.
     pub fn place(&self, flavor: u16, avoid: u32) -> Option<u32> {
+        self.place_with(flavor, avoid, None)
+    }
+
+    /// The host for server `id` (of `flavor`, avoiding `avoid`): as
+    /// [`Capacity::place`], and within the rules of its server group, if it
+    /// is in one (Nova applies the group's filters and weighers to builds,
+    /// reschedules and moves alike).
+    pub fn place_server(&self, id: u32, flavor: u16, avoid: u32) -> Option<u32> {
+        let g = self.of(id).group;
+        if g == NO_GROUP {
+            return self.place(flavor, avoid);
+        }
+        let rule = self.group_rule(g, id);
+        self.place_with(flavor, avoid, Some(&rule))
+    }
+
+    /// What group `g` asks of the placement of its member `id`.
+    pub fn group_rule(&self, g: u32, id: u32) -> Rule {
+        self.groups.rule(g, id, |m| {
+            let a = self.of(m);
+            [a.host, a.dest]
+        })
+    }
+
+    /// [`Capacity::place`] within a group's `rule`: its filter refuses
+    /// hosts; its weigher keeps only the hosts it ranks best, among which
+    /// the placement policy chooses.
+    fn place_with(&self, flavor: u16, avoid: u32, rule: Option<&Rule>) -> Option<u32> {
         let pool = &self.pools[self.flavors[flavor as usize].pool as usize];
         let cap = pool.per_host;
+        let valid = |h: u32| h != avoid && self.fits(h, flavor) && rule.is_none_or(|r| r.passes(h));
+        let best = rule.filter(|r| r.weighs()).and_then(|r| {
+            pool.host_range()
+                .filter(|&h| valid(h))
+                .map(|h| r.weight(h))
+                .max()
+        });
         let mut candidates = pool
             .host_range()
-            .filter(|&h| h != avoid && self.fits(h, flavor))
+            .filter(|&h| valid(h) && best.is_none_or(|b| rule.is_some_and(|r| r.weight(h) == b)))
             .map(|h| {
                 let host = &self.hosts[h as usize];
                 let share = |used: u64, c: u64| used as f64 / c.max(1) as f64;
@@ -552,6 +595,20 @@ impl Capacity {
     /// Adds or removes one server of `flavor` on `host`; `second` marks a
     /// resize's or migration's second allocation.
     fn account(&mut self, host: u32, flavor: u16, add: bool, second: bool, now: SimTime) {
+        self.account_as(host, flavor, add, second, now, true);
+    }
+
+    /// [`Capacity::account`]; `observe`: the usage reached counts for the
+    /// peak (false for an allocation that may yet be undone at once).
+    fn account_as(
+        &mut self,
+        host: u32,
+        flavor: u16,
+        add: bool,
+        second: bool,
+        now: SimTime,
+        observe: bool,
+    ) {
         let (v, m) = {
             let f = &self.flavors[flavor as usize];
             (f.vcpus, f.memory)
@@ -584,7 +641,9 @@ impl Capacity {
                 u.double_memory -= m;
             }
         }
-        pool.stats.observe(&pool.usage, total);
+        if observe {
+            pool.stats.observe(&pool.usage, total);
+        }
     }
 
     /// Server `id` now runs on `host` (it held no host).
@@ -781,13 +840,92 @@ impl Capacity {
     /// failed on. False when no host has room.
     pub fn place_build(&mut self, id: u32, now: SimTime) -> bool {
         let a = self.of(id);
-        match self.place(a.flavor, a.avoid) {
+        match self.place_server(id, a.flavor, a.avoid) {
             Some(h) => {
                 self.attach(id, h, now);
                 true
             }
             None => false,
         }
+    }
+
+    /// Servers `ids` (new, on their first attempt) form a server group
+    /// with `policy` (and anti-affinity's `max_per_host`); its number.
+    pub fn form_group(&mut self, ids: &[u32], policy: GroupPolicy, max_per_host: u32) -> u32 {
+        let g = self.groups.create(policy, max_per_host);
+        for &id in ids {
+            self.groups.join(g, id);
+            self.slot(id).group = g;
+        }
+        g
+    }
+
+    /// Server `id` leaves its server group, if it is in one (it is gone).
+    pub fn leave_group(&mut self, id: u32) {
+        let g = self.of(id).group;
+        if g != NO_GROUP {
+            self.groups.leave(g, id);
+            self.slot(id).group = NO_GROUP;
+        }
+    }
+
+    /// The scheduler sees a whole deployment: servers `ids`, of one flavor,
+    /// on their first build attempt, in one request (Nova's multi-create:
+    /// one `select_destinations` call for every instance). Each is counted
+    /// as a create, the deployment and its group's policy are counted, and
+    /// the servers are placed one after the other, each seeing the hosts
+    /// its predecessors took, as Nova's scheduler consumes a selected host
+    /// before it filters and weighs for the next instance. All or none: when
+    /// one finds no valid host, those already placed give theirs back and
+    /// the answer is false (NoValidHost for the whole request).
+    pub fn schedule_deployment(&mut self, ids: &[u32], in_window: bool, now: SimTime) -> bool {
+        let Some(&first) = ids.first() else {
+            return true;
+        };
+        for &id in ids {
+            if self.note_scheduled(id, in_window) {
+                let flavor = self.of(id).flavor;
+                self.pool_of_flavor(flavor).stats.counters.creates += 1;
+            }
+        }
+        let placed = self.place_whole(ids, now);
+        if in_window {
+            let a = self.of(first);
+            let policy = (a.group != NO_GROUP).then(|| self.groups.policy(a.group));
+            let c = &mut self.pool_of_flavor(a.flavor).stats.counters;
+            c.deployments += 1;
+            c.deployments_refused += u64::from(!placed);
+            if let Some(p) = policy {
+                c.groups_requested[p.index()] += 1;
+                c.groups_refused[p.index()] += u64::from(!placed);
+            }
+        }
+        placed
+    }
+
+    /// Places servers `ids` one after the other, all or none. An
+    /// allocation undone at once never counts for the utilisation peak.
+    fn place_whole(&mut self, ids: &[u32], now: SimTime) -> bool {
+        for (i, &id) in ids.iter().enumerate() {
+            let a = self.of(id);
+            debug_assert_eq!(a.host, NO_HOST);
+            let Some(h) = self.place_server(id, a.flavor, a.avoid) else {
+                for &placed in &ids[..i] {
+                    let p = self.of(placed);
+                    self.account_as(p.host, p.flavor, false, false, now, false);
+                    self.slot(placed).host = NO_HOST;
+                }
+                return false;
+            };
+            self.account_as(h, a.flavor, true, false, now, false);
+            self.slot(id).host = h;
+        }
+        if let Some(&id) = ids.first() {
+            let pool = self.pool_of_flavor(self.of(id).flavor);
+            let total = pool.total();
+            pool.stats.observe(&pool.usage, total);
+        }
+        true
     }
 
     /// The build of server `id` found no valid host. It counts as blocked
@@ -848,7 +986,7 @@ impl Capacity {
             Claim::Host if a.host == NO_HOST => (a.flavor, NO_HOST),
             _ => return None,
         };
-        let host = self.place(flavor, avoid);
+        let host = self.place_server(id, flavor, avoid);
         let c = &mut self.pool_of_flavor(flavor).stats.counters;
         let (asked, refused) = match claim {
             Claim::NewFlavor => (&mut c.resizes, &mut c.resizes_refused),
@@ -986,7 +1124,7 @@ impl Capacity {
     /// is none (the server is stranded, and counted so).
     pub fn evacuate(&mut self, id: u32, now: SimTime) -> bool {
         let a = self.of(id);
-        let Some(host) = self.place(a.flavor, a.host) else {
+        let Some(host) = self.place_server(id, a.flavor, a.host) else {
             let c = &mut self.pool_of_flavor(a.flavor).stats.counters;
             c.evacuations_stranded += 1;
             return false;

@@ -2,6 +2,9 @@
 //! exactly at every change (O(1) per change), a time-weighted histogram of
 //! utilisation for its quantiles, and counters of placement and failures.
 
+#[cfg(doc)]
+use super::groups::GroupPolicy;
+use super::groups::POLICIES;
 use crate::engine::SimTime;
 
 /// Utilisation histogram resolution: bins of 0.1%.
@@ -15,6 +18,15 @@ pub struct PoolCounters {
     pub creates: u64,
     /// Creates that found no valid host.
     pub creates_blocked: u64,
+    /// Deployments scheduled as a whole (several servers in one request,
+    /// or a server group).
+    pub deployments: u64,
+    /// Of those, refused as a whole: no valid host for one of them.
+    pub deployments_refused: u64,
+    /// Deployments in a server group, by policy ([`GroupPolicy::ALL`] order).
+    pub groups_requested: [u64; POLICIES],
+    /// Of those, refused as a whole, by policy.
+    pub groups_refused: [u64; POLICIES],
     /// Resizes whose target flavor runs on this pool.
     pub resizes: u64,
     /// Of those, refused for lack of a destination.

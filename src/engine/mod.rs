@@ -159,6 +159,11 @@ pub enum Purpose {
     /// Server ids (UUIDs) in fixtures: drawn apart from everything the
     /// simulation draws, so writing fixtures never changes a run.
     Ids = 7,
+    /// The size of each create request and its server group
+    /// (`[<kind>.deployment]`): drawn only when a scenario has deployments,
+    /// and apart from the arrival gaps, so that adding them reshuffles
+    /// nothing else.
+    Deployments = 8,
 }
 
 /// The generator behind every stream: PCG 64 (rand_pcg), whose output is
@@ -179,6 +184,8 @@ pub struct Streams {
     pub decisions: Rng,
     /// Host and domain failures.
     pub hosts: Rng,
+    /// Deployment sizes and server groups.
+    pub deployments: Rng,
     seed: u64,
     replication: u64,
 }
@@ -192,6 +199,7 @@ impl Streams {
             failures: stream(seed, replication, Purpose::Failures),
             decisions: stream(seed, replication, Purpose::Decisions),
             hosts: stream(seed, replication, Purpose::Hosts),
+            deployments: stream(seed, replication, Purpose::Deployments),
             seed,
             replication,
         }

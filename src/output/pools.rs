@@ -6,6 +6,7 @@
 
 use super::{Export, Keyed, KeyedRows, columns, files, num};
 use crate::capacity::Pool;
+use crate::capacity::groups::GroupPolicy;
 use crate::model::Kind;
 use crate::results::Outcomes;
 use crate::results::Study;
@@ -106,6 +107,27 @@ columns! {
         creates_blocked,
         /// `creates_blocked` ÷ `creates`; empty without creates.
         blocked_share,
+        /// Deployments scheduled as a whole (several servers in one
+        /// request, or a server group).
+        deployments,
+        /// Of those, refused as a whole (NoValidHost for every server).
+        deployments_refused,
+        /// Deployments in an affinity group.
+        groups_requested_affinity,
+        /// Of those, refused as a whole.
+        groups_refused_affinity,
+        /// Deployments in an anti-affinity group.
+        groups_requested_anti_affinity,
+        /// Of those, refused as a whole.
+        groups_refused_anti_affinity,
+        /// Deployments in a soft-anti-affinity group.
+        groups_requested_soft_anti_affinity,
+        /// Of those, refused as a whole.
+        groups_refused_soft_anti_affinity,
+        /// Deployments in a soft-affinity group.
+        groups_requested_soft_affinity,
+        /// Of those, refused as a whole.
+        groups_refused_soft_affinity,
         /// Resizes whose new flavor runs on this pool.
         resizes,
         /// Of those, refused for lack of another host with room.
@@ -178,6 +200,20 @@ impl Metrics {
             creates: n(c.creates),
             creates_blocked: n(c.creates_blocked),
             blocked_share: (c.creates > 0).then(|| c.creates_blocked as f64 / c.creates as f64),
+            deployments: n(c.deployments),
+            deployments_refused: n(c.deployments_refused),
+            groups_requested_affinity: n(c.groups_requested[GroupPolicy::Affinity.index()]),
+            groups_refused_affinity: n(c.groups_refused[GroupPolicy::Affinity.index()]),
+            groups_requested_anti_affinity: n(c.groups_requested[GroupPolicy::AntiAffinity.index()]),
+            groups_refused_anti_affinity: n(c.groups_refused[GroupPolicy::AntiAffinity.index()]),
+            groups_requested_soft_anti_affinity: n(
+                c.groups_requested[GroupPolicy::SoftAntiAffinity.index()]
+            ),
+            groups_refused_soft_anti_affinity: n(
+                c.groups_refused[GroupPolicy::SoftAntiAffinity.index()]
+            ),
+            groups_requested_soft_affinity: n(c.groups_requested[GroupPolicy::SoftAffinity.index()]),
+            groups_refused_soft_affinity: n(c.groups_refused[GroupPolicy::SoftAffinity.index()]),
             resizes: n(c.resizes),
             resizes_refused: n(c.resizes_refused),
             migrations: n(c.migrations),

@@ -10,6 +10,7 @@ pub mod fleet_file;
 pub mod parse;
 pub mod sweep;
 
+pub use crate::capacity::groups::GroupPolicy;
 pub use crate::capacity::spec::CapacitySpec;
 use crate::engine::SimTime;
 pub use crate::input::dist::{Dist, ResidualSampler, Sampler};
@@ -129,7 +130,66 @@ pub struct KindSpec {
     pub mass_faults: Vec<MassFaultSpec>,
     /// ECS only: guests that power themselves off; `None`: off.
     pub guest_crash: Option<GuestCrashSpec>,
+    /// Create requests of several servers, and server groups
+    /// (`[<kind>.deployment]`); `None`: each request creates one server, in
+    /// no group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentSpec>,
 }
+
+/// Deployments: each create request (`arrivals`) asks for a number of
+/// servers drawn from `sizes`, all of one flavor, and puts them in a server
+/// group of a policy with the probabilities of `groups` (docs/model.md
+/// §Deployments and server groups).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeploymentSpec {
+    /// Servers per request with their relative weights (> 0), by size.
+    pub sizes: Vec<SizeWeight>,
+    /// The share of requests in a group of each policy, in
+    /// [`GroupPolicy::ALL`] order, positive shares only; the rest form no
+    /// group. They add up to at most 1.
+    pub groups: Vec<GroupShare>,
+    /// Anti-affinity's `max_server_per_host` (Nova API 2.64): at most this
+    /// many members of a group on one host.
+    pub max_server_per_host: u32,
+}
+
+impl DeploymentSpec {
+    /// The mean number of servers per request.
+    pub fn mean_size(&self) -> f64 {
+        let total: f64 = self.sizes.iter().map(|s| s.weight).sum();
+        if total > 0.0 {
+            self.sizes
+                .iter()
+                .map(|s| s.size as f64 * s.weight / total)
+                .sum()
+        } else {
+            1.0
+        }
+    }
+}
+
+/// One size of `[<kind>.deployment] size`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SizeWeight {
+    /// Servers in the request, 1 to [`MAX_DEPLOYMENT_SIZE`].
+    pub size: u32,
+    /// Its relative weight (> 0).
+    pub weight: f64,
+}
+
+/// The share of deployments in a server group of one policy.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct GroupShare {
+    /// The group's policy.
+    pub policy: GroupPolicy,
+    /// The probability that a deployment forms a group of this policy.
+    pub prob: f64,
+}
+
+/// Most servers one create request may ask for (and the largest
+/// `max_server_per_host`): a bound on what one arrival allocates.
+pub const MAX_DEPLOYMENT_SIZE: u32 = 1_000;
 
 /// An incident window: between `start` and `start + duration`, the kind's
 /// fault hazard is multiplied by `fault_factor` and its operations' failure

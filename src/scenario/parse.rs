@@ -9,9 +9,10 @@
 
 use super::fleet_file::FleetFiles;
 use super::{
-    Dist, FailureSpec, FaultSpec, FreezeSpec, GuestCrashSpec, IncidentSpec, KindSpec,
-    MassFaultSpec, MixEntry, OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError,
-    SoftRebootSpec, StepSpec, Switch, WatchdogSpec, defaults,
+    DeploymentSpec, Dist, FailureSpec, FaultSpec, FreezeSpec, GroupPolicy, GroupShare,
+    GuestCrashSpec, IncidentSpec, KindSpec, MAX_DEPLOYMENT_SIZE, MassFaultSpec, MixEntry,
+    OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError, SizeWeight, SoftRebootSpec,
+    StepSpec, Switch, WatchdogSpec, defaults,
 };
 use crate::capacity::read::{Sections, read_capacity};
 use crate::demand::read::Arrivals;
@@ -196,6 +197,10 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
     // Flavors are checked against a valid [capacity] only, so that one
     // mistake there is not reported again for every server.
     let flavors = capacity.as_ref().filter(|_| r.problems.len() == before);
+    if r.problems.len() == before {
+        check_groups_have_hosts(r, ecs.as_ref().map(|e| &e.0), capacity.as_ref());
+        check_groups_have_hosts(r, bms.as_ref().map(|b| &b.0), capacity.as_ref());
+    }
     let (mut ecs, mut bms) = (ecs, bms);
     for (spec, _) in ecs.iter_mut().chain(bms.iter_mut()) {
         check_trace(r, spec, capacity.as_ref(), flavors.is_some());
@@ -299,6 +304,42 @@ const MAX_REPLICATIONS: i64 = 100_000;
 /// Most samples of the occupancy time series a scenario may ask for.
 const MAX_SAMPLES: u64 = 10_000_000;
 
+/// Server groups need hosts: a kind whose deployments form groups must
+/// have pools in `[capacity]`.
+fn check_groups_have_hosts(
+    r: &mut Reader,
+    spec: Option<&KindSpec>,
+    capacity: Option<&super::CapacitySpec>,
+) {
+    let Some(k) = spec.filter(|k| k.deployment.as_ref().is_some_and(|d| !d.groups.is_empty()))
+    else {
+        return;
+    };
+    let has_hosts = capacity.is_some_and(|c| match k.kind {
+        Kind::Ecs => !c.pools.is_empty(),
+        Kind::Bms => !c.bms_pools.is_empty(),
+    });
+    if !has_hosts {
+        let (pools, example) = match k.kind {
+            Kind::Ecs => (
+                "[capacity.pools.<name>] and [capacity.flavors.<name>]",
+                "[capacity.pools.general] with hosts, vcpus and memory",
+            ),
+            Kind::Bms => (
+                "[capacity.bms_pools.<flavor>]",
+                "[capacity.bms_pools.\"physical.s4.medium\"] with nodes",
+            ),
+        };
+        r.problem(
+            &format!("{}.deployment.groups", k.kind.name()),
+            format!(
+                "server groups place servers on hosts, but {} has no hosts; give it {pools} (e.g. {example}), or drop the groups",
+                upper(k.kind)
+            ),
+        );
+    }
+}
+
 /// Reads the `initial_fleet` file of a kind section, if it gives one, into
 /// its spec; its problems are reported at `<kind>.initial_fleet`.
 fn read_fleet(
@@ -387,6 +428,8 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         read_mass_fault,
     );
 
+    let deployment = r.opt_table("deployment", read_deployment);
+
     let guest_crash = match kind {
         Kind::Ecs => r.opt_table("guest_crash", read_guest_crash).flatten(),
         Kind::Bms => {
@@ -432,8 +475,140 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         incidents,
         mass_faults,
         guest_crash,
+        deployment,
     };
     (spec, initial_fleet)
+}
+
+/// `[<kind>.deployment]`: `size` (a whole number, or a table of size =
+/// weight) and the `groups` table.
+fn read_deployment(r: &mut Reader) -> DeploymentSpec {
+    let sizes = match r.get("size") {
+        None => vec![SizeWeight {
+            size: 1,
+            weight: 1.0,
+        }],
+        Some(v @ Value::Integer(_)) => r
+            .integer_value("size", v, 1, MAX_DEPLOYMENT_SIZE.into())
+            .map(|n| {
+                vec![SizeWeight {
+                    size: n as u32,
+                    weight: 1.0,
+                }]
+            })
+            .unwrap_or_default(),
+        Some(Value::Table(t)) => r.within("size", t, read_sizes),
+        Some(v) => {
+            r.problem(
+                "size",
+                expected(
+                    "a whole number of servers such as 3, or a table of size = weight such as { 1 = 70, 2 = 20, 5 = 10 }",
+                    v,
+                ),
+            );
+            Vec::new()
+        }
+    };
+    let (groups, max_server_per_host) = r
+        .opt_table("groups", read_groups)
+        .unwrap_or((Vec::new(), 1));
+    DeploymentSpec {
+        sizes,
+        groups,
+        max_server_per_host,
+    }
+}
+
+/// `size = { 1 = 70, 2 = 20 }`: weights of whole numbers of servers, only
+/// positive ones kept, by size.
+fn read_sizes(r: &mut Reader) -> Vec<SizeWeight> {
+    let before = r.problems.len();
+    let mut sizes: Vec<SizeWeight> = Vec::new();
+    let mut seen: Vec<u32> = Vec::new();
+    for (key, v) in r.entries() {
+        let size = key
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_DEPLOYMENT_SIZE).contains(n));
+        let Some(size) = size else {
+            r.problem(
+                key,
+                format!(
+                    "{key:?} is not a deployment size; the keys are whole numbers of servers from 1 to {MAX_DEPLOYMENT_SIZE}, e.g. size = {{ 1 = 70, 2 = 20, 5 = 10 }}"
+                ),
+            );
+            continue;
+        };
+        if seen.contains(&size) {
+            r.problem(
+                key,
+                format!("size {size} is given twice; give each size once"),
+            );
+            continue;
+        }
+        seen.push(size);
+        let Some(weight) = r.number_value(key, v) else {
+            continue;
+        };
+        if weight < 0.0 {
+            r.problem(
+                key,
+                format!("{weight} is negative; a weight is a number of 0 or more"),
+            );
+        } else if weight > 0.0 {
+            sizes.push(SizeWeight { size, weight });
+        }
+    }
+    let sum: f64 = sizes.iter().map(|s| s.weight).sum();
+    if !sum.is_finite() {
+        r.problem(
+            "",
+            "the weights add up to more than the largest number; use smaller weights such as percentages",
+        );
+    } else if sum <= 0.0 && r.problems.len() == before {
+        r.problem(
+            "",
+            "no size has a positive weight; give at least one, e.g. size = { 1 = 70, 2 = 20, 5 = 10 }",
+        );
+    }
+    sizes.sort_by_key(|s| s.size);
+    sizes
+}
+
+/// `[<kind>.deployment.groups]`: the share of deployments in a group of
+/// each policy, and anti-affinity's `max_server_per_host`.
+fn read_groups(r: &mut Reader) -> (Vec<GroupShare>, u32) {
+    let mut groups = Vec::new();
+    for &policy in GroupPolicy::ALL {
+        if let Some(prob) = r.prob(policy.name()).filter(|&p| p > 0.0) {
+            groups.push(GroupShare { policy, prob });
+        }
+    }
+    let total: f64 = groups.iter().map(|g| g.prob).sum();
+    if total > 1.0 + 1e-12 {
+        let shares: Vec<String> = groups
+            .iter()
+            .map(|g| format!("{} {}", g.policy.name(), g.prob))
+            .collect();
+        r.problem(
+            "",
+            format!(
+                "the probabilities ({}) add up to {total}, more than 1; each is the share of deployments in a group of that policy, and the rest form no group",
+                shares.join(", ")
+            ),
+        );
+    }
+    let max = r.read("max_server_per_host", |r, k, v| {
+        r.integer_value(k, v, 1, MAX_DEPLOYMENT_SIZE.into())
+    });
+    if r.has("max_server_per_host") && !r.has(GroupPolicy::AntiAffinity.name()) {
+        r.problem(
+            "max_server_per_host",
+            "is a rule of the anti-affinity policy only (Nova API 2.64), and no anti-affinity share is given; give anti-affinity = <probability>, or drop max_server_per_host",
+        );
+    }
+    (groups, max.map_or(1, |n| n as u32))
 }
 
 /// `ops_mix`: weights of the kind's user operations; only positive weights
@@ -1741,6 +1916,179 @@ confirm_prob = 1.5
         );
         let shown = parse_str(text, "t.toml").unwrap_err().to_string();
         assert!(shown.contains("3 problems"), "{shown}");
+    }
+
+    /// `[ecs]` with deployments (`deployment` is the body of
+    /// `[ecs.deployment]`, `groups` of `[ecs.deployment.groups]`), on one
+    /// pool of hosts.
+    fn deployment_scenario(deployment: &str, groups: &str) -> String {
+        with_head(&format!(
+            "[ecs]\n[ecs.deployment]\n{deployment}\n[ecs.deployment.groups]\n{groups}\n[capacity.pools.p]\nhosts = 4\nvcpus = 8\nmemory = \"32GiB\"\n[capacity.flavors.f]\nvcpus = 1\nmemory = \"1GiB\"\n"
+        ))
+    }
+
+    #[test]
+    fn deployments_and_groups_parse_with_their_values() {
+        let s = ok(&deployment_scenario(
+            "size = { 1 = 70, 5 = 10, 2 = 20, 3 = 0 }",
+            "anti-affinity = 0.2\naffinity = 0.05\nsoft-anti-affinity = 0.1\nmax_server_per_host = 2",
+        ));
+        let d = s.ecs.unwrap().deployment.unwrap();
+        let sizes: Vec<(u32, f64)> = d.sizes.iter().map(|z| (z.size, z.weight)).collect();
+        assert_eq!(
+            sizes,
+            [(1, 70.0), (2, 20.0), (5, 10.0)],
+            "by size, zero dropped"
+        );
+        let groups: Vec<(GroupPolicy, f64)> = d.groups.iter().map(|g| (g.policy, g.prob)).collect();
+        assert_eq!(
+            groups,
+            [
+                (GroupPolicy::Affinity, 0.05),
+                (GroupPolicy::AntiAffinity, 0.2),
+                (GroupPolicy::SoftAntiAffinity, 0.1)
+            ]
+        );
+        assert_eq!(d.max_server_per_host, 2);
+        // (1·70 + 2·20 + 5·10) / 100
+        assert!((d.mean_size() - 1.6).abs() < 1e-12);
+        // A fixed size, no groups; and the defaults of an empty table.
+        let s = ok(&with_head("[bms]\n[bms.deployment]\nsize = 4\n"));
+        let d = s.bms.unwrap().deployment.unwrap();
+        assert_eq!(
+            (d.sizes[0].size, d.groups.len(), d.max_server_per_host),
+            (4, 0, 1)
+        );
+        let s = ok(&with_head("[ecs]\n[ecs.deployment]\n"));
+        assert_eq!(s.ecs.unwrap().deployment.unwrap().sizes[0].size, 1);
+        assert!(ok(&with_head("[ecs]\n")).ecs.unwrap().deployment.is_none());
+        // A sweep point may set anti-affinity to 0 and keep its rule.
+        ok(&deployment_scenario(
+            "size = 2",
+            "anti-affinity = 0\nmax_server_per_host = 3",
+        ));
+    }
+
+    #[test]
+    fn every_deployment_problem_is_reported_at_its_field() {
+        let bad = |deployment: &str, groups: &str, field: &str, needles: &[&str]| {
+            assert_problem(&deployment_scenario(deployment, groups), field, needles);
+        };
+        bad(
+            "size = 0",
+            "",
+            "ecs.deployment.size",
+            &["out of range", "1 to 1000"],
+        );
+        bad("size = 1001", "", "ecs.deployment.size", &["out of range"]);
+        bad(
+            "size = \"3\"",
+            "",
+            "ecs.deployment.size",
+            &["whole number of servers"],
+        );
+        bad(
+            "size = { x = 1 }",
+            "",
+            "ecs.deployment.size.x",
+            &["not a deployment size", "1 to 1000"],
+        );
+        bad(
+            "size = { 0 = 1 }",
+            "",
+            "ecs.deployment.size.0",
+            &["not a deployment size"],
+        );
+        bad(
+            "size = { 5000 = 1 }",
+            "",
+            "ecs.deployment.size.5000",
+            &["not a deployment size"],
+        );
+        bad(
+            "size = { 2 = -1 }",
+            "",
+            "ecs.deployment.size.2",
+            &["negative"],
+        );
+        bad(
+            "size = { 2 = 0 }",
+            "",
+            "ecs.deployment.size",
+            &["no size has a positive weight"],
+        );
+        bad(
+            "size = { 2 = 1, 02 = 1 }",
+            "",
+            "ecs.deployment.size.02",
+            &["given twice"],
+        );
+        bad(
+            "size = { 2 = 1e308, 3 = 1e308 }",
+            "",
+            "ecs.deployment.size",
+            &["largest number"],
+        );
+        bad(
+            "",
+            "affinity = 1.5",
+            "ecs.deployment.groups.affinity",
+            &["not a probability"],
+        );
+        bad(
+            "",
+            "affinity = 0.5\nanti-affinity = 0.4\nsoft-affinity = 0.2",
+            "ecs.deployment.groups",
+            &["add up to 1.1", "more than 1", "no group"],
+        );
+        bad(
+            "",
+            "affinity = 0.5\nmax_server_per_host = 2",
+            "ecs.deployment.groups.max_server_per_host",
+            &["anti-affinity policy only", "2.64"],
+        );
+        bad(
+            "",
+            "anti-affinity = 0.5\nmax_server_per_host = 0",
+            "ecs.deployment.groups.max_server_per_host",
+            &["out of range"],
+        );
+        bad(
+            "",
+            "anti_affinity = 0.5",
+            "ecs.deployment.groups.anti_affinity",
+            &["unknown field", "did you mean \"anti-affinity\""],
+        );
+        bad(
+            "",
+            "spread = 0.5",
+            "ecs.deployment.groups.spread",
+            &["unknown field", "soft-anti-affinity"],
+        );
+        bad(
+            "count = 2",
+            "",
+            "ecs.deployment.count",
+            &["unknown field", "size, groups"],
+        );
+        // Groups need hosts: none without [capacity], none for BMS with
+        // ECS pools only.
+        assert_problem(
+            &with_head("[ecs]\n[ecs.deployment.groups]\naffinity = 0.5\n"),
+            "ecs.deployment.groups",
+            &["no hosts", "[capacity.pools.<name>]"],
+        );
+        let bms = deployment_scenario("", "").replace(
+            "[ecs]",
+            "[bms]\n[bms.deployment.groups]\nanti-affinity = 1\n[ecs]",
+        );
+        assert_problem(
+            &bms,
+            "bms.deployment.groups",
+            &["BMS has no hosts", "bms_pools"],
+        );
+        // Without any positive share there is nothing to place.
+        ok(&with_head("[ecs]\n[ecs.deployment.groups]\naffinity = 0\n"));
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! built once, per-operation arrays of failure settings and watchdogs, and
 //! the incident windows. Read-only while the run goes on.
 
-use crate::engine::SimTime;
+use crate::engine::{Rng, SimTime};
 use crate::model::{Kind, Machine, Op, Outcome, StateId, bms, ecs};
-use crate::scenario::{Dist, KindSpec, ResidualSampler, Sampler, Scenario};
+use crate::scenario::{
+    DeploymentSpec, Dist, GroupPolicy, KindSpec, ResidualSampler, Sampler, Scenario,
+};
+use rand::RngExt;
+use rand::distr::Distribution;
 use rand_distr::Exp;
 use rand_distr::weighted::WeightedAliasIndex;
 use std::sync::Arc;
@@ -49,6 +53,58 @@ pub(crate) struct KindRuntime {
     pub(super) resize_delay: Option<Sampler>,
     pub(super) renew_delay: Option<Sampler>,
     pub(super) freeze_gap: Option<Exp<f64>>,
+    /// Deployment sizes and groups; `None`: one server per request.
+    pub(super) deployment: Option<Deployments>,
+}
+
+/// A kind's `[deployment]`, compiled: what each create request draws.
+pub(crate) struct Deployments {
+    /// The sizes and their alias table (`None` for a single size).
+    sizes: (Option<WeightedAliasIndex<f64>>, Vec<u32>),
+    /// Each policy with the cumulative probability up to it.
+    groups: Vec<(GroupPolicy, f64)>,
+    /// Anti-affinity's `max_server_per_host`.
+    pub max_per_host: u32,
+}
+
+impl Deployments {
+    fn new(spec: &DeploymentSpec) -> Deployments {
+        let sizes: Vec<u32> = spec.sizes.iter().map(|s| s.size).collect();
+        let alias = (sizes.len() > 1).then(|| {
+            let w = spec.sizes.iter().map(|s| s.weight).collect();
+            WeightedAliasIndex::new(w).expect("validated sizes")
+        });
+        let mut total = 0.0;
+        let groups = spec
+            .groups
+            .iter()
+            .map(|g| {
+                total += g.prob;
+                (g.policy, total)
+            })
+            .collect();
+        Deployments {
+            sizes: (alias, sizes),
+            groups,
+            max_per_host: spec.max_server_per_host,
+        }
+    }
+
+    /// Draws one request: its number of servers and its group's policy, if
+    /// it forms one. Nothing is drawn for a single size or without groups.
+    pub fn draw(&self, rng: &mut Rng) -> (u32, Option<GroupPolicy>) {
+        let size = match &self.sizes {
+            (Some(alias), sizes) => sizes[alias.sample(rng)],
+            (None, sizes) => sizes.first().copied().unwrap_or(1),
+        };
+        let policy = if self.groups.is_empty() {
+            None
+        } else {
+            let u: f64 = rng.random();
+            self.groups.iter().find(|g| u < g.1).map(|g| g.0)
+        };
+        (size, policy)
+    }
 }
 
 /// A Poisson process with `per_day` events a day, as exponential gaps in seconds.
@@ -131,6 +187,7 @@ impl KindRuntime {
             resize_delay: spec.resize.as_ref().map(|r| sampler(&r.decision_delay)),
             renew_delay: spec.freeze.as_ref().map(|f| sampler(&f.renew_delay)),
             freeze_gap: spec.freeze.as_ref().and_then(|f| gaps(f.rate_per_day)),
+            deployment: spec.deployment.as_ref().map(Deployments::new),
             machine,
             scenario: Arc::clone(scenario),
         }
@@ -140,6 +197,13 @@ impl KindRuntime {
     #[inline]
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// A duration of the step that state `state` is, drawn from `rng`.
+    pub(super) fn step_duration(&self, state: StateId, rng: &mut Rng) -> SimTime {
+        self.machine.duration_key[state.index()]
+            .and_then(|key| self.step[key as usize].as_ref())
+            .map_or(SimTime::ZERO, |sampler| sampler.sample(rng))
     }
 
     /// The kind's part of the scenario.

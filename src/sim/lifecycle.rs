@@ -106,6 +106,7 @@ impl Simulation<'_> {
         let now = self.core.now();
         if let Some(cap) = self.capacity.as_mut() {
             cap.release(id, now);
+            cap.leave_group(id);
         }
         self.servers.fleet.get_mut(id).set(flag::ALIVE, false);
         self.refresh_availability(id);
@@ -262,7 +263,13 @@ impl Simulation<'_> {
 
     /// Tells the recorder of a request on server `s` (as it was found; a
     /// create finds no state).
-    fn log_request(&mut self, s: &Server, op: Op, by: By, response: Response) -> Response {
+    pub(super) fn log_request(
+        &mut self,
+        s: &Server,
+        op: Op,
+        by: By,
+        response: Response,
+    ) -> Response {
         if self.core.records() {
             let r = Request {
                 time: self.core.now(),
@@ -312,6 +319,7 @@ impl Simulation<'_> {
 
     fn start_op(&mut self, id: u32, op: Op, route: Route) {
         let s = self.servers.fleet.get_mut(id);
+        s.set(flag::DEPLOYMENT_WAIT, false);
         s.origin = s.state;
         if route.saves_origin {
             s.saved = s.state;
@@ -416,6 +424,7 @@ impl Simulation<'_> {
         s.step = 0;
         s.hang_step = hang_step;
         s.fail_step = fail_step;
+        s.set(flag::DEPLOYMENT_WAIT, false);
     }
 
     pub(super) fn enter_step(&mut self, id: u32, state: StateId, op: Op) {
@@ -427,7 +436,7 @@ impl Simulation<'_> {
     /// step has none: only the watchdog can end it).
     pub(super) fn schedule_step(&mut self, id: u32) {
         let s = *self.servers.fleet.get(id);
-        if s.step == s.hang_step {
+        if s.step == s.hang_step || s.has(flag::DEPLOYMENT_WAIT) {
             return;
         }
         let k = self.k(s.kind);
@@ -466,6 +475,12 @@ impl Simulation<'_> {
             self.no_valid_host(id);
             return;
         }
+        self.next_step(id, op);
+    }
+
+    /// Server `id` goes on to the next step of `op`, or finishes it.
+    pub(super) fn next_step(&mut self, id: u32, op: Op) {
+        let s = *self.servers.fleet.get(id);
         let route = self.current_route(id);
         let next = s.step as usize + 1;
         if next < route.steps().len() {
@@ -577,6 +592,7 @@ impl Simulation<'_> {
         s.fail_step = NO_FAILURE;
         s.hang_step = NO_FAILURE;
         s.set(flag::FALLBACK, false);
+        s.set(flag::DEPLOYMENT_WAIT, false);
         match self.resolve(id, target) {
             Some(state) => {
                 self.set_state(id, state, cause);

@@ -16,6 +16,7 @@
 //! of servers; the models are tables (docs/model.md).
 
 mod context;
+mod deploy;
 mod hosts;
 mod import;
 mod kind;
@@ -84,6 +85,9 @@ pub(crate) enum Event {
     DomainRepair { level: u16, domain: u32 },
     /// Auto-recovery evacuates server `id` from its failed host.
     Evacuate { id: u32, epoch: u32 },
+    /// The scheduling of pending deployment `index` ends: its servers are
+    /// placed as a whole.
+    Deployment { index: u32 },
 }
 
 impl Event {
@@ -108,6 +112,7 @@ impl Event {
             | Event::Expire { id, .. }
             | Event::Evacuate { id, .. } => Some(id),
             Event::Arrival(_)
+            | Event::Deployment { .. }
             | Event::MassFault { .. }
             | Event::HostFailure { .. }
             | Event::HostRepair { .. }
@@ -132,6 +137,8 @@ pub struct Simulation<'r> {
     /// Per simulated kind, as `kinds`: the trace its creates are replayed
     /// from, if any.
     traces: Vec<Option<crate::demand::trace::TraceStream>>,
+    /// Deployments waiting for their scheduling.
+    deployments: deploy::Pending,
 }
 
 /// What a server of a trace brings to its create instead of drawing it.
@@ -195,6 +202,7 @@ impl<'r> Simulation<'r> {
             servers,
             capacity,
             traces,
+            deployments: deploy::Pending::default(),
         }
     }
 
@@ -327,12 +335,15 @@ impl<'r> Simulation<'r> {
             Event::DomainFailure { level, domain } => self.on_domain_failure(level, domain),
             Event::DomainRepair { level, domain } => self.on_domain_repair(level, domain),
             Event::Evacuate { id, epoch } => self.on_evacuate(id, epoch),
+            Event::Deployment { index } => self.on_deployment(index),
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_groups;
 #[cfg(test)]
 mod tests_hosts;
 #[cfg(test)]

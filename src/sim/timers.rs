@@ -190,7 +190,7 @@ impl Simulation<'_> {
         if self.traces[k].is_some() {
             self.replay_trace(k);
         } else {
-            self.create(kind, None);
+            self.create_deployment(kind, &[]);
         }
         self.schedule_arrival(k);
     }
@@ -209,10 +209,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// Creates the servers of every trace row due now. A row becomes
-    /// `demand_scale` servers on average (⌊s⌋, and one more with
-    /// probability s − ⌊s⌋, drawn from the arrival stream), each with the
-    /// row's flavor and lifetime.
+    /// Creates the servers of every trace row due now. Rows of one
+    /// deployment created at the same time are one request (scheduled as a
+    /// whole, as a drawn deployment is). A request becomes `demand_scale`
+    /// requests on average (⌊s⌋, and one more with probability s − ⌊s⌋,
+    /// drawn from the arrival stream), each server with its row's flavor
+    /// and lifetime.
     fn replay_trace(&mut self, k: usize) {
         let (now, kind) = (self.core.now(), self.kinds[k].machine.kind);
         let scale = self.kinds[k]
@@ -220,17 +222,23 @@ impl Simulation<'_> {
             .arrival_trace
             .as_ref()
             .map_or(1.0, |t| t.demand_scale);
+        let mut request: Vec<Traced> = Vec::new();
         while let Some(vm) = self.traces[k].as_mut().and_then(|t| t.pop_due(now)) {
-            let extra = scale.fract() > 0.0 && self.core.rng.arrivals.random_bool(scale.fract());
-            let copies = scale.floor() as u32 + u32::from(extra);
             let flavor = vm
                 .flavor
                 .as_deref()
                 .and_then(|f| self.capacity.as_ref().and_then(|c| c.flavor_index(kind, f)));
             let lifetime = vm.deleted.map(|d| d.since(vm.created));
-            for _ in 0..copies {
-                self.create(kind, Some(Traced { flavor, lifetime }));
+            request.push(Traced { flavor, lifetime });
+            if self.traces[k].as_ref().is_some_and(|t| t.continues(&vm)) {
+                continue;
             }
+            let extra = scale.fract() > 0.0 && self.core.rng.arrivals.random_bool(scale.fract());
+            let copies = scale.floor() as u32 + u32::from(extra);
+            for _ in 0..copies {
+                self.create_deployment(kind, &request);
+            }
+            request.clear();
         }
     }
 

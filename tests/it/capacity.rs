@@ -33,7 +33,7 @@ fn capacity_files_have_the_documented_columns() {
     crunch(&one, &["--replications", "1"]);
     let series = "time_s,pool,kind,hosts,hosts_up,instances,vcpus_used,vcpus_total,memory_used_gib,memory_total_gib,nodes_used,nodes_total,utilisation";
     assert_eq!(header(&one.join("capacity.csv")), series);
-    let summary = "replication,pool,kind,hosts,hosts_up_mean,instances_mean,vcpus_used_mean,memory_used_gib_mean,nodes_used_mean,utilisation_mean,utilisation_p95,utilisation_p99,utilisation_peak,creates,creates_blocked,blocked_share,resizes,resizes_refused,migrations,migrations_refused,placements,placements_refused,double_vcpu_hours,double_memory_gib_hours,host_failures,host_failure_hits,domain_failures,domain_failure_hits,build_retries,evacuations,evacuations_stranded,recoveries_throttled,initial_unplaced";
+    let summary = "replication,pool,kind,hosts,hosts_up_mean,instances_mean,vcpus_used_mean,memory_used_gib_mean,nodes_used_mean,utilisation_mean,utilisation_p95,utilisation_p99,utilisation_peak,creates,creates_blocked,blocked_share,deployments,deployments_refused,groups_requested_affinity,groups_refused_affinity,groups_requested_anti_affinity,groups_refused_anti_affinity,groups_requested_soft_anti_affinity,groups_refused_soft_anti_affinity,groups_requested_soft_affinity,groups_refused_soft_affinity,resizes,resizes_refused,migrations,migrations_refused,placements,placements_refused,double_vcpu_hours,double_memory_gib_hours,host_failures,host_failure_hits,domain_failures,domain_failure_hits,build_retries,evacuations,evacuations_stranded,recoveries_throttled,initial_unplaced";
     assert_eq!(header(&one.join("capacity_summary.csv")), summary);
     assert_eq!(
         header(&one.join("host_failures.csv")),
