@@ -10,5 +10,6 @@ mod determinism;
 mod docs;
 mod fixtures;
 mod import;
+mod plan;
 mod properties;
 mod theory;
