@@ -5,7 +5,7 @@
 
 use crate::cli::{Command, FixtureMode};
 use crate::scenario::{Overrides, Scenario, ScenarioError};
-use crate::{describe, fixtures, run};
+use crate::{describe, fixtures, plan, run};
 use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
@@ -16,6 +16,13 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// A plan whose `--max` misses the target for some pool: there is no
+/// answer to give (exit 1). Its message is the plan's report, the evidence
+/// (`plan.csv` holds it too).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetMissed(pub String);
 
 /// How a command ended, as the exit status tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +146,59 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             };
             let report = run::run(&plan, Some(&scenario), &opts)?;
             describe::report(&report, &dir)
+        }
+        Command::Plan {
+            scenario,
+            pools,
+            target,
+            confidence,
+            min,
+            max,
+            max_replications,
+            out: dir,
+            force,
+            seed,
+            horizon,
+            warmup,
+            jobs,
+            quiet,
+        } => {
+            let overrides = Overrides {
+                seed,
+                horizon,
+                warmup,
+                ..Overrides::default()
+            };
+            let base = Scenario::load_base(&scenario, &overrides)?;
+            let dir = match dir {
+                Some(d) => d,
+                None => Path::new("output").join(format!("{}-plan", base.scenario()?.name)),
+            };
+            let opts = plan::PlanOptions {
+                pools,
+                target,
+                confidence,
+                min,
+                max,
+                max_replications,
+                out: dir.clone(),
+                force,
+                jobs: jobs.map_or(0, |j| j as usize),
+                progress: !quiet,
+            };
+            let report = plan::plan(&base, Some(&scenario), &opts)?;
+            let text = describe::plan_report(&report, &dir);
+            let missed: Vec<&str> = report.missed().iter().map(|p| p.pool.as_str()).collect();
+            if !missed.is_empty() {
+                return Err(TargetMissed(format!(
+                    "{} is not met at --max by pool {}; raise --max. What was evaluated is below and in {}\n{text}",
+                    report.target,
+                    missed.join(", "),
+                    dir.join(crate::output::files::PLAN_CSV).display()
+                ))
+                .into());
+            }
+            text
         }
         Command::Fixtures {
             scenario,

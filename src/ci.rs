@@ -1,5 +1,7 @@
 //! Statistics across independent replications: mean, standard deviation,
-//! Student-t confidence intervals and empirical quantiles.
+//! Student-t confidence intervals (95%, as every `_ci` file gives them, or
+//! at any level, as `fleetsim plan --confidence` asks) and empirical
+//! quantiles.
 
 use serde::Serialize;
 
@@ -25,6 +27,61 @@ pub fn t_975(df: u64) -> f64 {
             let g3 = (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / 384.0;
             z + g1 / n + g2 / (n * n) + g3 / (n * n * n)
         }
+    }
+}
+
+/// The two-sided Student t quantile at `confidence`: the t with
+/// P(|T| ≤ t) = `confidence` for `df` degrees of freedom, so that
+/// mean ± t·sd/√n is a `confidence` interval of the mean. At 0.95 it is
+/// [`t_975`], the value every `_ci` file uses; at any other level it is
+/// found by bisection on the exact distribution function of T, which for
+/// whole degrees of freedom is a finite sum (Abramowitz and Stegun 26.7.3
+/// and 26.7.4). `confidence` must lie strictly between 0 and 1.
+pub fn t_two_sided(confidence: f64, df: u64) -> f64 {
+    if confidence == 0.95 {
+        return t_975(df);
+    }
+    if df == 0 {
+        return f64::NAN;
+    }
+    // P(|T| ≤ √df·tan θ) rises from 0 to 1 as θ goes from 0 to π/2.
+    let (mut lo, mut hi) = (0.0, std::f64::consts::FRAC_PI_2);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if t_within(mid, df) < confidence {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (df as f64).sqrt() * (0.5 * (lo + hi)).tan()
+}
+
+/// P(|T| ≤ √df·tan θ) for Student's T with `df` ≥ 1 degrees of freedom.
+fn t_within(theta: f64, df: u64) -> f64 {
+    let (s, c) = theta.sin_cos();
+    let c2 = c * c;
+    if df.is_multiple_of(2) {
+        // sin θ·(1 + ½cos²θ + (1·3)/(2·4)cos⁴θ + … up to cos^(df−2)θ)
+        let (mut term, mut sum) = (1.0, 1.0);
+        for j in 1..df / 2 {
+            term *= (2 * j - 1) as f64 / (2 * j) as f64 * c2;
+            sum += term;
+        }
+        s * sum
+    } else {
+        // (2/π)·(θ + sin θ·(cos θ + ⅔cos³θ + … up to cos^(df−2)θ)),
+        // 2θ/π for one degree of freedom.
+        let mut sum = 0.0;
+        if df > 1 {
+            let mut term = c;
+            sum = c;
+            for j in 1..(df - 1) / 2 {
+                term *= (2 * j) as f64 / (2 * j + 1) as f64 * c2;
+                sum += term;
+            }
+        }
+        std::f64::consts::FRAC_2_PI * (theta + s * sum)
     }
 }
 
@@ -54,20 +111,31 @@ impl Estimate {
         }
         let n = xs.len() as f64;
         let mean = xs.iter().sum::<f64>() / n;
-        let (sd, half) = if xs.len() > 1 {
+        let sd = if xs.len() > 1 {
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-            let sd = var.sqrt();
-            (sd, t_975(xs.len() as u64 - 1) * sd / n.sqrt())
+            var.sqrt()
         } else {
-            (f64::NAN, f64::NAN)
+            f64::NAN
         };
-        Some(Estimate {
+        let mut e = Estimate {
             n: xs.len() as u64,
             mean,
             sd,
-            ci95_low: mean - half,
-            ci95_high: mean + half,
-        })
+            ci95_low: f64::NAN,
+            ci95_high: f64::NAN,
+        };
+        let half = e.half_width(0.95);
+        (e.ci95_low, e.ci95_high) = (mean - half, mean + half);
+        Some(e)
+    }
+
+    /// Half the width of the Student-t interval of the mean at
+    /// `confidence` (0.95: the `ci95_*` interval); NaN for one observation.
+    pub fn half_width(&self, confidence: f64) -> f64 {
+        if self.n < 2 {
+            return f64::NAN;
+        }
+        t_two_sided(confidence, self.n - 1) * self.sd / (self.n as f64).sqrt()
     }
 }
 
@@ -92,6 +160,37 @@ mod tests {
         for (df, t) in [(40, 2.0211), (60, 2.0003), (120, 1.9799), (1000, 1.9623)] {
             assert!((t_975(df) - t).abs() < 2e-4, "df {df}: {}", t_975(df));
         }
+    }
+
+    #[test]
+    fn t_quantiles_at_any_level_are_the_published_ones() {
+        // Published two-sided values: 99% (t(0.995, df)), 90% (t(0.95, df)),
+        // 80% (t(0.90, df)).
+        for (confidence, df, t) in [
+            (0.99, 1, 63.657),
+            (0.99, 2, 9.925),
+            (0.99, 5, 4.032),
+            (0.99, 10, 3.169),
+            (0.99, 30, 2.750),
+            (0.90, 1, 6.314),
+            (0.90, 4, 2.132),
+            (0.90, 9, 1.833),
+            (0.90, 40, 1.684),
+            (0.80, 3, 1.638),
+            (0.80, 120, 1.289),
+        ] {
+            let got = t_two_sided(confidence, df);
+            assert!(
+                (got - t).abs() < 1e-3 * t.max(1.0),
+                "{confidence} at df {df}: {got}, published {t}"
+            );
+        }
+        // The bisection agrees with the 95% table it stands in for.
+        for df in 1..=30u64 {
+            let exact = t_two_sided(0.950_000_000_001, df);
+            assert!((exact - t_975(df)).abs() < 1e-3, "df {df}: {exact}");
+        }
+        assert_eq!(t_two_sided(0.95, 7), t_975(7));
     }
 
     #[test]

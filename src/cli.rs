@@ -19,6 +19,13 @@ Exit status:
   1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file that cannot be written
   2  bad input: the scenario or a command-line value is invalid; nothing was run and no folder was created";
 
+/// The exit statuses of `plan`, which adds one reason for exit 1.
+const PLAN_HELP: &str = "\
+Exit status:
+  0  success: every pool has an answer (also when stdout is closed early)
+  1  --max misses the target for some pool (plan.csv still holds what was evaluated), or an output folder that exists and is not empty (see --force), or a file that cannot be written
+  2  bad input: the scenario, a command-line value, an unknown pool or a bad range; nothing was run and no folder was created";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
@@ -69,6 +76,63 @@ pub enum Command {
         /// (and trace) into replication-<r>/.
         #[arg(long)]
         per_replication: bool,
+    },
+    /// Find the smallest size of a pool that meets a target, such as
+    /// "blocked_share <= 0.01", with confidence: every candidate size runs
+    /// the same replications (common random numbers), more of them where
+    /// its interval straddles the target.
+    #[command(after_help = PLAN_HELP)]
+    Plan {
+        /// Scenario file (TOML) with host pools.
+        scenario: PathBuf,
+        /// The pool to size (an ECS pool's name, or a BMS pool's bare-metal
+        /// flavor); repeat for several, each sized in turn with the others
+        /// at their configured sizes.
+        #[arg(long = "pool", required = true, value_name = "NAME")]
+        pools: Vec<String>,
+        /// What the pool must meet: METRIC <= VALUE or METRIC >= VALUE, e.g.
+        /// "blocked_share <= 0.01", "utilisation_p95 <= 0.85",
+        /// "availability >= 0.999".
+        #[arg(long, value_parser = target)]
+        target: crate::plan::Target,
+        /// Confidence of the intervals: a "<=" target is met when the upper
+        /// end of the interval is at or below it, a ">=" target when the
+        /// lower end is at or above it.
+        #[arg(long, default_value_t = 0.95, value_parser = confidence)]
+        confidence: f64,
+        /// The smallest size searched.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=crate::capacity::read::MAX_COUNT))]
+        min: u32,
+        /// The largest size searched, evaluated first [default: 4 × the
+        /// pool's size in the scenario].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::capacity::read::MAX_COUNT))]
+        max: Option<u32>,
+        /// Most replications a candidate gets while its interval straddles
+        /// the target [default: 40, or the scenario's replications if more].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+        max_replications: Option<u32>,
+        /// Result folder [default: output/<scenario name>-plan].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the files of an earlier plan in the result folder.
+        #[arg(long)]
+        force: bool,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the scenario's horizon, e.g. "30d".
+        #[arg(long, value_parser = duration)]
+        horizon: Option<String>,
+        /// Override the scenario's warmup, e.g. "10d".
+        #[arg(long, value_parser = duration)]
+        warmup: Option<String>,
+        /// Threads running replications [default: one per core]; the results
+        /// are the same whatever the number.
+        #[arg(long, short, visible_alias = "threads", value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]
@@ -139,6 +203,21 @@ fn interval(s: &str) -> Result<SimTime, String> {
     match parse_duration(s)? {
         SimTime::ZERO => Err(format!("\"{s}\" must be longer than 0s, e.g. \"30s\"")),
         t => Ok(t),
+    }
+}
+
+/// A `--target`, checked as [`crate::plan::Target`] reads it.
+fn target(s: &str) -> Result<crate::plan::Target, String> {
+    s.parse()
+}
+
+/// A `--confidence`: strictly between 0 and 1.
+fn confidence(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!(
+            "\"{s}\" is not a confidence; give a number strictly between 0 and 1, e.g. 0.95"
+        )),
     }
 }
 

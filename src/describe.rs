@@ -1010,6 +1010,174 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
 /// Snapshots of every view, so that a change to what fleetsim prints is
 /// seen in review (`cargo insta review`, or `INSTA_UPDATE=always cargo test`
 /// to accept). Runs are short and their wall time is fixed at 1 s.
+/// The report of `fleetsim plan`: per pool, the answer and the candidate
+/// just below it (or why there is none), any candidate whose verdict breaks
+/// monotonicity, and a table of every candidate evaluated.
+pub fn plan_report(r: &crate::plan::PlanReport, out: &std::path::Path) -> String {
+    use crate::plan::{Comparison, Verdict};
+    let sc = &r.scenario;
+    let t = &r.target;
+    // Two more decimals than the target is written with.
+    let decimals = t.written.split_once('.').map_or(0, |(_, d)| d.len()) + 2;
+    let x = |v: f64| {
+        if !v.is_finite() {
+            return "-".to_string();
+        }
+        let s = format!("{v:.decimals$}");
+        // A value that rounds to zero is shown without its sign.
+        match s.strip_prefix('-') {
+            Some(abs) if abs.chars().all(|c| c == '0' || c == '.') => abs.to_string(),
+            _ => s,
+        }
+    };
+    let (meets, misses) = match t.comparison {
+        Comparison::AtMost => ("≤", ">"),
+        Comparison::AtLeast => ("≥", "<"),
+    };
+    let interval = |c: &crate::plan::Candidate| {
+        let mean = c.estimate.map_or(f64::NAN, |e| e.mean);
+        format!("{} [{}, {}]", x(mean), x(c.low), x(c.high))
+    };
+    let reps = |c: &crate::plan::Candidate| {
+        let n = c.replications();
+        format!("{n} replication{}", if n == 1 { "" } else { "s" })
+    };
+    let said = |c: &crate::plan::Candidate| match c.verdict {
+        Verdict::Pass => format!("{meets} {}", t.written),
+        Verdict::Fail => format!("{misses} {}", t.written),
+        Verdict::Undecided => format!("undecided against {}", t.written),
+    };
+    let level = crate::output::num(100.0 * r.confidence);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "fleetsim {}: plan for \"{}\", seed {}, {} simulated ({} warmup) per replication",
+        env!("CARGO_PKG_VERSION"),
+        sc.name,
+        sc.seed,
+        days(sc.horizon),
+        days(sc.warmup)
+    );
+    let _ = writeln!(
+        s,
+        "  target {t} at {level}% confidence; each candidate runs {} replications, up to {} while undecided",
+        r.start_replications, r.max_replications
+    );
+    if !r.replaced_sweep.is_empty() {
+        let _ = writeln!(
+            s,
+            "  the file's [sweep] of {} is replaced by the search",
+            r.replaced_sweep.join(", ")
+        );
+    }
+    for p in &r.pools {
+        let unit = if p.kind == Kind::Bms {
+            "nodes"
+        } else {
+            "hosts"
+        };
+        match p.answer {
+            Some(a) => {
+                let c = p.candidate(a).expect("the answer was evaluated");
+                let _ = write!(
+                    s,
+                    "{}: {a} {unit} ({} {} {} with {})",
+                    p.pool,
+                    t.metric.name(),
+                    interval(c),
+                    said(c),
+                    reps(c)
+                );
+                match p.candidate(a.wrapping_sub(1)) {
+                    Some(below) => {
+                        let _ = write!(
+                            s,
+                            "; {} {unit}: {} {}",
+                            below.hosts,
+                            interval(below),
+                            said(below)
+                        );
+                        if below.replications() != c.replications() {
+                            let _ = write!(s, " with {}", reps(below));
+                        }
+                        let _ = writeln!(s);
+                    }
+                    None => {
+                        let _ = writeln!(s, "; {a} is --min, nothing smaller was tried");
+                    }
+                }
+            }
+            None => {
+                let c = p.candidate(p.max).expect("--max was evaluated");
+                let why = match c.verdict {
+                    Verdict::Undecided => "raise --max, or --max-replications to decide",
+                    _ => "raise --max",
+                };
+                let _ = writeln!(
+                    s,
+                    "{}: no answer from {} to {} {unit}: at {} {unit} (--max) {} is {} {} with {}; {why}",
+                    p.pool,
+                    p.min,
+                    p.max,
+                    p.max,
+                    t.metric.name(),
+                    interval(c),
+                    said(c),
+                    reps(c)
+                );
+            }
+        }
+        if !p.out_of_order.is_empty() {
+            let sizes: Vec<String> = p
+                .out_of_order
+                .iter()
+                .map(|h| {
+                    let v = p.candidate(*h).map_or("?", |c| c.verdict.name());
+                    format!("{h} {unit} ({v})")
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "warning: {}: these verdicts break monotonicity around the answer {} (a pass below it, or a miss at or above it): {}; the search assumes more {unit} never hurt, so check these sizes with more replications, or the scenario",
+                p.pool,
+                p.answer.map_or("-".into(), |a| a.to_string()),
+                sizes.join(", ")
+            );
+        }
+        let name = t.metric.name();
+        let ci = format!("{level}% CI");
+        let width = 2 * decimals + 10;
+        let _ = writeln!(
+            s,
+            "  {unit:>7}  replications  {name:<w$}  {ci:<width$}  verdict",
+            w = name.len().max(decimals + 4)
+        );
+        for c in &p.candidates {
+            let mean = c.estimate.map_or(f64::NAN, |e| e.mean);
+            let _ = writeln!(
+                s,
+                "  {:>7}  {:>12}  {:<w$}  {:<width$}  {}",
+                c.hosts,
+                c.replications(),
+                x(mean),
+                format!("[{}, {}]", x(c.low), x(c.high)),
+                c.verdict.name(),
+                w = name.len().max(decimals + 4)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  wrote {}: {}; {} replications, {} events in {:.1} s wall",
+        out.display(),
+        r.files.join(", "),
+        r.replications_run,
+        r.events,
+        r.wall_seconds
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1105,5 +1273,43 @@ mod tests {
             "report_capacity_plan_sweep",
             report_of("scenarios/capacity-plan.toml", &sweep)
         );
+    }
+
+    #[test]
+    fn plan_reports() {
+        let path = "scenarios/capacity-crunch.toml";
+        let overrides = Overrides {
+            horizon: Some("3d".into()),
+            warmup: Some("1d".into()),
+            ..Overrides::default()
+        };
+        let base = Scenario::load_base(Path::new(path), &overrides).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let shown = Path::new("output/capacity-crunch-plan");
+        let plan_of = |target: &str, out: &str| {
+            let opts = crate::plan::PlanOptions {
+                pools: vec!["general".into()],
+                target: target.parse().unwrap(),
+                confidence: 0.9,
+                min: 60,
+                max: Some(76),
+                max_replications: Some(5),
+                out: dir.path().join(out),
+                force: false,
+                jobs: 1,
+                progress: false,
+            };
+            let mut r = crate::plan::plan(&base, Some(Path::new(path)), &opts).unwrap();
+            r.wall_seconds = 1.0;
+            r
+        };
+        let mut r = plan_of("blocked_share <= 0.1", "found");
+        insta::assert_snapshot!("plan_found", plan_report(&r, shown));
+        // The same evidence, as if two sizes broke monotonicity.
+        let p = &mut r.pools[0];
+        p.out_of_order = vec![p.candidates[0].hosts, p.answer.unwrap()];
+        insta::assert_snapshot!("plan_not_monotone", plan_report(&r, shown));
+        let r = plan_of("blocked_share <= 0.02", "missed");
+        insta::assert_snapshot!("plan_max_missed", plan_report(&r, shown));
     }
 }

@@ -46,7 +46,9 @@
 //! 4. **Gathering.** [`run::run`] runs every point and replication on a
 //!    pool of threads and gathers the [`results`] by point and replication
 //!    number, never by finishing order, so the files are byte-identical
-//!    whatever the number of threads.
+//!    whatever the number of threads. [`plan`] sizes a pool the same way:
+//!    each candidate size is a point made through the sweep's override, its
+//!    replications run on the same threads with the same streams.
 //! 5. **Writing.** [`output`] writes one module per file, each under a
 //!    `.partial` name renamed when complete, the manifest last; every file
 //!    name is spelled once, in [`output::files`]. [`describe`] prints the
@@ -105,6 +107,7 @@ pub mod fleet;
 pub mod input;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod results;
 pub mod run;
 pub mod scenario;

@@ -181,15 +181,6 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     let started = Instant::now();
     let events = AtomicU64::new(0);
     let done = AtomicUsize::new(0);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Replication>>>> =
-        Mutex::new((0..tasks.len()).map(|_| None).collect());
-    let jobs = if opts.jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |p| p.get())
-    } else {
-        opts.jobs
-    }
-    .clamp(1, tasks.len());
     let run_one = |(p, r): (usize, usize)| -> Result<Replication> {
         let reuse = first_sink
             .lock()
@@ -225,32 +216,19 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         done.fetch_add(1, Ordering::Relaxed);
         Ok((outcomes, sink))
     };
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let t = next.fetch_add(1, Ordering::Relaxed);
-                    if t >= tasks.len() {
-                        break;
-                    }
-                    let res = run_one(tasks[t]);
-                    results.lock().expect("not poisoned")[t] = Some(res);
-                }
-            });
-        }
-    });
+    let results = on_threads(tasks.len(), opts.jobs, |t| run_one(tasks[t]));
     let wall_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
     // Gather by point and replication number, never by finishing order.
-    let mut results = results.into_inner().expect("not poisoned").into_iter();
+    let mut results = results.into_iter();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut points = Vec::with_capacity(plan.points.len());
     for (p, point) in plan.points.iter().enumerate() {
         let mut runs = Vec::with_capacity(n);
         let mut series = Vec::new();
         for _ in 0..n {
-            let (outcomes, sink) = results.next().flatten().expect("every replication ran")?;
+            let (outcomes, sink) = results.next().expect("every replication ran")?;
             runs.push(outcomes);
             match sink {
                 Sink::Files(f) => files.extend(f.finish()?),
@@ -330,6 +308,45 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     Ok(report)
 }
 
+/// Runs tasks `0..n` on `jobs` threads (0: one per core), each thread
+/// taking the next task not yet started, and returns their results by task
+/// number, never in the order they finish: what runs on which thread cannot
+/// change a result.
+pub(crate) fn on_threads<T: Send>(
+    n: usize,
+    jobs: usize,
+    task: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let jobs = if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    } else {
+        jobs
+    }
+    .clamp(1, n.max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let t = next.fetch_add(1, Ordering::Relaxed);
+                    if t >= n {
+                        break;
+                    }
+                    let res = task(t);
+                    results.lock().expect("not poisoned")[t] = Some(res);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("not poisoned")
+        .into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
+}
+
 /// Paths of `files` under `dir`, relative to it.
 fn relative(files: &[PathBuf], dir: &Path) -> Vec<String> {
     files
@@ -345,7 +362,9 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<PathBuf> {
     f.commit()
 }
 
-fn progress_bar(total_s: u64, wanted: bool) -> ProgressBar {
+/// A progress bar over `total_s` simulated seconds, drawn on stderr only
+/// when `wanted` and stderr is a terminal.
+pub(crate) fn progress_bar(total_s: u64, wanted: bool) -> ProgressBar {
     if !wanted || !std::io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(Some(total_s), ProgressDrawTarget::hidden());
     }

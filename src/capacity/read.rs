@@ -15,7 +15,7 @@ use crate::model::{bms, ecs};
 use toml::Value;
 
 /// Most hosts in a pool, nodes in a BMS pool, or domains in a level.
-const MAX_COUNT: i64 = 1_000_000;
+pub(crate) const MAX_COUNT: i64 = 1_000_000;
 
 /// Most vCPUs of one host or one flavor.
 const MAX_VCPUS: i64 = 1_000_000;

@@ -45,11 +45,19 @@ pub const REQUESTS: &str = "requests.jsonl";
 pub const TIMELINES: &str = "timelines.jsonl";
 /// Fixtures: what was asked for and written.
 pub const FIXTURES: &str = "fixtures.json";
+/// `fleetsim plan`: every candidate size evaluated.
+pub const PLAN_CSV: &str = "plan.csv";
+/// `fleetsim plan`: what was asked for, the answers, and which files were
+/// written; written last.
+pub const PLAN_JSON: &str = "plan.json";
 
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 
-/// Every file a run or `fixtures` may write, so `--force` can clear an
+/// The files of `fleetsim plan`.
+pub const PLAN_FILES: &[&str] = &[PLAN_CSV, PLAN_JSON];
+
+/// Every file a run, `fixtures` or `plan` may write, so `--force` can clear an
 /// earlier run's files (and only those) before writing new ones.
 pub const ALL: &[&str] = &[
     OCCUPANCY_STATUS,
@@ -72,4 +80,6 @@ pub const ALL: &[&str] = &[
     REQUESTS,
     TIMELINES,
     FIXTURES,
+    PLAN_CSV,
+    PLAN_JSON,
 ];

@@ -376,6 +376,13 @@ impl Scenario {
     /// and validates it (so an override is checked like the file itself),
     /// expanding its `[sweep]`, if any, into validated points.
     pub fn load_plan(path: &Path, overrides: &Overrides) -> Result<sweep::Plan, ScenarioError> {
+        Scenario::load_base(path, overrides)?.plan()
+    }
+
+    /// Reads a scenario file and applies command-line overrides to its
+    /// tree: the [`sweep::Base`] its points (a sweep's, or a plan's
+    /// candidates) are made from, each validated as it is made.
+    pub fn load_base(path: &Path, overrides: &Overrides) -> Result<sweep::Base, ScenarioError> {
         let file = path.display().to_string();
         let problem = |message: String| ScenarioError {
             file: file.clone(),
@@ -411,7 +418,7 @@ impl Scenario {
         }
         // `initial_fleet` paths are relative to the scenario's folder.
         let dir = path.parent().unwrap_or(Path::new(""));
-        sweep::plan_in(&root, &file, dir)
+        Ok(sweep::Base::new(&root, &file, dir))
     }
 }
 

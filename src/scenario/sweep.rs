@@ -6,7 +6,7 @@
 use super::fleet_file::FleetFiles;
 use super::parse::parse_value_with;
 use super::{Problem, Problems, Scenario, ScenarioError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::{Table, Value};
 
@@ -47,18 +47,25 @@ pub fn display(v: &Value) -> String {
     }
 }
 
-/// Sets `value` at the dotted `path` in `root`, whose tables must exist.
-fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
-    let parts: Vec<&str> = path.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
+/// The keys of a dotted `path` (`ecs.faults.repair.mean`), each not empty.
+fn split_path(path: &str) -> Result<Vec<String>, String> {
+    let keys: Vec<String> = path.split('.').map(str::to_string).collect();
+    if keys.iter().any(|k| k.is_empty()) {
         return Err("is not a dotted path such as \"ecs.faults.time_to_fault.scale\"".into());
     }
+    Ok(keys)
+}
+
+/// Sets `value` at the path `keys` in `root`, whose tables must exist;
+/// `path` is how the path is named in a message.
+fn set_keys(root: &mut Table, keys: &[String], path: &str, value: Value) -> Result<(), String> {
+    let (last, tables) = keys.split_last().expect("a path has a key");
     let mut table = root;
-    for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
+    for (i, key) in tables.iter().enumerate() {
         // A sweep varies what the file has; it never adds a section (which
         // could, say, add a whole fleet of the other kind).
-        let Some(entry) = table.get_mut(*part) else {
-            let missing = parts[..=i].join(".");
+        let Some(entry) = table.get_mut(key.as_str()) else {
+            let missing = keys[..=i].join(".");
             return Err(format!(
                 "\"{missing}\" is not in the scenario; a sweep only varies what the file sets, so add [{missing}] (it may be empty) to sweep over \"{path}\""
             ));
@@ -68,14 +75,227 @@ fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
             other => {
                 return Err(format!(
                     "goes through {} = {other}, which is a value, not a table; sweep over \"{}\" instead",
-                    parts[..=i].join("."),
-                    parts[..=i].join(".")
+                    keys[..=i].join("."),
+                    keys[..=i].join(".")
                 ));
             }
         };
     }
-    table.insert(parts[parts.len() - 1].to_string(), value);
+    table.insert(last.clone(), value);
     Ok(())
+}
+
+/// A scenario's tree, ready to make points from: the file's tree with the
+/// command-line overrides applied and its `[sweep]` set apart, where it
+/// was read from, and its `initial_fleet` files, read once for every
+/// point made from it. A sweep's points are made here, and so are the
+/// candidates of `fleetsim plan`.
+pub struct Base {
+    /// The tree without `[sweep]`.
+    tree: Table,
+    /// The file's `[sweep]`, if any.
+    sweep: Option<Value>,
+    /// The file's name, as problems name it.
+    file: String,
+    /// The folder `initial_fleet` paths are relative to.
+    dir: PathBuf,
+    /// Each `initial_fleet` file, read once.
+    fleets: FleetFiles,
+}
+
+impl Base {
+    /// The base of scenario tree `root`, read from `file` in folder `dir`.
+    pub fn new(root: &Table, file: &str, dir: &Path) -> Base {
+        let mut tree = root.clone();
+        let sweep = tree.remove("sweep");
+        Base {
+            tree,
+            sweep,
+            file: file.to_string(),
+            dir: dir.to_path_buf(),
+            fleets: FleetFiles::default(),
+        }
+    }
+
+    /// The file's name, as problems name it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The dotted paths the file's `[sweep]` varies, in file order (empty
+    /// without a sweep; a malformed sweep is [`Base::plan`]'s to report).
+    pub fn swept(&self) -> Vec<String> {
+        match &self.sweep {
+            Some(Value::Table(t)) => t.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The scenario without its sweep, validated.
+    pub fn scenario(&self) -> Result<Scenario, ScenarioError> {
+        self.validate(&self.tree)
+    }
+
+    /// The scenario with `value` at the path `keys` (named `path` in a
+    /// message), validated exactly like a file: one point, as a sweep
+    /// makes each of its own.
+    pub fn point(&self, keys: &[String], path: &str, value: Value) -> Result<Point, ScenarioError> {
+        let mut tree = self.tree.clone();
+        set_keys(&mut tree, keys, path, value.clone()).map_err(|message| ScenarioError {
+            file: self.file.clone(),
+            problems: vec![Problem {
+                field: path.to_string(),
+                message,
+            }],
+        })?;
+        Ok(Point {
+            values: vec![value],
+            scenario: Arc::new(self.validate(&tree)?),
+        })
+    }
+
+    fn validate(&self, tree: &Table) -> Result<Scenario, ScenarioError> {
+        parse_value_with(tree, &self.file, &self.dir, &self.fleets)
+    }
+
+    /// The plan: the sweep expanded, every point validated. All problems,
+    /// of the base scenario and of every point, are reported together.
+    pub fn plan(&self) -> Result<Plan, ScenarioError> {
+        let file = self.file.as_str();
+        let base_result = self.scenario();
+        let Some(sweep) = &self.sweep else {
+            return base_result.map(|scenario| Plan {
+                params: Vec::new(),
+                points: vec![Point {
+                    values: Vec::new(),
+                    scenario: Arc::new(scenario),
+                }],
+            });
+        };
+        let mut problems = Problems::new();
+        if let Err(e) = &base_result {
+            problems.add_all(e.problems.iter().cloned());
+        }
+        let problem = |problems: &mut Problems, path: &str, message: String| {
+            problems.push(format!("sweep.\"{path}\""), message);
+        };
+        let Value::Table(sweep) = sweep else {
+            problems.push(
+                "sweep",
+                "must be a table of \"path\" = [values], e.g. [sweep] \"ecs.faults.repair.mean\" = [\"2h\", \"4h\"]",
+            );
+            return Err(problems.into_error(file));
+        };
+        let mut params = Vec::new();
+        let mut lists = Vec::new();
+        for (path, values) in sweep {
+            match (path.as_str(), values) {
+                ("name" | "replications", _) => problem(
+                    &mut problems,
+                    path,
+                    format!(
+                        "\"{path}\" cannot be swept: the points of a sweep share the study's name and replications"
+                    ),
+                ),
+                (_, Value::Array(a)) if !a.is_empty() => {
+                    params.push(path.clone());
+                    lists.push(a.clone());
+                }
+                _ => problem(
+                    &mut problems,
+                    path,
+                    format!(
+                        "{values} is not a list of values; give a non-empty array such as [\"2h\", \"4h\"]"
+                    ),
+                ),
+            }
+        }
+        if params.is_empty() && problems.is_empty() {
+            problems.push(
+                "sweep",
+                "is empty; give at least one \"path\" = [values], or remove [sweep]",
+            );
+        }
+        let n_points: usize = lists.iter().map(|l| l.len()).product();
+        if n_points > MAX_POINTS {
+            problems.push(
+                "sweep",
+                format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
+            );
+        }
+        problems.into_result(file)?;
+        // Cartesian product, the last path varying fastest.
+        let mut points = Vec::with_capacity(n_points);
+        // The same problem is found at many points: each is reported once.
+        let mut seen = Problems::new();
+        for index in 0..n_points {
+            let mut rest = index;
+            let mut values = vec![Value::Boolean(false); params.len()];
+            for (p, list) in lists.iter().enumerate().rev() {
+                values[p] = list[rest % list.len()].clone();
+                rest /= list.len();
+            }
+            let mut tree = self.tree.clone();
+            let mut ok = true;
+            for (path, v) in params.iter().zip(&values) {
+                let set =
+                    split_path(path).and_then(|keys| set_keys(&mut tree, &keys, path, v.clone()));
+                if let Err(m) = set {
+                    ok = false;
+                    seen.add_once(Problem {
+                        field: format!("sweep.\"{path}\""),
+                        message: m,
+                    });
+                }
+            }
+            if !ok {
+                continue;
+            }
+            match self.validate(&tree) {
+                Ok(scenario) => points.push(Point {
+                    values,
+                    scenario: Arc::new(scenario),
+                }),
+                Err(e) => {
+                    let at: Vec<String> = params
+                        .iter()
+                        .zip(&values)
+                        .map(|(p, v)| format!("{p} = {v}"))
+                        .collect();
+                    for pr in e.problems {
+                        // Name the swept path the problem comes from, if any.
+                        let from = params.iter().find(|p| {
+                            pr.field == **p
+                                || pr.field.starts_with(&format!("{p}."))
+                                || p.starts_with(&format!("{}.", pr.field))
+                        });
+                        let p = match from {
+                            Some(path) => Problem {
+                                field: format!("sweep.\"{path}\""),
+                                message: format!(
+                                    "at the point {}: {}: {}",
+                                    at.join(", "),
+                                    pr.field,
+                                    pr.message
+                                ),
+                            },
+                            None => Problem {
+                                field: pr.field.clone(),
+                                message: format!(
+                                    "{} (at the sweep point {})",
+                                    pr.message,
+                                    at.join(", ")
+                                ),
+                            },
+                        };
+                        seen.add_once(p);
+                    }
+                }
+            }
+        }
+        seen.into_result(file)?;
+        Ok(Plan { params, points })
+    }
 }
 
 /// The plan of a parsed scenario tree: its `[sweep]` expanded, every point
@@ -88,141 +308,7 @@ pub fn plan(root: &Table, file: &str) -> Result<Plan, ScenarioError> {
 /// [`plan`] of a scenario in folder `dir`, against which the paths it
 /// gives (`initial_fleet`) are resolved.
 pub fn plan_in(root: &Table, file: &str, dir: &Path) -> Result<Plan, ScenarioError> {
-    let mut base = root.clone();
-    let sweep = base.remove("sweep");
-    // Every point names the same initial_fleet files: each is read once.
-    let fleets = FleetFiles::default();
-    let base_result = parse_value_with(&base, file, dir, &fleets);
-    let Some(sweep) = sweep else {
-        return base_result.map(|scenario| Plan {
-            params: Vec::new(),
-            points: vec![Point {
-                values: Vec::new(),
-                scenario: Arc::new(scenario),
-            }],
-        });
-    };
-    let mut problems = Problems::new();
-    if let Err(e) = &base_result {
-        problems.add_all(e.problems.iter().cloned());
-    }
-    let problem = |problems: &mut Problems, path: &str, message: String| {
-        problems.push(format!("sweep.\"{path}\""), message);
-    };
-    let Value::Table(sweep) = sweep else {
-        problems.push(
-            "sweep",
-            "must be a table of \"path\" = [values], e.g. [sweep] \"ecs.faults.repair.mean\" = [\"2h\", \"4h\"]",
-        );
-        return Err(problems.into_error(file));
-    };
-    let mut params = Vec::new();
-    let mut lists = Vec::new();
-    for (path, values) in &sweep {
-        match (path.as_str(), values) {
-            ("name" | "replications", _) => problem(
-                &mut problems,
-                path,
-                format!(
-                    "\"{path}\" cannot be swept: the points of a sweep share the study's name and replications"
-                ),
-            ),
-            (_, Value::Array(a)) if !a.is_empty() => {
-                params.push(path.clone());
-                lists.push(a.clone());
-            }
-            _ => problem(
-                &mut problems,
-                path,
-                format!(
-                    "{values} is not a list of values; give a non-empty array such as [\"2h\", \"4h\"]"
-                ),
-            ),
-        }
-    }
-    if params.is_empty() && problems.is_empty() {
-        problems.push(
-            "sweep",
-            "is empty; give at least one \"path\" = [values], or remove [sweep]",
-        );
-    }
-    let n_points: usize = lists.iter().map(|l| l.len()).product();
-    if n_points > MAX_POINTS {
-        problems.push(
-            "sweep",
-            format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
-        );
-    }
-    problems.into_result(file)?;
-    // Cartesian product, the last path varying fastest.
-    let mut points = Vec::with_capacity(n_points);
-    // The same problem is found at many points: each is reported once.
-    let mut seen = Problems::new();
-    for index in 0..n_points {
-        let mut rest = index;
-        let mut values = vec![Value::Boolean(false); params.len()];
-        for (p, list) in lists.iter().enumerate().rev() {
-            values[p] = list[rest % list.len()].clone();
-            rest /= list.len();
-        }
-        let mut tree = base.clone();
-        let mut ok = true;
-        for (path, v) in params.iter().zip(&values) {
-            if let Err(m) = set_path(&mut tree, path, v.clone()) {
-                ok = false;
-                seen.add_once(Problem {
-                    field: format!("sweep.\"{path}\""),
-                    message: m,
-                });
-            }
-        }
-        if !ok {
-            continue;
-        }
-        match parse_value_with(&tree, file, dir, &fleets) {
-            Ok(scenario) => points.push(Point {
-                values,
-                scenario: Arc::new(scenario),
-            }),
-            Err(e) => {
-                let at: Vec<String> = params
-                    .iter()
-                    .zip(&values)
-                    .map(|(p, v)| format!("{p} = {v}"))
-                    .collect();
-                for pr in e.problems {
-                    // Name the swept path the problem comes from, if any.
-                    let from = params.iter().find(|p| {
-                        pr.field == **p
-                            || pr.field.starts_with(&format!("{p}."))
-                            || p.starts_with(&format!("{}.", pr.field))
-                    });
-                    let p = match from {
-                        Some(path) => Problem {
-                            field: format!("sweep.\"{path}\""),
-                            message: format!(
-                                "at the point {}: {}: {}",
-                                at.join(", "),
-                                pr.field,
-                                pr.message
-                            ),
-                        },
-                        None => Problem {
-                            field: pr.field.clone(),
-                            message: format!(
-                                "{} (at the sweep point {})",
-                                pr.message,
-                                at.join(", ")
-                            ),
-                        },
-                    };
-                    seen.add_once(p);
-                }
-            }
-        }
-    }
-    seen.into_result(file)?;
-    Ok(Plan { params, points })
+    Base::new(root, file, dir).plan()
 }
 
 #[cfg(test)]

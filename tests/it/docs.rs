@@ -1,9 +1,9 @@
 //! The references in docs/ checked against the code, so that they cannot
 //! drift: every key the scenario reader accepts is in docs/scenario.md and
-//! every key documented there is accepted; every output file's columns are
-//! those docs/output.md lists; the state tables of docs/model.md are the
-//! ones `fleetsim states --json` prints; and every shipped scenario
-//! validates.
+//! every key documented there is accepted; every output file's columns (of
+//! `run` and of `plan`) are those docs/output.md lists; the state tables of
+//! docs/model.md are the ones `fleetsim states --json` prints; and every
+//! shipped scenario validates.
 
 use crate::common::{fleetsim, stdout_of};
 use std::collections::{BTreeMap, BTreeSet};
@@ -446,6 +446,29 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
         "a sweep's manifest.json keys"
     );
     checked.insert("sweep.csv".into());
+
+    // A plan: its two files.
+    let plan = tmp.path().join("plan");
+    fleetsim()
+        .args(["plan", "scenarios/capacity-crunch.toml", "--quiet"])
+        .args(["--pool", "general", "--target", "blocked_share <= 0.5"])
+        .args(["--min", "71", "--max", "72", "--max-replications", "5"])
+        .args(["--horizon", "3d", "--warmup", "1d", "--out"])
+        .arg(&plan)
+        .assert()
+        .success();
+    assert_eq!(
+        header(&plan.join("plan.csv")),
+        doc("plan.csv").columns,
+        "plan.csv: header against docs/output.md"
+    );
+    checked.insert("plan.csv".into());
+    assert_eq!(
+        keys(&plan.join("plan.json")),
+        doc("plan.json").columns,
+        "plan.json keys"
+    );
+    checked.insert("plan.json".into());
 
     // Every file the output reference documents on its own was checked.
     let run_files: BTreeSet<String> = listed.keys().cloned().collect();

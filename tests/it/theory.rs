@@ -11,7 +11,7 @@ fn replications<T>(n: u64, measure: impl Fn(u64) -> T) -> Vec<T> {
 }
 
 /// ECS steps that take no time, so a server's sojourn is its lifetime alone.
-const INSTANT_ECS_STEPS: &str = r#"
+pub(crate) const INSTANT_ECS_STEPS: &str = r#"
 deleted_for = "0s"
 [ecs.steps]
 scheduling = "0s"
