@@ -10,5 +10,6 @@ mod determinism;
 mod docs;
 mod fixtures;
 mod import;
+mod owners;
 mod properties;
 mod theory;
