@@ -4,7 +4,7 @@
 
 use crate::model::{Kind, Op, Status, bms, ecs};
 use crate::results::RunReport;
-use crate::scenario::{InitialFleet, KindSpec, Scenario};
+use crate::scenario::{Behaviour, InitialFleet, KindSpec, MixEntry, Scenario};
 use std::fmt::Write;
 
 /// The same tables as [`states`], as JSON: per kind, every state with its
@@ -585,22 +585,38 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
             let _ = writeln!(s, ", servers are never deleted at end of life");
         }
     }
-    let total: f64 = k.ops_mix.iter().map(|m| m.weight).sum();
-    let mix: Vec<String> = k
-        .ops_mix
-        .iter()
-        .map(|m| format!("{} {:.0}%", m.op.name(), 100.0 * m.weight / total))
-        .collect();
-    let _ = writeln!(
-        s,
-        "  user operations {}/server/day: {}",
-        k.ops_rate_per_day,
-        if mix.is_empty() {
+    let shares = |mix: &[MixEntry]| -> String {
+        let total: f64 = mix.iter().map(|m| m.weight).sum();
+        let shown: Vec<String> = mix
+            .iter()
+            .map(|m| format!("{} {:.0}%", m.op.name(), 100.0 * m.weight / total))
+            .collect();
+        if shown.is_empty() {
             "none".into()
         } else {
-            mix.join(", ")
+            shown.join(", ")
         }
-    );
+    };
+    match &k.behaviour {
+        Behaviour::Blind => {
+            let _ = writeln!(
+                s,
+                "  user operations {}/server/day: {}",
+                k.ops_rate_per_day,
+                shares(&k.ops_mix)
+            );
+        }
+        Behaviour::ByStatus(by) => {
+            let _ = writeln!(
+                s,
+                "  user operations {}/server/day, by the status the server shows (nothing asked in other statuses):",
+                k.ops_rate_per_day
+            );
+            for sm in by {
+                let _ = writeln!(s, "    {}: {}", sm.status.name(), shares(&sm.mix));
+            }
+        }
+    }
     let fails: Vec<String> = k
         .failures
         .iter()

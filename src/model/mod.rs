@@ -389,6 +389,37 @@ impl Machine {
             .collect()
     }
 
+    /// The states in which a server of this kind can show `status`: those
+    /// whose status is `status`, and those that show their origin's status
+    /// (BMS Deleting) when some operation passes through them from a state
+    /// showing `status`.
+    pub fn states_showing(&self, status: Status) -> Vec<StateId> {
+        let states = || (0..self.n_states()).map(|s| StateId(s as u8));
+        let shows = |s: StateId| self.status[s.index()] == Some(status);
+        let reached_from_status = |step: StateId| {
+            self.ops.iter().any(|&op| {
+                states().any(|o| {
+                    shows(o) && self.route(op, o).is_some_and(|r| r.steps().contains(&step))
+                })
+            })
+        };
+        states()
+            .filter(|&s| match self.status[s.index()] {
+                Some(_) => shows(s),
+                None => reached_from_status(s),
+            })
+            .collect()
+    }
+
+    /// Whether the tables allow `op` in some state showing `status` (lock
+    /// and unlock are allowed in every state); an owner looking only at
+    /// the status can then sensibly ask for it.
+    pub fn allowed_in_status(&self, op: Op, status: Status) -> bool {
+        let states = self.states_showing(status);
+        !states.is_empty()
+            && (op.is_flag_op() || states.iter().any(|&s| self.route(op, s).is_some()))
+    }
+
     /// The statuses this kind can show.
     pub fn statuses(&self) -> Vec<Status> {
         let mut v: Vec<Status> = self.status.iter().flatten().copied().collect();
@@ -495,5 +526,38 @@ mod tests {
             bms::BmsState::ReinstallingOsFailed.name(),
             "reinstalling_os_failed"
         );
+    }
+
+    /// The states that can show a status: fixed ones, and BMS Deleting,
+    /// which shows the status of the state its delete came from.
+    #[test]
+    fn states_showing_a_status_include_those_that_show_their_origin() {
+        let names = |m: &Machine, st| -> Vec<String> {
+            m.states_showing(st)
+                .iter()
+                .map(|s| m.state_names[s.index()].clone())
+                .collect()
+        };
+        let b = bms::machine(false);
+        assert_eq!(
+            names(&b, Status::Active),
+            ["running", "stopping", "deleting"]
+        );
+        // Deleting pre-empts a restart; nothing deletes from creating.
+        assert_eq!(names(&b, Status::Reboot), ["restarting", "deleting"]);
+        assert_eq!(names(&b, Status::Build), ["creating"]);
+        assert!(b.allowed_in_status(Op::RestartHard, Status::Reboot));
+        assert!(!b.allowed_in_status(Op::Restart, Status::Reboot));
+        let e = ecs::machine(false);
+        assert_eq!(
+            names(&e, Status::Shutoff),
+            ["stopped:powering-on", "stopped:deleting", "stopped:null"]
+        );
+        assert!(e.allowed_in_status(Op::Start, Status::Shutoff));
+        assert!(!e.allowed_in_status(Op::Reboot, Status::Shutoff));
+        // Lock and unlock are allowed wherever a server can be, and nowhere
+        // else.
+        assert!(e.allowed_in_status(Op::Lock, Status::Migrating));
+        assert!(!b.allowed_in_status(Op::Lock, Status::Migrating));
     }
 }

@@ -15,7 +15,7 @@ pub use crate::capacity::spec::CapacitySpec;
 use crate::engine::SimTime;
 pub use crate::input::dist::{Dist, ResidualSampler, Sampler};
 pub use crate::input::problems::{Problem, Problems, Reported, ScenarioError, Switch};
-use crate::model::{Kind, Op, Outcome};
+use crate::model::{Kind, Op, Outcome, Status};
 pub use fleet_file::{ImportedServer, InitialFleet};
 use serde::Serialize;
 use std::path::Path;
@@ -98,11 +98,18 @@ pub struct KindSpec {
     /// Time from the create request (t = 0 for the initial fleet) until the
     /// owner deletes the server; `None`: never.
     pub lifetime: Option<Dist>,
-    /// User operations per server per day (Poisson).
+    /// Ticks of each server's owner per day (Poisson): at each one the owner
+    /// may request a user operation, as `behaviour` says.
     pub ops_rate_per_day: f64,
-    /// Relative weights of user operations; only positive weights, in the
-    /// kind's operation order.
+    /// Relative weights of user operations for a state-blind owner; only
+    /// positive weights, in the kind's operation order. Empty with a
+    /// state-aware `behaviour`.
     pub ops_mix: Vec<MixEntry>,
+    /// How an owner chooses an operation at each tick: blind (from
+    /// `ops_mix`, the default, not written to the manifest) or by the status
+    /// the server shows.
+    #[serde(skip_serializing_if = "Behaviour::is_blind")]
+    pub behaviour: Behaviour,
     /// Duration of each intermediate step, one per duration key of the kind's
     /// machine (ECS task states, BMS intermediate states), in machine order.
     pub steps: Vec<StepSpec>,
@@ -233,7 +240,40 @@ pub struct GuestCrashSpec {
     pub sync_interval: SimTime,
 }
 
-/// One weighted entry of `ops_mix`.
+/// How an owner chooses the operation it requests at a tick of its
+/// operations clock (`behaviour`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Behaviour {
+    /// `behaviour = "blind"` (the default): an operation drawn from
+    /// `ops_mix`, whatever the server's state; one the state does not allow
+    /// is refused with a conflict.
+    Blind,
+    /// `[<kind>.behaviour.<STATUS>]` tables: an operation drawn from the mix
+    /// of the status the server shows; nothing in a status without a mix,
+    /// or once the owner has asked for the server's deletion. In status
+    /// order, each status once, each mix with a positive weight.
+    ByStatus(Vec<StatusMix>),
+}
+
+impl Behaviour {
+    /// Whether owners draw from `ops_mix` whatever the state.
+    pub fn is_blind(&self) -> bool {
+        matches!(self, Behaviour::Blind)
+    }
+}
+
+/// The operations an owner asks for when the server shows `status`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusMix {
+    /// The API status (never DELETED).
+    pub status: Status,
+    /// Relative weights, only positive ones, in the kind's operation order;
+    /// each operation is allowed in some state showing `status`.
+    pub mix: Vec<MixEntry>,
+}
+
+/// One weighted entry of `ops_mix` or of a per-status mix.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MixEntry {
     /// A user operation of the kind.

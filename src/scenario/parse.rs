@@ -9,17 +9,17 @@
 
 use super::fleet_file::FleetFiles;
 use super::{
-    DeploymentSpec, Dist, FailureSpec, FaultSpec, FreezeSpec, GroupPolicy, GroupShare,
+    Behaviour, DeploymentSpec, Dist, FailureSpec, FaultSpec, FreezeSpec, GroupPolicy, GroupShare,
     GuestCrashSpec, IncidentSpec, KindSpec, MAX_DEPLOYMENT_SIZE, MassFaultSpec, MixEntry,
     OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError, SizeWeight, SoftRebootSpec,
-    StepSpec, Switch, WatchdogSpec, defaults,
+    StatusMix, StepSpec, Switch, WatchdogSpec, defaults,
 };
 use crate::capacity::read::{Sections, read_capacity};
 use crate::demand::read::Arrivals;
 use crate::engine::SimTime;
 use crate::input::reader::{Reader, did_you_mean, expected};
 use crate::input::units::format_duration;
-use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, bms, ecs};
+use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, Status, bms, ecs};
 use std::path::Path;
 use toml::{Table, Value};
 
@@ -402,15 +402,43 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         .and_then(Switch::on);
     let ops_rate_per_day = r.rate("ops_rate").unwrap_or(0.0);
     let before = r.problems.len();
-    let ops_mix = r.table("ops_mix", |r| read_mix(r, m));
-    if ops_rate_per_day > 0.0 && ops_mix.is_empty() && r.problems.len() == before {
-        let example = m.user_ops.first().map_or("reboot", |op| op.name());
-        r.problem(
+    let (mix_given, ops_mix) = r.table("ops_mix", |r| (!r.entries().is_empty(), read_mix(r, m)));
+    let mix_read = r.problems.len() == before;
+    let (behaviour, status_ops) = r
+        .read("behaviour", |r, k, v| read_behaviour(r, k, v, m))
+        .unzip();
+    let section = kind.name();
+    match &behaviour {
+        // A bad `behaviour` is reported already: which mix applies is unknown.
+        None if r.has("behaviour") => {}
+        Some(Behaviour::ByStatus(_)) if mix_given => r.problem(
             "ops_mix",
             format!(
-                "0 is not a valid weight sum while ops_rate is {ops_rate_per_day} per day; give at least one operation a positive weight, e.g. ops_mix = {{ {example} = 1 }}"
+                "is given with per-status tables; give either ops_mix (state-blind) or [{section}.behaviour.<STATUS>] tables (state-aware), not both"
             ),
-        );
+        ),
+        Some(Behaviour::ByStatus(by)) => {
+            if ops_rate_per_day > 0.0 && by.is_empty() {
+                r.problem(
+                    "behaviour",
+                    format!(
+                        "has no status table while ops_rate is {ops_rate_per_day} per day; give at least one, e.g. [{section}.behaviour.ACTIVE] with {} = 1",
+                        example_op(m, Status::Active)
+                    ),
+                );
+            }
+        }
+        None | Some(Behaviour::Blind) => {
+            if ops_rate_per_day > 0.0 && ops_mix.is_empty() && mix_read {
+                let example = m.user_ops.first().map_or("reboot", |op| op.name());
+                r.problem(
+                    "ops_mix",
+                    format!(
+                        "0 is not a valid weight sum while ops_rate is {ops_rate_per_day} per day; give at least one operation a positive weight, e.g. ops_mix = {{ {example} = 1 }}, or per-status tables [{section}.behaviour.<STATUS>]"
+                    ),
+                );
+            }
+        }
     }
     let deleted_for = r.dist("deleted_for").unwrap_or_else(defaults::deleted_for);
     let steps = r.table("steps", |r| read_steps(r, m));
@@ -452,6 +480,17 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         }
     };
 
+    // The operations of per-status mixes, against the tables as this
+    // section sets them: with `hard_preempts`, a hard reboot is allowed
+    // during a soft one.
+    if let Some(named) = status_ops {
+        let preempts = soft_reboot.as_ref().is_some_and(|s| s.hard_preempts);
+        match kind {
+            Kind::Ecs => check_status_ops(r, &ecs::machine_with(false, preempts), &named),
+            Kind::Bms => check_status_ops(r, m, &named),
+        }
+    }
+
     let spec = KindSpec {
         kind,
         initial,
@@ -463,6 +502,7 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
         lifetime,
         ops_rate_per_day,
         ops_mix,
+        behaviour: behaviour.unwrap_or(Behaviour::Blind),
         steps,
         deleted_for,
         failures,
@@ -648,6 +688,154 @@ fn read_mix(r: &mut Reader, m: &Machine) -> Vec<MixEntry> {
             (weight > 0.0).then_some(MixEntry { op, weight })
         })
         .collect()
+}
+
+/// `behaviour`: `"blind"` (draw from `ops_mix` whatever the state), or a
+/// table of per-status mixes, each keyed by the API status it applies to,
+/// with the operations they name.
+fn read_behaviour<'a>(
+    r: &mut Reader<'a>,
+    key: &str,
+    v: &'a Value,
+    m: &Machine,
+) -> Option<(Behaviour, Vec<(Status, Op)>)> {
+    let section = m.kind.name();
+    match v {
+        Value::String(s) if s == "blind" => Some((Behaviour::Blind, Vec::new())),
+        Value::Table(t) => {
+            let (by, named) = r.within(key, t, |r| read_by_status(r, m));
+            Some((Behaviour::ByStatus(by), named))
+        }
+        Value::String(s) => {
+            r.problem(
+                key,
+                format!(
+                    "{s:?} is not valid here; give \"blind\" (owners draw from ops_mix whatever the state) or per-status tables such as [{section}.behaviour.SHUTOFF] with start = 1"
+                ),
+            );
+            None
+        }
+        v => {
+            r.problem(
+                key,
+                expected(
+                    &format!(
+                        "\"blind\" or per-status tables such as [{section}.behaviour.SHUTOFF]"
+                    ),
+                    v,
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The tables under `behaviour`, keyed by API status: one mix each, in
+/// status order, and every (status, user operation) they name.
+fn read_by_status(r: &mut Reader, m: &Machine) -> (Vec<StatusMix>, Vec<(Status, Op)>) {
+    let valid: Vec<Status> = m
+        .statuses()
+        .into_iter()
+        .filter(|&s| s != Status::Deleted)
+        .collect();
+    let mut out = Vec::new();
+    let mut named = Vec::new();
+    for (name, v) in r.entries() {
+        let Some(&status) = valid.iter().find(|s| s.name() == name) else {
+            let msg = unknown_status(m, name, &valid);
+            r.problem(name, msg);
+            continue;
+        };
+        let what = format!(
+            "a table of operation weights such as {{ {} = 1 }}",
+            example_op(m, status)
+        );
+        if let Some((mix, ops)) = r.table_value(name, v, &what, |r| read_status_mix(r, m, status)) {
+            out.push(StatusMix { status, mix });
+            named.extend(ops.into_iter().map(|op| (status, op)));
+        }
+    }
+    out.sort_by_key(|s| s.status);
+    (out, named)
+}
+
+/// One per-status mix, read as `ops_mix` is, and the user operations it
+/// names (weights of 0 included), to be checked against the model once the
+/// whole section is read (a hard reboot may pre-empt a soft one).
+fn read_status_mix(r: &mut Reader, m: &Machine, status: Status) -> (Vec<MixEntry>, Vec<Op>) {
+    let before = r.problems.len();
+    let mix = read_mix(r, m);
+    let named = r
+        .entries()
+        .into_iter()
+        .filter_map(|(name, _)| Op::from_name(name).filter(|op| m.user_ops.contains(op)))
+        .collect();
+    if mix.is_empty() && r.problems.len() == before {
+        r.problem(
+            "",
+            format!(
+                "0 is not a valid weight sum; give at least one operation a positive weight, e.g. {} = 1, or leave {} out so that owners ask nothing of a server showing it",
+                example_op(m, status),
+                status.name()
+            ),
+        );
+    }
+    (mix, named)
+}
+
+/// Reports every operation of a per-status mix that `m`'s tables refuse in
+/// every state showing its status, with the operations that status allows.
+fn check_status_ops(r: &mut Reader, m: &Machine, named: &[(Status, Op)]) {
+    for &(status, op) in named {
+        if m.allowed_in_status(op, status) {
+            continue;
+        }
+        let st = status.name();
+        let states: Vec<&str> = m
+            .states_showing(status)
+            .iter()
+            .map(|s| m.state_names[s.index()].as_str())
+            .collect();
+        r.problem(
+            &format!("behaviour.{st}.{}", op.name()),
+            format!(
+                "{} is refused in every state that shows {st} ({}); operations an owner may ask for in {st}: {}",
+                op.name(),
+                states.join(", "),
+                allowed_in(m, status).join(", ")
+            ),
+        );
+    }
+}
+
+/// The user operations allowed in some state showing `status`, by name.
+fn allowed_in(m: &Machine, status: Status) -> Vec<&'static str> {
+    m.user_ops
+        .iter()
+        .filter(|&&op| m.allowed_in_status(op, status))
+        .map(|op| op.name())
+        .collect()
+}
+
+/// A user operation allowed in `status`, for examples in messages.
+fn example_op(m: &Machine, status: Status) -> &'static str {
+    allowed_in(m, status).first().copied().unwrap_or("lock")
+}
+
+/// Why `name` is not a status a mix can be given for, with the valid ones.
+fn unknown_status(m: &Machine, name: &str, valid: &[Status]) -> String {
+    let names: Vec<&str> = valid.iter().map(|s| s.name()).collect();
+    let list = format!("valid statuses: {}", names.join(", "));
+    match Status::ALL.iter().find(|s| s.name() == name) {
+        Some(Status::Deleted) => format!(
+            "DELETED cannot have a mix: the owner of a deleted server asks nothing more of it; {list}"
+        ),
+        Some(_) => format!("{} servers never show {name}; {list}", upper(m.kind)),
+        None => format!(
+            "unknown status {name:?}{}; {list} (the API statuses `fleetsim states` prints)",
+            did_you_mean(name, names.iter().copied())
+        ),
+    }
 }
 
 /// `steps`: one distribution per duration name some state uses, in
@@ -1637,6 +1825,188 @@ retention = "10d"
                 .ops_mix
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn state_aware_behaviour_is_read_into_per_status_mixes() {
+        let s = ok(&with_head(
+            "[ecs]\nops_rate = \"3/d\"\n[ecs.behaviour.SHUTOFF]\nstart = 80\ndelete = 5\nrebuild = 0\n\
+             [ecs.behaviour.ACTIVE]\nstop = 20\nreboot = 30\n[bms]\nbehaviour = \"blind\"\nops_mix = { restart = 1 }\n",
+        ));
+        let e = s.ecs.as_ref().unwrap();
+        let entry = |op, weight| MixEntry { op, weight };
+        // In status order, each mix with positive weights in user_ops order.
+        assert_eq!(
+            e.behaviour,
+            Behaviour::ByStatus(vec![
+                StatusMix {
+                    status: Status::Active,
+                    mix: vec![entry(Op::Reboot, 30.0), entry(Op::Stop, 20.0)],
+                },
+                StatusMix {
+                    status: Status::Shutoff,
+                    mix: vec![entry(Op::Start, 80.0), entry(Op::Delete, 5.0)],
+                },
+            ])
+        );
+        assert!(e.ops_mix.is_empty());
+        let b = s.bms.as_ref().unwrap();
+        assert_eq!(b.behaviour, Behaviour::Blind);
+        assert_eq!(b.ops_mix, vec![entry(Op::Restart, 1.0)]);
+        // Absent: blind, and not in the manifest, so that existing
+        // scenarios serialize as before.
+        let blind = ok(&with_head(
+            "[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 1 }\n",
+        ));
+        let e = blind.ecs.as_ref().unwrap();
+        assert_eq!(e.behaviour, Behaviour::Blind);
+        let json = serde_json::to_value(e).unwrap();
+        assert!(json.get("behaviour").is_none(), "{json}");
+        let json = serde_json::to_value(s.ecs.as_ref().unwrap()).unwrap();
+        assert_eq!(json["behaviour"]["by_status"][1]["status"], "SHUTOFF");
+        assert_eq!(json["behaviour"]["by_status"][1]["mix"][0]["op"], "start");
+    }
+
+    #[test]
+    fn behaviour_problems() {
+        let ecs = |rest: &str| with_head(&format!("[ecs]\nops_rate = \"3/d\"\n{rest}"));
+        assert_problem(
+            &ecs("behaviour = \"smart\"\nops_mix = { reboot = 1 }\n"),
+            "ecs.behaviour",
+            &[
+                "\"smart\" is not valid here",
+                "\"blind\"",
+                "[ecs.behaviour.SHUTOFF]",
+            ],
+        );
+        assert_problem(
+            &ecs("behaviour = 3\nops_mix = { reboot = 1 }\n"),
+            "ecs.behaviour",
+            &["expected \"blind\" or per-status tables", "found integer 3"],
+        );
+        // Unknown, wrongly spelt, never shown by the kind, or DELETED.
+        let valid = "valid statuses: BUILD, REBOOT, HARD_REBOOT, REBUILD, MIGRATING, RESIZE, ACTIVE, SHUTOFF, REVERT_RESIZE, VERIFY_RESIZE, ERROR";
+        assert_problem(
+            &ecs("[ecs.behaviour.STOPPED]\nstart = 1\n"),
+            "ecs.behaviour.STOPPED",
+            &["unknown status \"STOPPED\"", valid],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.shutoff]\nstart = 1\n"),
+            "ecs.behaviour.shutoff",
+            &["(did you mean \"SHUTOFF\"?)", valid],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.DELETED]\nstart = 1\n"),
+            "ecs.behaviour.DELETED",
+            &["DELETED cannot have a mix", valid],
+        );
+        assert_problem(
+            &with_head("[bms]\n[bms.behaviour.MIGRATING]\nrestart = 1\n"),
+            "bms.behaviour.MIGRATING",
+            &[
+                "BMS servers never show MIGRATING",
+                "valid statuses: BUILD, REBOOT, HARD_REBOOT, ACTIVE, SHUTOFF, ERROR",
+            ],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour]\nSHUTOFF = 5\n"),
+            "ecs.behaviour.SHUTOFF",
+            &["expected a table of operation weights such as { start = 1 }"],
+        );
+        // Each mix is read as ops_mix is.
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nfly = 1\n"),
+            "ecs.behaviour.SHUTOFF.fly",
+            &["unknown operation \"fly\"", "valid operations: reboot"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = -1\n"),
+            "ecs.behaviour.SHUTOFF.start",
+            &["-1 is negative"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\ncreate = 1\n"),
+            "ecs.behaviour.SHUTOFF.create",
+            &["arrivals"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.ERROR]\nreset_state = 1\n"),
+            "ecs.behaviour.ERROR.reset_state",
+            &["admin action"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 0\n"),
+            "ecs.behaviour.SHUTOFF",
+            &["0 is not a valid weight sum", "leave SHUTOFF out"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 1e308\nrebuild = 1e308\n"),
+            "ecs.behaviour.SHUTOFF",
+            &["add up to more than the largest number"],
+        );
+        // An operation the tables refuse in every state showing the status,
+        // even at weight 0, with the operations that status allows.
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 1\nreboot = 0\n"),
+            "ecs.behaviour.SHUTOFF.reboot",
+            &[
+                "reboot is refused in every state that shows SHUTOFF (stopped:powering-on, stopped:deleting, stopped:null)",
+                "operations an owner may ask for in SHUTOFF: start, rebuild, resize, delete, lock, unlock",
+            ],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.ACTIVE]\nstart = 1\n"),
+            "ecs.behaviour.ACTIVE.start",
+            &[
+                "ask for in ACTIVE: reboot, reboot_hard, stop, rebuild, resize, live_migrate, delete, lock, unlock",
+            ],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.VERIFY_RESIZE]\nstop = 1\n"),
+            "ecs.behaviour.VERIFY_RESIZE.stop",
+            &["ask for in VERIFY_RESIZE: confirm_resize, revert_resize, lock, unlock"],
+        );
+        assert_problem(
+            &with_head("[bms]\n[bms.behaviour.SHUTOFF]\nrestart = 1\n"),
+            "bms.behaviour.SHUTOFF.restart",
+            &["ask for in SHUTOFF: start, delete, rebuild, reinstall_os, lock, unlock"],
+        );
+        // The tables as the section sets them: a hard reboot may pre-empt a
+        // soft one only with hard_preempts.
+        let hard_in_reboot = "[ecs.behaviour.REBOOT]\nreboot_hard = 1\n";
+        assert_problem(
+            &ecs(hard_in_reboot),
+            "ecs.behaviour.REBOOT.reboot_hard",
+            &[
+                "refused in every state that shows REBOOT",
+                "ask for in REBOOT: lock, unlock",
+            ],
+        );
+        ok(&ecs(&format!(
+            "{hard_in_reboot}[ecs.soft_reboot]\nhard_preempts = true\n"
+        )));
+        // Either a state-blind mix or per-status tables.
+        assert_problem(
+            &ecs("ops_mix = { reboot = 1 }\n[ecs.behaviour.ACTIVE]\nreboot = 1\n"),
+            "ecs.ops_mix",
+            &["give either ops_mix (state-blind) or [ecs.behaviour.<STATUS>] tables"],
+        );
+        assert_problem(
+            &ecs("behaviour = {}\n"),
+            "ecs.behaviour",
+            &[
+                "has no status table while ops_rate is 3 per day",
+                "[ecs.behaviour.ACTIVE] with reboot = 1",
+            ],
+        );
+        // Without owner ticks, no table is needed; an empty ops_mix may
+        // stand beside the tables.
+        ok(&with_head("[ecs]\nbehaviour = {}\n"));
+        ok(&ecs("ops_mix = {}\n[ecs.behaviour.ACTIVE]\nreboot = 1\n"));
+        // A bad behaviour does not also blame ops_mix.
+        let ps = problems(&ecs("behaviour = \"smart\"\n"));
+        assert_eq!(ps.len(), 1, "{ps:#?}");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! the incident windows. Read-only while the run goes on.
 
 use crate::engine::{Rng, SimTime};
-use crate::model::{Kind, Machine, Op, Outcome, StateId, bms, ecs};
+use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
 use crate::scenario::{
-    DeploymentSpec, Dist, GroupPolicy, KindSpec, ResidualSampler, Sampler, Scenario,
+    Behaviour, DeploymentSpec, Dist, GroupPolicy, KindSpec, MixEntry, ResidualSampler, Sampler,
+    Scenario,
 };
 use rand::RngExt;
 use rand::distr::Distribution;
@@ -23,6 +24,56 @@ pub(crate) struct Incident {
     pub failure_factor: f64,
 }
 
+/// A mix of user operations, compiled: an alias table over its operations.
+pub(crate) struct Mix {
+    alias: WeightedAliasIndex<f64>,
+    ops: Vec<Op>,
+}
+
+impl Mix {
+    /// `None` for an empty mix.
+    fn new(entries: &[MixEntry]) -> Option<Mix> {
+        (!entries.is_empty()).then(|| Mix {
+            alias: WeightedAliasIndex::new(entries.iter().map(|m| m.weight).collect())
+                .expect("validated mix"),
+            ops: entries.iter().map(|m| m.op).collect(),
+        })
+    }
+
+    /// One operation, drawn from `rng` (the server's own stream).
+    #[inline]
+    pub fn draw(&self, rng: &mut Rng) -> Op {
+        self.ops[self.alias.sample(rng)]
+    }
+}
+
+/// What an owner asks for at a tick of its operations clock (`behaviour`).
+pub(crate) enum Owner {
+    /// From one mix, whatever the server's state.
+    Blind(Mix),
+    /// From the mix of the status the server shows, indexed by [`Status`];
+    /// nothing where there is none.
+    ByStatus(Vec<Option<Mix>>),
+}
+
+impl Owner {
+    fn new(spec: &KindSpec) -> Option<Owner> {
+        match &spec.behaviour {
+            Behaviour::Blind => Mix::new(&spec.ops_mix).map(Owner::Blind),
+            Behaviour::ByStatus(by) => {
+                let mut mixes: Vec<Option<Mix>> = Status::ALL.iter().map(|_| None).collect();
+                for sm in by {
+                    mixes[sm.status as usize] = Mix::new(&sm.mix);
+                }
+                mixes
+                    .iter()
+                    .any(Option::is_some)
+                    .then_some(Owner::ByStatus(mixes))
+            }
+        }
+    }
+}
+
 /// One kind's scenario, compiled: samplers built once, arrays by operation.
 pub(crate) struct KindRuntime {
     pub machine: Machine,
@@ -38,7 +89,8 @@ pub(crate) struct KindRuntime {
     /// A time-varying arrival rate, whose process is sampled by thinning.
     pub(super) arrival_profile: Option<crate::demand::Profile>,
     pub(super) ops_gap: Option<Exp<f64>>,
-    pub(super) mix: Option<(WeightedAliasIndex<f64>, Vec<Op>)>,
+    /// The owners' choice of operations; `None`: owners ask for nothing.
+    pub(super) owner: Option<Owner>,
     fail_prob: [f64; Op::COUNT],
     hang_prob: [f64; Op::COUNT],
     pub(super) on_error_delay: Option<Sampler>,
@@ -147,11 +199,7 @@ impl KindRuntime {
         for w in &spec.watchdog {
             watchdog[w.op.index()] = w.timeout;
         }
-        let mix = (!spec.ops_mix.is_empty()).then(|| {
-            let w = spec.ops_mix.iter().map(|m| m.weight).collect();
-            let ops = spec.ops_mix.iter().map(|m| m.op).collect();
-            (WeightedAliasIndex::new(w).expect("validated mix"), ops)
-        });
+        let owner = Owner::new(spec);
         KindRuntime {
             step,
             deleted_for: sampler(&spec.deleted_for),
@@ -163,8 +211,8 @@ impl KindRuntime {
                 .map(|d| d.residual_sampler().expect("validated distribution")),
             arrival_gap: gaps(spec.arrivals_per_day),
             arrival_profile: spec.arrival_profile.clone(),
-            ops_gap: gaps(spec.ops_rate_per_day).filter(|_| mix.is_some()),
-            mix,
+            ops_gap: gaps(spec.ops_rate_per_day).filter(|_| owner.is_some()),
+            owner,
             fail_prob,
             hang_prob,
             on_error_delay: spec.on_error.as_ref().map(|o| sampler(&o.delay)),

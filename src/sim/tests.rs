@@ -733,3 +733,188 @@ fn a_crashed_guest_shows_active_until_the_power_sync_stops_it() {
     drop(sim);
     assert_eq!(rec.0.last().unwrap().cause, Cause::PowerSync);
 }
+
+/// Keeps every request, with whether the state it found is a step (an
+/// operation in progress).
+#[derive(Default)]
+struct Requests(Vec<(Request, bool)>);
+
+impl Recorder for Requests {
+    fn wants_changes(&self) -> bool {
+        true
+    }
+    fn change(&mut self, _: &Change, _: &Machine) {}
+    fn sample(&mut self, _: SimTime, _: Kind, _: &KindStats, _: &Machine) {}
+    fn request(&mut self, r: &Request, m: &Machine) {
+        let step = r.state.is_some_and(|(s, _)| m.is_step(s));
+        self.0.push((*r, step));
+    }
+}
+
+#[test]
+fn a_state_aware_owner_asks_only_for_the_operations_of_the_status_it_sees() {
+    // Ticks every 30 min on average; faults put servers in ERROR, which has
+    // no mix, for a day at a time.
+    let sc = scenario(
+        "[ecs]\ninitial = 10\nops_rate = \"48/d\"\n\
+         [ecs.behaviour.ACTIVE]\nstop = 1\nreboot = 2\n\
+         [ecs.behaviour.SHUTOFF]\nstart = 3\nrebuild = 1\n\
+         [ecs.faults]\ntime_to_fault = \"5d\"\nrepair = \"1d\"\n\
+         [bms]\ninitial = 10\nops_rate = \"48/d\"\n\
+         [bms.behaviour.ACTIVE]\nstop = 1\nrestart = 2\n\
+         [bms.behaviour.SHUTOFF]\nstart = 3\nreinstall_os = 1\n\
+         [bms.faults]\ntime_to_fault = \"5d\"\nrepair = \"1d\"\n",
+    );
+    let mut rec = Requests::default();
+    let out = Simulation::new(&std::sync::Arc::new(sc), &mut rec).run(&mut |_, _| {});
+    assert!(out.counters.faults > 20, "servers sat in ERROR");
+    let mixes = [
+        (Kind::Ecs, Status::Active, [Op::Stop, Op::Reboot]),
+        (Kind::Ecs, Status::Shutoff, [Op::Start, Op::Rebuild]),
+        (Kind::Bms, Status::Active, [Op::Stop, Op::Restart]),
+        (Kind::Bms, Status::Shutoff, [Op::Start, Op::ReinstallOs]),
+    ];
+    let user: Vec<&(Request, bool)> = rec.0.iter().filter(|(r, _)| r.by == By::User).collect();
+    for (r, step) in &user {
+        let (_, status) = r.state.expect("not a create: owners ask nothing else");
+        assert!(
+            mixes
+                .iter()
+                .any(|&(k, st, ops)| k == r.kind && st == status && ops.contains(&r.op)),
+            "{:?} {} asked in {}",
+            r.kind,
+            r.op.name(),
+            status.name()
+        );
+        // Every operation asked for is allowed where the server rests: a
+        // refusal means another operation was in progress.
+        if r.response != Response::Accepted {
+            assert_eq!(r.response, Response::RefusedConflict);
+            assert!(step, "{} refused outside a step", r.op.name());
+        }
+    }
+    for (kind, status, ops) in mixes {
+        for op in ops {
+            let n = user
+                .iter()
+                .filter(|(r, _)| r.kind == kind && r.op == op && r.state.unwrap().1 == status)
+                .count();
+            assert!(n > 20, "{kind:?} {}: {n} requests", op.name());
+        }
+    }
+}
+
+#[test]
+fn a_state_aware_owner_skips_statuses_without_a_mix_and_servers_it_deletes() {
+    let sc =
+        scenario("[ecs]\ninitial = 1\nops_rate = \"1/d\"\n[ecs.behaviour.ACTIVE]\nreboot = 1\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let life = sim.servers.fleet.get(0).life;
+    // How many reboots were asked for after a tick in `state`, and how many
+    // events the tick added.
+    let tick = |sim: &mut Simulation, state| {
+        place(sim, 0, state);
+        let pending = sim.core.queue.len();
+        sim.on_user_op(0, life);
+        (
+            ops(sim, Op::Reboot).requested,
+            sim.core.queue.len() - pending,
+        )
+    };
+    // A reboot: its first step, its watchdog, and the next tick.
+    assert_eq!(tick(&mut sim, ecs(VmState::Active, None)), (1, 3));
+    // Nothing but the next tick.
+    assert_eq!(
+        tick(&mut sim, ecs(VmState::Stopped, None)),
+        (1, 1),
+        "SHUTOFF has no mix"
+    );
+    assert_eq!(
+        tick(&mut sim, ecs(VmState::Error, None)),
+        (1, 1),
+        "ERROR has no mix"
+    );
+    sim.servers.fleet.get_mut(0).set(flag::PENDING_DELETE, true);
+    assert_eq!(
+        tick(&mut sim, ecs(VmState::Active, None)),
+        (1, 1),
+        "an owner asks nothing more of a server it deletes"
+    );
+    // A frozen BMS shows SHUTOFF, but its owner knows it is frozen.
+    let sc =
+        scenario("[bms]\ninitial = 1\nops_rate = \"1/d\"\n[bms.behaviour.SHUTOFF]\nstart = 1\n");
+    let mut rec = NullRecorder;
+    let mut sim = started(&sc, &mut rec);
+    let life = sim.servers.fleet.get(0).life;
+    for (state, asked) in [(BmsState::Frozen, 0), (BmsState::Stopped, 1)] {
+        place(&mut sim, 0, state.id());
+        assert_eq!(sim.servers.fleet.get(0).status, Status::Shutoff);
+        sim.on_user_op(0, life);
+        assert_eq!(ops(&sim, Op::Start).requested, asked, "{}", state.name());
+    }
+}
+
+#[test]
+fn a_delete_in_a_state_aware_mix_goes_through_the_request_path_once() {
+    // Owners stop their servers, then delete them from SHUTOFF; the
+    // lifetime's own delete, later, finds nothing left.
+    let sc = scenario(
+        "[ecs]\ninitial = 10\nops_rate = \"48/d\"\nlifetime = \"20d\"\ninitial_age = \"new\"\n\
+         [ecs.behaviour.ACTIVE]\nstop = 1\n[ecs.behaviour.SHUTOFF]\ndelete = 1\n",
+    );
+    let mut rec = Requests::default();
+    let out = Simulation::new(&std::sync::Arc::new(sc), &mut rec).run(&mut |_, _| {});
+    let deletes: Vec<&Request> = rec
+        .0
+        .iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.op == Op::Delete)
+        .collect();
+    let mut serials: Vec<u32> = deletes.iter().map(|r| r.serial).collect();
+    serials.sort_unstable();
+    serials.dedup();
+    assert_eq!(serials.len(), 10);
+    assert!(deletes.iter().all(|r| r.response == Response::Accepted
+        && r.by == By::User
+        && r.state.unwrap().1 == Status::Shutoff));
+    // Nothing asked of a server after its delete.
+    for r in &deletes {
+        let later = rec
+            .0
+            .iter()
+            .filter(|(q, _)| q.serial == r.serial && q.time > r.time)
+            .count();
+        assert_eq!(later, 0, "server {} asked after its delete", r.serial);
+    }
+    let st = out.stats(Kind::Ecs).unwrap();
+    assert_eq!(st.ops[Op::Delete.index()].succeeded, 10);
+    assert_eq!(st.population_now(), 0);
+}
+
+#[test]
+fn a_state_aware_owner_ticks_at_the_same_times_whatever_the_server_went_through() {
+    // Every status these servers show without faults has a mix, ERROR has
+    // none: with faults, the owners ask at a subset of the same instants.
+    let owners = "[ecs]\ninitial = 20\nops_rate = \"24/d\"\n\
+                  [ecs.behaviour.ACTIVE]\nreboot = 4\nlock = 1\nunlock = 1\n\
+                  [ecs.behaviour.REBOOT]\nlock = 1\nunlock = 1\n";
+    let times = |extra: &str| {
+        let sc = scenario(&format!("{owners}{extra}"));
+        let mut rec = Requests::default();
+        let out = Simulation::new(&std::sync::Arc::new(sc), &mut rec).run(&mut |_, _| {});
+        let asked: std::collections::BTreeSet<(u32, SimTime)> = rec
+            .0
+            .iter()
+            .filter(|(r, _)| r.by == By::User)
+            .map(|(r, _)| (r.serial, r.time))
+            .collect();
+        (asked, out.counters.faults)
+    };
+    let (calm, no_faults) = times("");
+    let (faulty, faults) = times("[ecs.faults]\ntime_to_fault = \"3d\"\nrepair = \"12h\"\n");
+    assert_eq!(no_faults, 0);
+    assert!(faults > 50, "{faults} faults");
+    assert!(faulty.len() < calm.len());
+    assert!(faulty.is_subset(&calm), "the owners' ticks moved");
+}

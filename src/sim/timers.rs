@@ -9,7 +9,7 @@
 //! (on [`Simulation`]) checks the generation it carries before acting.
 
 use super::context::Core;
-use super::kind::KindRuntime;
+use super::kind::{KindRuntime, Owner};
 use super::{By, Cause, Event, Response, Simulation, Traced};
 use crate::engine::{Rng, SimTime};
 use crate::fleet::{Server, flag};
@@ -282,11 +282,34 @@ impl Simulation<'_> {
             return;
         }
         // An operations clock runs only with a mix.
-        let Some((mix, ops)) = &rt.mix else {
+        let Some(owner) = &rt.owner else {
             return;
         };
-        let op = ops[mix.sample(&mut self.servers.own_rng[id as usize])];
-        self.request(id, op, By::User);
+        let own = &mut self.servers.own_rng[id as usize];
+        let op = match owner {
+            Owner::Blind(mix) => Some(mix.draw(own)),
+            Owner::ByStatus(by) => {
+                // One draw from the server's stream per tick, whatever the
+                // status: its later ticks then come at the same times in
+                // runs that differ only in what the server went through
+                // (common random numbers). The choice is made with a
+                // generator seeded from that draw.
+                let mut choice = Rng::new(own.random::<u128>() | 1);
+                // The owner looks at the status the server shows. It asks
+                // nothing more of a server it has asked to delete, nor of a
+                // BMS frozen for billing, which shows SHUTOFF but whose
+                // owner knows why: its answer is to renew (or not).
+                let knows_better =
+                    s.has(flag::PENDING_DELETE) || Some(s.state) == rt.machine.frozen_state;
+                by[s.status as usize]
+                    .as_ref()
+                    .filter(|_| !knows_better)
+                    .map(|mix| mix.draw(&mut choice))
+            }
+        };
+        if let Some(op) = op {
+            self.request(id, op, By::User);
+        }
         let life = self.servers.fleet.get(id).life;
         let own = &mut self.servers.own_rng[id as usize];
         self.kinds[k].schedule_user_op(&mut self.core, own, id, life);

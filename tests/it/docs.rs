@@ -154,7 +154,15 @@ fn the_scenario_reference_lists_every_key_the_reader_accepts_and_no_other() {
             // Its keys are dotted paths into the scenario, not fields.
             continue;
         }
-        let want: BTreeSet<String> = if paths.iter().all(|p| p.ends_with(".steps")) {
+        let want: BTreeSet<String> = if paths.iter().all(|p| p.ends_with(".behaviour")) {
+            // Per-status tables are keyed by the statuses the kinds show.
+            machines
+                .iter()
+                .flat_map(|m| m.statuses())
+                .filter(|&s| s != fleetsim::model::Status::Deleted)
+                .map(|s| s.name().to_string())
+                .collect()
+        } else if paths.iter().all(|p| p.ends_with(".steps")) {
             // Step tables are keyed by the machines' steps: the names of
             // the duration keys some state uses.
             machines
@@ -191,6 +199,43 @@ fn the_scenario_reference_lists_every_key_the_reader_accepts_and_no_other() {
             "the reader accepts a table [{path}] that docs/scenario.md has no section for"
         );
     }
+}
+
+/// The per-status table of docs/scenario.md lists, for each status, the
+/// user operations the model allows in some state showing it: what the
+/// scenario reader accepts under `[<kind>.behaviour.<STATUS>]`.
+#[test]
+fn the_behaviour_reference_lists_the_operations_each_status_allows() {
+    use fleetsim::model::{Status, bms, ecs};
+    let md = read("docs/scenario.md");
+    let (_, body) = sections(&md)
+        .into_iter()
+        .find(|(h, _)| h.contains("`[ecs.behaviour]`"))
+        .expect("docs/scenario.md has a [ecs.behaviour] section");
+    let (header, rows) = tables(&body)
+        .into_iter()
+        .find(|(h, _)| h.first().is_some_and(|c| c == "key"))
+        .expect("a key table");
+    assert!(
+        header[1].starts_with("ECS") && header[2].starts_with("BMS"),
+        "{header:?}"
+    );
+    let machines = [ecs::machine(false), bms::machine(false)];
+    let mut seen = 0;
+    for row in &rows {
+        let status = Status::from_name(&ticks(&row[0])[0]).expect("a status");
+        for (m, cell) in machines.iter().zip(&row[1..3]) {
+            let want: Vec<String> = m
+                .user_ops
+                .iter()
+                .filter(|&&op| m.allowed_in_status(op, status))
+                .map(|op| op.name().to_string())
+                .collect();
+            assert_eq!(ticks(cell), want, "{:?} {}", m.kind, status.name());
+        }
+        seen += 1;
+    }
+    assert!(seen > 0);
 }
 
 // ---------------------------------------------------------------------------

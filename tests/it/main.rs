@@ -10,6 +10,7 @@ mod determinism;
 mod docs;
 mod fixtures;
 mod import;
+mod owners;
 mod plan;
 mod properties;
 mod theory;
