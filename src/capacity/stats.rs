@@ -83,6 +83,9 @@ pub struct PoolStats {
     pub util_peak: f64,
     /// Counts of placements and failures within the window.
     pub counters: PoolCounters,
+    /// Whether the statistics window has begun (before it, what is counted
+    /// is dropped when it begins).
+    pub measuring: bool,
 }
 
 /// What the pool holds at one instant.
@@ -145,6 +148,7 @@ impl PoolStats {
             util_time: vec![0; UTIL_BINS as usize + 1],
             util_peak: 0.0,
             counters: PoolCounters::default(),
+            measuring: false,
         }
     }
 
@@ -175,6 +179,7 @@ impl PoolStats {
         *self = PoolStats {
             last: t,
             util_peak: u.utilisation(total),
+            measuring: true,
             ..PoolStats::new()
         };
     }

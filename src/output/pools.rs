@@ -38,6 +38,12 @@ columns! {
         nodes_total,
         /// The fuller of vCPU and memory, or nodes taken ÷ nodes.
         utilisation,
+        /// Creates sent to the scheduler since the statistics window began
+        /// (as `capacity_summary.csv` counts them): the difference between
+        /// two rows is the creates between them.
+        creates,
+        /// Of those, creates that found no valid host.
+        creates_blocked,
     }
 }
 
@@ -51,6 +57,8 @@ impl Sample {
         "memory_used_gib",
         "nodes_used",
         "utilisation",
+        "creates",
+        "creates_blocked",
     ];
 
     /// Pool `p` now.
@@ -70,6 +78,18 @@ impl Sample {
             nodes_used: only(!ecs, u.instances as f64),
             nodes_total: only(!ecs, p.hosts as f64),
             utilisation: Some(u.utilisation((v_total, m_total))),
+            // Before the window begins, its counts are 0: what the pool
+            // counts during the warmup is dropped when the window begins.
+            creates: Some(if p.stats.measuring {
+                p.stats.counters.creates
+            } else {
+                0
+            } as f64),
+            creates_blocked: Some(if p.stats.measuring {
+                p.stats.counters.creates_blocked
+            } else {
+                0
+            } as f64),
         }
     }
 }

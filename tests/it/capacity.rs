@@ -31,8 +31,24 @@ fn capacity_files_have_the_documented_columns() {
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
     crunch(&one, &["--replications", "1"]);
-    let series = "time_s,pool,kind,hosts,hosts_up,instances,vcpus_used,vcpus_total,memory_used_gib,memory_total_gib,nodes_used,nodes_total,utilisation";
+    let series = "time_s,pool,kind,hosts,hosts_up,instances,vcpus_used,vcpus_total,memory_used_gib,memory_total_gib,nodes_used,nodes_total,utilisation,creates,creates_blocked";
     assert_eq!(header(&one.join("capacity.csv")), series);
+    // The running counts end where the summary's totals are.
+    let totals = std::fs::read_to_string(one.join("capacity_summary.csv")).unwrap();
+    let totals: Vec<&str> = totals.lines().nth(1).unwrap().split(',').collect();
+    let rows = std::fs::read_to_string(one.join("capacity.csv")).unwrap();
+    let last: Vec<&str> = rows
+        .lines()
+        .rev()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|row| row[1] == totals[1])
+        .unwrap();
+    assert_eq!(
+        (last[13], last[14]),
+        (totals[13], totals[14]),
+        "creates, creates_blocked"
+    );
+    assert_ne!(last[13], "0", "the check has creates to compare");
     let summary = "replication,pool,kind,hosts,hosts_up_mean,instances_mean,vcpus_used_mean,memory_used_gib_mean,nodes_used_mean,utilisation_mean,utilisation_p95,utilisation_p99,utilisation_peak,creates,creates_blocked,blocked_share,deployments,deployments_refused,groups_requested_affinity,groups_refused_affinity,groups_requested_anti_affinity,groups_refused_anti_affinity,groups_requested_soft_anti_affinity,groups_refused_soft_anti_affinity,groups_requested_soft_affinity,groups_refused_soft_affinity,resizes,resizes_refused,migrations,migrations_refused,placements,placements_refused,double_vcpu_hours,double_memory_gib_hours,host_failures,host_failure_hits,domain_failures,domain_failure_hits,build_retries,evacuations,evacuations_stranded,recoveries_throttled,initial_unplaced";
     assert_eq!(header(&one.join("capacity_summary.csv")), summary);
     assert_eq!(
