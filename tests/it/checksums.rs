@@ -34,6 +34,28 @@ const RUNS: &[(&str, &[&str])] = &[
             "--trace",
         ],
     ),
+    // Arrival profiles (thinning), trace replay (and its deployments).
+    (
+        "demand-weekly",
+        &[
+            "scenarios/demand-weekly.toml",
+            "--horizon",
+            "21d",
+            "--replications",
+            "1",
+        ],
+    ),
+    (
+        "demand-trace",
+        &[
+            "scenarios/demand-trace.toml",
+            "--horizon",
+            "5d",
+            "--replications",
+            "1",
+            "--trace",
+        ],
+    ),
 ];
 
 const FILE: &str = "tests/checksums.txt";
