@@ -494,7 +494,9 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
                 None
             }
         };
-        let (Some(time), Some(rate)) = (time, rate) else {
+        // Order is checked for every row whose time can be read, so that a
+        // bad rate does not hide the next row's problem.
+        let Some(time) = time else {
             continue;
         };
         let before = prev.replace(time);
@@ -514,7 +516,11 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
                     format_duration(prev)
                 ),
             ),
-            _ => points.push((time, rate)),
+            _ => {
+                if let Some(rate) = rate {
+                    points.push((time, rate));
+                }
+            }
         }
     }
     if problems.is_empty() && points.is_empty() {

@@ -193,3 +193,86 @@ fn a_bad_trace_is_refused_with_file_line_column_and_value() {
     }
     assert!(!out.exists(), "nothing is written");
 }
+
+/// Rows of one Azure deployment created at the same second are one request,
+/// scheduled as a whole: a deployment of three that does not fit is refused
+/// whole, and counted once.
+#[test]
+fn rows_of_one_deployment_are_one_request() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two hosts of 4 vCPU: d1's three 2-vCPU servers fit (4 + 2), d2's
+    // three 2-vCPU servers at t = 10 then find room for one only.
+    std::fs::write(
+        dir.path().join("vmtable.csv"),
+        "a,s,d1,0,1000,1,1,1,X,2,4\nb,s,d1,0,1000,1,1,1,X,2,4\nc,s,d1,0,1000,1,1,1,X,2,4\nd,s,d2,10,1000,1,1,1,X,2,4\ne,s,d2,10,1000,1,1,1,X,2,4\nf,s,d2,10,1000,1,1,1,X,2,4\n",
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+        name = "trace-deployments"
+        horizon = "1h"
+        [ecs]
+        arrivals = {{ trace = "vmtable.csv", format = "azure-vm-v2", flavors = {{ "*" = "small" }} }}
+        {INSTANT}
+        [capacity.pools.p]
+        hosts = 2
+        vcpus = 4
+        memory = "64GiB"
+        [capacity.flavors.small]
+        vcpus = 2
+        memory = "4GiB"
+        "#
+    );
+    let path = dir.path().join("trace.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = fleetsim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let o = run_with(&sc, &mut Lives::default());
+    let c = &o.pools[0].stats.counters;
+    assert_eq!((c.deployments, c.deployments_refused), (2, 1));
+    assert_eq!((c.creates, c.creates_blocked), (6, 3));
+}
+
+/// A bad profile and a bad schedule file: every problem is listed, the exit
+/// status is 2, and nothing is written.
+#[test]
+fn bad_profiles_and_schedules_are_refused_with_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rates.csv"),
+        "time,rate\n0s,10/d\n1h,lots\n30m,5/d\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        r#"
+        name = "bad-profile"
+        horizon = "7d"
+        [ecs]
+        arrivals = { schedule = "rates.csv", daily = { amplitude = 2, peak_hour = 14 }, weekly = [1, 1], growth = "3%" }
+        [bms]
+        arrivals = { base = "1/d", utc_offset = "+25:00" }
+        "#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let a = fleetsim()
+        .arg("run")
+        .arg(dir.path().join("bad.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    for needle in [
+        "6 problems in the scenario; nothing was run",
+        "ecs.arrivals.schedule: rates.csv line 3, column rate: \"lots\"",
+        "ecs.arrivals.schedule: rates.csv line 4, column time: \"30m\" is not after the row before (1h)",
+        "ecs.arrivals.daily.amplitude: 2 is out of range",
+        "ecs.arrivals.weekly: has 2 values; give exactly 7",
+        "ecs.arrivals.growth: \"3%\" has no period",
+        "bms.arrivals.utc_offset: \"+25:00\" is not a UTC offset",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in:\n{err}");
+    }
+    assert!(!out.exists(), "nothing is written");
+}
