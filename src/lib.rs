@@ -27,7 +27,8 @@
 //!    into validated points ([`scenario::sweep`]), each an
 //!    `Arc<Scenario>` that every replication shares; the `[capacity]`
 //!    section is read by [`capacity::spec`]'s reader; an `initial_fleet`
-//!    file is read once per study ([`scenario::fleet_file`]).
+//!    file is read once per study ([`scenario::fleet_file`]). A kind's
+//!    `arrivals` is a constant rate, a profile, or a trace ([`demand`]).
 //! 2. **Simulating.** [`sim::Simulation`] runs one replication. Its parts
 //!    are handed to the code that needs them and no more: the engine
 //!    context (queue, random streams by purpose, statistics window,
@@ -35,6 +36,9 @@
 //!    [`model`] and samplers built once), the servers with the statistics
 //!    that observe them ([`fleet`], [`stats`]), and, only when the scenario
 //!    has hosts, the [`capacity`] component, which keeps its own invariants.
+//!    Creates come from the kind's arrival process: homogeneous Poisson,
+//!    a profile sampled by thinning, or a trace streamed a row ahead
+//!    ([`demand`]).
 //!    The engine ([`engine`]: integer milliseconds, a timing-wheel queue that
 //!    pops equal times in insertion order, PCG streams) knows nothing of
 //!    servers; the models are tables the lifecycle runner consults, and
