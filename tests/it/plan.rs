@@ -424,3 +424,36 @@ fn a_folder_in_use_is_refused_without_force() {
     go(true).success();
     assert!(out.join("plan.csv").exists() && out.join("notes.txt").exists());
 }
+
+/// Two independent pools, each an M/M/c/c loss system of its own: one
+/// flavor on each, drawn half and half, so each pool sees a Poisson stream
+/// of λ/2 (a thinned Poisson stream) and offered load 10. Each is sized in
+/// turn with the other at its size in the file, and each gets Erlang B's
+/// answer, 12, as the single pool above does.
+#[test]
+fn independent_pools_are_sized_one_after_the_other() {
+    let text = loss_system(20.0, 2010, 1, 6).replace(
+        "[capacity.flavors.one]",
+        "[capacity.pools.q]\nhosts = 7\nvcpus = 1\nmemory = \"4GiB\"\n[capacity.flavors.two]\nvcpus = 1\nmemory = \"1GiB\"\npool = \"q\"\n[capacity.flavors.one]\npool = \"p\"",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let base = Base::new(
+        &parse_tree(&text, "two.toml").unwrap(),
+        "two.toml",
+        Path::new(""),
+    );
+    let opts = PlanOptions {
+        pools: vec!["p".into(), "q".into()],
+        min: 8,
+        ..options("blocked_share <= 0.14", tmp.path())
+    };
+    let r = plan(&base, None, &opts).unwrap();
+    let answers: Vec<(&str, Option<u32>, u32)> = r
+        .pools
+        .iter()
+        .map(|p| (p.pool.as_str(), p.answer, p.max))
+        .collect();
+    assert_eq!(answers, [("p", Some(12), 24), ("q", Some(12), 28)]);
+    let rows = plan_rows(tmp.path());
+    assert!(rows.iter().any(|r| r.pool == "p") && rows.iter().any(|r| r.pool == "q"));
+}
