@@ -125,11 +125,30 @@ pub fn load(
 /// The fleet files of one study, each read once: the points of a sweep name
 /// the same file, and a study reads it (and checks its servers) once,
 /// however many points there are. A file is read again only for another
-/// kind or another set of flavors to check against.
+/// kind or another set of flavors to check against. Trace files
+/// (`arrivals = { trace = ... }`) are checked once per study the same way:
+/// a sweep, or `fleetsim plan`'s candidates, would otherwise read a
+/// 2.7-million-row table again for every point.
 #[derive(Default)]
 pub struct FleetFiles {
     /// What each (file, kind, flavors) read gave, in the order first read.
     read: RefCell<Vec<(FleetKey, FleetRead)>>,
+    /// What each check of a trace gave, in the order first checked.
+    traces: RefCell<Vec<(TraceKey, TraceCheck)>>,
+}
+
+/// What checking a trace gave: its rows and span, or its problems.
+type TraceCheck = Result<(u64, (f64, f64)), Vec<String>>;
+
+/// What a check of a trace depends on: the file, how it is read, and the
+/// flavors its rows must map to (not the offset or the scales, which the
+/// check does not use).
+#[derive(PartialEq)]
+struct TraceKey {
+    file: PathBuf,
+    format: crate::demand::trace::Format,
+    map: Vec<(String, String)>,
+    flavors: Option<Vec<String>>,
 }
 
 /// What reading one fleet file gave.
@@ -165,6 +184,27 @@ impl FleetFiles {
         }
         let done = load(path, dir, kind, capacity).map(Arc::new);
         self.read.borrow_mut().push((key, done.clone()));
+        done
+    }
+
+    /// [`crate::demand::trace::check`], or what it gave the first time it
+    /// was asked for the same file, format, map and flavors.
+    pub fn check_trace(
+        &self,
+        spec: &crate::demand::trace::TraceSpec,
+        flavors: Option<&[&str]>,
+    ) -> TraceCheck {
+        let key = TraceKey {
+            file: spec.file.clone(),
+            format: spec.format,
+            map: spec.flavors.clone(),
+            flavors: flavors.map(|f| f.iter().map(|s| s.to_string()).collect()),
+        };
+        if let Some((_, done)) = self.traces.borrow().iter().find(|(k, _)| *k == key) {
+            return done.clone();
+        }
+        let done = crate::demand::trace::check(spec, flavors);
+        self.traces.borrow_mut().push((key, done.clone()));
         done
     }
 }

@@ -203,7 +203,7 @@ fn read_scenario(r: &mut Reader, dir: &Path, fleets: &FleetFiles) -> Option<Scen
     }
     let (mut ecs, mut bms) = (ecs, bms);
     for (spec, _) in ecs.iter_mut().chain(bms.iter_mut()) {
-        check_trace(r, spec, capacity.as_ref(), flavors.is_some());
+        check_trace(r, spec, capacity.as_ref(), flavors.is_some(), fleets);
     }
     // A profile's peak over the whole horizon is known once both are.
     if let Some(h) = horizon {
@@ -242,6 +242,7 @@ fn check_trace(
     spec: &mut KindSpec,
     capacity: Option<&crate::capacity::spec::CapacitySpec>,
     capacity_ok: bool,
+    files: &FleetFiles,
 ) {
     let Some(trace) = spec.arrival_trace.as_mut() else {
         return;
@@ -285,7 +286,7 @@ fn check_trace(
     if r.problems.len() > before {
         return;
     }
-    match crate::demand::trace::check(trace, names.as_deref()) {
+    match files.check_trace(trace, names.as_deref()) {
         Ok((rows, span)) => {
             trace.rows = rows;
             trace.span_s = span;

@@ -782,3 +782,36 @@ fn a_scenario_reads_its_fleet_from_beside_it_and_reports_at_the_field() {
     ));
     assert!(ps.iter().all(|p| p.field != "ecs.initial_fleet"), "{ps:#?}");
 }
+
+/// A trace is checked once per study: asked again for the same file, map
+/// and flavors (another point of a sweep), the study answers from what the
+/// first check gave, even if the file has gone since.
+#[test]
+fn a_trace_is_checked_once_per_study() {
+    use crate::demand::trace::{Format, TraceSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.csv");
+    std::fs::write(&file, "created_s,deleted_s,flavor\n0,10,\n5,,\n").unwrap();
+    let spec = TraceSpec {
+        path: "t.csv".into(),
+        file: file.clone(),
+        format: Format::Csv,
+        offset: crate::engine::SimTime::ZERO,
+        time_scale: 1.0,
+        demand_scale: 1.0,
+        flavors: Vec::new(),
+        rows: 0,
+        span_s: (0.0, 0.0),
+    };
+    let files = FleetFiles::default();
+    assert_eq!(files.check_trace(&spec, None), Ok((2, (0.0, 5.0))));
+    std::fs::remove_file(&file).unwrap();
+    let other_scale = TraceSpec {
+        demand_scale: 2.0,
+        ..spec.clone()
+    };
+    assert_eq!(files.check_trace(&other_scale, None), Ok((2, (0.0, 5.0))));
+    // Another study reads the file again, and finds it gone.
+    let again = FleetFiles::default().check_trace(&spec, None);
+    assert!(again.unwrap_err()[0].contains("cannot be read"));
+}
