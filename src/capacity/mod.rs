@@ -829,11 +829,18 @@ impl Capacity {
     /// placed, avoiding the host its last attempt failed on. False when no
     /// host has room.
     pub fn schedule_build(&mut self, id: u32, in_window: bool, now: SimTime) -> bool {
+        self.count_create(id, in_window);
+        self.place_build(id, now)
+    }
+
+    /// Counts the create of server `id` in its pool the first time its
+    /// build reaches the scheduler: as it is placed, or as an attempt that
+    /// failed in its `scheduling` step, before it had a host, ends.
+    pub fn count_create(&mut self, id: u32, in_window: bool) {
         if self.note_scheduled(id, in_window) {
             let flavor = self.of(id).flavor;
             self.pool_of_flavor(flavor).stats.counters.creates += 1;
         }
-        self.place_build(id, now)
     }
 
     /// Places the build of server `id`, avoiding the host its last attempt
@@ -954,8 +961,11 @@ impl Capacity {
     }
 
     /// Sends the failed build of server `id` back to the scheduler: it
-    /// gives its host back, and its next attempt avoids that host.
-    pub fn reschedule(&mut self, id: u32, now: SimTime) {
+    /// gives its host back, and its next attempt avoids that host. A build
+    /// that failed before it had a host was sent to the scheduler all the
+    /// same: its create is counted now if it was not yet.
+    pub fn reschedule(&mut self, id: u32, in_window: bool, now: SimTime) {
+        self.count_create(id, in_window);
         let a = self.of(id);
         self.detach(id, now);
         self.note_attempt(id, a.host);

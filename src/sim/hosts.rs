@@ -119,7 +119,7 @@ impl Simulation<'_> {
         let Some(cap) = limiting(&mut self.capacity, kind) else {
             return;
         };
-        cap.reschedule(id, now);
+        cap.reschedule(id, self.core.in_window, now);
         let first = self.kinds[self.k(kind)].machine.create_route.steps()[0];
         self.restart_build(id);
         if kind == Kind::Bms && !self.place_attempt(id) {

@@ -545,6 +545,9 @@ impl Simulation<'_> {
                     self.reschedule(id);
                     return;
                 }
+                // A build that failed in its first `scheduling` step still
+                // reached the scheduler: its create counts.
+                cap.count_create(id, self.core.in_window);
                 // Nova removes the allocations of a build that failed for good.
                 cap.release(id, now);
             }

@@ -335,7 +335,7 @@ proptest! {
                 }
                 Step::Reschedule(i) => {
                     if let Some(id) = pick(i).filter(|&id| c.of(id).dest == NO_HOST) {
-                        c.reschedule(id, now);
+                        c.reschedule(id, true, now);
                         if !c.place_build(id, now) {
                             c.leave_group(id);
                             live.retain(|&m| m != id);
