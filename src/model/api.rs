@@ -208,8 +208,13 @@ pub fn action_of(op: Op) -> Action {
 /// Nova's name for an action in conflict messages ("Cannot 'reboot'
 /// instance ..."): the action itself, `delete` for a DELETE.
 pub fn conflict_name(op: Op) -> &'static str {
+    // Nova's handlers name their action in the message: `start` and `stop`
+    // for the `os-start` and `os-stop` actions
+    // (`raise_http_conflict_for_instance_invalid_state(..., 'start', ...)`).
     match action_of(op).name {
         "DELETE" => "delete",
+        "os-start" => "start",
+        "os-stop" => "stop",
         name => name,
     }
 }
