@@ -3,6 +3,7 @@
 
 use super::{Base, Clock, Daily, Growth, Profile, Schedule, Window};
 use crate::engine::SimTime;
+use crate::input::problems::Problems;
 use crate::input::reader::{Reader, expected, show};
 use crate::input::units::{MAX_RATE_PER_DAY, format_duration, parse_duration, parse_rate_per_day};
 use std::io::Read;
@@ -406,7 +407,6 @@ pub fn check(profile: &Profile, start_time_ms: u64, horizon: SimTime) -> Option<
 /// times increasing from 0 (`"0s"`, `"12h"`, or seconds), rates as
 /// `"40/d"`. Every problem is listed with its line, up to a limit.
 pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Vec<String>> {
-    let mut problems = Vec::new();
     let file =
         std::fs::File::open(path).map_err(|e| vec![format!("{shown}: cannot be read ({e})")])?;
     let mut reader = csv::ReaderBuilder::new()
@@ -427,27 +427,21 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
     let mut points: Vec<(SimTime, f64)> = Vec::new();
     let mut prev: Option<SimTime> = None;
     let mut record = csv::StringRecord::new();
-    let mut more = 0usize;
-    let mut push = |problems: &mut Vec<String>, msg: String| {
-        if problems.len() < MAX_FILE_PROBLEMS {
-            problems.push(msg);
-        } else {
-            more += 1;
-        }
-    };
+    // At most MAX_FILE_PROBLEMS are listed; the rest are counted.
+    let mut found = Problems::listing_at_most(MAX_FILE_PROBLEMS, format!("in {shown}"));
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                push(&mut problems, format!("{shown}: {e}"));
+                found.push("", format!("{shown}: {e}"));
                 break;
             }
         }
         let line = record.position().map_or(0, |p| p.line());
         if reader.position().byte() > MAX_SCHEDULE_BYTES {
-            push(
-                &mut problems,
+            found.push(
+                "",
                 format!(
                     "{shown}: larger than {} MiB; a schedule is a list of rate changes, not a trace",
                     MAX_SCHEDULE_BYTES >> 20
@@ -456,8 +450,8 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
             break;
         }
         if points.len() >= MAX_SCHEDULE_POINTS {
-            push(
-                &mut problems,
+            found.push(
+                "",
                 format!(
                     "{shown} line {line}: more than {MAX_SCHEDULE_POINTS} rows; merge rows whose rate does not change"
                 ),
@@ -465,8 +459,8 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
             break;
         }
         if record.len() != 2 {
-            push(
-                &mut problems,
+            found.push(
+                "",
                 format!(
                     "{shown} line {line}: has {} columns; give 2 (time, rate)",
                     record.len()
@@ -477,20 +471,14 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
         let time = match parse_time(&record[0]) {
             Ok(t) => Some(t),
             Err(e) => {
-                push(
-                    &mut problems,
-                    format!("{shown} line {line}, column time: {e}"),
-                );
+                found.push("", format!("{shown} line {line}, column time: {e}"));
                 None
             }
         };
         let rate = match parse_rate_per_day(&record[1]) {
             Ok(r) => Some(r),
             Err(e) => {
-                push(
-                    &mut problems,
-                    format!("{shown} line {line}, column rate: {e}"),
-                );
+                found.push("", format!("{shown} line {line}, column rate: {e}"));
                 None
             }
         };
@@ -501,21 +489,25 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
         };
         let before = prev.replace(time);
         match before {
-            None if time != SimTime::ZERO => push(
-                &mut problems,
-                format!(
-                    "{shown} line {line}, column time: {:?} is the first row; the schedule must start at 0 (\"0s\")",
-                    &record[0]
-                ),
-            ),
-            Some(prev) if time <= prev => push(
-                &mut problems,
-                format!(
-                    "{shown} line {line}, column time: {:?} is not after the row before ({}); give times in increasing order",
-                    &record[0],
-                    format_duration(prev)
-                ),
-            ),
+            None if time != SimTime::ZERO => {
+                found.push(
+                    "",
+                    format!(
+                        "{shown} line {line}, column time: {:?} is the first row; the schedule must start at 0 (\"0s\")",
+                        &record[0]
+                    ),
+                );
+            }
+            Some(prev) if time <= prev => {
+                found.push(
+                    "",
+                    format!(
+                        "{shown} line {line}, column time: {:?} is not after the row before ({}); give times in increasing order",
+                        &record[0],
+                        format_duration(prev)
+                    ),
+                );
+            }
             _ => {
                 if let Some(rate) = rate {
                     points.push((time, rate));
@@ -523,16 +515,13 @@ pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Ve
             }
         }
     }
-    if problems.is_empty() && points.is_empty() {
-        problems.push(format!("{shown}: has no rows; give at least `0s,40/d`"));
+    if found.is_empty() && points.is_empty() {
+        found.push("", format!("{shown}: has no rows; give at least `0s,40/d`"));
     }
-    if more > 0 {
-        problems.push(format!("{shown}: and {more} more problems"));
-    }
-    if problems.is_empty() {
+    if found.is_empty() {
         Ok(points)
     } else {
-        Err(problems)
+        Err(found.into_vec().into_iter().map(|p| p.message).collect())
     }
 }
 
@@ -748,6 +737,13 @@ mod tests {
             "{}",
             e[3]
         );
+        // Beyond 20, problems are counted in one more line.
+        let many = dir.path().join("many.csv");
+        let rows: String = (0..25).map(|i| format!("{i}h,x\n")).collect();
+        std::fs::write(&many, format!("time,rate\n{rows}")).unwrap();
+        let e = read_schedule(&many, "many.csv").unwrap_err();
+        assert_eq!(e.len(), 21, "{e:#?}");
+        assert_eq!(e[20], "and 5 more problems in many.csv");
         let header = dir.path().join("header.csv");
         std::fs::write(&header, "t,r\n0s,1/d\n").unwrap();
         assert!(read_schedule(&header, "header.csv").unwrap_err()[0].contains("time,rate"));

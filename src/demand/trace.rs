@@ -7,6 +7,7 @@
 //! replication as the simulation goes, one row ahead of the clock.
 
 use crate::engine::SimTime;
+use crate::input::problems::Problems;
 use serde::Serialize;
 use std::fs::File;
 use std::io::BufReader;
@@ -306,7 +307,9 @@ impl TraceReader {
 /// span of creation times, or the problems, each naming the file and line.
 pub fn check(spec: &TraceSpec, flavors: Option<&[&str]>) -> Result<(u64, (f64, f64)), Vec<String>> {
     let mut reader = TraceReader::open(spec, flavors.is_some()).map_err(|e| vec![e])?;
-    let (mut rows, mut problems, mut more) = (0u64, Vec::new(), 0u64);
+    let mut rows = 0u64;
+    // At most MAX_PROBLEMS are listed; the rest are counted.
+    let mut problems = Problems::listing_at_most(MAX_PROBLEMS, format!("in {}", spec.path));
     let (mut first, mut last) = (None, 0.0);
     while let Some(row) = reader.next_vm() {
         let vm = row.and_then(|vm| match (flavors, &vm.flavor) {
@@ -326,22 +329,18 @@ pub fn check(spec: &TraceSpec, flavors: Option<&[&str]>) -> Result<(u64, (f64, f
                 first.get_or_insert(created);
                 last = created;
             }
-            Err(e) if problems.len() < MAX_PROBLEMS => {
-                problems.push(format!("{} line {}: {}", spec.path, e.line, e.message))
+            Err(e) => {
+                problems.push("", format!("{} line {}: {}", spec.path, e.line, e.message));
             }
-            Err(_) => more += 1,
         }
     }
-    if more > 0 {
-        problems.push(format!("{}: and {more} more bad rows", spec.path));
-    }
     if problems.is_empty() && rows == 0 {
-        problems.push(format!("{}: has no rows", spec.path));
+        problems.push("", format!("{}: has no rows", spec.path));
     }
     if problems.is_empty() {
         Ok((rows, (first.unwrap_or(0.0), last)))
     } else {
-        Err(problems)
+        Err(problems.into_vec().into_iter().map(|p| p.message).collect())
     }
 }
 
