@@ -455,8 +455,8 @@ pub fn fleet_summary(kind: Kind, fleet: &InitialFleet) -> String {
 }
 
 /// A profile in words: its base and every factor, with the mean and peak
-/// rate over the horizon.
-fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> String {
+/// rate over the horizon; and that mean, per day.
+fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> (String, f64) {
     use crate::demand::{Base, Clock, Daily};
     let mut parts = vec![match &p.base {
         Base::Rate(r) => format!("{r}/day"),
@@ -503,10 +503,11 @@ fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> String {
     }
     let (n, peak) = Clock::new(p, sc.start_time, sc.horizon).integral_and_peak(sc.horizon);
     let mean = n / sc.horizon.as_secs_f64().max(1e-3) * 86_400.0;
-    format!(
+    let text = format!(
         "{} (mean {mean:.1}/day, peak {peak:.1}/day over the horizon)",
         parts.join(" ")
-    )
+    );
+    (text, mean)
 }
 
 /// A trace in words: file, format, rows and span, and how it is mapped.
@@ -538,18 +539,11 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
         Some(f) => fleet_summary(k.kind, f),
         None => k.initial.to_string(),
     };
-    let arrivals = match (&k.arrival_profile, &k.arrival_trace) {
+    // The arrivals in words, and their mean rate per day over the horizon.
+    let (arrivals, mean_rate) = match (&k.arrival_profile, &k.arrival_trace) {
         (Some(p), _) => profile_summary(p, sc),
-        (_, Some(t)) => trace_summary(t),
-        _ => format!("{}/day", k.arrivals_per_day),
-    };
-    let mean_rate = match &k.arrival_profile {
-        Some(p) => {
-            let (n, _) = crate::demand::Clock::new(p, sc.start_time, sc.horizon)
-                .integral_and_peak(sc.horizon);
-            n / sc.horizon.as_secs_f64().max(1e-3) * 86_400.0
-        }
-        None => k.arrivals_per_day,
+        (_, Some(t)) => (trace_summary(t), k.arrivals_per_day),
+        _ => (format!("{}/day", k.arrivals_per_day), k.arrivals_per_day),
     };
     let _ = write!(s, "  initial fleet {initial}, arrivals {arrivals}");
     // Servers per create request: 1 without deployments.
