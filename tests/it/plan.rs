@@ -5,7 +5,7 @@
 //! threads, and candidates that run the very replications `run` runs.
 
 use crate::common::{fleetsim, stderr_of, stdout_of};
-use crate::theory::INSTANT_ECS_STEPS;
+use crate::theory::{INSTANT_ECS_STEPS, NO_FAILURES};
 use fleetsim::plan::{PlanOptions, Verdict, plan};
 use fleetsim::scenario::parse::parse_tree;
 use fleetsim::scenario::sweep::Base;
@@ -33,12 +33,7 @@ fn loss_system(lambda_per_day: f64, horizon_days: u32, replications: u32, hosts:
             lifetime = {{ dist = "exponential", mean = "1d" }}
             ops_rate = "0/d"
             {INSTANT_ECS_STEPS}
-            [ecs.failures]
-            create = {{ prob = 0 }}
-            delete = {{ prob = 0 }}
-            [ecs.faults]
-            repair = "off"
-            watchdog = "off"
+            {NO_FAILURES}
             [capacity]
             placement = "spread"
             [capacity.pools.p]

@@ -21,6 +21,17 @@ spawning = "0s"
 deleting = "0s"
 "#;
 
+/// No operation failures, no repair of faults, no watchdogs: builds and
+/// deletes always succeed, for checks whose theory has none.
+pub(crate) const NO_FAILURES: &str = r#"
+[ecs.failures]
+create = { prob = 0 }
+delete = { prob = 0 }
+[ecs.faults]
+repair = "off"
+watchdog = "off"
+"#;
+
 /// Availability of an alternating renewal process. With only faults and admin
 /// repair, each server alternates between ACTIVE (exponential, mean MTBF =
 /// 100 h) and ERROR (exponential, mean MTTR = 10 h), so the long-run share of
@@ -292,12 +303,7 @@ fn blocked_share_of_creates_is_erlang_b() {
                 lifetime = {{ dist = "exponential", mean = "1d" }}
                 ops_rate = "0/d"
                 {INSTANT_ECS_STEPS}
-                [ecs.failures]
-                create = {{ prob = 0 }}
-                delete = {{ prob = 0 }}
-                [ecs.faults]
-                repair = "off"
-                watchdog = "off"
+                {NO_FAILURES}
                 [capacity]
                 placement = "spread"
                 [capacity.pools.p]
@@ -407,12 +413,7 @@ fn a_sinusoidal_arrival_rate_gives_the_m_t_g_infinity_mean() {
                 arrivals = {{ base = "{rate_per_day}/d", daily = {{ amplitude = {a}, peak_hour = {peak_hour} }} }}
                 lifetime = {{ dist = "exponential", mean = "{mean_life_h}h" }}
                 {INSTANT_ECS_STEPS}
-                [ecs.failures]
-                create = {{ prob = 0 }}
-                delete = {{ prob = 0 }}
-                [ecs.faults]
-                repair = "off"
-                watchdog = "off"
+                {NO_FAILURES}
                 "#
         ));
         let mut rec = Populations(Vec::new());

@@ -4,10 +4,13 @@
 //! their file, line, column and value, and nothing runs.
 
 use crate::common::{fleetsim, run_with, stderr_of};
+use crate::theory::{INSTANT_ECS_STEPS, NO_FAILURES};
 use fleetsim::model::{Kind, Machine};
+use fleetsim::scenario::Scenario;
 use fleetsim::sim::{Change, Recorder};
 use fleetsim::stats::KindStats;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Every server's creation and deletion: serial → (created, deleted, flavor).
 #[derive(Default)]
@@ -31,21 +34,29 @@ impl Recorder for Lives {
     fn sample(&mut self, _: fleetsim::engine::SimTime, _: Kind, _: &KindStats, _: &Machine) {}
 }
 
-const INSTANT: &str = r#"
-deleted_for = "0s"
-[ecs.steps]
-scheduling = "0s"
-networking = "0s"
-block_device_mapping = "0s"
-spawning = "0s"
-deleting = "0s"
-[ecs.failures]
-create = { prob = 0 }
-delete = { prob = 0 }
-[ecs.faults]
-repair = "off"
-watchdog = "off"
-"#;
+/// The scenario `text`, written as trace.toml in `dir` (beside the trace
+/// files it names) and read from there.
+fn scenario_in(dir: &Path, text: &str) -> Scenario {
+    let path = dir.join("trace.toml");
+    std::fs::write(&path, text).unwrap();
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `fleetsim run` of the scenario `text` in `dir`, which must be refused
+/// (exit 2) without writing anything: what it printed on stderr.
+fn refused(dir: &Path, text: &str) -> String {
+    std::fs::write(dir.join("bad.toml"), text).unwrap();
+    let out = dir.join("out");
+    let a = fleetsim()
+        .arg("run")
+        .arg(dir.join("bad.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists(), "nothing is written");
+    stderr_of(&a)
+}
 
 const CAPACITY: &str = r#"
 [capacity.pools.p]
@@ -81,13 +92,11 @@ fn every_azure_row_is_created_and_deleted_at_its_times_with_its_flavor() {
         horizon = "2d"
         [ecs]
         arrivals = {{ trace = "vmtable.csv", format = "azure-vm-v2", offset = "1h", time_scale = 0.5, flavors = {{ "2/4" = "small", ">24/>64" = "big", "*" = "small" }} }}
-        {INSTANT}
+        {INSTANT_ECS_STEPS}{NO_FAILURES}
         {CAPACITY}
         "#
     );
-    let path = dir.path().join("trace.toml");
-    std::fs::write(&path, &text).unwrap();
-    let sc = fleetsim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sc = scenario_in(dir.path(), &text);
     let mut lives = Lives::default();
     run_with(&sc, &mut lives);
     let got: Vec<(u64, Option<u64>, u16)> = lives.0.values().copied().collect();
@@ -114,11 +123,9 @@ fn every_csv_row_is_replayed_and_an_empty_deleted_time_means_never() {
     )
     .unwrap();
     let text = format!(
-        "name = \"trace\"\nhorizon = \"1h\"\n[ecs]\narrivals = {{ trace = \"t.csv\", format = \"csv\" }}\n{INSTANT}\n{CAPACITY}"
+        "name = \"trace\"\nhorizon = \"1h\"\n[ecs]\narrivals = {{ trace = \"t.csv\", format = \"csv\" }}\n{INSTANT_ECS_STEPS}{NO_FAILURES}\n{CAPACITY}"
     );
-    let path = dir.path().join("trace.toml");
-    std::fs::write(&path, &text).unwrap();
-    let sc = fleetsim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sc = scenario_in(dir.path(), &text);
     let mut lives = Lives::default();
     run_with(&sc, &mut lives);
     let got: Vec<(u64, Option<u64>, u16)> = lives.0.values().copied().collect();
@@ -146,11 +153,9 @@ fn demand_scale_thins_and_replicates_rows_in_proportion() {
     std::fs::write(dir.path().join("t.csv"), rows).unwrap();
     for scale in [0.3_f64, 2.5] {
         let text = format!(
-            "name = \"trace\"\nhorizon = \"2h\"\n[ecs]\narrivals = {{ trace = \"t.csv\", format = \"csv\", demand_scale = {scale} }}\n{INSTANT}"
+            "name = \"trace\"\nhorizon = \"2h\"\n[ecs]\narrivals = {{ trace = \"t.csv\", format = \"csv\", demand_scale = {scale} }}\n{INSTANT_ECS_STEPS}{NO_FAILURES}"
         );
-        let path = dir.path().join("trace.toml");
-        std::fs::write(&path, &text).unwrap();
-        let sc = fleetsim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let sc = scenario_in(dir.path(), &text);
         let created = run_with(&sc, &mut Lives::default()).servers_created as f64;
         let (whole, p) = (scale.floor(), scale.fract());
         let (mean, sd) = (n as f64 * (whole + p), (n as f64 * p * (1.0 - p)).sqrt());
@@ -172,16 +177,7 @@ fn a_bad_trace_is_refused_with_file_line_column_and_value() {
     let text = format!(
         "name = \"bad-trace\"\nhorizon = \"1d\"\n[ecs]\narrivals = {{ trace = \"vmtable.csv\", format = \"azure-vm-v2\", flavors = {{ \"2/4\" = \"small\" }} }}\n{CAPACITY}"
     );
-    std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
-    let out = dir.path().join("out");
-    let a = fleetsim()
-        .arg("run")
-        .arg(dir.path().join("bad.toml"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
-    let err = stderr_of(&a);
+    let err = refused(dir.path(), &text);
     for needle in [
         "ecs.arrivals: vmtable.csv line 2: column vmcreated (4): \"ten\" is not a time",
         "vmtable.csv line 3: deleted at 2 s, before it was created at 5 s",
@@ -191,7 +187,6 @@ fn a_bad_trace_is_refused_with_file_line_column_and_value() {
     ] {
         assert!(err.contains(needle), "{needle:?} not in:\n{err}");
     }
-    assert!(!out.exists(), "nothing is written");
 }
 
 /// Rows of one Azure deployment created at the same second are one request,
@@ -213,7 +208,7 @@ fn rows_of_one_deployment_are_one_request() {
         horizon = "1h"
         [ecs]
         arrivals = {{ trace = "vmtable.csv", format = "azure-vm-v2", flavors = {{ "*" = "small" }} }}
-        {INSTANT}
+        {INSTANT_ECS_STEPS}{NO_FAILURES}
         [capacity.pools.p]
         hosts = 2
         vcpus = 4
@@ -223,9 +218,7 @@ fn rows_of_one_deployment_are_one_request() {
         memory = "4GiB"
         "#
     );
-    let path = dir.path().join("trace.toml");
-    std::fs::write(&path, &text).unwrap();
-    let sc = fleetsim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sc = scenario_in(dir.path(), &text);
     let o = run_with(&sc, &mut Lives::default());
     let c = &o.pools[0].stats.counters;
     assert_eq!((c.deployments, c.deployments_refused), (2, 1));
@@ -242,8 +235,8 @@ fn bad_profiles_and_schedules_are_refused_with_every_problem() {
         "time,rate\n0s,10/d\n1h,lots\n30m,5/d\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("bad.toml"),
+    let err = refused(
+        dir.path(),
         r#"
         name = "bad-profile"
         horizon = "7d"
@@ -252,17 +245,7 @@ fn bad_profiles_and_schedules_are_refused_with_every_problem() {
         [bms]
         arrivals = { base = "1/d", utc_offset = "+25:00" }
         "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let a = fleetsim()
-        .arg("run")
-        .arg(dir.path().join("bad.toml"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
-    let err = stderr_of(&a);
+    );
     for needle in [
         "6 problems in the scenario; nothing was run",
         "ecs.arrivals.schedule: rates.csv line 3, column rate: \"lots\"",
@@ -274,5 +257,4 @@ fn bad_profiles_and_schedules_are_refused_with_every_problem() {
     ] {
         assert!(err.contains(needle), "{needle:?} not in:\n{err}");
     }
-    assert!(!out.exists(), "nothing is written");
 }
