@@ -379,7 +379,8 @@ fn trace(r: &mut Reader, dir: &Path) -> Option<super::trace::TraceSpec> {
     }
     let path = path?;
     Some(TraceSpec {
-        file: super::trace::resolve(dir, &path),
+        // Relative to the scenario's folder.
+        file: dir.join(&path),
         path,
         format,
         offset,

@@ -11,7 +11,7 @@ use crate::input::problems::Problems;
 use serde::Serialize;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Most problems listed for one trace file.
 const MAX_PROBLEMS: usize = 20;
@@ -416,9 +416,4 @@ impl TraceStream {
                 .as_ref()
                 .is_some_and(|n| n.deployment == vm.deployment && n.created == vm.created)
     }
-}
-
-/// The file a trace names, relative to the scenario's folder.
-pub fn resolve(dir: &Path, path: &str) -> PathBuf {
-    dir.join(path)
 }

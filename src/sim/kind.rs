@@ -86,8 +86,6 @@ pub(crate) struct KindRuntime {
     pub(super) initial_lifetime: Option<ResidualSampler>,
     /// Gaps of a constant arrival rate.
     pub(super) arrival_gap: Option<Exp<f64>>,
-    /// A time-varying arrival rate, whose process is sampled by thinning.
-    pub(super) arrival_profile: Option<crate::demand::Profile>,
     pub(super) ops_gap: Option<Exp<f64>>,
     /// The owners' choice of operations; `None`: owners ask for nothing.
     pub(super) owner: Option<Owner>,
@@ -210,7 +208,6 @@ impl KindRuntime {
                 .filter(|_| spec.initial_steady)
                 .map(|d| d.residual_sampler().expect("validated distribution")),
             arrival_gap: gaps(spec.arrivals_per_day),
-            arrival_profile: spec.arrival_profile.clone(),
             ops_gap: gaps(spec.ops_rate_per_day).filter(|_| owner.is_some()),
             owner,
             fail_prob,

@@ -26,10 +26,11 @@ fn gap(exp: Option<&Exp<f64>>, rng: &mut Rng) -> Option<SimTime> {
 /// Scheduling: what each timer needs is the kind's runtime, the core, and
 /// the server it concerns.
 impl KindRuntime {
-    /// The next create of this kind, drawn from the arrival stream.
+    /// The next create of this kind, drawn from the arrival stream: by
+    /// thinning the scenario's profile, or from the constant rate's gaps.
     pub(super) fn schedule_arrival(&self, core: &mut Core) {
         let event = Event::Arrival(self.machine.kind);
-        if let Some(p) = &self.arrival_profile {
+        if let Some(p) = &self.spec().arrival_profile {
             let sc = self.scenario();
             let clock = crate::demand::Clock::new(p, sc.start_time, sc.horizon);
             if let Some(t) = clock.next_after(core.now(), &mut core.rng.arrivals) {
