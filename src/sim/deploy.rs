@@ -8,7 +8,7 @@
 //! request of one server in no group, a create is exactly the single
 //! create of the lifecycle runner.
 
-use super::{By, Cause, Event, Response, Simulation, Traced, limiting};
+use super::{Cause, Event, Simulation, Traced, limiting};
 use crate::fleet::flag;
 use crate::model::{Kind, Op};
 
@@ -68,33 +68,11 @@ impl Simulation<'_> {
         let route = self.kinds[k].machine.create_route;
         let first = route.steps()[0];
         let mut ids: Vec<u32> = Vec::with_capacity(size as usize);
-        for _ in 0..size {
-            self.servers.stats[k].ops[Op::Create.index()].requested += 1;
-            let id = self.appear(kind, first);
-            let s = *self.servers.fleet.get(id);
-            self.log_request(&s, Op::Create, By::User, Response::Accepted);
-            let given = traced.get(ids.len());
-            self.onboard(id, false, given.map(|t| t.lifetime));
+        for i in 0..size as usize {
             // One drawn request, one flavor: the first server's, drawn from
             // its own stream as for a single create. A trace's rows bring
             // their own.
-            match (given.and_then(|t| t.flavor), ids.first()) {
-                (Some(flavor), _) => {
-                    if let Some(cap) = limiting(&mut self.capacity, kind) {
-                        cap.arrive_as(id, flavor);
-                    }
-                }
-                (None, None) => {
-                    self.choose_flavor(id);
-                }
-                (None, Some(&leader)) => {
-                    if let Some(cap) = limiting(&mut self.capacity, kind) {
-                        let flavor = cap.of(leader).flavor;
-                        cap.arrive_as(id, flavor);
-                    }
-                }
-            }
-            self.announce(id, Cause::Op(Op::Create));
+            let id = self.requested_server(kind, traced.get(i).copied(), ids.first().copied());
             ids.push(id);
         }
         if let (Some(p), Some(cap)) = (policy, limiting(&mut self.capacity, kind)) {

@@ -292,29 +292,51 @@ impl Simulation<'_> {
     /// A server of a trace comes with its flavor and lifetime (`traced`);
     /// any other draws them.
     pub(super) fn create(&mut self, kind: Kind, traced: Option<Traced>) {
-        let k = self.k(kind);
-        let route = self.kinds[k].machine.create_route;
-        let first = route.steps()[0];
-        self.servers.stats[k].ops[Op::Create.index()].requested += 1;
-        let id = self.appear(kind, first);
-        let s = *self.servers.fleet.get(id);
-        self.log_request(&s, Op::Create, By::User, Response::Accepted);
-        self.onboard(id, false, traced.map(|t| t.lifetime));
-        let limited = match traced.and_then(|t| t.flavor) {
-            Some(flavor) => {
-                if let Some(cap) = self.capacity.as_mut() {
-                    cap.arrive_as(id, flavor);
-                }
-                true
-            }
-            None => self.choose_flavor(id),
-        };
-        self.announce(id, Cause::Op(Op::Create));
+        let route = self.kinds[self.k(kind)].machine.create_route;
+        let id = self.requested_server(kind, traced, None);
+        let limited = limiting(&mut self.capacity, kind).is_some();
         if limited && !self.place_on_arrival(id) {
             self.no_valid_host(id);
             return;
         }
         self.begin(id, Op::Create, route, Some(0));
+    }
+
+    /// A server a create request asks for appears in the first create
+    /// step, its request counted and logged, its owner's clocks started,
+    /// with its flavor: the trace row's (`traced`), the flavor of server
+    /// `like` (another of the same request), or drawn from its own stream.
+    pub(super) fn requested_server(
+        &mut self,
+        kind: Kind,
+        traced: Option<Traced>,
+        like: Option<u32>,
+    ) -> u32 {
+        let k = self.k(kind);
+        let first = self.kinds[k].machine.create_route.steps()[0];
+        self.servers.stats[k].ops[Op::Create.index()].requested += 1;
+        let id = self.appear(kind, first);
+        let s = *self.servers.fleet.get(id);
+        self.log_request(&s, Op::Create, By::User, Response::Accepted);
+        self.onboard(id, false, traced.map(|t| t.lifetime));
+        match (traced.and_then(|t| t.flavor), like) {
+            (Some(flavor), _) => {
+                if let Some(cap) = limiting(&mut self.capacity, kind) {
+                    cap.arrive_as(id, flavor);
+                }
+            }
+            (None, None) => {
+                self.choose_flavor(id);
+            }
+            (None, Some(leader)) => {
+                if let Some(cap) = limiting(&mut self.capacity, kind) {
+                    let flavor = cap.of(leader).flavor;
+                    cap.arrive_as(id, flavor);
+                }
+            }
+        }
+        self.announce(id, Cause::Op(Op::Create));
+        id
     }
 
     fn start_op(&mut self, id: u32, op: Op, route: Route) {
