@@ -197,8 +197,10 @@ impl Simulation<'_> {
         // before it (KindStats::begin_window).
         let counts = &mut self.servers.stats[k].ops[op.index()];
         counts.requested += 1;
+        // Nova checks the lock on every action but lock and unlock: the
+        // owner's lock of a locked server is a no-op 202 (docs/model.md §4).
         let locked_out =
-            by == By::User && s.has(flag::LOCKED) && !m.is_admin(op) && op != Op::Unlock;
+            by == By::User && s.has(flag::LOCKED) && !m.is_admin(op) && !op.is_flag_op();
         if locked_out {
             counts.refused_locked += 1;
             return self.log_request(&s, op, by, Response::RefusedLocked);

@@ -120,6 +120,9 @@ fn a_lock_refuses_user_operations_but_not_admin_actions() {
     let mut sim = started(&sc, &mut rec);
     assert_eq!(sim.request(0, Op::Lock, By::User), Response::Accepted);
     assert!(sim.servers.fleet.get(0).has(flag::LOCKED));
+    // Nova's lock of a locked server is a no-op 202, not a refusal.
+    assert_eq!(sim.request(0, Op::Lock, By::User), Response::Accepted);
+    assert_eq!(ops(&sim, Op::Lock).refused_locked, 0);
     assert_eq!(
         sim.request(0, Op::Reboot, By::User),
         Response::RefusedLocked
