@@ -41,7 +41,7 @@ const SERVERS_JSONL: &str = r#"{"at": "2026-01-01T00:00:00.000Z", "kind": "bms",
 
 {"at": "2026-01-01T00:30:00.000Z", "kind": "bms", "server": {"id": "b1", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}
 {"at": "2026-01-01T00:31:00.000Z", "kind": "bms", "server": {"id": "b3", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": "deleting"}}
-{"at": "2026-01-01T00:32:00.000Z", "kind": "bms", "server": {"id": "b4", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null, "fleetsim:lifecycle_state": "frozen"}}
+{"at": "2026-01-01T00:32:00.000Z", "kind": "bms", "view": "show", "server": {"id": "b4", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null}, "fleetsim": {"lifecycle_state": "frozen"}}
 "#;
 
 const SCENARIO: &str = "name = \"imported\"\nhorizon = \"2d\"\nsample_interval = \"1h\"\n\
@@ -133,7 +133,7 @@ fn a_run_starts_from_the_imported_fleet() {
     let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(
         m["scenario"]["ecs"]["initial_fleet"],
-        serde_json::json!({"path": "fleet.json", "servers": 5})
+        serde_json::json!({"path": "fleet.json", "servers": 5, "unmodelled": "refuse", "skipped": 0, "skipped_ids": []})
     );
 }
 
