@@ -454,6 +454,34 @@ pub fn fleet_summary(kind: Kind, fleet: &InitialFleet) -> String {
     )
 }
 
+/// The servers `unmodelled = "skip"` left out of an imported fleet, if
+/// any: `3 servers skipped (unmodelled = "skip"): <id> (PAUSED), <id>
+/// (task_state image_snapshot), ...`, naming the first
+/// [`MAX_SKIPPED_LISTED`](crate::scenario::fleet_file::MAX_SKIPPED_LISTED),
+/// then how many more.
+pub fn skipped_summary(fleet: &InitialFleet) -> Option<String> {
+    use crate::scenario::fleet_file::MAX_SKIPPED_LISTED;
+    let n = fleet.skipped.len();
+    if n == 0 {
+        return None;
+    }
+    let mut named: Vec<String> = fleet
+        .skipped
+        .iter()
+        .take(MAX_SKIPPED_LISTED)
+        .map(|s| format!("{} ({})", s.id, s.reason.short()))
+        .collect();
+    if n > MAX_SKIPPED_LISTED {
+        named.push(format!("and {} more", n - MAX_SKIPPED_LISTED));
+    }
+    Some(format!(
+        "{n} server{} skipped (unmodelled = \"{}\"): {}",
+        if n == 1 { "" } else { "s" },
+        fleet.unmodelled.name(),
+        named.join(", ")
+    ))
+}
+
 /// A profile in words: its base and every factor, with the mean and peak
 /// rate over the horizon; and that mean, per day.
 fn profile_summary(p: &crate::demand::Profile, sc: &Scenario) -> (String, f64) {
@@ -578,6 +606,9 @@ fn kind_summary(s: &mut String, k: &KindSpec, sc: &Scenario) {
         None => {
             let _ = writeln!(s, ", servers are never deleted at end of life");
         }
+    }
+    if let Some(skipped) = k.initial_fleet.as_deref().and_then(skipped_summary) {
+        let _ = writeln!(s, "  initial_fleet: {skipped}");
     }
     let shares = |mix: &[MixEntry]| -> String {
         let total: f64 = mix.iter().map(|m| m.weight).sum();
@@ -752,6 +783,9 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
                 kind.name(),
                 fleet_summary(kind, f)
             );
+            if let Some(skipped) = skipped_summary(f) {
+                let _ = writeln!(s, "  {} initial_fleet: {skipped}", kind.name());
+            }
         }
     }
     let _ = writeln!(

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod bms;
 pub mod ecs;
+pub mod nova;
 
 use serde::Serialize;
 use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};

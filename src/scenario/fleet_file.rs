@@ -3,18 +3,22 @@
 //! starts with, checking every record against the kind's model (docs/model.md
 //! §1–3, read backwards through [`crate::model::api`]) and reporting every
 //! problem with the file, the line or array index, the field and its value.
+//! Each server keeps the object the file gave ([`ImportedServer::original`]);
+//! a server in a state Nova has and the model does not is refused or, with
+//! `unmodelled = "skip"`, left out ([`InitialFleet::skipped`]).
 
 use crate::capacity::spec::CapacitySpec;
 use crate::input::problems::{Problem, Problems, Reported};
-use crate::model::api::{BMS_FIELDS, Shown, power};
+use crate::model::api::{self, BMS_FIELDS, Shown, power};
 use crate::model::bms::{self, BmsState};
 use crate::model::ecs::{self, TaskState, VmState};
-use crate::model::{Kind, Machine, Op, StateId, Status};
+use crate::model::{Kind, Machine, Op, StateId, Status, nova};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,14 +29,147 @@ pub struct InitialFleet {
     pub path: String,
     /// The servers, in the order their ids first appear in the file.
     pub servers: Vec<ImportedServer>,
+    /// What the scenario's `unmodelled` says to do with a server in a
+    /// state fleetsim does not model.
+    pub unmodelled: Unmodelled,
+    /// The servers `unmodelled = "skip"` left out, in the order their ids
+    /// first appear in the file (always empty with `refuse`).
+    pub skipped: Vec<SkippedServer>,
 }
 
-/// The manifest shows the file and how many servers it gave, not the servers.
+/// The manifest shows the file, how many servers it gave and how many were
+/// skipped (the first [`MAX_SKIPPED_LISTED`] by id), not the servers.
 impl Serialize for InitialFleet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("InitialFleet", 2)?;
+        let mut st = s.serialize_struct("InitialFleet", 5)?;
         st.serialize_field("path", &self.path)?;
         st.serialize_field("servers", &self.servers.len())?;
+        st.serialize_field("unmodelled", &self.unmodelled)?;
+        st.serialize_field("skipped", &self.skipped.len())?;
+        let listed = &self.skipped[..self.skipped.len().min(MAX_SKIPPED_LISTED)];
+        st.serialize_field("skipped_ids", listed)?;
+        st.end()
+    }
+}
+
+/// What `initial_fleet` does with a server in a state Nova has and
+/// fleetsim's model of the kind does not (PAUSED, `image_snapshot`, ...):
+/// the scenario's `unmodelled`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unmodelled {
+    /// Every such server is a problem, and nothing runs.
+    #[default]
+    Refuse,
+    /// Such servers are left out of the fleet, counted and named.
+    Skip,
+}
+
+impl Unmodelled {
+    /// The values a scenario may give, in the order messages list them.
+    pub const NAMES: &'static [&'static str] = &["refuse", "skip"];
+
+    /// The scenario's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unmodelled::Refuse => "refuse",
+            Unmodelled::Skip => "skip",
+        }
+    }
+
+    /// Reads the scenario's spelling.
+    pub fn from_name(s: &str) -> Option<Unmodelled> {
+        match s {
+            "refuse" => Some(Unmodelled::Refuse),
+            "skip" => Some(Unmodelled::Skip),
+            _ => None,
+        }
+    }
+}
+
+/// The Nova field that shows a state fleetsim does not model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NovaField {
+    /// `status`.
+    Status,
+    /// `OS-EXT-STS:vm_state`.
+    VmState,
+    /// `OS-EXT-STS:task_state`.
+    TaskState,
+}
+
+impl NovaField {
+    /// Its short name: `status`, `vm_state`, `task_state`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NovaField::Status => "status",
+            NovaField::VmState => "vm_state",
+            NovaField::TaskState => "task_state",
+        }
+    }
+
+    /// Its key in a server object.
+    pub fn key(self) -> &'static str {
+        match self {
+            NovaField::Status => "status",
+            NovaField::VmState => VM,
+            NovaField::TaskState => TASK,
+        }
+    }
+
+    fn plural(self) -> &'static str {
+        match self {
+            NovaField::Status => "statuses",
+            NovaField::VmState => "vm_states",
+            NovaField::TaskState => "task_states",
+        }
+    }
+}
+
+/// Why a server is in a state fleetsim does not model: the field that says
+/// so, and its value (Nova's spelling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnmodelledState {
+    /// The field.
+    pub field: NovaField,
+    /// Its value, one of Nova's ([`crate::model::nova`]).
+    pub value: &'static str,
+}
+
+/// `status PAUSED`, `task_state image_snapshot`: the manifest's `reason`.
+impl fmt::Display for UnmodelledState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field.name(), self.value)
+    }
+}
+
+impl UnmodelledState {
+    /// How the run report shows it: a status alone (`PAUSED`), which
+    /// cannot be mistaken for anything else; another field with its name
+    /// (`task_state image_snapshot`).
+    pub fn short(&self) -> String {
+        match self.field {
+            NovaField::Status => self.value.to_string(),
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// A server of the file that `unmodelled = "skip"` left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedServer {
+    /// Its `id`, as the file gives it.
+    pub id: String,
+    /// The state fleetsim does not model.
+    pub reason: UnmodelledState,
+}
+
+/// `{"id": ..., "reason": "status PAUSED"}`.
+impl Serialize for SkippedServer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("SkippedServer", 2)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("reason", &self.reason.to_string())?;
         st.end()
     }
 }
@@ -54,7 +191,8 @@ pub struct ImportedServer {
     pub saved: StateId,
     /// `locked`; false when the file gives none.
     pub locked: bool,
-    /// `flavor.id` (or `flavor.original_name`), if the file gives one.
+    /// `flavor.id` (or, from microversion 2.47, `flavor.original_name`),
+    /// if the file gives one.
     pub flavor: Option<String>,
     /// `created`, as the file gives it.
     pub created: Option<String>,
@@ -65,10 +203,19 @@ pub struct ImportedServer {
     /// Whether its first build succeeded (docs/model.md §2: one that never
     /// launched accepts only delete and reset).
     pub launched: bool,
+    /// The server object exactly as the file gives it (a servers/detail
+    /// array element; the `server` of the line that won for its id), keys
+    /// in file order, less only `fleetsim:lifecycle_state`: what the
+    /// fixtures writer writes back for the fields fleetsim does not model.
+    pub original: Arc<Map<String, Value>>,
 }
 
 /// Most problems reported for one file; the rest are counted.
 pub const MAX_PROBLEMS: usize = 20;
+
+/// Most skipped servers the manifest and the reports name; the rest are
+/// counted.
+pub const MAX_SKIPPED_LISTED: usize = 20;
 
 /// Most servers a file may give (as `initial`).
 pub const MAX_SERVERS: usize = 10_000_000;
@@ -77,18 +224,26 @@ const VM: &str = "OS-EXT-STS:vm_state";
 const TASK: &str = "OS-EXT-STS:task_state";
 const POWER: &str = "OS-EXT-STS:power_state";
 const LAUNCHED_AT: &str = "OS-SRV-USG:launched_at";
+/// A BMS's lifecycle state inside its server object: a servers/detail
+/// response's only place for it, and where JSON Lines of earlier versions
+/// put it.
 const LIFECYCLE: &str = "fleetsim:lifecycle_state";
+/// A BMS's lifecycle state on its JSON Lines line, beside the server
+/// (`"fleetsim": {"lifecycle_state": ...}`), as messages name it.
+const LINE_LIFECYCLE: &str = "fleetsim.lifecycle_state";
 
 /// Reads the fleet file `path` for `kind`. A relative path is resolved
 /// against `dir` (the scenario's folder). With `capacity` limiting the kind,
-/// every server must name one of its flavors. On failure, every problem, each
-/// naming the file, the place in it and the field (at most
+/// every server must name one of its flavors; `unmodelled` says what a
+/// server in a state fleetsim does not model does. On failure, every
+/// problem, each naming the file, the place in it and the field (at most
 /// [`MAX_PROBLEMS`], then how many more).
 pub fn load(
     path: &str,
     dir: &Path,
     kind: Kind,
     capacity: Option<&CapacitySpec>,
+    unmodelled: Unmodelled,
 ) -> Result<InitialFleet, Vec<Problem>> {
     let one = |message: String| {
         let mut out = Problems::new();
@@ -115,23 +270,20 @@ pub fn load(
             "{path:?} is not UTF-8 text ({e}); give a JSON file"
         ))
     })?;
-    let servers = read_str(&text, path, kind, capacity)?;
-    Ok(InitialFleet {
-        path: path.to_string(),
-        servers,
-    })
+    read_str(&text, path, kind, capacity, unmodelled)
 }
 
 /// The fleet files of one study, each read once: the points of a sweep name
 /// the same file, and a study reads it (and checks its servers) once,
 /// however many points there are. A file is read again only for another
-/// kind or another set of flavors to check against. Trace files
-/// (`arrivals = { trace = ... }`) are checked once per study the same way:
-/// a sweep, or `fleetsim plan`'s candidates, would otherwise read a
-/// 2.7-million-row table again for every point.
+/// kind, another set of flavors to check against or another `unmodelled`.
+/// Trace files (`arrivals = { trace = ... }`) are checked once per study
+/// the same way: a sweep, or `fleetsim plan`'s candidates, would otherwise
+/// read a 2.7-million-row table again for every point.
 #[derive(Default)]
 pub struct FleetFiles {
-    /// What each (file, kind, flavors) read gave, in the order first read.
+    /// What each (file, kind, flavors, unmodelled) read gave, in the order
+    /// first read.
     read: RefCell<Vec<(FleetKey, FleetRead)>>,
     /// What each check of a trace gave, in the order first checked.
     traces: RefCell<Vec<(TraceKey, TraceCheck)>>,
@@ -161,28 +313,31 @@ struct FleetKey {
     resolved: PathBuf,
     kind: Kind,
     flavors: Option<Vec<String>>,
+    unmodelled: Unmodelled,
 }
 
 impl FleetFiles {
     /// [`load`], or what it gave the first time it was asked for the same
-    /// file, kind and flavors.
+    /// file, kind, flavors and `unmodelled`.
     pub fn load(
         &self,
         path: &str,
         dir: &Path,
         kind: Kind,
         capacity: Option<&CapacitySpec>,
+        unmodelled: Unmodelled,
     ) -> FleetRead {
         let key = FleetKey {
             path: path.to_string(),
             resolved: dir.join(path),
             kind,
             flavors: Ctx::flavors(kind, capacity),
+            unmodelled,
         };
         if let Some((_, done)) = self.read.borrow().iter().find(|(k, _)| *k == key) {
             return done.clone();
         }
-        let done = load(path, dir, kind, capacity).map(Arc::new);
+        let done = load(path, dir, kind, capacity, unmodelled).map(Arc::new);
         self.read.borrow_mut().push((key, done.clone()));
         done
     }
@@ -215,25 +370,27 @@ fn field_of(kind: Kind) -> String {
 }
 
 /// Reads fleet text (either form) for `kind`; `name` names the file in
-/// messages. See [`load`].
+/// messages and is the fleet's `path`. See [`load`].
 pub fn read_str(
     text: &str,
     name: &str,
     kind: Kind,
     capacity: Option<&CapacitySpec>,
-) -> Result<Vec<ImportedServer>, Vec<Problem>> {
+    unmodelled: Unmodelled,
+) -> Result<InitialFleet, Vec<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let ctx = Ctx::new(kind, capacity);
+    let ctx = Ctx::new(kind, capacity, unmodelled);
     let mut out = FileProblems::new(name, kind);
-    let whole = serde_json::from_str::<Value>(text);
-    let detail = match &whole {
-        Ok(Value::Object(o)) => match o.get("servers") {
-            Some(Value::Array(list)) => Some(list),
-            _ => None,
+    // The servers array is taken out of the document, so that each server
+    // object moves into its `original` rather than being copied.
+    let (detail, whole) = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(mut o)) => match o.remove("servers") {
+            Some(Value::Array(list)) => (Some(list), Ok(Value::Null)),
+            _ => (None, Ok(Value::Object(o))),
         },
-        _ => None,
+        other => (None, other),
     };
-    let servers = match detail {
+    let fleet = match detail {
         Some(list) => read_detail(list, &ctx, &mut out),
         None if !is_json_lines(text) => {
             let why = match &whole {
@@ -249,18 +406,23 @@ pub fn read_str(
                 ),
             };
             out.push_file(why);
-            Vec::new()
+            Gathered::default()
         }
         None => read_lines(text, &ctx, &mut out),
     };
-    if servers.len() > MAX_SERVERS {
+    if fleet.servers.len() > MAX_SERVERS {
         out.push_file(format!(
             "gives {} servers; at most {MAX_SERVERS} can start a simulation",
-            servers.len()
+            fleet.servers.len()
         ));
     }
     out.finish()?;
-    Ok(servers)
+    Ok(InitialFleet {
+        path: name.to_string(),
+        servers: fleet.servers,
+        unmodelled,
+        skipped: fleet.skipped,
+    })
 }
 
 /// Whether `text`, which is not a servers/detail response, is to be read as
@@ -281,18 +443,62 @@ fn is_json_lines(text: &str) -> bool {
         .any(|l| matches!(serde_json::from_str::<Value>(l), Ok(Value::Object(_))))
 }
 
+/// The servers a file gives, and those `unmodelled = "skip"` left out.
+#[derive(Default)]
+struct Gathered {
+    servers: Vec<ImportedServer>,
+    skipped: Vec<SkippedServer>,
+}
+
+impl Gathered {
+    /// Takes the record that stands for server `id` (read at `at`): a
+    /// server starts the simulation, one that is gone does not, and one in
+    /// a state fleetsim does not model is refused or skipped.
+    fn take(&mut self, id: String, record: Record, at: &str, ctx: &Ctx, out: &mut FileProblems) {
+        match record {
+            Record::Server(server) => self.servers.push(*server),
+            Record::Gone => {}
+            Record::Unmodelled(reason) => match ctx.unmodelled {
+                Unmodelled::Refuse => {
+                    out.push(at, refusal(ctx, reason));
+                }
+                Unmodelled::Skip => self.skipped.push(SkippedServer { id, reason }),
+            },
+        }
+    }
+}
+
+/// Why a server in a state fleetsim does not model is refused, and how to
+/// leave it out instead.
+fn refusal(ctx: &Ctx, reason: UnmodelledState) -> String {
+    let modelled = match reason.field {
+        NovaField::Status => &ctx.statuses,
+        NovaField::VmState => &ctx.vm_states,
+        NovaField::TaskState => &ctx.task_states,
+    };
+    let kind = ctx.kind.name();
+    format!(
+        "{:?} {:?}: fleetsim does not model {} servers in {reason} (its {}: {}); unmodelled = \"skip\" in [{kind}] leaves such servers out",
+        reason.field.key(),
+        reason.value,
+        kind.to_uppercase(),
+        reason.field.plural(),
+        modelled.join(", ")
+    )
+}
+
 /// Form 1: `{"servers": [ {server}, ... ]}`; ids must be unique.
-fn read_detail(list: &[Value], ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServer> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut servers = Vec::new();
-    for (i, v) in list.iter().enumerate() {
+fn read_detail(list: Vec<Value>, ctx: &Ctx, out: &mut FileProblems) -> Gathered {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut fleet = Gathered::default();
+    for (i, v) in list.into_iter().enumerate() {
         let at = format!("servers[{i}]");
         let Value::Object(obj) = v else {
-            out.push(&at, format!("is {}, not a server object", describe(v)));
+            out.push(&at, format!("is {}, not a server object", describe(&v)));
             continue;
         };
         if let Some(Value::String(id)) = obj.get("id")
-            && let Some(first) = seen.insert(id.as_str(), i)
+            && let Some(first) = seen.insert(id.clone(), i)
         {
             out.push(
                 &at,
@@ -302,25 +508,28 @@ fn read_detail(list: &[Value], ctx: &Ctx, out: &mut FileProblems) -> Vec<Importe
                 ),
             );
         }
-        if let Some((_, server)) = read_server(obj, ctx, &at, out) {
-            servers.extend(server);
+        if let Some((id, record)) = read_server(obj, None, Form::Detail, ctx, &at, out) {
+            fleet.take(id, record, &at, ctx, out);
         }
     }
-    servers
+    fleet
 }
 
-/// Form 2: one `{"at", "kind", "server"}` object per line; per id the last
-/// line wins, in the order ids first appear; lines of the other kind are
-/// skipped.
-fn read_lines(text: &str, ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServer> {
-    let mut slots: Vec<Option<ImportedServer>> = Vec::new();
+/// Form 2: one `{"at", "kind", "server"}` object per line (a BMS's
+/// lifecycle state beside it, in `"fleetsim": {"lifecycle_state": ...}`);
+/// per id the last line wins, in the order ids first appear; lines of the
+/// other kind are skipped. Whether a server is in a state fleetsim does not
+/// model is its last line's to say.
+fn read_lines(text: &str, ctx: &Ctx, out: &mut FileProblems) -> Gathered {
+    // Per id: the place and the record of its last good line.
+    let mut slots: Vec<(String, String, Record)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let at = format!("line {}", i + 1);
-        let obj = match serde_json::from_str::<Value>(line) {
+        let mut obj = match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(o)) => o,
             Ok(v) => {
                 out.push(
@@ -350,12 +559,12 @@ fn read_lines(text: &str, ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServ
                 continue;
             }
         }
-        let server = match obj.get("server") {
+        let server = match obj.remove("server") {
             Some(Value::Object(s)) => s,
             Some(v) => {
                 out.push(
                     &at,
-                    format!("\"server\" {} is not a server object", show(v)),
+                    format!("\"server\" {} is not a server object", show(&v)),
                 );
                 continue;
             }
@@ -374,15 +583,64 @@ fn read_lines(text: &str, ctx: &Ctx, out: &mut FileProblems) -> Vec<ImportedServ
                 continue;
             }
         };
-        if let Some((id, server)) = read_server(server, ctx, &at, out) {
-            let slot = *index.entry(id).or_insert_with(|| {
-                slots.push(None);
-                slots.len() - 1
-            });
-            slots[slot] = server;
+        let lifecycle = match obj.get("fleetsim") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(f)) => field(f, "lifecycle_state"),
+            Some(v) => {
+                out.push(
+                    &at,
+                    format!(
+                        "\"fleetsim\" {} is not an object such as {{\"lifecycle_state\": \"running\"}}",
+                        show(v)
+                    ),
+                );
+                continue;
+            }
+        };
+        if let Some((id, record)) = read_server(server, lifecycle, Form::Lines, ctx, &at, out) {
+            match index.get(&id) {
+                Some(&slot) => slots[slot] = (id, at, record),
+                None => {
+                    index.insert(id.clone(), slots.len());
+                    slots.push((id, at, record));
+                }
+            }
         }
     }
-    slots.into_iter().flatten().collect()
+    let mut fleet = Gathered::default();
+    for (id, at, record) in slots {
+        fleet.take(id, record, &at, ctx, out);
+    }
+    fleet
+}
+
+/// Which form a record came in: where a BMS's lifecycle state goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// A servers/detail response: in the server, `fleetsim:lifecycle_state`.
+    Detail,
+    /// JSON Lines: on the line, `"fleetsim": {"lifecycle_state": ...}`.
+    Lines,
+}
+
+impl Form {
+    /// How a message asks for the lifecycle state.
+    fn lifecycle_hint(self) -> &'static str {
+        match self {
+            Form::Detail => "\"fleetsim:lifecycle_state\"",
+            Form::Lines => "the line's \"fleetsim\": {\"lifecycle_state\": ...}",
+        }
+    }
+}
+
+/// What one record says about its server.
+enum Record {
+    /// It starts the simulation.
+    Server(Box<ImportedServer>),
+    /// It is gone (DELETED).
+    Gone,
+    /// It is in a state fleetsim does not model.
+    Unmodelled(UnmodelledState),
 }
 
 /// What records are checked against.
@@ -392,6 +650,12 @@ struct Ctx {
     /// The kind's flavor names when `[capacity]` limits it (each server
     /// must name one), else `None`.
     flavors: Option<Vec<String>>,
+    unmodelled: Unmodelled,
+    /// The statuses, vm_states and task_states some state of the kind
+    /// shows: a Nova value outside them is one fleetsim does not model.
+    statuses: Vec<&'static str>,
+    vm_states: Vec<&'static str>,
+    task_states: Vec<&'static str>,
 }
 
 impl Ctx {
@@ -405,17 +669,58 @@ impl Ctx {
             .filter(|names: &Vec<String>| !names.is_empty())
     }
 
-    fn new(kind: Kind, capacity: Option<&CapacitySpec>) -> Ctx {
+    fn new(kind: Kind, capacity: Option<&CapacitySpec>, unmodelled: Unmodelled) -> Ctx {
         let flavors = Ctx::flavors(kind, capacity);
         let machine = match kind {
             Kind::Ecs => ecs::machine(false),
             Kind::Bms => bms::machine(false),
         };
+        let (mut vm_states, mut task_states) = (Vec::new(), Vec::new());
+        for s in 0..machine.n_states() {
+            let shown = api::api_fields(&machine, StateId(s as u8));
+            if let Shown::Fixed(vm) = shown.vm_state
+                && !vm_states.contains(&vm)
+            {
+                vm_states.push(vm);
+            }
+            if let Some(task) = shown.task_state
+                && !task_states.contains(&task)
+            {
+                task_states.push(task);
+            }
+        }
+        let statuses = machine.statuses().iter().map(|s| s.name()).collect();
         Ctx {
             kind,
             machine,
             flavors,
+            unmodelled,
+            statuses,
+            vm_states,
+            task_states,
         }
+    }
+
+    /// The first of `fields`' values that is Nova's but that no state of
+    /// the kind shows, looking at the status, then the vm_state, then the
+    /// task_state.
+    fn unmodelled_in(&self, fields: &NovaFields) -> Option<UnmodelledState> {
+        let status = fields
+            .status
+            .filter(|s| !self.statuses.contains(s))
+            .map(|v| (NovaField::Status, v));
+        let vm = fields
+            .vm
+            .filter(|v| !self.vm_states.contains(v))
+            .map(|v| (NovaField::VmState, v));
+        let task = match fields.task {
+            TaskField::Task(t) if !self.task_states.contains(&t) => Some((NovaField::TaskState, t)),
+            _ => None,
+        };
+        status
+            .or(vm)
+            .or(task)
+            .map(|(field, value)| UnmodelledState { field, value })
     }
 }
 
@@ -515,25 +820,47 @@ struct Common {
     ok: bool,
 }
 
-/// Reads one server record: `Some((id, None))` for a server that is gone
-/// (DELETED), `Some((id, Some(server)))` for one that starts the
-/// simulation, `None` (with problems recorded) for a record that is wrong.
+/// Reads one server record `obj` (in `form`; `line_lifecycle` is a BMS's
+/// lifecycle state from its JSON Lines line): `None` (with problems
+/// recorded) for a record that is wrong, else its id and what it says.
 fn read_server(
-    obj: &Map<String, Value>,
+    obj: Map<String, Value>,
+    line_lifecycle: Option<&Value>,
+    form: Form,
     ctx: &Ctx,
     at: &str,
     out: &mut FileProblems,
-) -> Option<(String, Option<ImportedServer>)> {
-    let common = read_common(obj, ctx, at, out);
+) -> Option<(String, Record)> {
+    let common = read_common(&obj, at, out);
     let state = match ctx.kind {
-        Kind::Ecs => read_ecs_state(obj, at, out),
-        Kind::Bms => read_bms_state(obj, ctx, at, out),
+        Kind::Ecs => read_ecs_state(&obj, ctx, at, out),
+        Kind::Bms => read_bms_state(&obj, line_lifecycle, form, ctx, at, out),
     };
-    let (Ok(state), Some(id), true) = (state, common.id.clone(), common.ok) else {
+    // A flavor given must be one of the kind's, unless the server is in a
+    // state fleetsim does not model (it will not run).
+    let mut flavor_ok = true;
+    if let (Some(names), Some(f)) = (&ctx.flavors, &common.flavor)
+        && !names.contains(f)
+        && !matches!(state, Ok(StateRead::Unmodelled(_)))
+    {
+        out.push(
+            at,
+            format!(
+                "\"flavor.id\" {} is not one of the {} flavors of [capacity]; valid flavors: {}",
+                show(&Value::String(f.clone())),
+                ctx.kind.name().to_uppercase(),
+                names.join(", ")
+            ),
+        );
+        flavor_ok = false;
+    }
+    let (Ok(state), Some(id), true, true) = (state, common.id.clone(), common.ok, flavor_ok) else {
         return None;
     };
-    let Some(st) = state else {
-        return Some((id, None));
+    let st = match state {
+        StateRead::Gone => return Some((id, Record::Gone)),
+        StateRead::Unmodelled(reason) => return Some((id, Record::Unmodelled(reason))),
+        StateRead::State(st) => st,
     };
     if let (Some(names), None) = (&ctx.flavors, &common.flavor) {
         out.push(
@@ -574,6 +901,10 @@ fn read_server(
         (st.state, st.state)
     };
     let name = common.name.unwrap_or_else(|| id.clone());
+    // The object as the file gave it, less fleetsim's own field; removed
+    // by shifting, so that the other keys keep their order.
+    let mut original = obj;
+    original.shift_remove(LIFECYCLE);
     let server = ImportedServer {
         id: id.clone(),
         name,
@@ -586,11 +917,12 @@ fn read_server(
         launched_at: common.launched_at,
         power_state: common.power_state,
         launched,
+        original: Arc::new(original),
     };
-    Some((id, Some(server)))
+    Some((id, Record::Server(Box::new(server))))
 }
 
-fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut FileProblems) -> Common {
+fn read_common(obj: &Map<String, Value>, at: &str, out: &mut FileProblems) -> Common {
     let mut ok = true;
     let id = match obj.get("id") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -625,17 +957,23 @@ fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut FileProb
     };
     let flavor = match field(obj, "flavor") {
         None => None,
-        // Nova shows the flavor's id; from microversion 2.47 its
-        // `original_name` instead.
-        Some(Value::Object(f)) => match field(f, "id").or_else(|| field(f, "original_name")) {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => {
-                out.push(at, format!("\"flavor.id\" {} is not a string", show(v)));
-                ok = false;
-                None
+        // Nova shows the flavor's id; from microversion 2.47 a copy of the
+        // flavor without its id, named by `original_name`.
+        Some(Value::Object(f)) => {
+            let given = match field(f, "id") {
+                Some(id) => Some(("flavor.id", id)),
+                None => field(f, "original_name").map(|n| ("flavor.original_name", n)),
+            };
+            match given {
+                None => None,
+                Some((_, Value::String(s))) => Some(s.clone()),
+                Some((key, v)) => {
+                    out.push(at, format!("{key:?} {} is not a string", show(v)));
+                    ok = false;
+                    None
+                }
             }
-        },
+        }
         Some(v) => {
             out.push(
                 at,
@@ -648,22 +986,6 @@ fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut FileProb
             None
         }
     };
-    // Whether a server needs a flavor at all is known with its state (one
-    // that is gone needs none); a flavor given must be one of the kind's.
-    if let (Some(names), Some(f)) = (&ctx.flavors, &flavor)
-        && !names.contains(f)
-    {
-        out.push(
-            at,
-            format!(
-                "\"flavor.id\" {} is not one of the {} flavors of [capacity]; valid flavors: {}",
-                show(&Value::String(f.clone())),
-                ctx.kind.name().to_uppercase(),
-                names.join(", ")
-            ),
-        );
-        ok = false;
-    }
     let created = opt_str(obj, "created", at, out)
         .map_err(|_| ok = false)
         .ok()
@@ -703,7 +1025,17 @@ fn read_common(obj: &Map<String, Value>, ctx: &Ctx, at: &str, out: &mut FileProb
     }
 }
 
-/// A record's state: `None` when the server is gone.
+/// What a record's state fields say.
+enum StateRead {
+    /// A state of the kind's machine.
+    State(Found),
+    /// The server is gone.
+    Gone,
+    /// A state fleetsim does not model.
+    Unmodelled(UnmodelledState),
+}
+
+/// A record's state in the kind's machine.
 struct Found {
     state: StateId,
     /// Where its operation started, when the record says (BMS Deleting).
@@ -712,12 +1044,13 @@ struct Found {
     vm: &'static str,
 }
 
-/// A record's `OS-EXT-STS:task_state`: absent, null (no task), or a task.
+/// A record's `OS-EXT-STS:task_state`: absent, null (no task), or a task
+/// (Nova's spelling).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TaskField {
     Absent,
     Null,
-    Task(TaskState),
+    Task(&'static str),
 }
 
 impl TaskField {
@@ -727,7 +1060,15 @@ impl TaskField {
         match self {
             TaskField::Absent => true,
             TaskField::Null => shown.is_none(),
-            TaskField::Task(t) => shown == Some(t.name()),
+            TaskField::Task(t) => shown == Some(t),
+        }
+    }
+
+    /// The task, if one is given.
+    fn task(self) -> Option<&'static str> {
+        match self {
+            TaskField::Task(t) => Some(t),
+            _ => None,
         }
     }
 
@@ -735,120 +1076,166 @@ impl TaskField {
     fn shown(self) -> String {
         match self {
             TaskField::Absent => "(absent)".into(),
-            TaskField::Null => task_shown(None),
-            TaskField::Task(t) => task_shown(Some(t)),
+            TaskField::Null => "null".into(),
+            TaskField::Task(t) => format!("{t:?}"),
         }
     }
 }
 
-/// The pair's vm_state and task_state fields, checked against Nova's names;
-/// `required` reports them missing. `Err` after a problem.
-fn read_pair(
+/// A record's status, vm_state and task_state, each one of Nova's values
+/// ([`nova`]), in Nova's spelling.
+struct NovaFields {
+    status: Option<&'static str>,
+    vm: Option<&'static str>,
+    task: TaskField,
+}
+
+/// `valid <plural>: <modelled>; Nova's other <plural>, which fleetsim's
+/// <KIND> model does not have: <rest>`: what a message lists as valid.
+fn nova_values(ctx: &Ctx, field: NovaField, modelled: &[&str], extra: &str) -> String {
+    let all = match field {
+        NovaField::Status => nova::STATUSES,
+        NovaField::VmState => nova::VM_STATES,
+        NovaField::TaskState => nova::TASK_STATES,
+    };
+    let others: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|v| !modelled.contains(v))
+        .collect();
+    format!(
+        "valid {}: {}{extra}; Nova's other {}, which fleetsim does not model for {}: {}",
+        field.plural(),
+        modelled.join(", "),
+        field.plural(),
+        ctx.kind.name().to_uppercase(),
+        others.join(", ")
+    )
+}
+
+/// The record's Nova state fields, each checked to be a string of Nova's
+/// values (a typo is a problem whatever `unmodelled` says). Without a
+/// status fleetsim does not model (which says enough), `need_pair` reports
+/// a missing vm_state or task_state, saying `why`. `Err` after a problem.
+fn read_nova_fields(
     obj: &Map<String, Value>,
+    ctx: &Ctx,
     at: &str,
     out: &mut FileProblems,
-    required: bool,
+    need_pair: bool,
     why: &str,
-) -> Result<(Option<VmState>, TaskField), Reported> {
-    let mut ok = true;
-    let vm = match obj.get(VM) {
-        None | Some(Value::Null) if required => {
-            out.push(at, format!("{VM:?} is missing; {why}"));
-            ok = false;
-            None
-        }
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match VmState::from_name(s) {
-            Some(v) => Some(v),
-            None => {
-                let valid: Vec<&str> = VmState::ALL.iter().map(|v| v.name()).collect();
-                out.push(
-                    at,
-                    format!(
-                        "{VM:?} {} is not a vm_state fleetsim knows; valid vm_states: {}",
-                        show(&Value::String(s.clone())),
-                        valid.join(", ")
-                    ),
-                );
-                ok = false;
-                None
-            }
+) -> Result<NovaFields, Reported> {
+    let status = match field(obj, "status") {
+        None => Ok(None),
+        Some(Value::String(s)) => match nova::status(s) {
+            Some(st) => Ok(Some(st)),
+            None => Err(out.push(
+                at,
+                format!(
+                    "\"status\" {} is not a Nova status; {}",
+                    show(&Value::String(s.clone())),
+                    nova_values(ctx, NovaField::Status, &ctx.statuses, "")
+                ),
+            )),
         },
-        Some(v) => {
-            out.push(at, format!("{VM:?} {} is not a string", show(v)));
-            ok = false;
-            None
-        }
+        Some(v) => Err(out.push(at, format!("\"status\" {} is not a string", show(v)))),
+    };
+    let vm = match field(obj, VM) {
+        None => Ok(None),
+        Some(Value::String(s)) => match nova::vm_state(s) {
+            Some(v) => Ok(Some(v)),
+            None => Err(out.push(
+                at,
+                format!(
+                    "{VM:?} {} is not a Nova vm_state; {}",
+                    show(&Value::String(s.clone())),
+                    nova_values(ctx, NovaField::VmState, &ctx.vm_states, "")
+                ),
+            )),
+        },
+        Some(v) => Err(out.push(at, format!("{VM:?} {} is not a string", show(v)))),
     };
     let task = match obj.get(TASK) {
-        None if required => {
+        None => Ok(TaskField::Absent),
+        Some(Value::Null) => Ok(TaskField::Null),
+        Some(Value::String(s)) => match nova::task_state(s) {
+            Some(t) => Ok(TaskField::Task(t)),
+            None => {
+                // With an ECS vm_state, the tasks that go with it.
+                let ecs_vm = match (ctx.kind, &vm) {
+                    (Kind::Ecs, Ok(Some(v))) => VmState::from_name(v),
+                    _ => None,
+                };
+                let valid = match ecs_vm {
+                    Some(vm) => format!(
+                        "valid task_states with {}: {}; Nova's others fleetsim does not model: {}",
+                        vm.name(),
+                        tasks_of(vm),
+                        nova::TASK_STATES
+                            .iter()
+                            .copied()
+                            .filter(|t| !ctx.task_states.contains(t))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => nova_values(ctx, NovaField::TaskState, &ctx.task_states, ", null"),
+                };
+                Err(out.push(
+                    at,
+                    format!(
+                        "{TASK:?} {} is not a Nova task_state; {valid}",
+                        show(&Value::String(s.clone()))
+                    ),
+                ))
+            }
+        },
+        Some(v) => Err(out.push(at, format!("{TASK:?} {} is not a string or null", show(v)))),
+    };
+    let says_unmodelled = matches!(status, Ok(Some(s)) if !ctx.statuses.contains(&s));
+    let mut missing = false;
+    if need_pair && !says_unmodelled {
+        if matches!(vm, Ok(None)) {
+            missing = true;
+            out.push(at, format!("{VM:?} is missing; {why}"));
+        }
+        if matches!(task, Ok(TaskField::Absent)) {
+            missing = true;
             out.push(
                 at,
                 format!("{TASK:?} is missing; {why} (null when no task runs)"),
             );
-            ok = false;
-            TaskField::Absent
-        }
-        None => TaskField::Absent,
-        Some(Value::Null) => TaskField::Null,
-        Some(Value::String(s)) => match TaskState::from_name(s) {
-            Some(t) => TaskField::Task(t),
-            None => {
-                let valid = match vm {
-                    Some(vm) => format!("valid task_states with {}: {}", vm.name(), tasks_of(vm)),
-                    None => {
-                        let all: Vec<&str> = TaskState::ALL.iter().map(|t| t.name()).collect();
-                        format!("valid task_states: {}, null", all.join(", "))
-                    }
-                };
-                out.push(
-                    at,
-                    format!(
-                        "{TASK:?} {} is not a task_state; {valid}",
-                        show(&Value::String(s.clone()))
-                    ),
-                );
-                ok = false;
-                TaskField::Absent
-            }
-        },
-        Some(v) => {
-            out.push(at, format!("{TASK:?} {} is not a string or null", show(v)));
-            ok = false;
-            TaskField::Absent
-        }
-    };
-    if ok { Ok((vm, task)) } else { Err(Reported) }
-}
-
-/// The `status` field, if given: `Err` after a problem.
-fn read_status(
-    obj: &Map<String, Value>,
-    at: &str,
-    out: &mut FileProblems,
-) -> Result<Option<Status>, Reported> {
-    match field(obj, "status") {
-        None => Ok(None),
-        Some(Value::String(s)) => match Status::from_name(s) {
-            Some(st) => Ok(Some(st)),
-            None => {
-                let valid: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
-                out.push(
-                    at,
-                    format!(
-                        "\"status\" {} is not a status fleetsim knows; valid statuses: {}",
-                        show(&Value::String(s.clone())),
-                        valid.join(", ")
-                    ),
-                );
-                Err(Reported)
-            }
-        },
-        Some(v) => {
-            out.push(at, format!("\"status\" {} is not a string", show(v)));
-            Err(Reported)
         }
     }
+    let fields = NovaFields {
+        status: status?,
+        vm: vm?,
+        task: task?,
+    };
+    if missing { Err(Reported) } else { Ok(fields) }
+}
+
+/// A record in a state fleetsim does not model is still checked as Nova
+/// would show it: its status must be the one Nova's map gives its
+/// vm_state and task_state, where all are given.
+fn check_nova_status(
+    fields: &NovaFields,
+    at: &str,
+    out: &mut FileProblems,
+) -> Result<(), Reported> {
+    let (Some(status), Some(vm)) = (fields.status, fields.vm) else {
+        return Ok(());
+    };
+    let shows = nova::status_of(vm, fields.task.task());
+    if shows == status {
+        return Ok(());
+    }
+    Err(out.push(
+        at,
+        format!(
+            "\"status\" {status:?} does not match vm_state {vm:?} with task_state {}, which Nova shows as {shows}",
+            fields.task.shown()
+        ),
+    ))
 }
 
 /// The task_states that go with `vm`, as a list for messages.
@@ -866,24 +1253,38 @@ fn task_shown(t: Option<TaskState>) -> String {
 }
 
 /// An ECS record's state: the (vm_state, task_state) pair, which must be in
-/// docs/model.md §1's table and agree with `status` if given.
-/// `Ok(None)` for a server that is gone (DELETED).
+/// docs/model.md §1's table and agree with `status` if given; or a state
+/// fleetsim does not model.
 fn read_ecs_state(
     obj: &Map<String, Value>,
+    ctx: &Ctx,
     at: &str,
     out: &mut FileProblems,
-) -> Result<Option<Found>, Reported> {
+) -> Result<StateRead, Reported> {
     let why = "an ECS needs vm_state and task_state";
-    let pair = read_pair(obj, at, out, true, why);
-    let status = read_status(obj, at, out);
-    // Both are required: missing, they were reported.
-    let (Some(vm), task) = pair? else {
-        return Err(Reported);
-    };
-    let task = match task {
-        TaskField::Absent => return Err(Reported),
-        TaskField::Null => None,
-        TaskField::Task(t) => Some(t),
+    let fields = read_nova_fields(obj, ctx, at, out, true, why)?;
+    if let Some(reason) = ctx.unmodelled_in(&fields) {
+        check_nova_status(&fields, at, out)?;
+        return Ok(StateRead::Unmodelled(reason));
+    }
+    // Every value is one the ECS model has, so fleetsim's own types read
+    // it; both fields of the pair are given (they are required).
+    let (Some(vm), Some(task)) = (
+        fields.vm.and_then(VmState::from_name),
+        match fields.task {
+            TaskField::Absent => None,
+            TaskField::Null => Some(None),
+            TaskField::Task(t) => TaskState::from_name(t).map(Some),
+        },
+    ) else {
+        return Err(out.push(
+            at,
+            format!(
+                "vm_state {:?} with task_state {} is no ECS state",
+                fields.vm.unwrap_or("(absent)"),
+                fields.task.shown()
+            ),
+        ));
     };
     let Some(shown) = ecs::status_of(vm, task) else {
         return Err(out.push(
@@ -897,7 +1298,7 @@ fn read_ecs_state(
             ),
         ));
     };
-    if let Some(st) = status?
+    if let Some(st) = fields.status.and_then(Status::from_name)
         && st != shown
     {
         return Err(out.push(
@@ -912,9 +1313,9 @@ fn read_ecs_state(
         ));
     }
     if vm == VmState::Deleted {
-        return Ok(None);
+        return Ok(StateRead::Gone);
     }
-    Ok(Some(Found {
+    Ok(StateRead::State(Found {
         state: ecs::state(vm, task),
         origin: None,
         vm: vm.name(),
@@ -942,44 +1343,85 @@ fn delete_origins(m: &Machine) -> Vec<BmsState> {
         .collect()
 }
 
-/// A BMS record's state: `fleetsim:lifecycle_state` if given (checked
-/// against the other fields), otherwise derived from (vm_state,
-/// task_state) through [`BMS_FIELDS`] and `status`.
-fn read_bms_state(
+/// A BMS record's lifecycle state, as its line (`line`, JSON Lines) or its
+/// server object (`fleetsim:lifecycle_state`) gives it, with the field
+/// that gave it; both may, if they agree. `Ok(None)`: neither does.
+fn read_lifecycle(
     obj: &Map<String, Value>,
-    ctx: &Ctx,
+    line: Option<&Value>,
     at: &str,
     out: &mut FileProblems,
-) -> Result<Option<Found>, Reported> {
-    let m = &ctx.machine;
-    let lifecycle = match field(obj, LIFECYCLE) {
-        None => Ok(None),
-        Some(Value::String(s)) => match BmsState::from_name(s) {
-            Some(b) => Ok(Some(b)),
+) -> Result<Option<(BmsState, &'static str)>, Reported> {
+    let given = match (line, field(obj, LIFECYCLE)) {
+        (Some(l), Some(s)) if l != s => {
+            return Err(out.push(
+                at,
+                format!(
+                    "{LINE_LIFECYCLE:?} {} and the server's {LIFECYCLE:?} {} differ; give the state once, as the line's \"fleetsim\": {{\"lifecycle_state\": ...}}",
+                    show(l),
+                    show(s)
+                ),
+            ));
+        }
+        (Some(l), _) => (l, LINE_LIFECYCLE),
+        (None, Some(s)) => (s, LIFECYCLE),
+        (None, None) => return Ok(None),
+    };
+    match given {
+        (Value::String(s), key) => match BmsState::from_name(s) {
+            Some(b) => Ok(Some((b, key))),
             None => {
                 let valid: Vec<&str> = BmsState::ALL.iter().map(|b| b.name()).collect();
-                out.push(
+                Err(out.push(
                     at,
                     format!(
-                        "{LIFECYCLE:?} {} is not a BMS state; valid states: {}",
+                        "{key:?} {} is not a BMS state; valid states: {}",
                         show(&Value::String(s.clone())),
                         valid.join(", ")
                     ),
-                );
-                Err(Reported)
+                ))
             }
         },
-        Some(v) => {
-            out.push(at, format!("{LIFECYCLE:?} {} is not a string", show(v)));
-            Err(Reported)
+        (v, key) => Err(out.push(at, format!("{key:?} {} is not a string", show(v)))),
+    }
+}
+
+/// A BMS record's state: the lifecycle state if given (on its line, or
+/// `fleetsim:lifecycle_state` in the object; checked against the other
+/// fields), otherwise derived from (vm_state, task_state) through
+/// [`BMS_FIELDS`] and `status`; or a state fleetsim does not model.
+fn read_bms_state(
+    obj: &Map<String, Value>,
+    line: Option<&Value>,
+    form: Form,
+    ctx: &Ctx,
+    at: &str,
+    out: &mut FileProblems,
+) -> Result<StateRead, Reported> {
+    let m = &ctx.machine;
+    let hint = form.lifecycle_hint();
+    let lifecycle = read_lifecycle(obj, line, at, out);
+    let why = format!("give vm_state and task_state, or {hint}");
+    let fields = read_nova_fields(obj, ctx, at, out, matches!(lifecycle, Ok(None)), &why);
+    let (lifecycle, fields) = (lifecycle?, fields?);
+    if let Some(reason) = ctx.unmodelled_in(&fields) {
+        if let Some((s, key)) = lifecycle {
+            // fleetsim's own state says the server is one it models.
+            return Err(out.push(
+                at,
+                format!(
+                    "{key:?} {:?} does not go with {} {:?}, which no BMS state shows",
+                    s.name(),
+                    reason.field.name(),
+                    reason.value
+                ),
+            ));
         }
-    };
-    let given = matches!(lifecycle, Ok(Some(_)));
-    let why = format!("give vm_state and task_state, or {LIFECYCLE:?}");
-    let pair = read_pair(obj, at, out, !given && lifecycle.is_ok(), &why);
-    let status = read_status(obj, at, out);
-    let (lifecycle, (vm, task), status) = (lifecycle?, pair?, status?);
-    let vm_name = vm.map(|v| v.name());
+        check_nova_status(&fields, at, out)?;
+        return Ok(StateRead::Unmodelled(reason));
+    }
+    let (vm_name, task) = (fields.vm, fields.task);
+    let status = fields.status.and_then(Status::from_name);
     let origins = delete_origins(m);
     let status_fits = |s: BmsState| match m.status[s as usize] {
         Some(shown) => status.is_none_or(|st| st == shown),
@@ -995,7 +1437,7 @@ fn read_bms_state(
         format!("vm_state {vm} with task_state {task}{status}")
     };
     let state = match lifecycle {
-        Some(s) => {
+        Some((s, key)) => {
             if !fields_fit(s) || !status_fits(s) {
                 let f = BMS_FIELDS[s as usize].1;
                 let shows = match (bms_vm(s), m.status[s as usize]) {
@@ -1012,7 +1454,7 @@ fn read_bms_state(
                 return Err(out.push(
                     at,
                     format!(
-                        "{LIFECYCLE:?} {:?} does not match {}; a BMS in {} shows {shows}",
+                        "{key:?} {:?} does not match {}; a BMS in {} shows {shows}",
                         s.name(),
                         pair_shown(),
                         s.name()
@@ -1054,7 +1496,7 @@ fn read_bms_state(
                     return Err(out.push(
                         at,
                         format!(
-                            "{} fits the BMS states {}; give {LIFECYCLE:?} to say which",
+                            "{} fits the BMS states {}; give {hint} to say which",
                             pair_shown(),
                             names.join(", ")
                         ),
@@ -1064,7 +1506,7 @@ fn read_bms_state(
         }
     };
     if state == BmsState::Deleted {
-        return Ok(None);
+        return Ok(StateRead::Gone);
     }
     let mut origin = None;
     let mut vm_shown = bms_vm(state);
@@ -1104,7 +1546,7 @@ fn read_bms_state(
         origin = Some(from.id());
         vm_shown = bms_vm(from);
     }
-    Ok(Some(Found {
+    Ok(StateRead::State(Found {
         state: state.id(),
         origin,
         vm: vm_name.or(vm_shown).unwrap_or(""),

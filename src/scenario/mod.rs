@@ -16,7 +16,7 @@ use crate::engine::SimTime;
 pub use crate::input::dist::{Dist, ResidualSampler, Sampler};
 pub use crate::input::problems::{Problem, Problems, Reported, ScenarioError, Switch};
 use crate::model::{Kind, Op, Outcome, Status};
-pub use fleet_file::{ImportedServer, InitialFleet};
+pub use fleet_file::{ImportedServer, InitialFleet, SkippedServer, Unmodelled, UnmodelledState};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;

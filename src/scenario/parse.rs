@@ -7,7 +7,7 @@
 //! the first. ECS and BMS share one walk, parameterised by the kind's
 //! [`Machine`], which supplies the names of operations and steps.
 
-use super::fleet_file::FleetFiles;
+use super::fleet_file::{FleetFiles, Unmodelled};
 use super::{
     Behaviour, DeploymentSpec, Dist, FailureSpec, FaultSpec, FreezeSpec, GroupPolicy, GroupShare,
     GuestCrashSpec, IncidentSpec, KindSpec, MAX_DEPLOYMENT_SIZE, MassFaultSpec, MixEntry,
@@ -346,15 +346,15 @@ fn check_groups_have_hosts(
 fn read_fleet(
     r: &mut Reader,
     mut spec: KindSpec,
-    path: Option<String>,
+    source: Option<FleetSource>,
     dir: &Path,
     capacity: Option<&super::CapacitySpec>,
     fleets: &FleetFiles,
 ) -> KindSpec {
-    let Some(path) = path else {
+    let Some(FleetSource { path, unmodelled }) = source else {
         return spec;
     };
-    match fleets.load(&path, dir, spec.kind, capacity) {
+    match fleets.load(&path, dir, spec.kind, capacity, unmodelled) {
         Ok(fleet) => {
             spec.initial = u32::try_from(fleet.servers.len()).unwrap_or(u32::MAX);
             spec.initial_fleet = Some(fleet);
@@ -364,10 +364,18 @@ fn read_fleet(
     spec
 }
 
+/// What a kind section says about its `initial_fleet` file, which is read
+/// once `[capacity]` is known.
+struct FleetSource {
+    /// `initial_fleet`, as given.
+    path: String,
+    /// `unmodelled` (default `refuse`).
+    unmodelled: Unmodelled,
+}
+
 /// One `[ecs]` or `[bms]` section; `m` is that kind's machine. The
-/// `initial_fleet` path, if given, comes back beside the spec: its file is
-/// read once `[capacity]` is known.
-fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<String>) {
+/// `initial_fleet` file, if given, comes back beside the spec.
+fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<FleetSource>) {
     let kind = m.kind;
     let initial = r
         .read("initial", |r, k, v| r.integer_value(k, v, 0, 10_000_000))
@@ -387,6 +395,22 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Strin
             "is given with `initial`; give either initial (that many servers in ACTIVE) or initial_fleet (the servers of a file, in their states), not both",
         );
     }
+    let unmodelled = match r.read("unmodelled", |r, k, v| {
+        r.choice_value(k, v, Unmodelled::NAMES)
+    }) {
+        Some(name) => Unmodelled::from_name(name).unwrap_or_default(),
+        // A bad value is reported already; what it meant is unknown, so
+        // the file's unmodelled servers are not reported as well.
+        None if r.has("unmodelled") => Unmodelled::Skip,
+        None => Unmodelled::Refuse,
+    };
+    if r.has("unmodelled") && !r.has("initial_fleet") {
+        r.problem(
+            "unmodelled",
+            "is given without initial_fleet; it says what to do with the servers of an initial_fleet file in states fleetsim does not model, so give initial_fleet too, or drop it",
+        );
+    }
+    let initial_fleet = initial_fleet.map(|path| FleetSource { path, unmodelled });
     let initial_steady = r
         .read("initial_age", |r, k, v| {
             r.choice_value(k, v, &["steady", "new"])

@@ -12,7 +12,7 @@ use crate::fleet::flag;
 use crate::model::bms::BmsState;
 use crate::model::ecs::{TaskState, VmState, state as ecs_state};
 use crate::model::{Op, StateId, Status};
-use crate::scenario::fleet_file::{InitialFleet, read_str};
+use crate::scenario::fleet_file::{Unmodelled, read_str};
 use serde_json::{Value, json};
 
 fn ecs(vm: VmState, task: Option<TaskState>) -> StateId {
@@ -40,18 +40,21 @@ fn bms(id: &str, state: &str, more: Value) -> Value {
 /// `sc` with the kind's initial fleet read from a servers/detail response.
 fn import(mut sc: Scenario, kind: Kind, servers: &[Value]) -> Scenario {
     let text = json!({ "servers": servers }).to_string();
-    let servers = read_str(&text, "fleet.json", kind, sc.capacity.as_ref())
-        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let fleet = read_str(
+        &text,
+        "fleet.json",
+        kind,
+        sc.capacity.as_ref(),
+        Unmodelled::Refuse,
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
     let spec = match kind {
         Kind::Ecs => sc.ecs.as_mut(),
         Kind::Bms => sc.bms.as_mut(),
     }
     .expect("the scenario has the kind");
-    spec.initial = servers.len() as u32;
-    spec.initial_fleet = Some(std::sync::Arc::new(InitialFleet {
-        path: "fleet.json".into(),
-        servers,
-    }));
+    spec.initial = fleet.servers.len() as u32;
+    spec.initial_fleet = Some(std::sync::Arc::new(fleet));
     sc
 }
 

@@ -1,8 +1,10 @@
 //! `initial_fleet` end to end: a run starting from a servers/detail
 //! response and a servers.jsonl shows exactly those servers at t = 0, and a
-//! bad file is refused before anything runs, naming the line and the field.
+//! bad file is refused before anything runs, naming the line and the field;
+//! servers in states fleetsim does not model are refused, or skipped and
+//! named (`unmodelled`).
 
-use crate::common::fleetsim;
+use crate::common::{fleetsim, stderr_of, stdout_of};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -41,7 +43,7 @@ const SERVERS_JSONL: &str = r#"{"at": "2026-01-01T00:00:00.000Z", "kind": "bms",
 
 {"at": "2026-01-01T00:30:00.000Z", "kind": "bms", "server": {"id": "b1", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null}}
 {"at": "2026-01-01T00:31:00.000Z", "kind": "bms", "server": {"id": "b3", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": "deleting"}}
-{"at": "2026-01-01T00:32:00.000Z", "kind": "bms", "server": {"id": "b4", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null, "fleetsim:lifecycle_state": "frozen"}}
+{"at": "2026-01-01T00:32:00.000Z", "kind": "bms", "view": "show", "server": {"id": "b4", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null}, "fleetsim": {"lifecycle_state": "frozen"}}
 "#;
 
 const SCENARIO: &str = "name = \"imported\"\nhorizon = \"2d\"\nsample_interval = \"1h\"\n\
@@ -133,7 +135,7 @@ fn a_run_starts_from_the_imported_fleet() {
     let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(
         m["scenario"]["ecs"]["initial_fleet"],
-        serde_json::json!({"path": "fleet.json", "servers": 5})
+        serde_json::json!({"path": "fleet.json", "servers": 5, "unmodelled": "refuse", "skipped": 0, "skipped_ids": []})
     );
 }
 
@@ -172,4 +174,133 @@ fn a_bad_fleet_file_is_refused_naming_the_line_and_the_field() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists(), "an output folder was created");
     fleetsim().arg("validate").arg(&file).assert().code(2);
+}
+
+/// A real fleet with servers Nova shows and fleetsim does not model: 25 of
+/// them, paused, snapshotting, shelved, ... among 3 it does.
+fn fleet_with_unmodelled() -> String {
+    let server = |id: String, vm: &str, task: Option<&str>, status: &str| serde_json::json!({"id": id, "status": status, "OS-EXT-STS:vm_state": vm, "OS-EXT-STS:task_state": task, "metadata": {"team": "a"}});
+    let mut servers = vec![
+        server("ok-1".into(), "active", None, "ACTIVE"),
+        server("paused-1".into(), "paused", None, "PAUSED"),
+        server("snap-1".into(), "active", Some("image_snapshot"), "ACTIVE"),
+        server("ok-2".into(), "stopped", None, "SHUTOFF"),
+        server(
+            "shelved-1".into(),
+            "shelved_offloaded",
+            None,
+            "SHELVED_OFFLOADED",
+        ),
+    ];
+    for i in 0..22 {
+        servers.push(server(
+            format!("suspended-{i}"),
+            "suspended",
+            None,
+            "SUSPENDED",
+        ));
+    }
+    servers.push(server("ok-3".into(), "active", Some("rebooting"), "REBOOT"));
+    serde_json::json!({ "servers": servers }).to_string()
+}
+
+#[test]
+fn servers_in_states_fleetsim_does_not_model_are_refused_or_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("fleet.json"), fleet_with_unmodelled()).unwrap();
+    let scenario = |unmodelled: &str| {
+        let file = tmp.path().join(format!("s-{}.toml", unmodelled.len()));
+        std::fs::write(
+            &file,
+            format!("name = \"real\"\nhorizon = \"1d\"\n[ecs]\ninitial_fleet = \"fleet.json\"\n{unmodelled}"),
+        )
+        .unwrap();
+        file
+    };
+
+    // Refused (the default): every one is a problem, up to 20, then counted.
+    let refuse = scenario("");
+    let out = tmp.path().join("refused");
+    let a = fleetsim()
+        .arg("run")
+        .arg(&refuse)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    for needle in [
+        "21 problems in the scenario; nothing was run",
+        "ecs.initial_fleet: fleet.json servers[1]: \"status\" \"PAUSED\": fleetsim does not model ECS servers in status PAUSED",
+        "ecs.initial_fleet: fleet.json servers[2]: \"OS-EXT-STS:task_state\" \"image_snapshot\": fleetsim does not model ECS servers in task_state image_snapshot",
+        "servers[4]: \"status\" \"SHELVED_OFFLOADED\"",
+        "unmodelled = \"skip\" in [ecs] leaves such servers out",
+        "and 5 more problems in fleet.json",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert!(!out.exists(), "an output folder was created");
+
+    // Skipped: left out, counted and named, by validate and by the run.
+    let skip = scenario("unmodelled = \"skip\"\n");
+    let named = "ecs initial_fleet: 25 servers skipped (unmodelled = \"skip\"): paused-1 (PAUSED), snap-1 (task_state image_snapshot), shelved-1 (SHELVED_OFFLOADED), suspended-0 (SUSPENDED), ";
+    let valid = stdout_of(&fleetsim().arg("validate").arg(&skip).assert().success());
+    assert!(
+        valid.contains("initial fleet 3 servers from fleet.json (REBOOT 1, ACTIVE 1, SHUTOFF 1)"),
+        "{valid}"
+    );
+    assert!(valid.contains(&format!("\n  {}", &named[4..])), "{valid}");
+    let out = tmp.path().join("skipped");
+    let report = stdout_of(
+        &fleetsim()
+            .arg("run")
+            .arg(&skip)
+            .args(["--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success(),
+    );
+    assert!(
+        report.contains("ecs initial fleet: 3 servers from fleet.json"),
+        "{report}"
+    );
+    let line = report
+        .lines()
+        .find(|l| l.contains("servers skipped"))
+        .unwrap_or_else(|| panic!("no skipped line in {report}"));
+    assert!(line.starts_with(&format!("  {named}")), "{line}");
+    assert!(
+        line.ends_with("suspended-16 (SUSPENDED), and 5 more"),
+        "{line}"
+    );
+    assert!(!line.contains("suspended-17"), "{line}");
+    let ecs = at_zero(&out.join("occupancy_status.csv"), Some("ecs"));
+    assert_eq!(ecs["population"], "3");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let fleet = &m["scenario"]["ecs"]["initial_fleet"];
+    assert_eq!(fleet["servers"], 3);
+    assert_eq!(fleet["unmodelled"], "skip");
+    assert_eq!(fleet["skipped"], 25);
+    let ids = fleet["skipped_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 20);
+    assert_eq!(
+        ids[0],
+        serde_json::json!({"id": "paused-1", "reason": "status PAUSED"})
+    );
+    assert_eq!(
+        ids[1],
+        serde_json::json!({"id": "snap-1", "reason": "task_state image_snapshot"})
+    );
+
+    // A value that is not Nova's is refused, skip or not.
+    let typo = fleet_with_unmodelled().replace("\"paused\"", "\"pasued\"");
+    std::fs::write(tmp.path().join("fleet.json"), typo).unwrap();
+    let a = fleetsim().arg("validate").arg(&skip).assert().code(2);
+    let err = stderr_of(&a);
+    assert!(err.contains("1 problem in the scenario"), "{err}");
+    assert!(
+        err.contains("servers[1]: \"OS-EXT-STS:vm_state\" \"pasued\" is not a Nova vm_state"),
+        "{err}"
+    );
 }

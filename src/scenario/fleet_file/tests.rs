@@ -17,14 +17,28 @@ fn messages(problems: Vec<Problem>, kind: Kind) -> Vec<String> {
     problems.into_iter().map(|p| p.message).collect()
 }
 
-/// [`read_str`], its problems as messages.
+/// [`read_str`] (refusing servers in states fleetsim does not model), its
+/// servers, or its problems as messages.
 fn read_msgs(
     text: &str,
     name: &str,
     kind: Kind,
     capacity: Option<&CapacitySpec>,
 ) -> Result<Vec<ImportedServer>, Vec<String>> {
-    read_str(text, name, kind, capacity).map_err(|ps| messages(ps, kind))
+    read_str(text, name, kind, capacity, Unmodelled::Refuse)
+        .map(|f| f.servers)
+        .map_err(|ps| messages(ps, kind))
+}
+
+/// [`read_str`] of `fleet.json` with this `unmodelled`, its problems as
+/// messages.
+fn read_with(
+    text: &str,
+    kind: Kind,
+    capacity: Option<&CapacitySpec>,
+    unmodelled: Unmodelled,
+) -> Result<InitialFleet, Vec<String>> {
+    read_str(text, "fleet.json", kind, capacity, unmodelled).map_err(|ps| messages(ps, kind))
 }
 
 /// [`load`], its problems as messages.
@@ -34,7 +48,7 @@ fn load_msgs(
     kind: Kind,
     capacity: Option<&CapacitySpec>,
 ) -> Result<InitialFleet, Vec<String>> {
-    load(path, dir, kind, capacity).map_err(|ps| messages(ps, kind))
+    load(path, dir, kind, capacity, Unmodelled::Refuse).map_err(|ps| messages(ps, kind))
 }
 
 fn ecs_read(text: &str) -> Result<Vec<ImportedServer>, Vec<String>> {
@@ -83,7 +97,7 @@ fn assert_problem(text: &str, kind: Kind, needles: &[&str]) {
 
 #[test]
 fn a_detail_response_gives_every_server_in_its_state() {
-    let text = detail(&[
+    let servers = [
         json!({
             "id": "0b9e4c6e", "name": "fleetsim-ecs-17", "status": "ACTIVE",
             "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": null,
@@ -115,8 +129,9 @@ fn a_detail_response_gives_every_server_in_its_state() {
             "status",
             json!("DELETED"),
         ),
-    ]);
-    let servers = ecs_read(&text).unwrap();
+    ];
+    let first_in = servers[0].as_object().unwrap().clone();
+    let servers = ecs_read(&detail(&servers)).unwrap();
     let ids: Vec<&str> = servers.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["0b9e4c6e", "s", "r", "v", "b", "e", "l"]);
     let first = &servers[0];
@@ -135,6 +150,7 @@ fn a_detail_response_gives_every_server_in_its_state() {
             launched_at: Some("2026-01-01T00:03:10.000000".into()),
             power_state: Some(1),
             launched: true,
+            original: Arc::new(first_in),
         }
     );
     // The name defaults to the id; lock to false; no flavor without capacity.
@@ -199,10 +215,8 @@ fn json_lines_keep_the_last_line_of_each_server_in_first_appearance_order() {
         line(Some("ecs"), ecs_server("a", "building", Some("scheduling"))),
         line(Some("ecs"), ecs_server("b", "active", None)),
         String::new(),
-        line(
-            Some("bms"),
-            json!({"id": "x", "fleetsim:lifecycle_state": "running"}),
-        ),
+        json!({"at": "t", "kind": "bms", "view": "show", "server": {"id": "x"}, "fleetsim": {"lifecycle_state": "running"}})
+            .to_string(),
         line(Some("ecs"), ecs_server("a", "active", None)),
         line(None, ecs_server("c", "active", None)),
         "   ".into(),
@@ -307,7 +321,10 @@ fn every_problem_names_the_place_the_field_the_value_and_what_is_valid() {
                 "status",
                 json!("PAUSED"),
             ))),
-            vec!["line 3", "\"status\" \"PAUSED\"", "VERIFY_RESIZE"],
+            vec![
+                "line 3",
+                "\"status\" \"PAUSED\" does not match vm_state \"active\" with task_state null, which Nova shows as ACTIVE",
+            ],
         ),
         (
             lines(line(with(
@@ -535,10 +552,25 @@ fn bms_states_come_from_the_lifecycle_field_or_the_api_fields() {
     );
     for (text, needles) in [
         (
+            bms(
+                Some("building"),
+                Some(Some("spawning")),
+                Some("ACTIVE"),
+                None,
+            ),
+            vec![
+                "vm_state \"building\" with task_state \"spawning\" and status \"ACTIVE\" is no BMS state",
+                "creating = building/spawning",
+            ],
+        ),
+        // A task Nova has and no BMS state shows is a state fleetsim does
+        // not model for BMS.
+        (
             bms(Some("building"), Some(Some("scheduling")), None, None),
             vec![
-                "vm_state \"building\" with task_state \"scheduling\" is no BMS state",
-                "creating = building/spawning",
+                "\"OS-EXT-STS:task_state\" \"scheduling\": fleetsim does not model BMS servers in task_state scheduling",
+                "(its task_states: spawning, powering-on",
+                "unmodelled = \"skip\" in [bms]",
             ],
         ),
         (
@@ -692,10 +724,11 @@ fn files_are_found_beside_the_scenario_and_missing_ones_reported() {
     std::fs::write(tmp.path().join("bin.json"), [0xff, 0xfe, 0x00]).unwrap();
     let ps = load_msgs("bin.json", tmp.path(), Kind::Ecs, None).unwrap_err();
     assert!(ps[0].contains("not UTF-8"), "{ps:?}");
-    // The manifest shows the path and the number of servers.
+    // The manifest shows the path, the number of servers and of those
+    // skipped.
     assert_eq!(
         serde_json::to_value(&fleet).unwrap(),
-        json!({"path": "fleet.json", "servers": 1})
+        json!({"path": "fleet.json", "servers": 1, "unmodelled": "refuse", "skipped": 0, "skipped_ids": []})
     );
 }
 
@@ -713,6 +746,10 @@ fn garbage_never_panics() {
         "{\"server\": {\"id\": \"a\", \"fleetsim:lifecycle_state\": 3, \"status\": false}}",
         "\u{0}\n{\n}\n",
         "{\"kind\": \"bms\", \"server\": {\"id\": \"a\", \"OS-EXT-STS:task_state\": \"deleting\", \"status\": \"BUILD\"}}",
+        "{\"server\": {\"id\": \"a\", \"status\": \"unknown\"}, \"fleetsim\": {\"lifecycle_state\": []}}",
+        "{\"server\": {\"id\": \"a\", \"fleetsim:lifecycle_state\": 1}, \"fleetsim\": {\"lifecycle_state\": 2}}",
+        "{\"server\": {\"id\": \"a\", \"OS-EXT-STS:vm_state\": \"soft-delete\", \"flavor\": {\"original_name\": {}}}, \"fleetsim\": 3}",
+        "{\"servers\": [{\"id\": \"a\", \"status\": \"SHELVED\", \"OS-EXT-STS:vm_state\": \"paused\", \"OS-EXT-STS:task_state\": \"nap\"}]}",
         "{\"server\": {\"id\": \"é\", \"name\": \"\u{1F600}\", \"OS-EXT-STS:vm_state\": \"deleted\", \"OS-EXT-STS:task_state\": \"deleting\"}}",
     ];
     for text in inputs {
@@ -814,4 +851,534 @@ fn a_trace_is_checked_once_per_study() {
     // Another study reads the file again, and finds it gone.
     let again = FleetFiles::default().check_trace(&spec, None);
     assert!(again.unwrap_err()[0].contains("cannot be read"));
+}
+
+/// A Nova API sample (tests/data/nova): a servers/detail body.
+fn nova_sample(file: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/nova")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The one server of a Nova sample, with the fields an admin sees and a
+/// server with a history shows, whichever the sample lacks.
+fn nova_server(file: &str) -> Map<String, Value> {
+    let sample = nova_sample(file);
+    let mut server = sample["servers"][0].as_object().unwrap().clone();
+    for (key, value) in [
+        ("OS-EXT-SRV-ATTR:host", json!("compute-7")),
+        ("tags", json!(["web", "prod"])),
+        (
+            "fault",
+            json!({"code": 500, "created": "2013-09-03T04:01:32Z", "message": "an old one", "details": "kept"}),
+        ),
+        ("x-unknown", json!({"nested": [1, 2.5, null, "é"]})),
+    ] {
+        server.entry(key).or_insert(value);
+    }
+    server
+}
+
+/// What the reader keeps of each server is the object the file gave, key
+/// for key and in order: the Nova samples at 2.1 and 2.100, with extra
+/// fields, in both forms.
+#[test]
+fn every_server_keeps_its_object_as_the_file_gave_it() {
+    for file in [
+        "servers-details-resp.json",
+        "servers-details-resp-v2.100.json",
+    ] {
+        let server = nova_server(file);
+        let given = serde_json::to_string(&server).unwrap();
+        let from_detail = detail(&[Value::Object(server.clone())]);
+        let line = json!({"at": "2026-01-01T00:00:00.000Z", "kind": "ecs", "view": "show", "server": server})
+            .to_string();
+        for text in [from_detail, line] {
+            let servers = ecs_read(&text).unwrap_or_else(|e| panic!("{file}: {e:#?}"));
+            assert_eq!(servers.len(), 1);
+            let kept = serde_json::to_string(&*servers[0].original).unwrap();
+            assert_eq!(kept, given, "{file}");
+        }
+    }
+    // The samples as Nova gives them, whole files (with `servers_links`).
+    for (file, flavor) in [
+        ("servers-details-resp.json", "1"),
+        ("servers-details-resp-v2.100.json", "m1.tiny"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let sample = nova_sample(file);
+        std::fs::write(
+            tmp.path().join(file),
+            serde_json::to_string_pretty(&sample).unwrap(),
+        )
+        .unwrap();
+        let fleet = load_msgs(file, tmp.path(), Kind::Ecs, None).unwrap();
+        let s = &fleet.servers[0];
+        assert_eq!(s.state, pair(VmState::Active, None), "{file}");
+        assert_eq!(s.flavor.as_deref(), Some(flavor), "{file}");
+        assert_eq!(*s.original, *sample["servers"][0].as_object().unwrap());
+    }
+}
+
+/// From microversion 2.47 the flavor has no id: its `original_name` names it.
+#[test]
+fn a_flavor_without_an_id_is_named_by_its_original_name() {
+    let server = nova_server("servers-details-resp-v2.100.json");
+    assert!(server["flavor"].get("id").is_none());
+    let servers = ecs_read(&detail(&[Value::Object(server)])).unwrap();
+    assert_eq!(servers[0].flavor.as_deref(), Some("m1.tiny"));
+    let bad = with(
+        ecs_server("a", "active", None),
+        "flavor",
+        json!({"original_name": 7, "vcpus": 1}),
+    );
+    assert_problem(
+        &detail(&[bad]),
+        Kind::Ecs,
+        &["\"flavor.original_name\" 7 is not a string"],
+    );
+}
+
+/// A BMS line (JSON Lines, as `fleetsim fixtures` writes them now).
+fn bms_line(server: Value, fleetsim: Option<Value>) -> String {
+    let mut line =
+        json!({"at": "2026-01-01T00:00:00.000Z", "kind": "bms", "view": "show", "server": server});
+    if let Some(f) = fleetsim {
+        line["fleetsim"] = f;
+    }
+    line.to_string()
+}
+
+#[test]
+fn a_bms_line_gives_its_lifecycle_state_beside_the_server() {
+    let stopped = json!({"id": "m", "status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null});
+    let state_of = |text: &str| {
+        let s = bms_read(text).unwrap_or_else(|e| panic!("{e:#?}"));
+        BmsState::ALL[s[0].state.index()]
+    };
+    // On the line.
+    let line = bms_line(stopped.clone(), Some(json!({"lifecycle_state": "frozen"})));
+    assert_eq!(state_of(&line), BmsState::Frozen);
+    // In the server, as earlier versions wrote it; not kept in `original`,
+    // whose other keys keep their order.
+    let legacy = json!({
+        "id": "m", "fleetsim:lifecycle_state": "reinstalling_os_failed", "status": "SHUTOFF",
+        "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:task_state": null
+    });
+    let legacy = legacy.as_object().unwrap().clone();
+    let text = bms_line(Value::Object(legacy.clone()), None);
+    let s = bms_read(&text).unwrap();
+    assert_eq!(
+        BmsState::ALL[s[0].state.index()],
+        BmsState::ReinstallingOsFailed
+    );
+    let keys: Vec<&str> = s[0].original.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "status",
+            "OS-EXT-STS:vm_state",
+            "OS-EXT-STS:task_state"
+        ]
+    );
+    // Both, the same: fine; differing: a problem at the line.
+    let both = bms_line(
+        Value::Object(legacy.clone()),
+        Some(json!({"lifecycle_state": "reinstalling_os_failed"})),
+    );
+    assert_eq!(state_of(&both), BmsState::ReinstallingOsFailed);
+    let conflict = bms_line(
+        Value::Object(legacy),
+        Some(json!({"lifecycle_state": "frozen"})),
+    );
+    assert_problem(
+        &format!("{line}\n{conflict}"),
+        Kind::Bms,
+        &[
+            "fleet.json line 2: \"fleetsim.lifecycle_state\" \"frozen\" and the server's \"fleetsim:lifecycle_state\" \"reinstalling_os_failed\" differ",
+        ],
+    );
+    // Unknown members of the line's `fleetsim` are ignored; a `fleetsim`
+    // that is not an object is a problem.
+    let more = bms_line(
+        stopped.clone(),
+        Some(json!({"lifecycle_state": "stopped", "next": 1})),
+    );
+    assert_eq!(state_of(&more), BmsState::Stopped);
+    assert_problem(
+        &bms_line(stopped.clone(), Some(json!("frozen"))),
+        Kind::Bms,
+        &["line 1", "\"fleetsim\" \"frozen\" is not an object"],
+    );
+    // The line's state is checked as the server's was.
+    assert_problem(
+        &bms_line(stopped.clone(), Some(json!({"lifecycle_state": "running"}))),
+        Kind::Bms,
+        &["\"fleetsim.lifecycle_state\" \"running\" does not match vm_state \"stopped\""],
+    );
+    assert_problem(
+        &bms_line(stopped.clone(), Some(json!({"lifecycle_state": "asleep"}))),
+        Kind::Bms,
+        &["\"fleetsim.lifecycle_state\" \"asleep\" is not a BMS state"],
+    );
+    // Without it, where the pair fits several states, JSON Lines are told
+    // where the state goes.
+    assert_problem(
+        &bms_line(stopped.clone(), None),
+        Kind::Bms,
+        &["give the line's \"fleetsim\": {\"lifecycle_state\": ...} to say which"],
+    );
+    // An ECS line's `fleetsim` says nothing to the ECS reader.
+    let ecs = json!({"kind": "ecs", "server": ecs_server("e", "active", None), "fleetsim": {"lifecycle_state": "frozen"}});
+    assert_eq!(ecs_read(&ecs.to_string()).unwrap().len(), 1);
+}
+
+/// Servers in states Nova has and fleetsim does not model, one of each
+/// kind of reason, and the reason each gives.
+fn unmodelled_servers() -> Vec<(Value, &'static str)> {
+    vec![
+        (
+            with(ecs_server("p", "paused", None), "status", json!("PAUSED")),
+            "status PAUSED",
+        ),
+        (
+            with(
+                ecs_server("snap", "active", Some("image_snapshot")),
+                "status",
+                json!("ACTIVE"),
+            ),
+            "task_state image_snapshot",
+        ),
+        (
+            ecs_server("sh", "shelved_offloaded", None),
+            "vm_state shelved_offloaded",
+        ),
+        (
+            ecs_server("sd", "soft-delete", None),
+            "vm_state soft-delete",
+        ),
+        (
+            ecs_server("un", "shelved_offloaded", Some("unshelving")),
+            "vm_state shelved_offloaded",
+        ),
+        (
+            with(
+                ecs_server("pw", "active", Some("updating_password")),
+                "status",
+                json!("PASSWORD"),
+            ),
+            "status PASSWORD",
+        ),
+        // A server of a cell Nova cannot reach shows little but its status.
+        (json!({"id": "down", "status": "UNKNOWN"}), "status UNKNOWN"),
+    ]
+}
+
+#[test]
+fn refused_servers_in_unmodelled_states_are_every_one_listed() {
+    let cases = unmodelled_servers();
+    let mut servers = vec![ecs_server("ok", "active", None)];
+    servers.extend(cases.iter().map(|(s, _)| s.clone()));
+    let ps = problems(&detail(&servers), Kind::Ecs);
+    assert_eq!(ps.len(), cases.len(), "{ps:#?}");
+    for (i, p) in ps.iter().enumerate() {
+        assert!(
+            p.starts_with(&format!("fleet.json servers[{}]: ", i + 1)),
+            "{p}"
+        );
+        assert!(
+            p.ends_with("unmodelled = \"skip\" in [ecs] leaves such servers out"),
+            "{p}"
+        );
+    }
+    assert_eq!(
+        ps[0],
+        "fleet.json servers[1]: \"status\" \"PAUSED\": fleetsim does not model ECS servers in status PAUSED (its statuses: BUILD, REBOOT, HARD_REBOOT, REBUILD, MIGRATING, RESIZE, ACTIVE, SHUTOFF, REVERT_RESIZE, VERIFY_RESIZE, ERROR, DELETED); unmodelled = \"skip\" in [ecs] leaves such servers out"
+    );
+    assert!(
+        ps[1].contains("\"OS-EXT-STS:task_state\" \"image_snapshot\": fleetsim does not model ECS servers in task_state image_snapshot (its task_states: scheduling,"),
+        "{}",
+        ps[1]
+    );
+    // Many: listed up to the limit, then counted.
+    let many: Vec<Value> = (0..25)
+        .map(|i| ecs_server(&format!("p{i}"), "paused", None))
+        .collect();
+    let ps = problems(&detail(&many), Kind::Ecs);
+    assert_eq!(ps.len(), MAX_PROBLEMS + 1);
+    assert_eq!(ps[20], "and 5 more problems in fleet.json");
+}
+
+#[test]
+fn skipped_servers_are_left_out_counted_and_named() {
+    let cases = unmodelled_servers();
+    let mut servers = vec![ecs_server("ok", "active", None)];
+    servers.extend(cases.iter().map(|(s, _)| s.clone()));
+    servers.push(ecs_server("ok2", "stopped", None));
+    let fleet = read_with(&detail(&servers), Kind::Ecs, None, Unmodelled::Skip)
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let ids: Vec<&str> = fleet.servers.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["ok", "ok2"]);
+    let skipped: Vec<(&str, String)> = fleet
+        .skipped
+        .iter()
+        .map(|s| (s.id.as_str(), s.reason.to_string()))
+        .collect();
+    let want: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(s, why)| (s["id"].as_str().unwrap(), why.to_string()))
+        .collect();
+    assert_eq!(skipped, want);
+    assert_eq!(fleet.skipped[0].reason.short(), "PAUSED");
+    assert_eq!(fleet.skipped[1].reason.short(), "task_state image_snapshot");
+    let manifest = serde_json::to_value(&fleet).unwrap();
+    assert_eq!(manifest["unmodelled"], "skip");
+    assert_eq!(manifest["skipped"], cases.len());
+    assert_eq!(
+        manifest["skipped_ids"][0],
+        json!({"id": "p", "reason": "status PAUSED"})
+    );
+    // The manifest names the first 20, and counts the rest.
+    let many: Vec<Value> = (0..25)
+        .map(|i| ecs_server(&format!("p{i}"), "suspended", None))
+        .collect();
+    let fleet = read_with(&detail(&many), Kind::Ecs, None, Unmodelled::Skip).unwrap();
+    let manifest = serde_json::to_value(&fleet).unwrap();
+    assert_eq!(manifest["skipped"], 25);
+    assert_eq!(
+        manifest["skipped_ids"].as_array().unwrap().len(),
+        MAX_SKIPPED_LISTED
+    );
+    assert_eq!(manifest["skipped_ids"][19]["id"], "p19");
+    // A skipped server needs no flavor of [capacity].
+    let cap = capacity();
+    let text = detail(&[
+        with(
+            ecs_server("a", "active", None),
+            "flavor",
+            json!({"id": "s6.large.2"}),
+        ),
+        with(
+            ecs_server("b", "paused", None),
+            "flavor",
+            json!({"id": "m1.tiny"}),
+        ),
+        ecs_server("c", "shelved", None),
+    ]);
+    let fleet = read_with(&text, Kind::Ecs, Some(&cap), Unmodelled::Skip).unwrap();
+    assert_eq!((fleet.servers.len(), fleet.skipped.len()), (1, 2));
+}
+
+#[test]
+fn what_is_not_novas_is_a_problem_even_when_skipping() {
+    let skip = |servers: &[Value]| read_with(&detail(servers), Kind::Ecs, None, Unmodelled::Skip);
+    for (server, needles) in [
+        (
+            ecs_server("a", "pasued", None),
+            vec![
+                "\"OS-EXT-STS:vm_state\" \"pasued\" is not a Nova vm_state",
+                "valid vm_states: building, active, stopped, resized, error, deleted; Nova's other vm_states, which fleetsim does not model for ECS: paused, suspended, rescued, soft-delete, shelved, shelved_offloaded",
+            ],
+        ),
+        (
+            ecs_server("a", "active", Some("image_snapshotting")),
+            vec![
+                "\"OS-EXT-STS:task_state\" \"image_snapshotting\" is not a Nova task_state",
+                "valid task_states with active: rebooting",
+                "Nova's others fleetsim does not model: image_snapshot,",
+            ],
+        ),
+        (
+            ecs_server("a", "paused", Some("nap")),
+            vec![
+                "\"nap\" is not a Nova task_state",
+                "powering-on, resize_reverting, null; Nova's other task_states",
+            ],
+        ),
+        (
+            with(ecs_server("a", "paused", None), "status", json!("PAUSD")),
+            vec![
+                "\"status\" \"PAUSD\" is not a Nova status",
+                "PAUSED, SUSPENDED",
+            ],
+        ),
+        // Nova's own values, that Nova would never show together.
+        (
+            with(ecs_server("a", "paused", None), "status", json!("ACTIVE")),
+            vec![
+                "\"status\" \"ACTIVE\" does not match vm_state \"paused\" with task_state null, which Nova shows as PAUSED",
+            ],
+        ),
+        (
+            with(
+                ecs_server("a", "active", Some("image_backup")),
+                "status",
+                json!("SHELVED"),
+            ),
+            vec!["which Nova shows as ACTIVE"],
+        ),
+        // The rest of a skipped server is checked too.
+        (
+            with(ecs_server("a", "paused", None), "locked", json!("yes")),
+            vec!["\"locked\" \"yes\" is not true or false"],
+        ),
+        (
+            json!({"OS-EXT-STS:vm_state": "paused", "OS-EXT-STS:task_state": null}),
+            vec!["\"id\" is missing"],
+        ),
+        // A pair of modelled values the model does not list.
+        (
+            ecs_server("a", "building", Some("deleting")),
+            vec!["\"deleting\" does not go with vm_state \"building\""],
+        ),
+    ] {
+        let ps = skip(&[ecs_server("ok", "active", None), server.clone()]).unwrap_err();
+        assert_eq!(ps.len(), 1, "{server}: {ps:#?}");
+        for n in needles {
+            assert!(ps[0].contains(n), "{n:?} not in {:?}", ps[0]);
+        }
+    }
+}
+
+/// In JSON Lines, the last line of a server says whether it is in a state
+/// fleetsim models.
+#[test]
+fn the_last_line_says_whether_a_server_is_skipped() {
+    let line = |server: Value| json!({"kind": "ecs", "server": server}).to_string();
+    let text = [
+        line(ecs_server("a", "paused", None)),
+        line(ecs_server("b", "active", None)),
+        line(ecs_server("a", "active", Some("unpausing"))),
+        line(ecs_server("a", "active", None)),
+        line(ecs_server("b", "suspended", None)),
+        line(ecs_server("c", "active", None)),
+    ]
+    .join("\n");
+    let fleet = read_with(&text, Kind::Ecs, None, Unmodelled::Skip).unwrap();
+    let ids: Vec<&str> = fleet.servers.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["a", "c"]);
+    assert_eq!(fleet.skipped.len(), 1);
+    assert_eq!(
+        (
+            fleet.skipped[0].id.as_str(),
+            fleet.skipped[0].reason.to_string()
+        ),
+        ("b", "vm_state suspended".to_string())
+    );
+    // Refused, only b is a problem, at its last line.
+    let ps = read_with(&text, Kind::Ecs, None, Unmodelled::Refuse).unwrap_err();
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert!(
+        ps[0].starts_with("fleet.json line 5: \"OS-EXT-STS:vm_state\" \"suspended\""),
+        "{}",
+        ps[0]
+    );
+}
+
+/// A BMS shows fewer of Nova's values than an ECS: a value no BMS state
+/// shows is one fleetsim does not model for BMS.
+#[test]
+fn bms_servers_in_states_the_bms_model_lacks_are_skipped_too() {
+    let text = detail(&[
+        json!({"id": "r", "fleetsim:lifecycle_state": "running"}),
+        json!({"id": "p", "status": "PAUSED", "OS-EXT-STS:vm_state": "paused", "OS-EXT-STS:task_state": null}),
+        json!({"id": "z", "status": "RESIZE", "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": "resize_prep"}),
+        json!({"id": "s", "OS-EXT-STS:vm_state": "building", "OS-EXT-STS:task_state": "scheduling"}),
+        json!({"id": "q", "status": "RESCUE"}),
+    ]);
+    let fleet = read_with(&text, Kind::Bms, None, Unmodelled::Skip).unwrap();
+    assert_eq!(fleet.servers.len(), 1);
+    let reasons: Vec<String> = fleet
+        .skipped
+        .iter()
+        .map(|s| format!("{} {}", s.id, s.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "p status PAUSED",
+            "z status RESIZE",
+            "s task_state scheduling",
+            "q status RESCUE"
+        ]
+    );
+    let ps = read_with(&text, Kind::Bms, None, Unmodelled::Refuse).unwrap_err();
+    assert_eq!(ps.len(), 4, "{ps:#?}");
+    assert!(
+        ps[0].contains("fleetsim does not model BMS servers in status PAUSED (its statuses: BUILD, REBOOT, HARD_REBOOT, ACTIVE, SHUTOFF, ERROR, DELETED)"),
+        "{}",
+        ps[0]
+    );
+    // fleetsim's own lifecycle state says it models the server.
+    assert_problem(
+        &detail(&[
+            json!({"id": "m", "fleetsim:lifecycle_state": "running", "OS-EXT-STS:vm_state": "paused"}),
+        ]),
+        Kind::Bms,
+        &[
+            "\"fleetsim:lifecycle_state\" \"running\" does not go with vm_state \"paused\", which no BMS state shows",
+        ],
+    );
+}
+
+#[test]
+fn a_scenario_says_what_to_do_with_unmodelled_servers_next_to_its_fleet() {
+    use crate::scenario::Scenario;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("fleet.json"),
+        detail(&[
+            ecs_server("a", "active", None),
+            ecs_server("p", "paused", None),
+        ]),
+    )
+    .unwrap();
+    let write = |section: &str| {
+        let p = dir.join("s.toml");
+        std::fs::write(&p, format!("name = \"t\"\nhorizon = \"1d\"\n{section}")).unwrap();
+        p
+    };
+    let sc = Scenario::load(&write(
+        "[ecs]\ninitial_fleet = \"fleet.json\"\nunmodelled = \"skip\"\n",
+    ))
+    .unwrap();
+    let ecs = sc.ecs.as_ref().unwrap();
+    let fleet = ecs.initial_fleet.as_ref().unwrap();
+    assert_eq!(ecs.initial, 1);
+    assert_eq!(
+        (fleet.unmodelled, fleet.skipped.len()),
+        (Unmodelled::Skip, 1)
+    );
+    // The default refuses.
+    let ps = Scenario::load(&write("[ecs]\ninitial_fleet = \"fleet.json\"\n"))
+        .unwrap_err()
+        .problems;
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert!(
+        ps[0]
+            .message
+            .contains("servers[1]: \"OS-EXT-STS:vm_state\" \"paused\"")
+    );
+    for (section, field, needle) in [
+        (
+            "[ecs]\ninitial_fleet = \"fleet.json\"\nunmodelled = \"ignore\"\n",
+            "ecs.unmodelled",
+            "\"ignore\" is not valid here; valid values: \"refuse\", \"skip\"",
+        ),
+        (
+            "[bms]\nunmodelled = \"skip\"\n",
+            "bms.unmodelled",
+            "is given without initial_fleet",
+        ),
+    ] {
+        // That one problem: with a bad value, the file's paused server is
+        // not reported as well.
+        let ps = Scenario::load(&write(section)).unwrap_err().problems;
+        assert_eq!(ps.len(), 1, "{section}: {ps:#?}");
+        assert_eq!(ps[0].field, field);
+        assert!(ps[0].message.contains(needle), "{section}: {ps:#?}");
+    }
 }
