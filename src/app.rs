@@ -210,6 +210,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             seed,
             horizon,
             force,
+            microversion,
         } => {
             let overrides = Overrides {
                 seed,
@@ -238,6 +239,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 visits,
                 limit,
                 force,
+                microversion,
             };
             let written = fixtures::write(sc, &opts)?;
             fixtures::report(&written, &dir)

@@ -179,6 +179,10 @@ pub enum Command {
         /// Replace the fixtures of an earlier run in the result folder.
         #[arg(long)]
         force: bool,
+        /// The compute API microversion of the ECS server objects, requests
+        /// and responses: 2.1 to 2.104, or "latest".
+        #[arg(long, default_value = "latest", value_parser = microversion)]
+        microversion: crate::fixtures::microversion::Microversion,
     },
 }
 
@@ -219,6 +223,12 @@ fn confidence(s: &str) -> Result<f64, String> {
             "\"{s}\" is not a confidence; give a number strictly between 0 and 1, e.g. 0.95"
         )),
     }
+}
+
+/// A `--microversion`, as [`crate::fixtures::microversion::Microversion::parse`]
+/// reads it.
+fn microversion(s: &str) -> Result<crate::fixtures::microversion::Microversion, String> {
+    crate::fixtures::microversion::Microversion::parse(s)
 }
 
 /// A `--visits` value, checked as [`crate::fixtures::Visit::parse`] reads it.

@@ -219,10 +219,114 @@ pub fn conflict_name(op: Op) -> &'static str {
     }
 }
 
+/// A request Nova accepts that fleetsim refuses with a 409 (docs/model.md
+/// §2.1 and §10): the ECS `op` asked of a server with `vm_state` and
+/// `task_state` (`None`: any task, `Some(None)`: null).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Deviation {
+    /// The operation, as `fleetsim states` names it.
+    #[serde(serialize_with = "op_name")]
+    pub op: Op,
+    /// The action's name in `requests.jsonl`.
+    pub action: &'static str,
+    /// `type` of a reboot; absent otherwise.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub reboot_type: Option<&'static str>,
+    /// The vm_state it is asked in; `None`: any.
+    pub vm_state: Option<&'static str>,
+    /// The task_state it is asked in: `"null"`, or `"any"` (a task in
+    /// progress).
+    pub task_state: &'static str,
+    /// Why fleetsim refuses it.
+    pub why: &'static str,
+}
+
+fn op_name<S: serde::Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(op.name())
+}
+
+const fn deviation(
+    op: Op,
+    action: Action,
+    vm_state: Option<&'static str>,
+    task_state: &'static str,
+    why: &'static str,
+) -> Deviation {
+    Deviation {
+        op,
+        action: action.name,
+        reboot_type: action.reboot_type,
+        vm_state,
+        task_state,
+        why,
+    }
+}
+
+const NO_PAIR: &str = "the pair it would produce is not in the documented status table";
+
+/// Requests Nova accepts that fleetsim refuses, listed in every fixtures
+/// manifest so a test author knows which 409s are fleetsim's choice.
+pub const REFUSED_UNLIKE_NOVA: &[Deviation] = &[
+    deviation(
+        Op::RebootHard,
+        reboot("HARD"),
+        Some("stopped"),
+        "null",
+        NO_PAIR,
+    ),
+    deviation(
+        Op::RebootHard,
+        reboot("HARD"),
+        Some("error"),
+        "null",
+        NO_PAIR,
+    ),
+    deviation(Op::Stop, action("os-stop"), Some("error"), "null", NO_PAIR),
+    deviation(
+        Op::RebootHard,
+        reboot("HARD"),
+        Some("active"),
+        "rebooting",
+        "a hard reboot pre-empts a soft one only with [ecs.soft_reboot] hard_preempts = true (Nova's ALLOW_REBOOT)",
+    ),
+    deviation(
+        Op::Delete,
+        action("DELETE"),
+        None,
+        "any",
+        "delete is accepted only from active, stopped and error with task null; Nova's delete checks neither",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Status, bms, ecs};
+
+    /// Each listed refusal is one the ECS machine really makes.
+    #[test]
+    fn the_listed_deviations_are_refused() {
+        let m = ecs::machine(false);
+        for d in REFUSED_UNLIKE_NOVA {
+            assert_eq!(action_of(d.op).name, d.action);
+            let refused_somewhere = (0..m.n_states()).map(|s| StateId(s as u8)).any(|s| {
+                let f = api_fields(&m, s);
+                let vm_fits = d.vm_state.is_none_or(|v| f.vm_state == Shown::Fixed(v));
+                let task_fits = match d.task_state {
+                    "null" => f.task_state.is_none(),
+                    "any" => f.task_state.is_some(),
+                    t => f.task_state == Some(t),
+                };
+                vm_fits && task_fits && m.route(d.op, s).is_none()
+            });
+            assert!(refused_somewhere, "{d:?} is not refused by the machine");
+            if d.task_state == "null" {
+                let vm = d.vm_state.unwrap();
+                let s = m.state_by_name(&format!("{vm}:null")).unwrap();
+                assert!(m.route(d.op, s).is_none(), "{d:?}");
+            }
+        }
+    }
 
     #[test]
     fn every_operation_has_one_action() {

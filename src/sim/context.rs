@@ -90,4 +90,9 @@ impl<'r> Core<'r> {
     pub fn flavors(&mut self, names: &[&str]) {
         self.recorder.flavors(names);
     }
+
+    /// Tells the recorder the capacity's flavors and pools.
+    pub fn layout(&mut self, flavors: &[crate::capacity::Flavor], pools: &[crate::capacity::Pool]) {
+        self.recorder.layout(flavors, pools);
+    }
 }

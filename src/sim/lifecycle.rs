@@ -4,7 +4,8 @@
 //! statistics, the capacity and the trace in step with it.
 
 use super::{By, Cause, Change, Event, Request, Response, Simulation, Traced, limiting};
-use crate::capacity::Refusal;
+use crate::capacity::groups::NO_GROUP;
+use crate::capacity::{NO_HOST, Refusal};
 use crate::engine::SimTime;
 use crate::fleet::{NO_FAILURE, Server, flag};
 use crate::model::{Kind, Op, Outcome, Route, StateId, Target};
@@ -81,6 +82,14 @@ impl Simulation<'_> {
         from: Option<(StateId, crate::model::Status)>,
     ) -> Change {
         let s = self.servers.fleet.get(id);
+        let (host, group) =
+            self.capacity
+                .as_ref()
+                .filter(|c| c.limits(s.kind))
+                .map_or((NO_HOST, NO_GROUP), |c| {
+                    let a = c.of(id);
+                    (a.host, a.group)
+                });
         Change {
             time: self.core.now(),
             serial: s.serial,
@@ -90,6 +99,8 @@ impl Simulation<'_> {
             to: Some((s.state, s.status)),
             locked: s.has(flag::LOCKED),
             flavor: self.shown_flavor(id),
+            host,
+            group,
         }
     }
 

@@ -185,6 +185,7 @@ impl<'r> Simulation<'r> {
         if let Some(c) = &capacity {
             let names: Vec<&str> = c.flavors.iter().map(|f| f.name.as_str()).collect();
             core.flavors(&names);
+            core.layout(&c.flavors, &c.pools);
         }
         let traces = kinds
             .iter()

@@ -3,7 +3,7 @@
 //! [`Response`], and the occupancy at each sample time, handed to a
 //! [`Recorder`]. A recorder observes; it never drives the simulation.
 
-use crate::capacity::Pool;
+use crate::capacity::{Flavor, Pool};
 use crate::engine::SimTime;
 use crate::model::{Kind, Machine, Op, StateId, Status};
 use crate::stats::KindStats;
@@ -80,6 +80,11 @@ pub struct Change {
     pub locked: bool,
     /// Index of the flavor the API shows, or [`NO_FLAVOR`] (no capacity).
     pub flavor: u16,
+    /// The capacity host it runs on, or [`crate::capacity::NO_HOST`] (no
+    /// capacity, or no host yet).
+    pub host: u32,
+    /// Its server group, or [`crate::capacity::groups::NO_GROUP`].
+    pub group: u32,
 }
 
 /// No flavor: the kind has no `[capacity]`.
@@ -154,6 +159,9 @@ pub trait Recorder {
     fn capacity(&mut self, _t: SimTime, _pools: &[Pool]) {}
     /// The flavor names a [`Change::flavor`] indexes (only with capacity).
     fn flavors(&mut self, _names: &[&str]) {}
+    /// The flavors and pools of the capacity (only with capacity): what a
+    /// [`Change::host`] and [`Change::flavor`] index.
+    fn layout(&mut self, _flavors: &[Flavor], _pools: &[Pool]) {}
     /// One request (only if `wants_changes`).
     fn request(&mut self, _r: &Request, _machine: &Machine) {}
 }

@@ -2,8 +2,9 @@
 //! drift: every key the scenario reader accepts is in docs/scenario.md and
 //! every key documented there is accepted; every output file's columns (of
 //! `run` and of `plan`) are those docs/output.md lists; the state tables of
-//! docs/model.md are the ones `fleetsim states --json` prints; and every
-//! shipped scenario validates.
+//! docs/model.md are the ones `fleetsim states --json` prints; every member
+//! of the fixtures files is named in docs/output.md; and every shipped
+//! scenario validates.
 
 use crate::common::{fleetsim, stdout_of};
 use std::collections::{BTreeMap, BTreeSet};
@@ -756,4 +757,68 @@ fn the_model_tables_are_the_ones_the_simulator_uses() {
             );
         }
     }
+}
+
+/// The fixtures section of docs/output.md, from its heading to the next
+/// `##` heading.
+fn fixtures_reference() -> String {
+    let md = read("docs/output.md");
+    let start = md.find("### Fixtures files").expect("a fixtures section");
+    let rest = &md[start..];
+    let end = rest[4..].find("\n## ").map_or(rest.len(), |e| e + 4);
+    rest[..end].to_string()
+}
+
+#[test]
+fn the_fixtures_reference_names_every_member_the_fixtures_have() {
+    // A member is named as `key`, or as "key" in a backticked object.
+    let mut documented = BTreeSet::new();
+    for t in ticks(&fixtures_reference()) {
+        documented.extend(t.split('"').skip(1).step_by(2).map(str::to_string));
+        documented.insert(t);
+    }
+    let mut missing = BTreeSet::new();
+    for version in ["2.1", "latest"] {
+        let dir = tempfile::tempdir().unwrap();
+        fleetsim()
+            .args([
+                "fixtures",
+                "scenarios/capacity-crunch.toml",
+                "--horizon",
+                "6h",
+            ])
+            .args(["--microversion", version, "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+        let mut keys = BTreeSet::new();
+        for file in ["servers.jsonl", "timelines.jsonl", "requests.jsonl"] {
+            for line in read(dir.path().join(file)).lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let o = v.as_object().unwrap();
+                keys.extend(o.keys().cloned());
+                for inner in ["server", "fleetsim"] {
+                    if let Some(m) = o.get(inner).and_then(|s| s.as_object()) {
+                        keys.extend(m.keys().cloned());
+                    }
+                }
+                for view in o
+                    .get("views")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    keys.extend(view.as_object().unwrap().keys().cloned());
+                }
+            }
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_str(&read(dir.path().join("fixtures.json"))).unwrap();
+        keys.extend(manifest.as_object().unwrap().keys().cloned());
+        missing.extend(keys.into_iter().filter(|k| !documented.contains(k)));
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/output.md's fixtures section does not name {missing:?}"
+    );
 }

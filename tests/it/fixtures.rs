@@ -169,10 +169,12 @@ impl Model {
     }
 }
 
-/// The state name of a server object.
-fn state_of(kind: &str, server: &Value) -> String {
+/// The state name of the server a line (or a timeline view) shows: a BMS's
+/// lifecycle state beside the object, an ECS's vm_state:task_state pair.
+fn state_of(kind: &str, line: &Value) -> String {
+    let server = &line["server"];
     if kind == "bms" {
-        server["fleetsim:lifecycle_state"]
+        line["fleetsim"]["lifecycle_state"]
             .as_str()
             .unwrap()
             .to_string()
@@ -206,12 +208,28 @@ fn every_server_line_shows_a_state_of_the_model_reached_by_an_allowed_transition
         kinds.insert(kind);
         let s = &l["server"];
         let status = s["status"].as_str().unwrap().to_string();
-        let state = state_of(kind, s);
+        let state = state_of(kind, l);
         assert!(s["id"].as_str().unwrap().len() == 36, "{s}");
+        // The default microversion embeds the flavor (2.47 and later).
         assert!(
-            s["locked"].is_boolean() && s["flavor"]["id"].is_string(),
+            s["locked"].is_boolean() && s["flavor"]["original_name"].is_string(),
             "{s}"
         );
+        // Nothing of fleetsim's own inside the object; a deleted server is
+        // shown only by a changes-since listing.
+        assert!(
+            s.as_object()
+                .unwrap()
+                .keys()
+                .all(|k| !k.starts_with("fleetsim")),
+            "{s}"
+        );
+        let view = if status == "DELETED" {
+            "changes-since"
+        } else {
+            "show"
+        };
+        assert_eq!(l["view"], view, "{l}");
         assert_eq!(
             s["fault"].is_object(),
             status == "ERROR",
@@ -225,7 +243,7 @@ fn every_server_line_shows_a_state_of_the_model_reached_by_an_allowed_transition
         if kind == "ecs" {
             let mapped = model.ecs_status(&s["OS-EXT-STS:vm_state"], &s["OS-EXT-STS:task_state"]);
             assert_eq!(mapped.as_deref(), Some(status.as_str()), "{s}");
-            assert!(s.get("fleetsim:lifecycle_state").is_none());
+            assert!(l.get("fleetsim").is_none(), "{l}");
         } else {
             let row = model.state(kind, &state);
             if row["status"] == "origin" {
@@ -393,7 +411,7 @@ fn timelines(path: &Path) -> BTreeMap<String, Vec<(u64, String)>> {
         let key = format!(
             "{} {} locked={}",
             s["status"],
-            state_of(kind, s),
+            state_of(kind, &l),
             s["locked"]
         );
         m.entry(s["id"].as_str().unwrap().to_string())
@@ -507,7 +525,7 @@ fn visits_and_limit_keep_the_first_servers_that_reach_a_rare_state() {
     for l in &lines {
         let s = &l["server"];
         let hit =
-            s["status"] == "REVERT_RESIZE" || s["fleetsim:lifecycle_state"] == "reinstalling_os";
+            s["status"] == "REVERT_RESIZE" || l["fleetsim"]["lifecycle_state"] == "reinstalling_os";
         *reached.entry(s["id"].as_str().unwrap()).or_default() |= hit;
     }
     assert_eq!(reached.len(), 4);
@@ -552,7 +570,7 @@ fn a_timeline_runs_from_its_request_until_the_server_settles() {
                 .map(|v| v["server"]["status"].as_str().unwrap())
                 .collect();
             let last = views.last().unwrap();
-            let state = state_of("ecs", &last["server"]);
+            let state = state_of("ecs", last);
             if model.state("ecs", &state)["stable"] == true {
                 assert_eq!(statuses[0], "REBOOT", "{t}");
                 assert!(
@@ -620,7 +638,7 @@ fn bad_fixture_options_are_refused_before_anything_is_written() {
 fn a_fleet_written_by_fixtures_and_read_back_starts_in_the_same_states() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
-    fixtures("scenarios/baseline.toml", &first, &["--horizon", "1d"]);
+    fixtures("scenarios/baseline.toml", &first, &["--horizon", "3h"]);
     // The fleet as the first run left it: the last line of each server
     // still there.
     let mut last: BTreeMap<String, Value> = BTreeMap::new();
@@ -658,24 +676,214 @@ fn a_fleet_written_by_fixtures_and_read_back_starts_in_the_same_states() {
         last.keys().collect::<Vec<_>>(),
         "the same servers"
     );
+    // Each server starts exactly as the file shows it: the whole object,
+    // byte for byte, and a BMS's lifecycle state beside it.
     for (id, before) in &last {
-        let (a, b) = (&before["server"], &at_start[id]["server"]);
-        assert_eq!(before["kind"], at_start[id]["kind"]);
-        for field in [
-            "name",
-            "status",
-            "OS-EXT-STS:vm_state",
-            "OS-EXT-STS:task_state",
-            "OS-EXT-STS:power_state",
-            "locked",
-            "flavor",
-            "created",
-            "OS-SRV-USG:launched_at",
-            "fleetsim:lifecycle_state",
-        ] {
-            assert_eq!(a.get(field), b.get(field), "{id} {field}: {a} then {b}");
-        }
+        let after = &at_start[id];
+        assert_eq!(before["kind"], after["kind"]);
+        assert_eq!(
+            before["server"].to_string(),
+            after["server"].to_string(),
+            "{id}"
+        );
+        assert_eq!(before.get("fleetsim"), after.get("fleetsim"), "{id}");
     }
     // Some of them were in the middle of an operation, which goes on.
     assert!(busy > 0, "no server was caught mid-operation");
+}
+
+/// A `servers/detail` body built from Nova's own API sample at
+/// `microversion` (tests/data/nova): the sample's server, a copy in ERROR
+/// with its fault, a stopped copy, and on each a field Nova does not have
+/// and fleetsim does not model.
+fn nova_fleet(sample: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new("tests/data/nova").join(sample)).unwrap();
+    let mut body: Value = serde_json::from_str(&text).unwrap();
+    let base = body["servers"][0].clone();
+    let mut servers = Vec::new();
+    for (i, (vm, status, power)) in [
+        ("active", "ACTIVE", 1),
+        ("error", "ERROR", 1),
+        ("stopped", "SHUTOFF", 4),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut s = base.clone();
+        s["id"] = Value::from(format!("00000000-0000-4000-8000-00000000000{i}"));
+        s["name"] = Value::from(format!("imported-{i}"));
+        s["status"] = Value::from(status);
+        s["OS-EXT-STS:vm_state"] = Value::from(vm);
+        s["OS-EXT-STS:power_state"] = Value::from(power);
+        s["metadata"] = serde_json::json!({"team": "payments", "tier": i});
+        s["x-site:rack"] = serde_json::json!({"row": "B", "slot": i});
+        if status == "ERROR" {
+            s["fault"] = serde_json::json!({"code": 500, "created": "2025-12-31T23:00:00Z",
+                "message": "Build of instance aborted: disk full"});
+        }
+        if status != "ACTIVE" {
+            s.as_object_mut().unwrap().remove("progress");
+        }
+        servers.push(s);
+    }
+    body["servers"] = Value::from(servers);
+    body
+}
+
+#[test]
+fn a_nova_servers_detail_body_comes_back_unchanged_until_its_servers_change() {
+    for (sample, microversion) in [
+        ("servers-details-resp.json", "2.1"),
+        ("servers-details-resp-v2.100.json", "2.100"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let body = nova_fleet(sample);
+        let fleet = dir.path().join("fleet.json");
+        std::fs::write(&fleet, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+        let scenario = dir.path().join("nova.toml");
+        std::fs::write(
+            &scenario,
+            "name = \"nova\"\nhorizon = \"2d\"\n[ecs]\ninitial_fleet = \"fleet.json\"\nops_rate = \"12/d\"\nops_mix = { reboot = 1, stop = 1, start = 1 }\n",
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        fixtures(
+            scenario.to_str().unwrap(),
+            &out,
+            &["--microversion", microversion],
+        );
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("fixtures.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["microversion"], microversion);
+        let lines = read_lines(&out.join("servers.jsonl"));
+        let given: BTreeMap<&str, &Value> = body["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap(), s))
+            .collect();
+        let mut first_seen = BTreeSet::new();
+        let mut changed = 0;
+        for l in &lines {
+            let s = &l["server"];
+            let id = s["id"].as_str().unwrap();
+            let original = given[id];
+            if first_seen.insert(id) {
+                // At t = 0: every field as the file gives it, byte for
+                // byte and in its order; the only field added is one that
+                // GET /servers/{id} has and a detail listing does not.
+                assert_eq!(l["at"], "2026-01-01T00:00:00.000Z");
+                let (shown, given) = (s.as_object().unwrap(), original.as_object().unwrap());
+                for ((k, v), (gk, gv)) in shown.iter().zip(given) {
+                    assert_eq!(
+                        (k, v.to_string()),
+                        (gk, gv.to_string()),
+                        "{microversion}: {id}"
+                    );
+                }
+                let added: Vec<&String> = shown.keys().skip(given.len()).collect();
+                let expected: &[&str] = if microversion == "2.1" {
+                    &[]
+                } else {
+                    &["server_groups"]
+                };
+                assert_eq!(added, expected, "{microversion}: {id}");
+                continue;
+            }
+            changed += 1;
+            // Later: what fleetsim does not simulate is passed through.
+            // (Without [capacity] no server moves: its host stays its own.)
+            for field in [
+                "metadata",
+                "x-site:rack",
+                "image",
+                "tenant_id",
+                "user_id",
+                "key_name",
+                "addresses",
+                "hostId",
+                "OS-EXT-AZ:availability_zone",
+                "OS-EXT-SRV-ATTR:host",
+            ] {
+                assert_eq!(
+                    s.get(field),
+                    original.get(field),
+                    "{microversion}: {id} {field}"
+                );
+            }
+            // The original fault stays while the server stays in ERROR.
+            if s["status"] == "ERROR" && original["status"] == "ERROR" {
+                assert_eq!(s["fault"], original["fault"], "{id}");
+            }
+            assert_eq!(s.get("fault").is_some(), s["status"] == "ERROR", "{s}");
+        }
+        assert_eq!(first_seen.len(), 3);
+        assert!(changed > 5, "{microversion}: only {changed} later lines");
+    }
+}
+
+#[test]
+fn responses_follow_nova_rebuild_body_lock_no_op_no_valid_host_later_and_404_once_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(
+        "scenarios/capacity-crunch.toml",
+        dir.path(),
+        &["--horizon", "1d"],
+    );
+    let requests = read_lines(&dir.path().join("requests.jsonl"));
+    let (mut rebuilds, mut later) = (0, BTreeSet::new());
+    for r in &requests {
+        let (action, status) = (&r["action"], r["response"]["status"].as_u64().unwrap());
+        if action == "lock" || action == "unlock" {
+            assert!(status == 202, "lock and unlock are never refused: {r}");
+        }
+        if r["kind"] == "ecs" && action == "rebuild" && status == 202 {
+            // The server as the rebuild begins, with its new password.
+            let s = &r["response"]["body"]["server"];
+            assert_eq!(s["id"], r["server_id"]);
+            assert_eq!(s["status"], "REBUILD", "{r}");
+            assert_eq!(s["OS-EXT-STS:task_state"], "rebuilding", "{r}");
+            assert!(s["adminPass"].is_string(), "{r}");
+            rebuilds += 1;
+        }
+        if let Some(fault) = r["fleetsim"].get("instance_fault") {
+            assert_eq!(status, 202, "{r}");
+            assert!(
+                fault["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("No valid host")
+            );
+            later.insert((r["server_id"].to_string(), r["at"].to_string()));
+        }
+        assert!(status != 400 || r["action"] != "resize", "{r}");
+    }
+    assert!(rebuilds > 10 && !later.is_empty(), "{rebuilds} {later:?}");
+    // Each failed-later move: the task Nova set, then the server back.
+    let mut seen = 0;
+    let mut deleted = 0;
+    for t in read_lines(&dir.path().join("timelines.jsonl")) {
+        let views = t["views"].as_array().unwrap();
+        if later.contains(&(t["server_id"].to_string(), t["at"].to_string())) {
+            assert_eq!(views.len(), 2, "{t}");
+            assert_eq!(
+                views[0]["server"]["OS-EXT-STS:task_state"], "resize_prep",
+                "{t}"
+            );
+            assert_eq!(views[0]["server"]["status"], "RESIZE", "{t}");
+            assert!(views[1]["server"]["OS-EXT-STS:task_state"].is_null(), "{t}");
+            seen += 1;
+        }
+        for v in views {
+            let status = v["status"].as_u64().unwrap();
+            assert_eq!(status == 200, v.get("server").is_some(), "{v}");
+            if status == 404 {
+                assert!(v["body"]["itemNotFound"]["message"].is_string(), "{v}");
+                deleted += 1;
+            }
+        }
+    }
+    assert_eq!(seen, later.len());
+    assert!(deleted > 10, "{deleted}");
 }
