@@ -37,6 +37,9 @@ pub enum Status {
     BadInput,
     /// Anything else: a folder or file that cannot be written (exit 1).
     Failed,
+    /// Stopped by SIGINT or SIGTERM: nothing was written (exit 128 + the
+    /// signal's number: 130, 143).
+    Interrupted(i32),
 }
 
 impl Status {
@@ -46,7 +49,9 @@ impl Status {
             e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
         });
-        if broken_pipe {
+        if let Some(i) = err.downcast_ref::<crate::interrupt::Interrupted>() {
+            Status::Interrupted(i.0)
+        } else if broken_pipe {
             Status::Closed
         } else if err.is::<ScenarioError>() || err.is::<UsageError>() {
             Status::BadInput
@@ -61,6 +66,7 @@ impl Status {
             Status::Success | Status::Closed => 0,
             Status::Failed => 1,
             Status::BadInput => 2,
+            Status::Interrupted(signal) => 128u8.saturating_add(signal.clamp(0, 127) as u8),
         }
     }
 
@@ -86,6 +92,7 @@ impl Status {
             Status::Success | Status::Closed => None,
             // A scenario error lists its problems, a line each.
             _ if err.is::<ScenarioError>() => Some(format!("error: {err}")),
+            Status::Interrupted(_) => Some(format!("{err}\n")),
             _ => Some(format!("error: {err:#}\n")),
         }
     }

@@ -109,6 +109,7 @@ pub mod engine;
 pub mod fixtures;
 pub mod fleet;
 pub mod input;
+pub mod interrupt;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -127,13 +127,16 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         ))
         .into());
     }
-    output::prepare_dir(&opts.out, opts.force)?;
+    // Everything is written into a staging folder and moved into
+    // `opts.out` only once complete.
+    let staging = output::Staging::begin(&opts.out, opts.force)?;
+    let root = staging.dir().to_path_buf();
     let dirs: Vec<PathBuf> = if plan.is_sweep() {
         (0..plan.points.len())
-            .map(|i| opts.out.join(format!("{POINT_DIR}{i}")))
+            .map(|i| root.join(format!("{POINT_DIR}{i}")))
             .collect()
     } else {
-        vec![opts.out.clone()]
+        vec![root.clone()]
     };
     for d in &dirs {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
@@ -219,6 +222,8 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     let results = on_threads(tasks.len(), opts.jobs, |t| run_one(tasks[t]));
     let wall_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    // A signal stopped the replications short: nothing is written.
+    crate::interrupt::check()?;
 
     // Gather by point and replication number, never by finishing order.
     let mut results = results.into_iter();
@@ -278,7 +283,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         }
         points.push(PointReport {
             values: point.values.clone(),
-            dir: dirs[p].clone(),
+            dir: output::shown(&dirs[p], &root, &opts.out),
             study,
         });
     }
@@ -289,9 +294,9 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         files: Vec::new(),
     };
     if plan.is_sweep() {
-        files.push(output::export_sweep(&opts.out, &report)?);
+        files.push(output::export_sweep(&root, &report)?);
     }
-    let mut names = relative(&files, &opts.out);
+    let mut names = relative(&files, &root);
     names.push(output::files::MANIFEST.into());
     let study = &report.points[0].study;
     let mut manifest = Manifest::new(
@@ -303,7 +308,8 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     if plan.is_sweep() {
         manifest.add_sweep(&report);
     }
-    write_manifest(&opts.out, &manifest)?;
+    write_manifest(&root, &manifest)?;
+    staging.finish()?;
     report.files = names;
     Ok(report)
 }

@@ -50,6 +50,17 @@ const BUF: usize = 1 << 20;
 /// Makes `dir` ready for a run: refuses an existing non-empty folder unless
 /// `force`, in which case the files of an earlier run are removed first.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+    check_out(dir, force)?;
+    if dir.exists() {
+        clear_run(dir)?;
+    }
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))
+}
+
+/// Refuses `dir` as a result folder if it is not a folder, or holds files
+/// and `force` is not given.
+fn check_out(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
             bail!("{} exists and is not a folder", dir.display());
@@ -64,10 +75,112 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
                 dir.display()
             );
         }
-        clear_run(dir)?;
     }
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))
+    Ok(())
+}
+
+/// A run's files, written into a staging folder beside the result folder
+/// and moved into it only once the run is complete: an interrupted or
+/// failed run leaves the result folder as it was (with `--force`, the
+/// earlier results are replaced only by complete new ones). Dropped
+/// unfinished, the staging folder is removed.
+pub struct Staging {
+    /// Where the run writes.
+    staging: PathBuf,
+    /// The result folder.
+    out: PathBuf,
+    done: bool,
+}
+
+impl Staging {
+    /// Checks `out` (refused if it holds files and not `force`) and creates
+    /// the staging folder `.<name>.partial-<pid>` beside it.
+    pub fn begin(out: &Path, force: bool) -> Result<Staging> {
+        check_out(out, force)?;
+        let name = out
+            .file_name()
+            .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create the output folder {}", parent.display()))?;
+        let staging = parent.join(format!(".{name}{PARTIAL}-{}", std::process::id()));
+        if staging.exists() {
+            fs::remove_dir_all(&staging)
+                .with_context(|| format!("cannot remove {}", staging.display()))?;
+        }
+        fs::create_dir(&staging)
+            .with_context(|| format!("cannot create the output folder {}", staging.display()))?;
+        Ok(Staging {
+            staging,
+            out: out.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// The folder the run writes into.
+    pub fn dir(&self) -> &Path {
+        &self.staging
+    }
+
+    /// The result folder.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Moves the complete run into the result folder: renamed into place
+    /// when there is none (or an empty one); else the earlier run's files
+    /// are removed (fleetsim's own only) and the new ones moved in, the
+    /// manifest last.
+    pub fn finish(mut self) -> Result<()> {
+        let empty = !self.out.exists()
+            || fs::read_dir(&self.out)
+                .with_context(|| format!("cannot read {}", self.out.display()))?
+                .next()
+                .is_none();
+        if empty {
+            if self.out.exists() {
+                fs::remove_dir(&self.out)
+                    .with_context(|| format!("cannot replace {}", self.out.display()))?;
+            }
+            fs::rename(&self.staging, &self.out)
+                .with_context(|| format!("cannot move the results into {}", self.out.display()))?;
+        } else {
+            clear_run(&self.out)?;
+            let mut entries: Vec<PathBuf> = fs::read_dir(&self.staging)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?;
+            // The manifest last: a folder with a manifest is complete.
+            entries.sort_by_key(|p| (p.file_name() == Some(files::MANIFEST.as_ref()), p.clone()));
+            for from in entries {
+                let to = self
+                    .out
+                    .join(from.file_name().expect("an entry has a name"));
+                fs::rename(&from, &to)
+                    .with_context(|| format!("cannot move {} into place", to.display()))?;
+            }
+            fs::remove_dir(&self.staging)
+                .with_context(|| format!("cannot remove {}", self.staging.display()))?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// `path` under `staging`, shown under the result folder `out`.
+pub fn shown(path: &Path, staging: &Path, out: &Path) -> PathBuf {
+    path.strip_prefix(staging)
+        .map_or_else(|_| path.to_path_buf(), |rel| out.join(rel))
 }
 
 /// Removes an earlier run's files from `dir`: fleetsim's own files, and its

@@ -495,7 +495,7 @@ pub fn plan(base: &Base, source: Option<&Path>, opts: &PlanOptions) -> Result<Pl
         Some(m) => m,
         None => DEFAULT_MAX_REPLICATIONS.max(start),
     };
-    crate::output::prepare_dir(&opts.out, opts.force)?;
+    let staging = crate::output::Staging::begin(&opts.out, opts.force)?;
 
     let started = Instant::now();
     let bar = crate::run::progress_bar(0, opts.progress);
@@ -543,8 +543,10 @@ pub fn plan(base: &Base, source: Option<&Path>, opts: &PlanOptions) -> Result<Pl
         });
     }
     bar.finish_and_clear();
+    crate::interrupt::check()?;
     report.wall_seconds = started.elapsed().as_secs_f64();
-    report.files = files::write(&opts.out, &report, source)?;
+    report.files = files::write(staging.dir(), &report, source)?;
+    staging.finish()?;
     Ok(report)
 }
 

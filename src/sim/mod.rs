@@ -252,6 +252,12 @@ impl<'r> Simulation<'r> {
             self.dispatch(event);
             self.core.counters.events += 1;
             if self.core.counters.events.is_multiple_of(PROGRESS_EVERY) {
+                if crate::interrupt::requested().is_some() {
+                    // Cut short: the caller sees the signal and writes
+                    // nothing of this run.
+                    next_sample = horizon.after(interval);
+                    break;
+                }
                 progress(t, self.core.counters.events);
             }
         }
