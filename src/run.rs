@@ -112,8 +112,9 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
     }
 }
 
-/// One finished replication: its outcome and where its samples went.
-type Replication = (Outcomes, Sink);
+/// One finished replication: its outcome, the files it wrote (already
+/// closed), and its samples when several replications are aggregated.
+type Replication = (Outcomes, Vec<PathBuf>, Option<SeriesRecorder>);
 
 /// Runs a plan (one scenario, or every point of a sweep) read from `source`
 /// and writes its results: a single point into `opts.out`, the points of a
@@ -217,7 +218,15 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             sim.run(&mut tick)
         };
         done.fetch_add(1, Ordering::Relaxed);
-        Ok((outcomes, sink))
+        // Its files are closed now, not when the whole study is done: a
+        // sweep of many points keeps O(jobs) files open, never O(points).
+        match sink {
+            Sink::Files(f) => Ok((outcomes, f.finish()?, None)),
+            Sink::Series(s, own) => {
+                let files = own.map(CsvRecorder::finish).transpose()?;
+                Ok((outcomes, files.unwrap_or_default(), Some(s)))
+            }
+        }
     };
     let results = on_threads(tasks.len(), opts.jobs, |t| run_one(tasks[t]));
     let wall_seconds = started.elapsed().as_secs_f64();
@@ -233,17 +242,10 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         let mut runs = Vec::with_capacity(n);
         let mut series = Vec::new();
         for _ in 0..n {
-            let (outcomes, sink) = results.next().expect("every replication ran")?;
+            let (outcomes, written, samples) = results.next().expect("every replication ran")?;
             runs.push(outcomes);
-            match sink {
-                Sink::Files(f) => files.extend(f.finish()?),
-                Sink::Series(s, own) => {
-                    series.push(s);
-                    if let Some(f) = own {
-                        files.extend(f.finish()?);
-                    }
-                }
-            }
+            files.extend(written);
+            series.extend(samples);
         }
         if n > 1 {
             files.extend(output::series::write_aggregate(&dirs[p], &series)?);

@@ -670,3 +670,40 @@ fn whatif_mtbf_error_share_rises_as_time_to_fault_falls() {
     // Halving the time to fault from 1000 h to 500 h is a real difference.
     assert!(rows[3].2 > rows[2].3, "intervals overlap: {rows:?}");
 }
+
+/// A sweep keeps each point's files open only while the point runs: 120
+/// points (each with its own occupancy and trace files) run under a limit
+/// of 48 open files.
+#[test]
+fn a_long_sweep_runs_under_a_small_open_file_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let rates: Vec<String> = (1..=120).map(|i| format!("\"{i}/d\"")).collect();
+    let scenario = dir.path().join("many.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"many\"\nhorizon = \"2h\"\nsample_interval = \"1h\"\n[sweep]\n\"ecs.arrivals\" = [{}]\n[ecs]\ninitial = 5\n",
+            rates.join(", ")
+        ),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin!("fleetsim");
+    let out = dir.path().join("out");
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 48 && exec {} run {} --trace --quiet --jobs 2 --out {}",
+            bin.display(),
+            scenario.display(),
+            out.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(out.join("sweep.csv").exists());
+    assert!(out.join("point-119").join("manifest.json").exists());
+}
