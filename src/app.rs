@@ -177,10 +177,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 ..Overrides::default()
             };
             let base = Scenario::load_base(&scenario, &overrides)?;
-            let dir = match dir {
-                Some(d) => d,
-                None => Path::new("output").join(format!("{}-plan", base.scenario()?.name)),
-            };
+            let name = base.scenario().map_err(|e| overrides.name_options(e))?.name;
+            let dir = dir.unwrap_or_else(|| Path::new("output").join(format!("{name}-plan")));
             let opts = plan::PlanOptions {
                 pools,
                 target,
@@ -193,7 +191,13 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 jobs: jobs.map_or(0, |j| j as usize),
                 progress: !quiet,
             };
-            let report = plan::plan(&base, Some(&scenario), &opts)?;
+            // A value given on the command line is named by its option.
+            let report = plan::plan(&base, Some(&scenario), &opts).map_err(|e| match e
+                .downcast::<ScenarioError>()
+            {
+                Ok(se) => overrides.name_options(se).into(),
+                Err(e) => e,
+            })?;
             let text = describe::plan_report(&report, &dir);
             let missed: Vec<&str> = report.missed().iter().map(|p| p.pool.as_str()).collect();
             if !missed.is_empty() {

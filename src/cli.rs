@@ -45,15 +45,16 @@ pub enum Command {
     Run {
         /// Scenario file (TOML).
         scenario: PathBuf,
-        /// Override the scenario's seed.
+        /// Override the scenario's seed (checked with the scenario, so that
+        /// every problem is reported at once).
         #[arg(long)]
-        seed: Option<u64>,
+        seed: Option<String>,
         /// Override the scenario's horizon, e.g. "7d".
-        #[arg(long, value_parser = duration)]
+        #[arg(long)]
         horizon: Option<String>,
         /// Override the scenario's warmup, e.g. "0s" (statistics cover
         /// [warmup, horizon]).
-        #[arg(long, value_parser = duration)]
+        #[arg(long)]
         warmup: Option<String>,
         /// Result folder [default: output/<scenario name>].
         #[arg(long)]
@@ -68,8 +69,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         /// Override the scenario's number of independent replications.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-        replications: Option<u32>,
+        #[arg(long)]
+        replications: Option<String>,
         /// Threads running replications [default: one per core]; the results
         /// are the same whatever the number.
         #[arg(long, short, value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -119,14 +120,15 @@ pub enum Command {
         /// Replace the files of an earlier plan in the result folder.
         #[arg(long)]
         force: bool,
-        /// Override the scenario's seed.
+        /// Override the scenario's seed (checked with the scenario, so that
+        /// every problem is reported at once).
         #[arg(long)]
-        seed: Option<u64>,
+        seed: Option<String>,
         /// Override the scenario's horizon, e.g. "30d".
-        #[arg(long, value_parser = duration)]
+        #[arg(long)]
         horizon: Option<String>,
         /// Override the scenario's warmup, e.g. "10d".
-        #[arg(long, value_parser = duration)]
+        #[arg(long)]
         warmup: Option<String>,
         /// Threads running replications [default: one per core]; the results
         /// are the same whatever the number.
@@ -172,11 +174,12 @@ pub enum Command {
         /// Keep only the first N servers (of those that visit, with --visits).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
-        /// Override the scenario's seed.
+        /// Override the scenario's seed (checked with the scenario, so that
+        /// every problem is reported at once).
         #[arg(long)]
-        seed: Option<u64>,
+        seed: Option<String>,
         /// Override the scenario's horizon, e.g. "2d".
-        #[arg(long, value_parser = duration)]
+        #[arg(long)]
         horizon: Option<String>,
         /// Replace the fixtures of an earlier run in the result folder.
         #[arg(long)]
@@ -195,13 +198,6 @@ pub enum FixtureMode {
     Transitions,
     /// As a client polling every --poll-interval sees the servers.
     Poll,
-}
-
-/// A duration as the scenario spells it ("7d", "90s"), kept as given: the
-/// override then goes into the scenario and is checked with the rest of it
-/// (a warmup longer than the horizon, say).
-fn duration(s: &str) -> Result<String, String> {
-    parse_duration(s).map(|_| s.to_string())
 }
 
 /// A poll interval: a duration longer than 0s.

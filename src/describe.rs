@@ -1281,7 +1281,7 @@ mod tests {
         };
         insta::assert_snapshot!("report_quick", report_of("scenarios/quick.toml", &two_days));
         let replicated = Overrides {
-            replications: Some(3),
+            replications: Some("3".into()),
             ..two_days.clone()
         };
         insta::assert_snapshot!(
@@ -1290,7 +1290,7 @@ mod tests {
         );
         let capacity = Overrides {
             horizon: Some("7d".into()),
-            replications: Some(2),
+            replications: Some("2".into()),
             ..Overrides::default()
         };
         insta::assert_snapshot!(
@@ -1300,7 +1300,7 @@ mod tests {
         let groups = Overrides {
             horizon: Some("7d".into()),
             warmup: Some("1d".into()),
-            replications: Some(1),
+            replications: Some("1".into()),
             ..Overrides::default()
         };
         insta::assert_snapshot!(
@@ -1310,7 +1310,7 @@ mod tests {
         let sweep = Overrides {
             horizon: Some("3d".into()),
             warmup: Some("1d".into()),
-            replications: Some(2),
+            replications: Some("2".into()),
             ..Overrides::default()
         };
         insta::assert_snapshot!(

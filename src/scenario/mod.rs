@@ -55,17 +55,40 @@ pub struct Scenario {
 /// Values given on the command line that replace the file's.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// `--seed`: replaces `seed`.
-    pub seed: Option<u64>,
+    /// `--seed`, as given: replaces `seed`.
+    pub seed: Option<String>,
     /// `--horizon`, as given (`"7d"`): replaces `horizon`.
     pub horizon: Option<String>,
     /// `--warmup`, as given: replaces `warmup`.
     pub warmup: Option<String>,
-    /// `--replications`: replaces `replications`.
-    pub replications: Option<u32>,
+    /// `--replications`, as given: replaces `replications`.
+    pub replications: Option<String>,
     /// The run keeps no statistics (fixtures): the warmup and the sample
     /// interval are dropped, so a short `horizon` needs no other change.
     pub no_statistics: bool,
+}
+
+impl Overrides {
+    /// `e` with the problems of a value given on the command line named by
+    /// its option (`--seed`), not by the key it replaced.
+    pub fn name_options(&self, mut e: ScenarioError) -> ScenarioError {
+        let given = [
+            ("seed", "--seed", self.seed.is_some()),
+            ("horizon", "--horizon", self.horizon.is_some()),
+            ("warmup", "--warmup", self.warmup.is_some()),
+            (
+                "replications",
+                "--replications",
+                self.replications.is_some(),
+            ),
+        ];
+        for p in &mut e.problems {
+            if let Some((_, option, _)) = given.iter().find(|(key, _, on)| *on && p.field == *key) {
+                p.field = (*option).to_string();
+            }
+        }
+        e
+    }
 }
 
 /// Everything about one kind of server.
@@ -416,7 +439,9 @@ impl Scenario {
     /// and validates it (so an override is checked like the file itself),
     /// expanding its `[sweep]`, if any, into validated points.
     pub fn load_plan(path: &Path, overrides: &Overrides) -> Result<sweep::Plan, ScenarioError> {
-        Scenario::load_base(path, overrides)?.plan()
+        Scenario::load_base(path, overrides)?
+            .plan()
+            .map_err(|e| overrides.name_options(e))
     }
 
     /// Reads a scenario file and applies command-line overrides to its
@@ -434,14 +459,16 @@ impl Scenario {
         let text = std::fs::read_to_string(path)
             .map_err(|e| problem(format!("cannot read the file: {e}")))?;
         let mut root = parse::parse_tree(&text, &file)?;
-        if let Some(seed) = overrides.seed {
-            let seed = i64::try_from(seed).map_err(|_| {
-                problem(format!(
-                    "--seed {seed} is too large; give at most {}",
-                    i64::MAX
-                ))
-            })?;
-            root.insert("seed".into(), toml::Value::Integer(seed));
+        // Each value given on the command line goes into the tree as it is
+        // (a number as a number), so it is checked with the file and its
+        // problems come with the file's, named by the option.
+        let value = |v: &str| {
+            v.parse::<i64>()
+                .map(toml::Value::Integer)
+                .unwrap_or_else(|_| toml::Value::String(v.to_string()))
+        };
+        if let Some(seed) = &overrides.seed {
+            root.insert("seed".into(), value(seed));
         }
         if let Some(h) = &overrides.horizon {
             root.insert("horizon".into(), toml::Value::String(h.clone()));
@@ -453,8 +480,8 @@ impl Scenario {
             root.insert("warmup".into(), toml::Value::String("0s".into()));
             root.remove("sample_interval");
         }
-        if let Some(r) = overrides.replications {
-            root.insert("replications".into(), toml::Value::Integer(r.into()));
+        if let Some(r) = &overrides.replications {
+            root.insert("replications".into(), value(r));
         }
         // `initial_fleet` paths are relative to the scenario's folder.
         let dir = path.parent().unwrap_or(Path::new(""));

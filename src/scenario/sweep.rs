@@ -6,6 +6,7 @@
 use super::fleet_file::FleetFiles;
 use super::parse::parse_value_with;
 use super::{Problem, Problems, Scenario, ScenarioError};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::{Table, Value};
@@ -161,6 +162,8 @@ impl Base {
     /// The plan: the sweep expanded, every point validated. All problems,
     /// of the base scenario and of every point, are reported together.
     pub fn plan(&self) -> Result<Plan, ScenarioError> {
+        // Problems at more points than this, for one swept path, are counted.
+        const LISTED_PER_PATH: usize = 3;
         let file = self.file.as_str();
         let base_result = self.scenario();
         let Some(sweep) = &self.sweep else {
@@ -223,11 +226,20 @@ impl Base {
                 format!("has {n_points} points; at most {MAX_POINTS} are allowed"),
             );
         }
-        problems.into_result(file)?;
+        // With a base that has problems of its own, the points are still
+        // tried, for the problems of the swept paths: every problem at once.
+        let base_failed = base_result.is_err();
+        let base_problems = base_result.as_ref().err().map_or(0, |e| e.problems.len());
+        if problems.len() > base_problems {
+            // The sweep itself is malformed: no point can be made.
+            return Err(problems.into_error(file));
+        }
         // Cartesian product, the last path varying fastest.
         let mut points = Vec::with_capacity(n_points);
-        // The same problem is found at many points: each is reported once.
-        let mut seen = Problems::new();
+        // The same problem is found at many points: each is reported once,
+        // and a swept path with problems at many points lists a few.
+        let mut seen = problems;
+        let mut at_path: BTreeMap<String, usize> = BTreeMap::new();
         for index in 0..n_points {
             let mut rest = index;
             let mut values = vec![Value::Boolean(false); params.len()];
@@ -269,6 +281,10 @@ impl Base {
                                 || pr.field.starts_with(&format!("{p}."))
                                 || p.starts_with(&format!("{}.", pr.field))
                         });
+                        if from.is_none() && base_failed {
+                            // The base's own problem, already reported.
+                            continue;
+                        }
                         let p = match from {
                             Some(path) => Problem {
                                 field: format!("sweep.\"{path}\""),
@@ -288,12 +304,29 @@ impl Base {
                                 ),
                             },
                         };
-                        seen.add_once(p);
+                        let shown = at_path.entry(p.field.clone()).or_default();
+                        *shown += 1;
+                        if *shown <= LISTED_PER_PATH {
+                            seen.add_once(p);
+                        }
                     }
                 }
             }
         }
-        seen.into_result(file)?;
+        for (field, n) in at_path {
+            if n > LISTED_PER_PATH {
+                seen.push(
+                    field,
+                    format!(
+                        "and {} more points with a problem here (the first {LISTED_PER_PATH} are listed)",
+                        n - LISTED_PER_PATH
+                    ),
+                );
+            }
+        }
+        if base_failed || !seen.is_empty() {
+            return Err(seen.into_error(file));
+        }
         Ok(Plan { params, points })
     }
 }

@@ -707,3 +707,63 @@ fn a_long_sweep_runs_under_a_small_open_file_limit() {
     assert!(out.join("sweep.csv").exists());
     assert!(out.join("point-119").join("manifest.json").exists());
 }
+
+/// Command-line values are checked with the file: a bad `--seed`,
+/// `--horizon` or `--replications` is listed beside the file's own
+/// problems, named by its option; a bad swept path beside the base's; and
+/// a swept path with problems at 10,000 points lists three and counts the
+/// rest.
+#[test]
+fn every_problem_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nhorizon = \"2d\"\n[sweep]\n\"ecs.nope\" = [1, 2]\n[ecs]\ninitial = -5\n",
+    )
+    .unwrap();
+    let a = fleetsim()
+        .args([
+            "run",
+            bad.to_str().unwrap(),
+            "--seed",
+            "abc",
+            "--horizon",
+            "5x",
+        ])
+        .args(["--replications", "0", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    for expected in [
+        "--seed: expected a whole number",
+        "--horizon: \"5x\" has an unknown unit",
+        "--replications: 0 is out of range",
+        "ecs.initial: -5 is out of range",
+        "sweep.\"ecs.nope\"",
+    ] {
+        assert!(err.contains(expected), "{expected} missing from {err}");
+    }
+    assert!(!dir.path().join("out").exists());
+    let many = dir.path().join("many.toml");
+    let values: Vec<String> = (1..=10_000).map(|i| format!("-{i}")).collect();
+    std::fs::write(
+        &many,
+        format!(
+            "name = \"x\"\nhorizon = \"2d\"\n[sweep]\n\"ecs.initial\" = [{}]\n[ecs]\ninitial = 5\n",
+            values.join(", ")
+        ),
+    )
+    .unwrap();
+    let a = fleetsim()
+        .args(["validate", many.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    assert!(err.lines().count() <= 6, "{err}");
+    assert!(
+        err.contains("and 9997 more points with a problem here"),
+        "{err}"
+    );
+}
