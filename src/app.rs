@@ -53,7 +53,10 @@ impl Status {
             Status::Interrupted(i.0)
         } else if broken_pipe {
             Status::Closed
-        } else if err.is::<ScenarioError>() || err.is::<UsageError>() {
+        } else if err.is::<ScenarioError>()
+            || err.is::<UsageError>()
+            || err.is::<crate::budget::OverBudget>()
+        {
             Status::BadInput
         } else {
             Status::Failed
@@ -118,7 +121,9 @@ fn run_command(command: Command) -> anyhow::Result<String> {
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;
+            let budget = crate::budget::of_run(&plan, 0, false);
             describe::plan(&plan, &scenario.display().to_string())
+                + &format!("  budget: {}\n", budget.describe())
         }
         Command::Run {
             scenario,
@@ -132,6 +137,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             replications,
             jobs,
             per_replication,
+            max_memory,
+            max_output,
         } => {
             let overrides = Overrides {
                 seed,
@@ -141,6 +148,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 no_statistics: false,
             };
             let plan = Scenario::load_plan(&scenario, &overrides)?;
+            let jobs_n = jobs.map_or(0, |j| j as usize);
+            crate::budget::of_run(&plan, jobs_n, per_replication).check(max_memory, max_output)?;
             let dir =
                 dir.unwrap_or_else(|| Path::new("output").join(&plan.points[0].scenario.name));
             let opts = run::RunOptions {
@@ -221,6 +230,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             seed,
             horizon,
             force,
+            max_memory,
+            max_output,
             microversion,
         } => {
             let overrides = Overrides {
@@ -239,6 +250,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 .into());
             }
             let sc = &plan.points[0].scenario;
+            let poll = (mode == FixtureMode::Poll).then_some(poll_interval);
+            crate::budget::of_fixtures(sc, poll).check(max_memory, max_output)?;
             let dir =
                 dir.unwrap_or_else(|| Path::new("output").join(format!("{}-fixtures", sc.name)));
             let opts = fixtures::Options {

@@ -79,6 +79,14 @@ pub enum Command {
         /// (and trace) into replication-<r>/.
         #[arg(long)]
         per_replication: bool,
+        /// Refuse the study (exit 2) if its estimated memory exceeds this,
+        /// e.g. "4GiB"; `validate` prints the estimate.
+        #[arg(long, default_value = "16GiB", value_parser = size)]
+        max_memory: u64,
+        /// Refuse the study (exit 2) if its estimated output exceeds this
+        /// (the trace of --trace is not estimated).
+        #[arg(long, default_value = "64GiB", value_parser = size)]
+        max_output: u64,
     },
     /// Find the smallest size of a pool that meets a target, such as
     /// "blocked_share <= 0.01", with confidence: every candidate size runs
@@ -184,6 +192,13 @@ pub enum Command {
         /// Replace the fixtures of an earlier run in the result folder.
         #[arg(long)]
         force: bool,
+        /// Refuse (exit 2) if the estimated memory exceeds this, e.g. "4GiB".
+        #[arg(long, default_value = "16GiB", value_parser = size)]
+        max_memory: u64,
+        /// Refuse (exit 2) if the estimated output exceeds this (poll mode
+        /// writes every server at every poll).
+        #[arg(long, default_value = "64GiB", value_parser = size)]
+        max_output: u64,
         /// The compute API microversion of the ECS server objects, requests
         /// and responses: 2.1 to 2.104, or "latest".
         #[arg(long, default_value = "latest", value_parser = microversion)]
@@ -198,6 +213,12 @@ pub enum FixtureMode {
     Transitions,
     /// As a client polling every --poll-interval sees the servers.
     Poll,
+}
+
+/// A `--max-memory` or `--max-output`, as [`crate::budget::parse_bytes`]
+/// reads it.
+fn size(s: &str) -> Result<u64, String> {
+    crate::budget::parse_bytes(s)
 }
 
 /// A poll interval: a duration longer than 0s.

@@ -100,6 +100,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod budget;
 pub mod capacity;
 pub mod ci;
 pub mod cli;

@@ -104,6 +104,7 @@ pub(crate) fn read_capacity(r: &mut Reader, sections: &Sections) -> CapacitySpec
     check_sections(r, sections, &pools, &flavors, &bms_pools);
     check_weights(r, &flavors, &bms_pools);
     check_fit(r, &pools, &flavors);
+    check_domains(r, &pools, &bms_pools, &domains);
 
     CapacitySpec {
         placement,
@@ -545,6 +546,36 @@ fn check_sum(r: &mut Reader, key: &str, sum: Option<f64>, fix: &str) {
 }
 
 /// Every flavor must fit on an empty host of its pool.
+/// A failure-domain level splits each pool's hosts into `count` blocks; a
+/// count above the largest pool's hosts leaves domains with no host at
+/// all, which would fail and be repaired (and logged) for nothing.
+fn check_domains(
+    r: &mut Reader,
+    pools: &[(String, Option<PoolSpec>)],
+    bms_pools: &[(String, Option<BmsPool>)],
+    domains: &[(String, Option<DomainSpec>)],
+) {
+    let largest = pools
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().map(|p| p.hosts))
+        .chain(bms_pools.iter().filter_map(|(_, p)| p.as_ref()?.nodes))
+        .max();
+    let Some(largest) = largest else { return };
+    for (name, d) in domains {
+        if let Some(d) = d
+            && d.count > largest
+        {
+            r.problem(
+                &format!("domains.{}.count", segment(name)),
+                format!(
+                    "{} domains leave some with no host: the largest pool has {largest} hosts (or nodes), and host i of a pool of n is in domain ⌊i·count/n⌋; give at most {largest}",
+                    d.count
+                ),
+            );
+        }
+    }
+}
+
 fn check_fit(
     r: &mut Reader,
     pools: &[(String, Option<PoolSpec>)],

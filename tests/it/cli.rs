@@ -767,3 +767,69 @@ fn every_problem_is_reported_at_once() {
         "{err}"
     );
 }
+
+/// Studies whose memory or output would run away are refused before
+/// anything runs, with the estimate (the cases a fuzzing probe found).
+#[test]
+fn runaway_studies_are_refused_with_their_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let samples = write(
+        "samples.toml",
+        "name = \"s\"\nhorizon = \"1y\"\nsample_interval = \"10s\"\nreplications = 32\n[ecs]\ninitial = 1\n",
+    );
+    let arrivals = write(
+        "arrivals.toml",
+        "name = \"a\"\nhorizon = \"100y\"\n[ecs]\narrivals = \"1000000000/d\"\n",
+    );
+    let out = dir.path().join("out");
+    for (args, expected) in [
+        (vec!["run", samples.as_str()], "over --max-memory 16.0 GiB"),
+        (vec!["run", arrivals.as_str()], "over --max-memory 16.0 GiB"),
+        (
+            vec![
+                "fixtures",
+                "scenarios/quick.toml",
+                "--mode",
+                "poll",
+                "--poll-interval",
+                "1ms",
+            ],
+            "over --max-output 64.0 GiB",
+        ),
+        (
+            vec!["run", "scenarios/quick.toml", "--max-memory", "1KiB"],
+            "over --max-memory 1.0 KiB",
+        ),
+    ] {
+        let a = fleetsim()
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = stderr_of(&a);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(err.contains("nothing was run"), "{err}");
+        assert!(!out.exists(), "{args:?} created its folder");
+    }
+    // validate prints the estimate.
+    let a = fleetsim()
+        .args(["validate", "scenarios/quick.toml"])
+        .assert()
+        .success();
+    assert!(stdout_of(&a).contains("budget: estimated memory"));
+    // A failure-domain level with more domains than any pool has hosts.
+    let domains = write(
+        "domains.toml",
+        "name = \"d\"\nhorizon = \"1d\"\n[ecs]\ninitial = 1\n[capacity.pools.p]\nhosts = 1\nvcpus = 8\nmemory = \"32GiB\"\n[capacity.flavors.f]\nvcpus = 1\nmemory = \"1GiB\"\n[capacity.domains.rack]\ncount = 1000000\ntime_to_failure = \"1y\"\nrepair = \"1h\"\n",
+    );
+    let a = fleetsim().args(["validate", &domains]).assert().code(2);
+    let err = stderr_of(&a);
+    assert!(err.contains("capacity.domains.rack.count"), "{err}");
+    assert!(err.contains("give at most 1"), "{err}");
+}

@@ -212,8 +212,18 @@ fn toml_capacity(c: &CapParams) -> String {
             "[capacity.bms_pools.\"physical.b{i}\"]\nnodes = {nodes}\nweight = {weight}\n"
         );
     }
+    // A level has at most as many domains as the largest pool has hosts
+    // (more would leave domains with no host, which is refused).
+    let largest = c
+        .pools
+        .iter()
+        .map(|p| p.0)
+        .chain(c.bms_pools.iter().map(|b| b.0))
+        .max()
+        .unwrap_or(u32::MAX);
     for (level, d) in ["rack", "zone"].iter().zip(&c.domains) {
         if let Some((count, ttf, repair)) = *d {
+            let count = count.min(largest);
             t += &format!(
                 "[capacity.domains.{level}]\ncount = {count}\n{}\n",
                 clock(ttf, repair).replace(", repair", "\nrepair")

@@ -1,0 +1,284 @@
+//! The budget of a study, estimated before it runs: the memory its
+//! replications hold at once and the size of the files it writes, from
+//! the scenario alone. `validate` prints it; `run` and `fixtures` refuse a
+//! study over `--max-memory` or `--max-output` (exit 2) before anything is
+//! simulated (docs/guide.md, command reference).
+
+use crate::engine::SimTime;
+use crate::model::{Kind, Status, bms, ecs};
+use crate::scenario::Scenario;
+use crate::scenario::sweep::Plan;
+
+/// Memory per live server per running replication, with its pending
+/// events: the largest figure measured on bench-100k and bench-1m
+/// (docs/performance.md: 177 to 283 B), rounded up.
+const BYTES_PER_SERVER: f64 = 300.0;
+
+/// Bytes per value of a time-series row, in memory (an f64).
+const BYTES_PER_VALUE: f64 = 8.0;
+
+/// Characters per value of a CSV row, separator included.
+const CHARS_PER_VALUE: f64 = 10.0;
+
+/// Bytes of one server line in `servers.jsonl` at the latest microversion
+/// (about 1.5 kB measured on baseline; poll mode writes one per server per
+/// tick).
+const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
+
+/// Default `--max-memory`: what fits a 24 GiB machine with room to spare.
+pub const DEFAULT_MAX_MEMORY: u64 = 16 << 30;
+
+/// Default `--max-output`.
+pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;
+
+/// An estimate, with the terms it adds up.
+#[derive(Clone, Debug, Default)]
+pub struct Estimate {
+    /// Bytes held in memory at once.
+    pub memory: f64,
+    /// Bytes written.
+    pub output: f64,
+    /// What each comes from: (what, bytes, memory or output).
+    pub terms: Vec<(String, f64, &'static str)>,
+}
+
+impl Estimate {
+    fn add(&mut self, what: String, bytes: f64, memory: bool) {
+        if memory {
+            self.memory += bytes;
+        } else {
+            self.output += bytes;
+        }
+        self.terms
+            .push((what, bytes, if memory { "memory" } else { "output" }));
+    }
+
+    /// The estimate in words: totals, then each term.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "estimated memory {}, output {} (before --trace)",
+            bytes(self.memory),
+            bytes(self.output)
+        );
+        for (what, b, of) in &self.terms {
+            s += &format!("\n    {of}: {} for {what}", bytes(*b));
+        }
+        s
+    }
+
+    /// Refuses an estimate over the limits, with what would be needed.
+    pub fn check(&self, max_memory: u64, max_output: u64) -> Result<(), OverBudget> {
+        let mut over = Vec::new();
+        if self.memory > max_memory as f64 {
+            over.push(format!(
+                "needs about {} of memory, over --max-memory {}",
+                bytes(self.memory),
+                bytes(max_memory as f64)
+            ));
+        }
+        if self.output > max_output as f64 {
+            over.push(format!(
+                "would write about {}, over --max-output {}",
+                bytes(self.output),
+                bytes(max_output as f64)
+            ));
+        }
+        if over.is_empty() {
+            Ok(())
+        } else {
+            Err(OverBudget(format!(
+                "the study {}; nothing was run. Shorten the horizon, lengthen sample_interval, lower the replications, the sweep or the demand, or raise the limit ({})",
+                over.join(" and "),
+                self.describe()
+            )))
+        }
+    }
+}
+
+/// A study over its budget: bad input (exit 2), nothing runs.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OverBudget(pub String);
+
+/// `b` bytes in words.
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = b.max(0.0);
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} B")
+    } else if v.is_finite() {
+        format!("{v:.1} {}", UNITS[u])
+    } else {
+        "more than can be counted".into()
+    }
+}
+
+/// Reads a byte size such as "16GiB", "500MiB" or a number of bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let units: [(&str, u64); 5] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ];
+    let (num, mult) = units
+        .iter()
+        .find_map(|(u, m)| t.strip_suffix(u).map(|n| (n.trim(), *m)))
+        .unwrap_or((t, 1));
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * (mult as f64) < u64::MAX as f64 => {
+            Ok((v * mult as f64) as u64)
+        }
+        _ => Err(format!(
+            "\"{s}\" is not a size; give a positive number of bytes with a unit, e.g. \"16GiB\" or \"500MiB\""
+        )),
+    }
+}
+
+/// Servers of `kind` present at once, on average at the worst time: the
+/// initial fleet plus the expected creates over the horizon, or, with a
+/// lifetime, at most as many as live one mean lifetime (Little's law).
+fn servers_present(sc: &Scenario, kind: Kind) -> f64 {
+    let Some(k) = sc.kind(kind) else {
+        return 0.0;
+    };
+    let horizon_s = sc.horizon.as_secs_f64();
+    let creates = if let Some(t) = &k.arrival_trace {
+        t.rows as f64 * t.demand_scale.max(1.0)
+    } else if let Some(p) = &k.arrival_profile {
+        crate::demand::Clock::new(p, sc.start_time, sc.horizon)
+            .integral_and_peak(sc.horizon)
+            .0
+    } else {
+        k.arrivals_per_day * horizon_s / 86_400.0
+    };
+    let live = match &k.lifetime {
+        Some(l) if horizon_s > 0.0 => creates.min(creates / horizon_s * l.mean_s()),
+        _ => creates,
+    };
+    f64::from(k.initial) + live
+}
+
+/// Values per time-series sample of `sc`: each kind's status and state
+/// columns (one row each in the occupancy files) and each pool's.
+fn values_per_sample(sc: &Scenario) -> f64 {
+    let mut v = 0.0;
+    for &kind in Kind::ALL {
+        if sc.kind(kind).is_some() {
+            let states = match kind {
+                Kind::Ecs => ecs::machine(false).n_states(),
+                Kind::Bms => bms::machine(false).n_states(),
+            };
+            v += (Status::ALL.len() + states) as f64;
+        }
+    }
+    let pools = sc
+        .capacity
+        .as_ref()
+        .map_or(0, |c| c.pools.len() + c.bms_pools.len());
+    v + 20.0 * pools as f64
+}
+
+/// The budget of `plan` run with `jobs` threads (0: one per core).
+pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
+    let mut e = Estimate::default();
+    let points = plan.points.len() as f64;
+    let sc = &plan.points[0].scenario;
+    let reps = f64::from(sc.replications.max(1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let running = (if jobs == 0 { cores } else { jobs } as f64).min(points * reps);
+    let mut present = 0.0f64;
+    let mut rows = 0.0f64;
+    let mut values = 0.0f64;
+    for p in &plan.points {
+        let sc = &p.scenario;
+        let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
+        present = present.max(servers);
+        let samples = sc.horizon.ms() as f64 / sc.sample_interval.ms().max(1) as f64 + 1.0;
+        rows += samples;
+        values = values.max(values_per_sample(sc));
+    }
+    e.add(
+        format!(
+            "{} servers at once in each of {} replications running together ({} B each)",
+            present.round(),
+            running,
+            BYTES_PER_SERVER
+        ),
+        present * running * BYTES_PER_SERVER,
+        true,
+    );
+    if reps > 1.0 {
+        e.add(
+            format!(
+                "the time series of {} replications × {} points kept for the aggregate",
+                reps, points
+            ),
+            rows * reps * values * BYTES_PER_VALUE,
+            true,
+        );
+    }
+    let copies = if reps > 1.0 && per_replication {
+        reps + 2.0
+    } else if reps > 1.0 {
+        2.0
+    } else {
+        1.0
+    };
+    e.add(
+        format!("time-series files ({} rows over every point)", rows.round()),
+        rows * copies * values * CHARS_PER_VALUE,
+        false,
+    );
+    e
+}
+
+/// The budget of `fleetsim fixtures` of `sc`, observed every `poll`
+/// (`None`: at every change, bounded by the run's own events, which this
+/// does not estimate).
+pub fn of_fixtures(sc: &Scenario, poll: Option<SimTime>) -> Estimate {
+    let mut e = Estimate::default();
+    let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
+    e.add(
+        format!("{} servers at once, with their views", servers.round()),
+        servers * (BYTES_PER_SERVER + BYTES_PER_SERVER_LINE),
+        true,
+    );
+    if let Some(interval) = poll {
+        let ticks = sc.horizon.ms() as f64 / interval.ms().max(1) as f64 + 1.0;
+        e.add(
+            format!(
+                "servers.jsonl in poll mode: {} servers × {} polls",
+                servers.round(),
+                ticks.round()
+            ),
+            servers * ticks * BYTES_PER_SERVER_LINE,
+            false,
+        );
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_and_print() {
+        assert_eq!(parse_bytes("16GiB").unwrap(), 16 << 30);
+        assert_eq!(parse_bytes("1.5 MiB").unwrap(), 3 << 19);
+        assert_eq!(parse_bytes("1000").unwrap(), 1000);
+        for bad in ["", "0GiB", "-1MiB", "x", "1e30TiB", "NaN"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(bytes(5.0 * (1u64 << 30) as f64), "5.0 GiB");
+    }
+}
