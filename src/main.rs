@@ -8,7 +8,11 @@ use fleetsim::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let outcome = app::execute(cli.command, &mut std::io::stdout().lock());
+    // Not `Cli::parse()`: its help and refusals exit on their own, and its
+    // help to a full stdout would end with exit 0.
+    let outcome = match Cli::try_parse() {
+        Ok(cli) => app::execute(cli.command, &mut std::io::stdout().lock()),
+        Err(parsed) => app::without_command(parsed),
+    };
     ExitCode::from(Status::report(outcome))
 }

@@ -5,6 +5,7 @@
 use crate::common::{fleetsim, stderr_of, stdout_of};
 use serde::Deserialize;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 #[test]
 fn states_prints_the_tables_the_simulator_uses() {
@@ -304,41 +305,110 @@ fn overrides_change_the_run() {
     assert!(stderr_of(&a).contains("--warmup"), "{}", stderr_of(&a));
 }
 
+/// `fleetsim ARGS` with stdout and stderr as given, run to its end.
+fn with_streams(args: &[&str], stdout: Stdio, stderr: Stdio) -> std::process::Output {
+    let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
+    let child = Command::new(exe)
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `/dev/full` opened for writing: every write to it fails with ENOSPC.
+fn dev_full() -> Option<Stdio> {
+    let full = std::fs::File::options().write(true).open("/dev/full");
+    full.ok().map(Stdio::from)
+}
+
 /// A reader that stops early (`fleetsim states --json | head -c 10`) ends the
-/// command quietly with exit 0; a stdout that cannot be written is an error
-/// (exit 1), never a panic.
+/// command quietly with exit 0, for help and a run too; a stdout that cannot
+/// be written is an error (exit 1) named on stderr, after a run's files are
+/// written; a stderr that cannot be written loses the message, not the exit
+/// status. Never a panic (exit 101).
 #[test]
 fn a_closed_or_full_stdout_ends_without_a_panic() {
-    use std::process::{Command, Stdio};
-    let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
-    for _ in 0..5 {
-        let mut child = Command::new(exe)
-            .args(["states", "--json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Close the pipe before the child has written: its writes fail.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        assert!(err.is_empty(), "{err}");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| -> Vec<String> {
+        let out = dir.to_str().unwrap();
+        [
+            "run",
+            "scenarios/quick.toml",
+            "--horizon",
+            "1d",
+            "--warmup",
+            "0s",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([
+            "--out".into(),
+            out.into(),
+            "--quiet".into(),
+            "--force".into(),
+        ])
+        .collect()
+    };
+    let closed_run = run(&tmp.path().join("closed"));
+    let full_run = run(&tmp.path().join("full"));
+    let commands: [Vec<&str>; 3] = [
+        vec!["states", "--json"],
+        vec!["--help"],
+        closed_run.iter().map(String::as_str).collect(),
+    ];
+    for args in &commands {
+        for _ in 0..3 {
+            let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
+            let mut child = Command::new(exe)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            // Close the pipe before the child has written: its writes fail.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+            assert!(err.is_empty(), "{args:?}: {err}");
+        }
     }
-    if Path::new("/dev/full").exists() {
-        let full = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let out = Command::new(exe)
-            .args(["states", "--json"])
-            .stdout(full)
-            .output()
-            .unwrap();
+    assert!(tmp.path().join("closed/summary.csv").exists());
+    if dev_full().is_none() {
+        return;
+    }
+    let commands: [Vec<&str>; 3] = [
+        vec!["states", "--json"],
+        vec!["--help"],
+        full_run.iter().map(String::as_str).collect(),
+    ];
+    for args in &commands {
+        let out = with_streams(args, dev_full().unwrap(), Stdio::piped());
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(err.contains("cannot write to stdout"), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("error: cannot write to stdout"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The run's files were all written before its report failed.
+    for file in ["summary.csv", "availability.csv", "manifest.json"] {
+        assert!(tmp.path().join("full").join(file).exists(), "{file}");
+    }
+    // Both streams full: exit 1, the message lost. A refusal whose message
+    // cannot be written keeps its status (2), from the scenario reader or
+    // from clap.
+    let cases: [(&[&str], i32); 3] = [
+        (&["states", "--json"], 1),
+        (&["validate", "no-such-scenario.toml"], 2),
+        (&["no-such-command"], 2),
+    ];
+    for (args, code) in cases {
+        let out = with_streams(args, dev_full().unwrap(), dev_full().unwrap());
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
     }
 }
 
