@@ -2,7 +2,7 @@
 //! units ([`units`]), distributions ([`dist`]), the TOML reader that walks a
 //! scenario and collects every problem (`reader`), the problems
 //! themselves ([`problems`]), and the files a user names, opened only when
-//! regular and read within limits ([`file`]). Nothing here knows what a
+//! regular and read within limits ([`file`](mod@file)). Nothing here knows what a
 //! scenario holds.
 
 pub mod dist;
