@@ -56,6 +56,7 @@ impl Status {
         } else if err.is::<ScenarioError>()
             || err.is::<UsageError>()
             || err.is::<crate::budget::OverBudget>()
+            || err.is::<clap::Error>()
         {
             Status::BadInput
         } else {
@@ -75,14 +76,23 @@ impl Status {
 
     /// Ends a command: prints what `outcome`'s error, if any, says on
     /// stderr, and returns the exit status. Every binary ends through here.
+    /// A stderr that cannot be written loses the message, never the status
+    /// (`eprint!` would panic, exit 101).
     pub fn report(outcome: anyhow::Result<()>) -> u8 {
         let status = match outcome {
             Ok(()) => Status::Success,
             Err(e) => {
                 let status = Status::of(&e);
-                if let Some(message) = status.message(&e) {
-                    eprint!("{message}");
-                }
+                let _lost = match e.downcast_ref::<clap::Error>() {
+                    // clap prints its own, coloured on a terminal.
+                    Some(refused) => refused.print(),
+                    None => status.message(&e).map_or(Ok(()), |message| {
+                        let mut stderr = std::io::stderr().lock();
+                        stderr
+                            .write_all(message.as_bytes())
+                            .and_then(|()| stderr.flush())
+                    }),
+                };
                 status
             }
         };
@@ -96,9 +106,27 @@ impl Status {
             // A scenario error lists its problems, a line each.
             _ if err.is::<ScenarioError>() => Some(format!("error: {err}")),
             Status::Interrupted(_) => Some(format!("{err}\n")),
+            // clap's message says "error:" itself and ends with a newline.
+            _ if err.is::<clap::Error>() => Some(err.to_string()),
             _ => Some(format!("error: {err:#}\n")),
         }
     }
+}
+
+/// What a command line clap did not turn into a command gives: its help or
+/// the version, written to stdout (exit 0; a stdout that cannot be written
+/// is an error like any command's), or a command line it refuses, for
+/// [`Status::report`] to print (exit 2).
+pub fn without_command(parsed: clap::Error) -> anyhow::Result<()> {
+    if parsed.use_stderr() {
+        return Err(parsed.into());
+    }
+    // clap writes help to stdout itself (coloured on a terminal); its
+    // error is returned, not swallowed as `clap::Error::exit` would.
+    parsed
+        .print()
+        .and_then(|()| std::io::stdout().flush())
+        .context("cannot write to stdout")
 }
 
 /// Runs one command, writing its report to `out`.

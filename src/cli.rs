@@ -16,7 +16,7 @@ use std::path::PathBuf;
 const EXIT_STATUS: &str = "\
 Exit status:
   0  success (also when stdout is closed early, as by `| head`)
-  1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file that cannot be written
+  1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file or stdout that cannot be written
   2  bad input: the scenario or a command-line value is invalid; nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 
@@ -24,7 +24,7 @@ Exit status:
 const PLAN_HELP: &str = "\
 Exit status:
   0  success: every pool has an answer (also when stdout is closed early)
-  1  --max misses the target for some pool (plan.csv still holds what was evaluated), or an output folder that exists and is not empty (see --force), or a file that cannot be written
+  1  --max misses the target for some pool (plan.csv still holds what was evaluated), or an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written
   2  bad input: the scenario, a command-line value, an unknown pool or a bad range; nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 

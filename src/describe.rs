@@ -817,6 +817,14 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
             })
             .collect();
         let pop = Estimate::of(&pops).map_or(0.0, |e| e.mean);
+        if without_servers(study, kind) {
+            let _ = writeln!(
+                s,
+                "  {}: no servers from warmup to horizon (no shares of instance-time, no availability)",
+                kind.name()
+            );
+            continue;
+        }
         let _ = writeln!(
             s,
             "  {}: mean population {:.1}; ACTIVE {}, SHUTOFF {}, ERROR {} of instance-time; availability {}",
@@ -845,6 +853,16 @@ pub fn report(r: &RunReport, out: &std::path::Path) -> String {
         );
     }
     s
+}
+
+/// Whether `kind` had no servers from warmup to horizon in any
+/// replication: no instance-time, so no shares of it and no availability
+/// to report (not zeros, which would read as measured).
+fn without_servers(study: &crate::results::Study, kind: Kind) -> bool {
+    study
+        .runs
+        .iter()
+        .all(|o| o.stats(kind).is_none_or(|st| st.population.area(0) == 0))
 }
 
 /// A share across replications as a percentage with `digits` decimals:
@@ -1013,6 +1031,10 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
         let _ = write!(s, "  point {i}: {}", values.join(", "));
         for &kind in Kind::ALL {
             if p.study.scenario.kind(kind).is_none() {
+                continue;
+            }
+            if without_servers(&p.study, kind) {
+                let _ = write!(s, "; {} no servers", kind.name());
                 continue;
             }
             let err = fmt(p

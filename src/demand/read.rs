@@ -6,7 +6,6 @@ use crate::engine::SimTime;
 use crate::input::problems::Problems;
 use crate::input::reader::{Reader, expected, show};
 use crate::input::units::{MAX_RATE_PER_DAY, format_duration, parse_duration, parse_rate_per_day};
-use std::io::Read;
 use std::path::Path;
 use toml::Value;
 
@@ -408,13 +407,21 @@ pub fn check(profile: &Profile, start_time_ms: u64, horizon: SimTime) -> Option<
 /// times increasing from 0 (`"0s"`, `"12h"`, or seconds), rates as
 /// `"40/d"`. Every problem is listed with its line, up to a limit.
 pub fn read_schedule(path: &Path, shown: &str) -> Result<Vec<(SimTime, f64)>, Vec<String>> {
-    let file =
-        std::fs::File::open(path).map_err(|e| vec![format!("{shown}: cannot be read ({e})")])?;
+    // A file that grows past the limit as it is read is caught below.
+    let file = crate::input::file::open_limited(path, MAX_SCHEDULE_BYTES).map_err(|e| {
+        vec![format!(
+            "{shown}: {}",
+            e.explain(
+                "give a CSV file of rate changes (`time,rate`)",
+                "a schedule is a list of rate changes, not a trace"
+            )
+        )]
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file).take(MAX_SCHEDULE_BYTES + 1));
+        .from_reader(std::io::BufReader::new(file));
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_string).collect(),
         Err(e) => return Err(vec![format!("{shown}: {e}")]),

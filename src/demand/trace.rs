@@ -7,6 +7,7 @@
 //! replication as the simulation goes, one row ahead of the clock.
 
 use crate::engine::SimTime;
+use crate::input::file::LineLimited;
 use crate::input::problems::Problems;
 use serde::Serialize;
 use std::fs::File;
@@ -15,6 +16,9 @@ use std::path::PathBuf;
 
 /// Most problems listed for one trace file.
 const MAX_PROBLEMS: usize = 20;
+/// Longest line of a trace (1 MiB): a row of the Azure table is about 150
+/// bytes, and a row is held in memory until its line ends.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
 /// Largest number of servers one trace row may become (`demand_scale`).
 pub const MAX_DEMAND_SCALE: f64 = 1000.0;
 
@@ -146,24 +150,36 @@ pub struct TraceReader {
     spec: TraceSpec,
     /// Whether the kind has hosts, so that rows need a flavor.
     needs_flavor: bool,
-    csv: csv::Reader<BufReader<File>>,
+    csv: csv::Reader<LineLimited<BufReader<File>>>,
     record: csv::StringRecord,
     line: u64,
     /// Creation time (trace seconds) of the row before, which rows may not
     /// go back before.
     last_created: f64,
+    /// Set once reading failed (a line too long, an I/O error): the rows
+    /// end there.
+    failed: bool,
 }
 
 impl TraceReader {
     /// Opens the trace of `spec`; `needs_flavor` when the kind has hosts
     /// (then every row must map to a flavor).
     pub fn open(spec: &TraceSpec, needs_flavor: bool) -> Result<TraceReader, String> {
-        let file =
-            File::open(&spec.file).map_err(|e| format!("{}: cannot be read ({e})", spec.path))?;
+        // No limit on the file's size (it is streamed), only on a line's.
+        let (file, _size) = crate::input::file::open(&spec.file).map_err(|e| {
+            format!(
+                "{}: {}",
+                spec.path,
+                e.explain(
+                    "give the trace's CSV file (the Azure VM table, or created_s,deleted_s,flavor rows)",
+                    ""
+                )
+            )
+        })?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(BufReader::new(file));
+            .from_reader(LineLimited::new(BufReader::new(file), MAX_LINE_BYTES));
         let mut record = csv::StringRecord::new();
         let mut line = 0;
         if spec.format == Format::Csv {
@@ -187,6 +203,7 @@ impl TraceReader {
             record,
             line,
             last_created: 0.0,
+            failed: false,
         })
     }
 
@@ -194,11 +211,16 @@ impl TraceReader {
     /// bad row (reading can go on after it).
     pub fn next_vm(&mut self) -> Option<Result<TraceVm, RowError>> {
         // A line too long for the reader's limit, or not UTF-8, is an error
-        // of that row.
+        // of that row; after a failed read (a line too long) nothing more
+        // is read, since the rest of the line would look like a row.
+        if self.failed {
+            return None;
+        }
         match self.csv.read_record(&mut self.record) {
             Ok(false) => return None,
             Ok(true) => {}
             Err(e) => {
+                self.failed = e.is_io_error();
                 self.line += 1;
                 return Some(Err(RowError {
                     line: self.line,

@@ -10,11 +10,13 @@ use crate::stats::Dim;
 
 columns! {
     /// The numeric columns of a summary row, in file order; the sojourn
-    /// columns are empty where no stay ended.
+    /// columns are empty where no stay ended, and `share` where the kind
+    /// had no servers.
     pub struct Metrics {
         /// Time-weighted mean number of servers in the state.
         mean_count,
-        /// Share of instance-time in the state.
+        /// Share of instance-time in the state; empty when the kind had
+        /// no servers in the window.
         share,
         /// Most servers in the state at once.
         max_count,
@@ -65,7 +67,9 @@ fn row(
             } else {
                 0.0
             }),
-            share: Some(if pop_area > 0.0 { area / pop_area } else { 0.0 }),
+            // A kind with no server-time has no shares: not 0 each, which
+            // would not add up to 1 and would read as measured.
+            share: (pop_area > 0.0).then(|| area / pop_area),
             max_count: Some(dim.max(s) as f64),
             entries: Some(dim.entries(s) as f64),
             mean_sojourn_s: soj.mean_s(),

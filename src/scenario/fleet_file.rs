@@ -8,6 +8,7 @@
 //! `unmodelled = "skip"`, left out ([`InitialFleet::skipped`]).
 
 use crate::capacity::spec::CapacitySpec;
+use crate::input::file::FileError;
 use crate::input::problems::{Problem, Problems, Reported};
 use crate::model::api::{self, BMS_FIELDS, Shown, power};
 use crate::model::bms::{self, BmsState};
@@ -220,6 +221,16 @@ pub const MAX_SKIPPED_LISTED: usize = 20;
 /// Most servers a file may give (as `initial`).
 pub const MAX_SERVERS: usize = 10_000_000;
 
+/// Largest fleet file read (2 GiB), which is read whole into memory and
+/// parsed there: about 1.2 million servers as `fleetsim fixtures` writes
+/// them (about 1.8 KiB a line), about 8 million with only the fields
+/// fleetsim reads (about 250 bytes a line), near [`MAX_SERVERS`].
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// What a fleet file is, for messages about a path that is not one.
+const VALID: &str =
+    "give the path of a servers/detail response or of a servers.jsonl, e.g. \"fleet.json\"";
+
 const VM: &str = "OS-EXT-STS:vm_state";
 const TASK: &str = "OS-EXT-STS:task_state";
 const POWER: &str = "OS-EXT-STS:power_state";
@@ -251,19 +262,26 @@ pub fn load(
         out.into_vec()
     };
     if path.trim().is_empty() {
-        return Err(one(
-            "\"\" is not a file; give the path of a servers/detail response or of a servers.jsonl, e.g. \"fleet.json\"".into(),
-        ));
+        return Err(one(format!("\"\" is not a file; {VALID}")));
     }
     let resolved = dir.join(path);
-    let text = std::fs::read(&resolved).map_err(|e| {
+    let text = crate::input::file::read(&resolved, MAX_FILE_BYTES).map_err(|e| {
         let shown = resolved.display().to_string();
         let at = if shown == path {
             String::new()
         } else {
             format!(" (looked for {shown})")
         };
-        one(format!("cannot read {path:?}{at}: {e}"))
+        one(match e {
+            FileError::Io(e) => format!("cannot read {path:?}{at}: {e}"),
+            e => format!(
+                "{path:?}{at} {}",
+                e.explain(
+                    VALID,
+                    "a fleet file is read whole into memory; split the fleet between [ecs] and [bms] files, or keep fewer fields per server"
+                )
+            ),
+        })
     })?;
     let text = String::from_utf8(text).map_err(|e| {
         one(format!(

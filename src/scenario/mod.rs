@@ -221,6 +221,10 @@ pub struct GroupShare {
 /// `max_server_per_host`): a bound on what one arrival allocates.
 pub const MAX_DEPLOYMENT_SIZE: u32 = 1_000;
 
+/// Largest scenario file read (16 MiB): a scenario is a few kilobytes of
+/// TOML, and a bound keeps a wrong path from filling memory.
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
 /// An incident window: between `start` and `start + duration`, the kind's
 /// fault hazard is multiplied by `fault_factor` and its operations' failure
 /// and hang probabilities by `failure_factor` (capped at 1).
@@ -456,8 +460,23 @@ impl Scenario {
                 message,
             }],
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| problem(format!("cannot read the file: {e}")))?;
+        let text = crate::input::file::read(path, MAX_SCENARIO_BYTES).map_err(|e| {
+            problem(match e {
+                crate::input::file::FileError::Io(e) => format!("cannot read the file: {e}"),
+                e => format!(
+                    "the file {}",
+                    e.explain(
+                        "give the path of a scenario file (TOML)",
+                        "a scenario is a few kilobytes of TOML, and large inputs belong in the files it names (initial_fleet, schedule, trace)"
+                    )
+                ),
+            })
+        })?;
+        let text = String::from_utf8(text).map_err(|e| {
+            problem(format!(
+                "the file is not UTF-8 text ({e}); give a scenario file (TOML)"
+            ))
+        })?;
         let mut root = parse::parse_tree(&text, &file)?;
         // Each value given on the command line goes into the tree as it is
         // (a number as a number), so it is checked with the file and its

@@ -5,6 +5,7 @@
 use crate::common::{fleetsim, stderr_of, stdout_of};
 use serde::Deserialize;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 #[test]
 fn states_prints_the_tables_the_simulator_uses() {
@@ -44,7 +45,8 @@ struct SummaryRow {
     dimension: String,
     state: String,
     mean_count: f64,
-    share: f64,
+    /// Empty for a kind that had no servers.
+    share: Option<f64>,
     max_count: u64,
     entries: u64,
     mean_sojourn_s: Option<f64>,
@@ -128,7 +130,7 @@ fn run_writes_every_file_with_the_documented_columns() {
         .filter(|r| r.kind == "ecs" && r.dimension == "status")
         .collect();
     assert_eq!(ecs_status.len(), 12);
-    let share_sum: f64 = ecs_status.iter().map(|r| r.share).sum();
+    let share_sum: f64 = ecs_status.iter().map(|r| r.share.unwrap()).sum();
     assert!(
         (share_sum - 1.0).abs() < 1e-4,
         "ECS status shares sum to {share_sum}"
@@ -304,41 +306,204 @@ fn overrides_change_the_run() {
     assert!(stderr_of(&a).contains("--warmup"), "{}", stderr_of(&a));
 }
 
+/// A kind with no servers at all (an empty `[ecs]`) beside one with some:
+/// its shares of instance-time are empty, not 0 (there is no time to share
+/// out, and zeros would not add up to 1), in every file and the report;
+/// its counts are measured zeros; the other kind is unaffected.
+#[test]
+fn an_empty_kind_has_no_shares_beside_a_kind_that_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "name = \"empty-ecs\"\nseed = 3\nhorizon = \"2d\"\nwarmup = \"0s\"\nreplications = 2\n\
+         [ecs]\ninitial = 0\n\
+         [bms]\ninitial = 10\narrivals = \"2/d\"\nlifetime = { dist = \"exponential\", mean = \"5d\" }\n";
+    // `fleetsim run` of `text`, into `name/`: its report.
+    let run = |name: &str, text: &str| -> String {
+        let scenario = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&scenario, text).unwrap();
+        let a = fleetsim()
+            .args(["run", "--quiet", "--out"])
+            .arg(tmp.path().join(name))
+            .arg(&scenario)
+            .assert()
+            .success();
+        stdout_of(&a)
+    };
+    let report = run("one", text);
+    assert!(
+        report.contains(
+            "\n  ecs: no servers from warmup to horizon (no shares of instance-time, no availability)\n"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains(" -"), "{report}");
+    assert!(report.contains("\n  bms: mean population"), "{report}");
+    let dir = tmp.path().join("one");
+    let summary: Vec<SummaryRow> = rows(&dir.join("summary.csv"));
+    let (ecs, bms): (Vec<&SummaryRow>, Vec<&SummaryRow>) =
+        summary.iter().partition(|r| r.kind == "ecs");
+    assert!(!ecs.is_empty() && !bms.is_empty());
+    for r in &ecs {
+        assert_eq!(r.share, None, "{r:?}");
+        assert_eq!((r.mean_count, r.max_count, r.entries), (0.0, 0, 0), "{r:?}");
+    }
+    for replication in bms.chunks(bms.len() / 2) {
+        let sum: f64 = replication
+            .iter()
+            .filter(|r| r.dimension == "status")
+            .map(|r| r.share.unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-4, "BMS status shares sum to {sum}");
+    }
+    // Across replications: no replication defines an ECS share.
+    let mut ci = csv::Reader::from_path(dir.join("summary_ci.csv")).unwrap();
+    let mut ecs_shares = 0;
+    for rec in ci.records() {
+        let rec = rec.unwrap();
+        if &rec[3] == "share" {
+            let defined = (&rec[4], rec[5].is_empty());
+            if &rec[0] == "ecs" {
+                ecs_shares += 1;
+                assert_eq!(defined, ("0", true), "{rec:?}");
+            } else {
+                assert_eq!(defined, ("2", false), "{rec:?}");
+            }
+        }
+    }
+    assert_eq!(ecs_shares, ecs.len() / 2);
+    let availability = std::fs::read_to_string(dir.join("availability.csv")).unwrap();
+    assert!(availability.contains("\n0,ecs,0,0,\n"), "{availability}");
+
+    // A sweep says the same per point.
+    let report = run(
+        "sweep",
+        &format!("{text}[sweep]\n\"bms.initial\" = [10, 20]\n"),
+    );
+    assert!(
+        report.contains("point 0: bms.initial = 10; ecs no servers; bms ERROR"),
+        "{report}"
+    );
+    let mut sweep = csv::Reader::from_path(tmp.path().join("sweep/sweep.csv")).unwrap();
+    let header = sweep.headers().unwrap().clone();
+    let mut checked = 0;
+    for rec in sweep.records() {
+        let rec = rec.unwrap();
+        for (name, value) in header.iter().zip(rec.iter()) {
+            if name.starts_with("ecs_") && name.contains("_share_") {
+                assert!(value.is_empty(), "{name} = {value:?}");
+                checked += 1;
+            }
+            if name == "bms_ACTIVE_share_mean" {
+                assert!(!value.is_empty());
+            }
+        }
+    }
+    assert!(checked > 0);
+}
+
+/// `fleetsim ARGS` with stdout and stderr as given, run to its end.
+fn with_streams(args: &[&str], stdout: Stdio, stderr: Stdio) -> std::process::Output {
+    let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
+    let child = Command::new(exe)
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `/dev/full` opened for writing: every write to it fails with ENOSPC.
+fn dev_full() -> Option<Stdio> {
+    let full = std::fs::File::options().write(true).open("/dev/full");
+    full.ok().map(Stdio::from)
+}
+
 /// A reader that stops early (`fleetsim states --json | head -c 10`) ends the
-/// command quietly with exit 0; a stdout that cannot be written is an error
-/// (exit 1), never a panic.
+/// command quietly with exit 0, for help and a run too; a stdout that cannot
+/// be written is an error (exit 1) named on stderr, after a run's files are
+/// written; a stderr that cannot be written loses the message, not the exit
+/// status. Never a panic (exit 101).
 #[test]
 fn a_closed_or_full_stdout_ends_without_a_panic() {
-    use std::process::{Command, Stdio};
-    let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
-    for _ in 0..5 {
-        let mut child = Command::new(exe)
-            .args(["states", "--json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Close the pipe before the child has written: its writes fail.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        assert!(err.is_empty(), "{err}");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| -> Vec<String> {
+        let out = dir.to_str().unwrap();
+        [
+            "run",
+            "scenarios/quick.toml",
+            "--horizon",
+            "1d",
+            "--warmup",
+            "0s",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([
+            "--out".into(),
+            out.into(),
+            "--quiet".into(),
+            "--force".into(),
+        ])
+        .collect()
+    };
+    let closed_run = run(&tmp.path().join("closed"));
+    let full_run = run(&tmp.path().join("full"));
+    let commands: [Vec<&str>; 3] = [
+        vec!["states", "--json"],
+        vec!["--help"],
+        closed_run.iter().map(String::as_str).collect(),
+    ];
+    for args in &commands {
+        for _ in 0..3 {
+            let exe = assert_cmd::cargo::cargo_bin!("fleetsim");
+            let mut child = Command::new(exe)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            // Close the pipe before the child has written: its writes fail.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+            assert!(err.is_empty(), "{args:?}: {err}");
+        }
     }
-    if Path::new("/dev/full").exists() {
-        let full = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let out = Command::new(exe)
-            .args(["states", "--json"])
-            .stdout(full)
-            .output()
-            .unwrap();
+    assert!(tmp.path().join("closed/summary.csv").exists());
+    if dev_full().is_none() {
+        return;
+    }
+    let commands: [Vec<&str>; 3] = [
+        vec!["states", "--json"],
+        vec!["--help"],
+        full_run.iter().map(String::as_str).collect(),
+    ];
+    for args in &commands {
+        let out = with_streams(args, dev_full().unwrap(), Stdio::piped());
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(err.contains("cannot write to stdout"), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("error: cannot write to stdout"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The run's files were all written before its report failed.
+    for file in ["summary.csv", "availability.csv", "manifest.json"] {
+        assert!(tmp.path().join("full").join(file).exists(), "{file}");
+    }
+    // Both streams full: exit 1, the message lost. A refusal whose message
+    // cannot be written keeps its status (2), from the scenario reader or
+    // from clap.
+    let cases: [(&[&str], i32); 3] = [
+        (&["states", "--json"], 1),
+        (&["validate", "no-such-scenario.toml"], 2),
+        (&["no-such-command"], 2),
+    ];
+    for (args, code) in cases {
+        let out = with_streams(args, dev_full().unwrap(), dev_full().unwrap());
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
     }
 }
 

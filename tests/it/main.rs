@@ -10,6 +10,7 @@ mod determinism;
 mod docs;
 mod fixtures;
 mod import;
+mod inputs;
 mod interrupt;
 mod owners;
 mod plan;
