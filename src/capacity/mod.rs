@@ -258,8 +258,10 @@ pub struct Capacity {
     /// weight, trend), every ECS flavor with a positive weight, when any
     /// has a trend; then the ECS mix is drawn from these at each arrival.
     trending: Vec<(u16, f64, Option<crate::demand::Growth>)>,
-    /// ECS resize targets.
-    resize_mix: Option<WeightedChoice<u16>>,
+    /// ECS resize targets, by the flavor a server has (every flavor's
+    /// index): a choice among the resize mix's other flavors, `None` where
+    /// the mix has no other. `None` as a whole without a resize mix.
+    resize_to: Option<Vec<Option<WeightedChoice<u16>>>>,
     /// Per kind, per state: whether a server keeps its allocation there.
     holds: [Vec<bool>; 2],
     alloc: Vec<Allocation>,
@@ -347,6 +349,7 @@ impl Capacity {
                 pool,
             });
         }
+        let flavors_len = flavors.len() as u16;
         let levels: Vec<Level> = spec
             .domains
             .iter()
@@ -387,7 +390,11 @@ impl Capacity {
             policy: placement::policy(spec.placement),
             new_mix: [WeightedChoice::new(new_ecs), WeightedChoice::new(new_bms)],
             trending,
-            resize_mix: WeightedChoice::new(resize),
+            resize_to: WeightedChoice::new(resize.iter().copied()).map(|_| {
+                (0..flavors_len)
+                    .map(|f| WeightedChoice::new(resize.iter().copied().filter(|e| e.0 != f)))
+                    .collect()
+            }),
             holds,
             alloc: Vec::new(),
             groups: Groups::default(),
@@ -509,18 +516,16 @@ impl Capacity {
     }
 
     /// A resize target for a server of `current` flavor: drawn from the
-    /// resize mix, another flavor than the current one when the mix has one.
+    /// resize mix's other flavors, by their weights (the mix conditioned on
+    /// not drawing `current`, in one draw however rare the others are); the
+    /// current flavor when the mix has no other. `None` without a mix.
     pub fn resize_target(&self, current: u16, rng: &mut Rng) -> Option<u16> {
-        let mix = self.resize_mix.as_ref()?;
-        if mix.items().iter().all(|&f| f == current) {
-            return Some(current);
-        }
-        loop {
-            let f = mix.draw(rng);
-            if f != current {
-                return Some(f);
-            }
-        }
+        let others = self.resize_to.as_ref()?.get(usize::from(current));
+        Some(
+            others
+                .and_then(Option::as_ref)
+                .map_or(current, |c| c.draw(rng)),
+        )
     }
 
     /// Whether `host` is up and has room for `flavor`.
@@ -1308,5 +1313,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A resize target is another flavor drawn by the weights of the others,
+    /// in one draw: from the flavor that dwarfs the rest (1e9 : 1 : 2, the
+    /// widest spread allowed) the other two come at 1 : 2; past validation,
+    /// at 1e17 : 1 (which the rejection draw of before never ended on),
+    /// the other one at once; a lone flavor keeps its own.
+    #[test]
+    fn a_resize_target_is_drawn_among_the_other_flavors() {
+        let text = |weights: [&str; 3]| {
+            let mut t = String::from(
+                "name = \"t\"\nhorizon = \"1d\"\n[ecs]\n[capacity.pools.p]\nhosts = 1\nvcpus = 8\nmemory = 8\n",
+            );
+            for (name, w) in ["heavy", "one", "two"].iter().zip(weights) {
+                t += &format!(
+                    "[capacity.flavors.{name}]\nvcpus = 1\nmemory = 1\nresize_weight = {w}\n"
+                );
+            }
+            t
+        };
+        let capacity = |weights| {
+            let sc = crate::scenario::parse::parse_str(&text(weights), "t.toml")
+                .unwrap_or_else(|e| panic!("{e}"));
+            sc.capacity.unwrap()
+        };
+        let mut rng = crate::engine::stream(3, 0, crate::engine::Purpose::Decisions);
+        let cap = Capacity::new(&capacity(["1e9", "1", "2"]), &[]);
+        let n = 30_000;
+        let mut counts = [0u32; 3];
+        for _ in 0..n {
+            counts[usize::from(cap.resize_target(0, &mut rng).unwrap())] += 1;
+        }
+        // "two" at 2/3: 99.99% bounds are ±3.9 standard errors.
+        let se = (2.0 / 9.0 / f64::from(n)).sqrt();
+        let two = f64::from(counts[2]) / f64::from(n);
+        assert_eq!(counts[0], 0);
+        assert!((two - 2.0 / 3.0).abs() < 3.9 * se, "{counts:?}");
+        assert_eq!(cap.resize_target(1, &mut rng), Some(0));
+
+        let mut spec = capacity(["1", "1", "0"]);
+        spec.flavors[0].resize_weight = 1e17;
+        let cap = Capacity::new(&spec, &[]);
+        assert_eq!(cap.resize_target(0, &mut rng), Some(1));
+        assert_eq!(cap.resize_target(2, &mut rng), Some(0));
+
+        let cap = Capacity::new(&capacity(["1", "0", "0"]), &[]);
+        assert_eq!(cap.resize_target(0, &mut rng), Some(0));
+        assert_eq!(cap.resize_target(1, &mut rng), Some(0));
     }
 }
