@@ -11,13 +11,12 @@ pub(crate) mod read;
 pub mod spec;
 pub mod stats;
 
+use crate::engine::weighted::{self, WeightedChoice};
 use crate::engine::{Rng, SimTime};
 use crate::input::dist::{Dist, Sampler};
 use crate::model::{Kind, Machine, Op, StateId};
 use groups::{GroupPolicy, Groups, NO_GROUP, Rule};
 use placement::{Candidate, Placement};
-use rand::distr::Distribution;
-use rand_distr::weighted::WeightedAliasIndex;
 use spec::CapacitySpec;
 pub use stats::{PoolCounters, PoolStats, Usage};
 
@@ -254,13 +253,15 @@ pub struct Capacity {
     pub levels: Vec<Level>,
     policy: Box<dyn Placement>,
     /// Per kind (`Kind as usize`): the mix of new servers' flavors.
-    new_mix: [Option<(WeightedAliasIndex<f64>, Vec<u16>)>; 2],
+    new_mix: [Option<WeightedChoice<u16>>; 2],
     /// ECS flavors whose share of new servers follows a trend: (flavor,
     /// weight, trend), every ECS flavor with a positive weight, when any
     /// has a trend; then the ECS mix is drawn from these at each arrival.
     trending: Vec<(u16, f64, Option<crate::demand::Growth>)>,
-    /// ECS resize targets.
-    resize_mix: Option<(WeightedAliasIndex<f64>, Vec<u16>)>,
+    /// ECS resize targets, by the flavor a server has (every flavor's
+    /// index): a choice among the resize mix's other flavors, `None` where
+    /// the mix has no other. `None` as a whole without a resize mix.
+    resize_to: Option<Vec<Option<WeightedChoice<u16>>>>,
     /// Per kind, per state: whether a server keeps its allocation there.
     holds: [Vec<bool>; 2],
     alloc: Vec<Allocation>,
@@ -276,16 +277,6 @@ pub struct Capacity {
 
 fn sampler(d: &Dist) -> Sampler {
     d.sampler().expect("validated distribution")
-}
-
-fn mix(entries: Vec<(u16, f64)>) -> Option<(WeightedAliasIndex<f64>, Vec<u16>)> {
-    let entries: Vec<(u16, f64)> = entries.into_iter().filter(|e| e.1 > 0.0).collect();
-    if entries.is_empty() {
-        return None;
-    }
-    let w = entries.iter().map(|e| e.1).collect();
-    let f = entries.iter().map(|e| e.0).collect();
-    Some((WeightedAliasIndex::new(w).expect("validated weights"), f))
 }
 
 impl Capacity {
@@ -358,6 +349,7 @@ impl Capacity {
                 pool,
             });
         }
+        let flavors_len = flavors.len() as u16;
         let levels: Vec<Level> = spec
             .domains
             .iter()
@@ -396,9 +388,13 @@ impl Capacity {
             flavors,
             levels,
             policy: placement::policy(spec.placement),
-            new_mix: [mix(new_ecs), mix(new_bms)],
+            new_mix: [WeightedChoice::new(new_ecs), WeightedChoice::new(new_bms)],
             trending,
-            resize_mix: mix(resize),
+            resize_to: WeightedChoice::new(resize.iter().copied()).map(|_| {
+                (0..flavors_len)
+                    .map(|f| WeightedChoice::new(resize.iter().copied().filter(|e| e.0 != f)))
+                    .collect()
+            }),
             holds,
             alloc: Vec::new(),
             groups: Groups::default(),
@@ -457,11 +453,11 @@ impl Capacity {
     /// flavors follow trends). `None` (and nothing drawn) when the kind has
     /// no hosts.
     pub fn arrive(&mut self, id: u32, kind: Kind, now: SimTime, rng: &mut Rng) -> Option<u16> {
-        let (mix, flavors) = self.new_mix[kind as usize].as_ref()?;
+        let mix = self.new_mix[kind as usize].as_ref()?;
         let flavor = if kind == Kind::Ecs && !self.trending.is_empty() {
             self.trending_flavor(now, rng)
         } else {
-            flavors[mix.sample(rng)]
+            mix.draw(rng)
         };
         *self.slot(id) = Allocation {
             flavor,
@@ -472,28 +468,32 @@ impl Capacity {
     }
 
     /// An ECS flavor drawn with each flavor's weight times its trend's
-    /// factor at `now`: one uniform draw against the cumulative weights.
+    /// factor at `now`: one uniform draw against the running sums. Should
+    /// the products overflow or all underflow (a steep trend over a long
+    /// horizon), they are taken relative to the largest, in logarithms,
+    /// which keeps their ratios. A linear decline can bring every weight to
+    /// 0 at once: then the first flavor.
     fn trending_flavor(&self, now: SimTime, rng: &mut Rng) -> u16 {
         let t = now.as_secs_f64();
-        let weight = |&(_, w, g): &(u16, f64, Option<crate::demand::Growth>)| {
-            w * g.map_or(1.0, |g| g.factor(t))
-        };
-        let total: f64 = self.trending.iter().map(weight).sum();
-        let mut u = rand::RngExt::random::<f64>(rng) * total;
-        for e in &self.trending {
-            u -= weight(e);
-            if u < 0.0 {
-                return e.0;
+        let mut weights: Vec<f64> = self
+            .trending
+            .iter()
+            .map(|&(_, w, g)| w * g.map_or(1.0, |g| g.factor(t)))
+            .collect();
+        let total: f64 = weights.iter().sum();
+        if !total.is_finite() || total == 0.0 {
+            let logs: Vec<f64> = self
+                .trending
+                .iter()
+                .map(|&(_, w, g)| w.ln() + g.map_or(0.0, |g| g.ln_factor(t)))
+                .collect();
+            let largest = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if largest.is_finite() {
+                weights = logs.iter().map(|l| (l - largest).exp()).collect();
             }
         }
-        // Rounding can leave u at 0 after the last; a linear decline can
-        // bring every weight to 0 at once: the last flavor with weight.
-        self.trending
-            .iter()
-            .rev()
-            .find(|e| weight(e) > 0.0)
-            .unwrap_or(&self.trending[0])
-            .0
+        let chosen = weighted::draw_once(&weights, rng).unwrap_or(0);
+        self.trending[chosen].0
     }
 
     /// The index of the flavor of `kind` named `name` (ECS flavors and
@@ -516,18 +516,16 @@ impl Capacity {
     }
 
     /// A resize target for a server of `current` flavor: drawn from the
-    /// resize mix, another flavor than the current one when the mix has one.
+    /// resize mix's other flavors, by their weights (the mix conditioned on
+    /// not drawing `current`, in one draw however rare the others are); the
+    /// current flavor when the mix has no other. `None` without a mix.
     pub fn resize_target(&self, current: u16, rng: &mut Rng) -> Option<u16> {
-        let (mix, flavors) = self.resize_mix.as_ref()?;
-        if flavors.iter().all(|&f| f == current) {
-            return Some(current);
-        }
-        loop {
-            let f = flavors[mix.sample(rng)];
-            if f != current {
-                return Some(f);
-            }
-        }
+        let others = self.resize_to.as_ref()?.get(usize::from(current));
+        Some(
+            others
+                .and_then(Option::as_ref)
+                .map_or(current, |c| c.draw(rng)),
+        )
     }
 
     /// Whether `host` is up and has room for `flavor`.
@@ -1280,5 +1278,88 @@ mod tests {
                 "day {day}: {rising} vs {share}"
             );
         }
+    }
+
+    /// Trends so steep that the weights overflow (a doubling every second,
+    /// over a day) or all underflow (a halving every second) still draw by
+    /// their ratios: the faster-growing flavor every time. Computed
+    /// directly, both would give the first flavor, the slower one (two
+    /// infinite weights, or none positive).
+    #[test]
+    fn steep_trends_draw_by_their_ratios() {
+        let flavor = |name: &str, growth: &str| {
+            format!("[capacity.flavors.{name}]\nvcpus = 1\nmemory = 1\ngrowth = \"{growth}\"\n")
+        };
+        let cases = [
+            flavor("slow", "+50%/1s") + &flavor("fast", "+100%/1s"),
+            flavor("slow", "-60%/1s") + &flavor("fast", "-50%/1s"),
+        ];
+        for flavors in cases {
+            let sc = crate::scenario::parse::parse_str(
+                &format!(
+                    "name = \"t\"\nhorizon = \"2d\"\n[ecs]\n[capacity.pools.p]\nhosts = 1\nvcpus = 8\nmemory = 8\n{flavors}"
+                ),
+                "t.toml",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let mut cap = Capacity::new(sc.capacity.as_ref().unwrap(), &[]);
+            let mut rng = crate::engine::stream(3, 0, crate::engine::Purpose::Server);
+            let now = SimTime::from_secs(86_400);
+            for id in 0..1_000 {
+                assert_eq!(
+                    cap.arrive(id, Kind::Ecs, now, &mut rng),
+                    Some(1),
+                    "{flavors}"
+                );
+            }
+        }
+    }
+
+    /// A resize target is another flavor drawn by the weights of the others,
+    /// in one draw: from the flavor that dwarfs the rest (1e9 : 1 : 2, the
+    /// widest spread allowed) the other two come at 1 : 2; past validation,
+    /// at 1e17 : 1 (which the rejection draw of before never ended on),
+    /// the other one at once; a lone flavor keeps its own.
+    #[test]
+    fn a_resize_target_is_drawn_among_the_other_flavors() {
+        let text = |weights: [&str; 3]| {
+            let mut t = String::from(
+                "name = \"t\"\nhorizon = \"1d\"\n[ecs]\n[capacity.pools.p]\nhosts = 1\nvcpus = 8\nmemory = 8\n",
+            );
+            for (name, w) in ["heavy", "one", "two"].iter().zip(weights) {
+                t += &format!(
+                    "[capacity.flavors.{name}]\nvcpus = 1\nmemory = 1\nresize_weight = {w}\n"
+                );
+            }
+            t
+        };
+        let capacity = |weights| {
+            let sc = crate::scenario::parse::parse_str(&text(weights), "t.toml")
+                .unwrap_or_else(|e| panic!("{e}"));
+            sc.capacity.unwrap()
+        };
+        let mut rng = crate::engine::stream(3, 0, crate::engine::Purpose::Decisions);
+        let cap = Capacity::new(&capacity(["1e9", "1", "2"]), &[]);
+        let n = 30_000;
+        let mut counts = [0u32; 3];
+        for _ in 0..n {
+            counts[usize::from(cap.resize_target(0, &mut rng).unwrap())] += 1;
+        }
+        // "two" at 2/3: 99.99% bounds are ±3.9 standard errors.
+        let se = (2.0 / 9.0 / f64::from(n)).sqrt();
+        let two = f64::from(counts[2]) / f64::from(n);
+        assert_eq!(counts[0], 0);
+        assert!((two - 2.0 / 3.0).abs() < 3.9 * se, "{counts:?}");
+        assert_eq!(cap.resize_target(1, &mut rng), Some(0));
+
+        let mut spec = capacity(["1", "1", "0"]);
+        spec.flavors[0].resize_weight = 1e17;
+        let cap = Capacity::new(&spec, &[]);
+        assert_eq!(cap.resize_target(0, &mut rng), Some(1));
+        assert_eq!(cap.resize_target(2, &mut rng), Some(0));
+
+        let cap = Capacity::new(&capacity(["1", "0", "0"]), &[]);
+        assert_eq!(cap.resize_target(0, &mut rng), Some(0));
+        assert_eq!(cap.resize_target(1, &mut rng), Some(0));
     }
 }

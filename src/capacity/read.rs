@@ -10,6 +10,7 @@
 use super::spec::{
     BmsPoolSpec, CapacitySpec, DomainSpec, FailureClockSpec, FlavorSpec, PlacementPolicy, PoolSpec,
 };
+use crate::engine::weighted;
 use crate::input::reader::{Reader, did_you_mean, expected, show};
 use crate::model::{bms, ecs};
 use toml::Value;
@@ -489,20 +490,26 @@ fn check_sections(
 }
 
 /// Flavor weights, resize weights and BMS pool weights must add up to a
-/// positive, finite number; judged only when every weight is valid.
+/// positive number, with the largest of each table at most
+/// [`weighted::MAX_RATIO`] times its smallest positive one; judged only
+/// when every weight is valid.
 fn check_weights(
     r: &mut Reader,
     flavors: &[(String, Option<Flavor>)],
     bms_pools: &[(String, Option<BmsPool>)],
 ) {
-    let flavor_sum = |get: fn(&Flavor) -> Option<f64>| -> Option<f64> {
-        flavors.iter().map(|(_, f)| f.as_ref().and_then(get)).sum()
+    let flavor_weights = |get: fn(&Flavor) -> Option<f64>| -> Option<Vec<(&str, f64)>> {
+        flavors
+            .iter()
+            .map(|(name, f)| Some((name.as_str(), f.as_ref().and_then(get)?)))
+            .collect()
     };
     if !flavors.is_empty() {
-        check_sum(
+        check_table(
             r,
             "flavors",
-            flavor_sum(|f| f.weight),
+            "weight",
+            flavor_weights(|f| f.weight),
             "give some flavor a positive weight (its share of new servers), e.g. weight = 1",
         );
         // Resize weights that all default to the weights are judged above.
@@ -510,38 +517,51 @@ fn check_weights(
             .iter()
             .any(|(_, f)| f.as_ref().is_some_and(|f| f.resize_given))
         {
-            check_sum(
+            check_table(
                 r,
                 "flavors",
-                flavor_sum(|f| f.resize_weight),
+                "resize_weight",
+                flavor_weights(|f| f.resize_weight),
                 "give some flavor a positive resize_weight (its share of resize targets), e.g. resize_weight = 1",
             );
         }
     }
     if !bms_pools.is_empty() {
-        let sum = bms_pools
+        let weights = bms_pools
             .iter()
-            .map(|(_, p)| p.as_ref().and_then(|p| p.weight))
-            .sum();
-        check_sum(
+            .map(|(name, p)| Some((name.as_str(), p.as_ref().and_then(|p| p.weight)?)))
+            .collect();
+        check_table(
             r,
             "bms_pools",
-            sum,
+            "weight",
+            weights,
             "give some pool a positive weight (its share of new BMS), e.g. weight = 1",
         );
     }
 }
 
-/// Reports a weight sum (`None`: some weight was bad, already reported) of
-/// 0 or beyond the largest number.
-fn check_sum(r: &mut Reader, key: &str, sum: Option<f64>, fix: &str) {
-    match sum {
-        Some(0.0) => r.problem(key, format!("0 is not a valid weight sum; {fix}")),
-        Some(s) if !s.is_finite() => r.problem(
-            key,
-            "the weights add up to more than the largest number; use smaller weights such as percentages",
-        ),
-        _ => {}
+/// Reports one table of weights (`None`: some weight was bad, already
+/// reported), each under `key` of its entry, whose sum is 0 or whose spread
+/// the weighted choice cannot draw exactly.
+fn check_table(
+    r: &mut Reader,
+    table: &str,
+    key: &str,
+    weights: Option<Vec<(&str, f64)>>,
+    fix: &str,
+) {
+    let Some(weights) = weights else { return };
+    if weights.iter().all(|&(_, w)| w == 0.0) {
+        r.problem(table, format!("0 is not a valid weight sum; {fix}"));
+        return;
+    }
+    let named: Vec<(String, f64)> = weights
+        .iter()
+        .map(|&(name, w)| (format!("{}.{key}", segment(name)), w))
+        .collect();
+    if let Err(e) = weighted::check_ratio(named.iter().map(|(n, w)| (n.as_str(), *w))) {
+        r.problem(table, e);
     }
 }
 
@@ -671,14 +691,12 @@ fn weight_or_one(r: &mut Reader, key: &'static str) -> Option<f64> {
     }
 }
 
-/// The weight under `key`, which is present: a number of 0 or more.
+/// The weight under `key`, which is present: 0, or a number the weighted
+/// choice draws exactly ([`weighted::check_weight`]).
 fn weight_value_at(r: &mut Reader, key: &'static str) -> Option<f64> {
     let w = r.read(key, Reader::number_value)?;
-    if w < 0.0 {
-        r.problem(
-            key,
-            format!("{w} is negative; a weight is a number of 0 or more"),
-        );
+    if let Err(e) = weighted::check_weight(w) {
+        r.problem(key, e);
         return None;
     }
     Some(w)
@@ -1244,6 +1262,73 @@ repair = { dist = "uniform", min = "1h", max = "12h" }
             "{pool}[capacity.flavors.a]\nvcpus = 1\nmemory = 1\nweight = 0\n[capacity.flavors.b]\nvcpus = 1\nmemory = 1\n"
         )));
         assert_eq!(c.flavors[0].weight, 0.0);
+    }
+
+    #[test]
+    fn weights_the_weighted_choice_cannot_draw_are_refused() {
+        // The fuzzing probe's weights, for flavors, resize targets and BMS
+        // pools: each named at its key, with what is valid.
+        let pool = "[capacity.pools.general]\nhosts = 2\nvcpus = 8\nmemory = 32\n";
+        let flavors = |a: &str, b: &str| {
+            with_head(&format!(
+                "{pool}[capacity.flavors.a]\nvcpus = 1\nmemory = 1\n{a}\n[capacity.flavors.\"b.2\"]\nvcpus = 1\nmemory = 1\n{b}\n"
+            ))
+        };
+        let valid = "a weight is 0 (never chosen) or a number from 1e-300 to 1e300";
+        assert_problem(
+            &flavors("weight = 5e-324", ""),
+            "capacity.flavors.a.weight",
+            &["5e-324 is too small", valid],
+        );
+        assert_problem(
+            &flavors("resize_weight = 1e308", ""),
+            "capacity.flavors.a.resize_weight",
+            &["1e308 is too large", valid],
+        );
+        assert_problem(
+            &flavors("weight = 1e17", ""),
+            "capacity.flavors",
+            &[
+                "the largest weight (a.weight = 1e17) is 1.000e17 times the smallest positive one (\"b.2\".weight = 1)",
+                "at most 1e9 times",
+            ],
+        );
+        // A resize weight defaults to the weight: one problem, not two.
+        let ps = problems(&flavors("weight = 1e17", ""));
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert_problem(
+            &flavors("resize_weight = 1", "resize_weight = 1e-12"),
+            "capacity.flavors",
+            &[
+                "(a.resize_weight = 1) is 1.000e12 times the smallest positive one (\"b.2\".resize_weight = 1e-12)",
+            ],
+        );
+        let bms = |a: &str| {
+            format!(
+                "name = \"t\"\nhorizon = \"1d\"\n[bms]\n[capacity.bms_pools.a]\nnodes = 1\n{a}\n[capacity.bms_pools.b]\nnodes = 1\n"
+            )
+        };
+        assert_problem(
+            &bms("weight = 5e-324"),
+            "capacity.bms_pools.a.weight",
+            &["too small"],
+        );
+        assert_problem(
+            &bms("weight = 1e308"),
+            "capacity.bms_pools.a.weight",
+            &["1e308 is too large"],
+        );
+        assert_problem(
+            &bms("weight = 1e-10"),
+            "capacity.bms_pools",
+            &["1.000e10 times"],
+        );
+        // At the limit, and a zero that does not count.
+        let c = capacity(&flavors("weight = 1e9\nresize_weight = 0", ""));
+        assert_eq!(
+            (c.flavors[0].weight, c.flavors[0].resize_weight),
+            (1e9, 0.0)
+        );
     }
 
     #[test]

@@ -109,6 +109,17 @@ impl Growth {
             (1.0 + self.by * periods).max(0.0)
         }
     }
+
+    /// The natural logarithm of [`Growth::factor`], computed without its
+    /// overflow or underflow (−∞ where a linear trend is at 0).
+    pub fn ln_factor(&self, t: f64) -> f64 {
+        let periods = t / self.per.as_secs_f64();
+        if self.compound {
+            periods * self.by.ln_1p()
+        } else {
+            (1.0 + self.by * periods).max(0.0).ln()
+        }
+    }
 }
 
 impl Daily {

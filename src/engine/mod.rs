@@ -3,6 +3,7 @@
 //! type is the simulation's own closed `enum`.
 
 mod queue;
+pub mod weighted;
 
 pub use queue::EventQueue;
 use rand_pcg::Pcg64Mcg;

@@ -17,6 +17,7 @@ use super::{
 use crate::capacity::read::{Sections, read_capacity};
 use crate::demand::read::Arrivals;
 use crate::engine::SimTime;
+use crate::engine::weighted;
 use crate::input::reader::{Reader, did_you_mean, expected};
 use crate::input::units::format_duration;
 use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, Status, bms, ecs};
@@ -616,26 +617,26 @@ fn read_sizes(r: &mut Reader) -> Vec<SizeWeight> {
         let Some(weight) = r.number_value(key, v) else {
             continue;
         };
-        if weight < 0.0 {
-            r.problem(
-                key,
-                format!("{weight} is negative; a weight is a number of 0 or more"),
-            );
+        if let Err(e) = weighted::check_weight(weight) {
+            r.problem(key, e);
         } else if weight > 0.0 {
             sizes.push(SizeWeight { size, weight });
         }
     }
-    let sum: f64 = sizes.iter().map(|s| s.weight).sum();
-    if !sum.is_finite() {
-        r.problem(
-            "",
-            "the weights add up to more than the largest number; use smaller weights such as percentages",
-        );
-    } else if sum <= 0.0 && r.problems.len() == before {
-        r.problem(
-            "",
-            "no size has a positive weight; give at least one, e.g. size = { 1 = 70, 2 = 20, 5 = 10 }",
-        );
+    if r.problems.len() == before {
+        if sizes.is_empty() {
+            r.problem(
+                "",
+                "no size has a positive weight; give at least one, e.g. size = { 1 = 70, 2 = 20, 5 = 10 }",
+            );
+        }
+        let named: Vec<(String, f64)> = sizes
+            .iter()
+            .map(|s| (s.size.to_string(), s.weight))
+            .collect();
+        if let Err(e) = weighted::check_ratio(named.iter().map(|(n, w)| (n.as_str(), *w))) {
+            r.problem("", e);
+        }
     }
     sizes.sort_by_key(|s| s.size);
     sizes
@@ -691,20 +692,18 @@ fn read_mix(r: &mut Reader, m: &Machine) -> Vec<MixEntry> {
         let Some(w) = r.number_value(name, v) else {
             continue;
         };
-        if w < 0.0 {
-            r.problem(
-                name,
-                format!("{w} is negative; a weight is a number of 0 or more"),
-            );
+        if let Err(e) = weighted::check_weight(w) {
+            r.problem(name, e);
         } else if let Some(slot) = weights.get_mut(op.index()) {
             *slot = w;
         }
     }
-    if !weights.iter().sum::<f64>().is_finite() {
-        r.problem(
-            "",
-            "the weights add up to more than the largest number; use smaller weights such as percentages",
-        );
+    let named = m.user_ops.iter().map(|&op| {
+        let weight = weights.get(op.index()).copied().unwrap_or(0.0);
+        (op.name(), weight)
+    });
+    if let Err(e) = weighted::check_ratio(named) {
+        r.problem("", e);
     }
     m.user_ops
         .iter()
@@ -1832,6 +1831,38 @@ retention = "10d"
             "ecs.ops_mix.reboot",
             &["-1 is negative"],
         );
+        // What the weighted choice cannot draw exactly: a subnormal weight,
+        // one beyond 1e300, and a spread of more than 1e9 (the fuzzing
+        // probe's panics).
+        assert_problem(
+            &with_head("[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 5e-324 }\n"),
+            "ecs.ops_mix.reboot",
+            &[
+                "5e-324 is too small",
+                "a weight is 0 (never chosen) or a number from 1e-300 to 1e300",
+            ],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 1e308, stop = 1 }\n"),
+            "ecs.ops_mix.reboot",
+            &["1e308 is too large"],
+        );
+        assert_problem(
+            &with_head("[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 1e300, stop = 1 }\n"),
+            "ecs.ops_mix",
+            &[
+                "the largest weight (reboot = 1e300) is 1.000e300 times the smallest positive one (stop = 1)",
+                "at most 1e9 times",
+            ],
+        );
+        // At the bounds, and a zero that does not count in the spread.
+        let mix = ok(&with_head(
+            "[ecs]\nops_rate = \"3/d\"\nops_mix = { reboot = 1e-300, stop = 1e-291, start = 0 }\n",
+        ))
+        .ecs
+        .unwrap()
+        .ops_mix;
+        assert_eq!(mix.len(), 2);
         assert_problem(
             &with_head("[bms]\nops_mix = { resize = 1 }\n"),
             "bms.ops_mix.resize",
@@ -1966,9 +1997,14 @@ retention = "10d"
             &["0 is not a valid weight sum", "leave SHUTOFF out"],
         );
         assert_problem(
-            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 1e308\nrebuild = 1e308\n"),
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 1e308\nrebuild = 1\n"),
+            "ecs.behaviour.SHUTOFF.start",
+            &["1e308 is too large", "from 1e-300 to 1e300"],
+        );
+        assert_problem(
+            &ecs("[ecs.behaviour.SHUTOFF]\nstart = 1e10\nrebuild = 1\n"),
             "ecs.behaviour.SHUTOFF",
-            &["add up to more than the largest number"],
+            &["(start = 10000000000) is 1.000e10 times", "(rebuild = 1)"],
         );
         // An operation the tables refuse in every state showing the status,
         // even at weight 0, with the operations that status allows.
@@ -2419,10 +2455,22 @@ confirm_prob = 1.5
             &["given twice"],
         );
         bad(
-            "size = { 2 = 1e308, 3 = 1e308 }",
+            "size = { 2 = 1e308, 3 = 1 }",
+            "",
+            "ecs.deployment.size.2",
+            &["1e308 is too large", "from 1e-300 to 1e300"],
+        );
+        bad(
+            "size = { 2 = 5e-324, 3 = 1 }",
+            "",
+            "ecs.deployment.size.2",
+            &["5e-324 is too small", "0 (never chosen)"],
+        );
+        bad(
+            "size = { 2 = 1e-9, 3 = 2 }",
             "",
             "ecs.deployment.size",
-            &["largest number"],
+            &["(3 = 2) is 2.000e9 times the smallest positive one (2 = 1e-9)"],
         );
         bad(
             "",

@@ -2,6 +2,7 @@
 //! built once, per-operation arrays of failure settings and watchdogs, and
 //! the incident windows. Read-only while the run goes on.
 
+use crate::engine::weighted::WeightedChoice;
 use crate::engine::{Rng, SimTime};
 use crate::model::{Kind, Machine, Op, Outcome, StateId, Status, bms, ecs};
 use crate::scenario::{
@@ -9,9 +10,7 @@ use crate::scenario::{
     Scenario,
 };
 use rand::RngExt;
-use rand::distr::Distribution;
 use rand_distr::Exp;
-use rand_distr::weighted::WeightedAliasIndex;
 use std::sync::Arc;
 
 /// An incident window: from `start` to `end`, faults accrue `fault_factor`
@@ -24,26 +23,19 @@ pub(crate) struct Incident {
     pub failure_factor: f64,
 }
 
-/// A mix of user operations, compiled: an alias table over its operations.
-pub(crate) struct Mix {
-    alias: WeightedAliasIndex<f64>,
-    ops: Vec<Op>,
-}
+/// A mix of user operations, compiled: a weighted choice among them.
+pub(crate) struct Mix(WeightedChoice<Op>);
 
 impl Mix {
     /// `None` for an empty mix.
     fn new(entries: &[MixEntry]) -> Option<Mix> {
-        (!entries.is_empty()).then(|| Mix {
-            alias: WeightedAliasIndex::new(entries.iter().map(|m| m.weight).collect())
-                .expect("validated mix"),
-            ops: entries.iter().map(|m| m.op).collect(),
-        })
+        WeightedChoice::new(entries.iter().map(|m| (m.op, m.weight))).map(Mix)
     }
 
     /// One operation, drawn from `rng` (the server's own stream).
     #[inline]
     pub fn draw(&self, rng: &mut Rng) -> Op {
-        self.ops[self.alias.sample(rng)]
+        self.0.draw(rng)
     }
 }
 
@@ -109,21 +101,29 @@ pub(crate) struct KindRuntime {
 
 /// A kind's `[deployment]`, compiled: what each create request draws.
 pub(crate) struct Deployments {
-    /// The sizes and their alias table (`None` for a single size).
-    sizes: (Option<WeightedAliasIndex<f64>>, Vec<u32>),
+    /// The sizes drawn, or the one size of every request.
+    sizes: Sizes,
     /// Each policy with the cumulative probability up to it.
     groups: Vec<(GroupPolicy, f64)>,
     /// Anti-affinity's `max_server_per_host`.
     pub max_per_host: u32,
 }
 
+/// The number of servers of a create request.
+enum Sizes {
+    /// Always this many: nothing is drawn.
+    One(u32),
+    /// Drawn among several.
+    Drawn(WeightedChoice<u32>),
+}
+
 impl Deployments {
     fn new(spec: &DeploymentSpec) -> Deployments {
-        let sizes: Vec<u32> = spec.sizes.iter().map(|s| s.size).collect();
-        let alias = (sizes.len() > 1).then(|| {
-            let w = spec.sizes.iter().map(|s| s.weight).collect();
-            WeightedAliasIndex::new(w).expect("validated sizes")
-        });
+        let drawn = WeightedChoice::new(spec.sizes.iter().map(|s| (s.size, s.weight)));
+        let sizes = match drawn {
+            Some(choice) if choice.items().len() > 1 => Sizes::Drawn(choice),
+            _ => Sizes::One(spec.sizes.first().map_or(1, |s| s.size)),
+        };
         let mut total = 0.0;
         let groups = spec
             .groups
@@ -134,7 +134,7 @@ impl Deployments {
             })
             .collect();
         Deployments {
-            sizes: (alias, sizes),
+            sizes,
             groups,
             max_per_host: spec.max_server_per_host,
         }
@@ -144,8 +144,8 @@ impl Deployments {
     /// it forms one. Nothing is drawn for a single size or without groups.
     pub fn draw(&self, rng: &mut Rng) -> (u32, Option<GroupPolicy>) {
         let size = match &self.sizes {
-            (Some(alias), sizes) => sizes[alias.sample(rng)],
-            (None, sizes) => sizes.first().copied().unwrap_or(1),
+            Sizes::Drawn(choice) => choice.draw(rng),
+            Sizes::One(size) => *size,
         };
         let policy = if self.groups.is_empty() {
             None
