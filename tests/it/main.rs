@@ -9,6 +9,7 @@ mod common;
 mod determinism;
 mod docs;
 mod fixtures;
+mod fuzz;
 mod hardening;
 mod import;
 mod inputs;
