@@ -12,6 +12,7 @@ use super::spec::{
 };
 use crate::engine::weighted;
 use crate::input::reader::{Reader, did_you_mean, expected, show};
+use crate::input::renewal;
 use crate::model::{bms, ecs};
 use toml::Value;
 
@@ -392,9 +393,22 @@ fn read_clock(r: &mut Reader) -> Option<FailureClockSpec> {
         "repair = { dist = \"lognormal\", mean = \"6h\", cv = 1.0 }",
         Reader::dist_value,
     );
+    let (ttf, repair) = (ttf?, repair?);
+    // Failure and repair re-arm each other: the cycle must move time on.
+    if let Some(stall) = renewal::cycle_stall(&ttf, &repair) {
+        r.problem(
+            "",
+            format!(
+                "{}; a failure schedules the repair and the repair the next failure, so simulated time would stop: give time_to_failure and repair whose means add up to at least 1 ms, not both drawing less than 1 ms with probability above {}",
+                stall.reason("the cycle of failure and repair"),
+                renewal::MAX_SHARE_BELOW_TICK
+            ),
+        );
+        return None;
+    }
     Some(FailureClockSpec {
-        time_to_failure: ttf?,
-        repair: repair?,
+        time_to_failure: ttf,
+        repair,
     })
 }
 

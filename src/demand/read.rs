@@ -397,7 +397,7 @@ pub fn check(profile: &Profile, start_time_ms: u64, horizon: SimTime) -> Option<
     let (_, peak) = Clock::new(profile, start_time_ms, horizon).integral_and_peak(horizon);
     (peak > MAX_RATE_PER_DAY).then(|| {
         format!(
-            "peaks at {peak:.3e} per day within the horizon \"{}\", more than {MAX_RATE_PER_DAY:e} per day; a run would never finish",
+            "peaks at {peak:.3e} per day within the horizon \"{}\", more than one per millisecond, the simulation's time step ({MAX_RATE_PER_DAY:e} per day); a run would never finish",
             format_duration(horizon)
         )
     })
@@ -699,7 +699,7 @@ mod tests {
         assert_problem(&with("40"), "ecs.arrivals", &["rate string", "table"]);
         // A growth that reaches more than a run can simulate within the horizon.
         assert_problem(
-            &with("{ base = \"100000000/d\", growth = \"+100%/1d\" }"),
+            &with("{ base = \"10000000/d\", growth = \"+100%/1d\" }"),
             "ecs.arrivals",
             &["peaks at", "never finish"],
         );

@@ -19,6 +19,10 @@ impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
     /// Milliseconds per second.
     pub const MS_PER_S: u64 = 1_000;
+    /// The smallest step of simulated time, one millisecond: every drawn
+    /// duration is rounded to it, and a clock that re-arms itself advances
+    /// by at least one.
+    pub const TICK: SimTime = SimTime(1);
 
     /// From (possibly fractional) seconds, rounded to the millisecond and
     /// saturating at the largest representable time.

@@ -41,9 +41,11 @@ const RATE_UNIT_LIST: &str = "s, m (or min), h (or hour), d (or day), w (or week
 /// The longest duration a scenario may give: 100 years of 365 days.
 pub const MAX_DURATION: SimTime = SimTime(100 * 365 * 86_400 * 1_000);
 
-/// The highest rate a scenario may give, in events per day (about 11,600 per
-/// second): beyond it a run would never finish.
-pub const MAX_RATE_PER_DAY: f64 = 1e9;
+/// The highest rate a scenario may give, in events per day: one per
+/// millisecond, the simulation's time step (a Poisson clock whose mean gap
+/// is shorter than a tick keeps re-arming at the same instant), and far
+/// beyond what a run could finish.
+pub const MAX_RATE_PER_DAY: f64 = 86_400_000.0;
 
 /// Parses a duration: a non-negative decimal number followed by a unit (`ms`,
 /// `s`, `m` or `min`, `h`, `d`, `w`, `y` = 365 d), optionally separated by
@@ -123,7 +125,7 @@ pub fn parse_rate_per_day(s: &str) -> Result<f64, String> {
     let rate = value * per_day;
     if rate > MAX_RATE_PER_DAY {
         return Err(format!(
-            "{s:?} is more than {MAX_RATE_PER_DAY:e} per day; a run would never finish"
+            "{s:?} is more than one per millisecond, the simulation's time step ({MAX_RATE_PER_DAY:e} per day); a run would never finish"
         ));
     }
     Ok(rate)
@@ -263,6 +265,11 @@ mod tests {
         assert!(err("").contains("empty"));
         assert!(err("1e9999/d").contains("not a decimal number"));
         assert!(err("99999999999/s").contains("never finish"));
+        // One per millisecond is the most: a Poisson clock's mean gap is
+        // then one tick of the simulation.
+        assert_eq!(parse_rate_per_day("1000/s"), Ok(86_400_000.0));
+        assert!(err("1001/s").contains("more than one per millisecond"));
+        assert!(err("1000000000/d").contains("one per millisecond"));
         assert!(err("/d").contains("not a decimal number"));
         assert!(err("nan/d").contains("not a decimal number"));
     }

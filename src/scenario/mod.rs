@@ -225,6 +225,20 @@ pub const MAX_DEPLOYMENT_SIZE: u32 = 1_000;
 /// TOML, and a bound keeps a wrong path from filling memory.
 pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
+/// The factor of several incident windows open at once: the product of
+/// theirs, or 0 when one of them is 0 (a pause stays a pause however large
+/// the others are, where 0 × ∞ would be NaN).
+pub fn combined_factor(factors: impl IntoIterator<Item = f64>) -> f64 {
+    let mut product = 1.0;
+    for f in factors {
+        if f == 0.0 {
+            return 0.0;
+        }
+        product *= f;
+    }
+    product
+}
+
 /// An incident window: between `start` and `start + duration`, the kind's
 /// fault hazard is multiplied by `fault_factor` and its operations' failure
 /// and hang probabilities by `failure_factor` (capped at 1).

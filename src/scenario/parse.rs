@@ -12,13 +12,14 @@ use super::{
     Behaviour, DeploymentSpec, Dist, FailureSpec, FaultSpec, FreezeSpec, GroupPolicy, GroupShare,
     GuestCrashSpec, IncidentSpec, KindSpec, MAX_DEPLOYMENT_SIZE, MassFaultSpec, MixEntry,
     OnErrorSpec, Problem, ResizeSpec, Scenario, ScenarioError, SizeWeight, SoftRebootSpec,
-    StatusMix, StepSpec, Switch, WatchdogSpec, defaults,
+    StatusMix, StepSpec, Switch, WatchdogSpec, combined_factor, defaults,
 };
 use crate::capacity::read::{Sections, read_capacity};
 use crate::demand::read::Arrivals;
 use crate::engine::SimTime;
 use crate::engine::weighted;
 use crate::input::reader::{Reader, did_you_mean, expected};
+use crate::input::renewal;
 use crate::input::units::format_duration;
 use crate::model::{Kind, Machine, Op, Outcome, Route, StateId, Status, bms, ecs};
 use std::path::Path;
@@ -471,11 +472,15 @@ fn read_kind(r: &mut Reader, m: &Machine, dir: &Path) -> (KindSpec, Option<Fleet
     let failures = r.table("failures", |r| read_failures(r, m));
     let (faults, watchdog) = r.table("faults", |r| read_faults(r, m));
     let on_error = r.opt_table("on_error", read_on_error).flatten();
+    let before = r.problems.len();
     let incidents = r.list_of_tables(
         "incidents",
         "a table such as { start = \"3d\", duration = \"6h\", fault_factor = 5 }",
         read_incident,
     );
+    // Window i is the file's i-th only when every window was read.
+    let windows = (r.problems.len() == before).then_some(incidents.as_slice());
+    check_fault_clock(r, &faults, windows);
     let mass_faults = r.list_of_tables(
         "mass_faults",
         "a table such as { at = \"10d\", fraction = 0.05 }",
@@ -1088,6 +1093,83 @@ fn read_soft_reboot(r: &mut Reader) -> SoftRebootSpec {
             .unwrap_or(defaults::SOFT_REBOOT_TIMEOUT),
         hard_preempts: r.read("hard_preempts", Reader::bool_value).unwrap_or(false),
     }
+}
+
+/// The fault clock re-arms itself (a server busy or frozen when it runs out
+/// draws again at once), so its time to fault must move simulated time on
+/// ([`renewal`]): as given, and inside each incident window (when they were
+/// all read, `windows`) at the speed the windows open there give it.
+fn check_fault_clock(r: &mut Reader, faults: &FaultSpec, windows: Option<&[IncidentSpec]>) {
+    let Some(ttf) = &faults.time_to_fault else {
+        return;
+    };
+    let rearms = "the fault clock re-arms itself (a server busy or frozen when it runs out draws again at once), so simulated time would stop";
+    if let Some(stall) = renewal::stall(ttf, 1.0) {
+        r.problem(
+            "faults.time_to_fault",
+            format!(
+                "{}; {rearms}: give a time to fault whose mean is at least 1 ms and that draws less than 1 ms with probability at most {}, or \"off\"",
+                stall.reason("it"),
+                renewal::MAX_SHARE_BELOW_TICK
+            ),
+        );
+        return;
+    }
+    let limit = renewal::max_speed(ttf);
+    for (i, w) in windows.unwrap_or_default().iter().enumerate() {
+        let speed = fastest_in(windows.unwrap_or_default(), i);
+        let Some(stall) = renewal::stall(ttf, speed) else {
+            continue;
+        };
+        let others = speed / w.fault_factor;
+        let overlap = if others == 1.0 {
+            String::new()
+        } else {
+            format!(" with the windows open at the same time, {others:e} from the others")
+        };
+        r.problem(
+            &format!("incidents[{i}].fault_factor"),
+            format!(
+                "{} makes faults accrue {speed:e} times as fast{overlap}: inside the window, {}; {rearms}: give a fault_factor of at most {:.3e}",
+                plain(w.fault_factor),
+                stall.reason(&format!("time_to_fault ÷ {speed:e}")),
+                limit / others
+            ),
+        );
+    }
+}
+
+/// A number as a scenario would write it: plainly, or in scientific
+/// notation when very large or very small.
+fn plain(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        x.to_string()
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// The largest factor by which the windows open at some instant of window
+/// `i` speed the fault clock up, with [`combined_factor`]'s pause rule: the
+/// factors change only where a window opens or closes.
+fn fastest_in(windows: &[IncidentSpec], i: usize) -> f64 {
+    let Some(w) = windows.get(i) else { return 1.0 };
+    let (start, end) = (w.start, w.start.after(w.duration));
+    let open_at = |t: SimTime| {
+        combined_factor(
+            windows
+                .iter()
+                .filter(|o| o.start <= t && t < o.start.after(o.duration))
+                .map(|o| o.fault_factor),
+        )
+    };
+    windows
+        .iter()
+        .flat_map(|o| [o.start, o.start.after(o.duration)])
+        .filter(|&t| start < t && t < end)
+        .chain([start])
+        .map(open_at)
+        .fold(0.0, f64::max)
 }
 
 /// One `[[<kind>.incidents]]` window.
@@ -1804,6 +1886,27 @@ retention = "10d"
             "ecs.lifetime",
             &["expected a distribution", "found integer 5"],
         );
+    }
+
+    #[test]
+    fn the_fastest_instant_of_a_window_counts_its_overlaps() {
+        let h = |x: u64| SimTime::from_secs(x * 3_600);
+        let w = |start, hours, fault_factor| IncidentSpec {
+            start: h(start),
+            duration: h(hours),
+            fault_factor,
+            failure_factor: 1.0,
+        };
+        // Inside A (× 10): a slow window that opens and closes, a pause,
+        // and D (× 3) from 8 h: A's fastest instant is D's, 30.
+        let ws = [w(1, 9, 10.0), w(2, 2, 0.1), w(5, 1, 0.0), w(8, 5, 3.0)];
+        assert_eq!(fastest_in(&ws, 0), 30.0);
+        assert_eq!(fastest_in(&ws, 1), 1.0);
+        assert_eq!(fastest_in(&ws, 2), 0.0);
+        assert_eq!(fastest_in(&ws, 3), 30.0);
+        assert_eq!(fastest_in(&ws[..2], 0), 10.0);
+        // Windows that only touch do not overlap.
+        assert_eq!(fastest_in(&[w(0, 1, 5.0), w(1, 1, 7.0)], 0), 5.0);
     }
 
     #[test]

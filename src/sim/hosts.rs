@@ -6,6 +6,7 @@
 //! what happens to the servers.
 
 use super::{By, Cause, Event, NO_FLAVOR, Simulation, limiting};
+use crate::engine::SimTime;
 use crate::fleet::flag;
 use crate::model::{Kind, Op, Status, Target};
 
@@ -195,8 +196,10 @@ impl Simulation<'_> {
             return;
         };
         let up = cap.repair_host(host, now);
+        // At least one tick to the next failure: failure and repair re-arm
+        // each other, and cannot at one instant forever.
         if let Some((ttf, _)) = &cap.clocks.host {
-            let d = ttf.sample(&mut self.core.rng.hosts);
+            let d = ttf.sample(&mut self.core.rng.hosts).max(SimTime::TICK);
             self.core.schedule_in(d, Event::HostFailure { host });
         }
         if up {
@@ -229,7 +232,8 @@ impl Simulation<'_> {
         let up = cap.repair_domain(level, domain, now);
         let ttf = cap.clocks.domains[level as usize]
             .0
-            .sample(&mut self.core.rng.hosts);
+            .sample(&mut self.core.rng.hosts)
+            .max(SimTime::TICK);
         self.core
             .schedule_in(ttf, Event::DomainFailure { level, domain });
         self.recover(&up);

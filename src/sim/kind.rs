@@ -262,20 +262,24 @@ impl KindRuntime {
     /// Product of the factors (chosen by `pick`) of the incident windows
     /// covering `t`.
     pub(super) fn incident_factor(&self, t: SimTime, pick: fn(&Incident) -> f64) -> f64 {
-        self.incidents
-            .iter()
-            .filter(|w| w.start <= t && t < w.end)
-            .map(pick)
-            .product()
+        crate::scenario::combined_factor(
+            self.incidents
+                .iter()
+                .filter(|w| w.start <= t && t < w.end)
+                .map(pick),
+        )
     }
 
     /// The probabilities that operation `op` started at `now` hangs, and
-    /// that it fails: incident windows multiply them (capped at 1).
+    /// that it fails: incident windows multiply them (capped at 1). A
+    /// probability of 0 stays 0 whatever the factor (the product of large
+    /// factors may overflow to ∞, and 0 × ∞ would be certain).
     pub fn hang_and_fail_prob(&self, op: Op, now: SimTime) -> (f64, f64) {
         let factor = self.incident_factor(now, |w| w.failure_factor);
+        let scaled = |p: f64| if p > 0.0 { (p * factor).min(1.0) } else { 0.0 };
         (
-            (self.hang_prob[op.index()] * factor).min(1.0),
-            (self.fail_prob[op.index()] * factor).min(1.0),
+            scaled(self.hang_prob[op.index()]),
+            scaled(self.fail_prob[op.index()]),
         )
     }
 

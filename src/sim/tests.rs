@@ -648,6 +648,35 @@ fn incident_windows_speed_up_the_fault_clock_exactly() {
 }
 
 #[test]
+fn overlapping_windows_never_make_a_nan_or_a_certainty_from_zero() {
+    // Factors whose product overflows to ∞ beside a pause and beside a
+    // probability of 0: 0 × ∞ is NaN, which the fault clock read as "due
+    // now" and the failure draw as 1 (NaN.min(1.0) is 1).
+    let window = |fault: &str, failure: &str| {
+        format!(
+            "[[ecs.incidents]]\nstart = \"1h\"\nduration = \"1h\"\nfault_factor = {fault}\nfailure_factor = {failure}\n"
+        )
+    };
+    let sc = scenario(&format!(
+        "[ecs]\ninitial = 1\n[ecs.failures]\nresize = {{ prob = 0.1 }}\n{}{}{}",
+        window("1e200", "1e200"),
+        window("1e200", "1e200"),
+        window("0", "1")
+    ));
+    let mut rec = NullRecorder;
+    let sim = started(&sc, &mut rec);
+    let rt = &sim.kinds[0];
+    let inside = SimTime::from_secs(5_400);
+    assert_eq!(rt.incident_factor(inside, |w| w.fault_factor), 0.0);
+    assert_eq!(
+        rt.fault_due(inside, SimTime::from_secs(60)),
+        SimTime::from_secs(7_260)
+    );
+    assert_eq!(rt.hang_and_fail_prob(Op::Reboot, inside), (0.0, 0.0));
+    assert_eq!(rt.hang_and_fail_prob(Op::Resize, inside), (0.0, 1.0));
+}
+
+#[test]
 fn inside_an_incident_window_operations_fail_more_often() {
     let sc = scenario(
         "[ecs]\ninitial = 1\n[ecs.steps]\nrebooting = \"1s\"\nreboot_pending = \"1s\"\nreboot_started = \"1s\"\n\

@@ -95,29 +95,36 @@ impl KindRuntime {
     }
 
     /// Draws a new time to fault for server `s` (slot `id`), replacing any
-    /// running clock.
+    /// running clock. The clock re-arms itself (a server busy or frozen
+    /// when it runs out draws again), so it runs out at least one tick
+    /// ahead: a draw of 0 cannot re-arm it at the same instant forever.
     pub(super) fn start_fault_clock(&self, core: &mut Core, id: u32, s: &mut Server) {
         let Some(ttf) = &self.time_to_fault else {
             return;
         };
         let age = ttf.sample(&mut core.rng.failures);
-        let due = self.fault_due(core.now(), age);
+        let now = core.now();
+        let due = self.fault_due(now, age).max(now.after(SimTime::TICK));
         s.fault_epoch = s.fault_epoch.wrapping_add(1);
         s.set(flag::FAULT_CLOCK, true);
         let fault_epoch = s.fault_epoch;
         core.schedule_at(due, Event::Fault { id, fault_epoch });
     }
 
-    /// An admin's repair of a server that just entered ERROR / Faulty.
+    /// An admin's repair of a server that just entered ERROR / Faulty, at
+    /// least one tick later: a repair that fails at once (a BMS repair
+    /// with no steps and `prob = 1`) cannot loop at one instant.
     pub(super) fn schedule_repair(&self, core: &mut Core, id: u32, epoch: u32) {
         if let Some(r) = &self.repair {
-            let d = r.sample(&mut core.rng.failures);
+            let d = r.sample(&mut core.rng.failures).max(SimTime::TICK);
             core.schedule_in(d, Event::Repair { id, epoch });
         }
     }
 
     /// On entering ERROR / Faulty: the owner may delete or rebuild the server
     /// after a delay (`[<kind>.on_error]`), or wait for the admin repair.
+    /// The delay is at least one tick: a rebuild that fails at once cannot
+    /// loop at one instant.
     pub(super) fn schedule_owner_reaction(&self, core: &mut Core, id: u32, epoch: u32) {
         let (Some(spec), Some(delay)) = (&self.spec().on_error, &self.on_error_delay) else {
             return;
@@ -131,12 +138,14 @@ impl KindRuntime {
         } else {
             return;
         };
-        let d = delay.sample(&mut core.rng.decisions);
+        let d = delay.sample(&mut core.rng.decisions).max(SimTime::TICK);
         core.schedule_in(d, Event::OwnerReaction { id, epoch, rebuild });
     }
 
-    /// On reaching VERIFY_RESIZE: the user decides after a delay, unless
-    /// Nova's auto-confirm window closes first.
+    /// On reaching VERIFY_RESIZE: the user decides after a delay (at least
+    /// one tick: a decision refused because the server is locked comes
+    /// back, and cannot at the same instant forever), unless Nova's
+    /// auto-confirm window closes first.
     pub(super) fn schedule_resize_decision(&self, core: &mut Core, id: u32, s: &Server) {
         let (Some(delay), Some(spec)) = (&self.resize_delay, &self.spec().resize) else {
             return;
@@ -145,7 +154,7 @@ impl KindRuntime {
         // decision is being retried after a refusal.
         let deadline = spec.auto_confirm.map(|a| s.since.after(a));
         let now = core.now();
-        let decision = now.after(delay.sample(&mut core.rng.decisions));
+        let decision = now.after(delay.sample(&mut core.rng.decisions).max(SimTime::TICK));
         let epoch = s.epoch;
         match deadline {
             Some(t) if t <= decision => {

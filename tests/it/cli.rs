@@ -949,7 +949,7 @@ fn runaway_studies_are_refused_with_their_estimate() {
     );
     let arrivals = write(
         "arrivals.toml",
-        "name = \"a\"\nhorizon = \"100y\"\n[ecs]\narrivals = \"1000000000/d\"\n",
+        "name = \"a\"\nhorizon = \"100y\"\n[ecs]\narrivals = \"50000000/d\"\n",
     );
     let out = dir.path().join("out");
     for (args, expected) in [
