@@ -74,7 +74,7 @@ pub struct ChildArgs {
 pub fn measure(args: &ChildArgs) -> Result<Measured> {
     let overrides = Overrides {
         horizon: args.horizon.clone(),
-        replications: args.replications,
+        replications: args.replications.map(|r| r.to_string()),
         ..Overrides::default()
     };
     let plan = Scenario::load_plan(&args.scenario, &overrides)?;
