@@ -6,10 +6,10 @@
 //! must end with a clear status (0, or 2 for a refusal) within its time
 //! limit and its memory limit, never with a panic.
 //!
-//! It is `#[ignore]`d so that the README's `cargo test` stays fast; run it
-//! with `cargo test --test it fuzz -- --ignored --nocapture` (`FUZZ_CASES`
-//! cases; `FLEETSIM_FUZZ_CASES=2000` for a long campaign). It is not yet in
-//! `.ci/run`: docs/contributing.md says why and records what it found.
+//! It is `#[ignore]`d so that the README's `cargo test` stays fast; `.ci/run`
+//! runs it (`cargo test --test it fuzz -- --ignored`, `FUZZ_CASES` cases),
+//! and `FLEETSIM_FUZZ_CASES=2000` makes a long campaign
+//! (docs/contributing.md records what it found).
 
 use proptest::prelude::*;
 use std::io::Read;
