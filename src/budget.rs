@@ -168,15 +168,12 @@ fn servers_present(sc: &Scenario, kind: Kind) -> f64 {
 
 /// Values per time-series sample of `sc`: each kind's status and state
 /// columns (one row each in the occupancy files) and each pool's.
-fn values_per_sample(sc: &Scenario) -> f64 {
+/// `states` is the number of states of each kind's machine.
+fn values_per_sample(sc: &Scenario, states: [usize; 2]) -> f64 {
     let mut v = 0.0;
     for &kind in Kind::ALL {
         if sc.kind(kind).is_some() {
-            let states = match kind {
-                Kind::Ecs => ecs::machine(false).n_states(),
-                Kind::Bms => bms::machine(false).n_states(),
-            };
-            v += (Status::ALL.len() + states) as f64;
+            v += (Status::ALL.len() + states[kind as usize]) as f64;
         }
     }
     let pools = sc
@@ -194,6 +191,11 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
     let reps = f64::from(sc.replications.max(1));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let running = (if jobs == 0 { cores } else { jobs } as f64).min(points * reps);
+    // The machines are built once, not per point of a sweep.
+    let states = [
+        ecs::machine(false).n_states(),
+        bms::machine(false).n_states(),
+    ];
     let mut present = 0.0f64;
     let mut rows = 0.0f64;
     let mut values = 0.0f64;
@@ -203,7 +205,7 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
         present = present.max(servers);
         let samples = sc.horizon.ms() as f64 / sc.sample_interval.ms().max(1) as f64 + 1.0;
         rows += samples;
-        values = values.max(values_per_sample(sc));
+        values = values.max(values_per_sample(sc, states));
     }
     e.add(
         format!(

@@ -47,17 +47,6 @@ pub const PARTIAL: &str = ".partial";
 /// Buffer size of every output writer.
 const BUF: usize = 1 << 20;
 
-/// Makes `dir` ready for a run: refuses an existing non-empty folder unless
-/// `force`, in which case the files of an earlier run are removed first.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
-    check_out(dir, force)?;
-    if dir.exists() {
-        clear_run(dir)?;
-    }
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))
-}
-
 /// Refuses `dir` as a result folder if it is not a folder, or holds files
 /// and `force` is not given.
 fn check_out(dir: &Path, force: bool) -> Result<()> {

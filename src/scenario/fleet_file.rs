@@ -1110,6 +1110,40 @@ struct NovaFields {
 
 /// `valid <plural>: <modelled>; Nova's other <plural>, which fleetsim's
 /// <KIND> model does not have: <rest>`: what a message lists as valid.
+/// The `key` of `obj` as one of Nova's values of `kind` (`lookup` finds it):
+/// `None` when absent; a problem naming the valid values when it is not
+/// Nova's, or not a string.
+fn nova_string(
+    obj: &Map<String, Value>,
+    key: &str,
+    kind: NovaField,
+    lookup: fn(&str) -> Option<&'static str>,
+    ctx: &Ctx,
+    at: &str,
+    out: &mut FileProblems,
+) -> Result<Option<&'static str>, Reported> {
+    let (what, modelled) = match kind {
+        NovaField::Status => ("status", &ctx.statuses),
+        NovaField::VmState => ("vm_state", &ctx.vm_states),
+        NovaField::TaskState => ("task_state", &ctx.task_states),
+    };
+    match field(obj, key) {
+        None => Ok(None),
+        Some(Value::String(s)) => match lookup(s) {
+            Some(v) => Ok(Some(v)),
+            None => Err(out.push(
+                at,
+                format!(
+                    "{key:?} {} is not a Nova {what}; {}",
+                    show(&Value::String(s.clone())),
+                    nova_values(ctx, kind, modelled, "")
+                ),
+            )),
+        },
+        Some(v) => Err(out.push(at, format!("{key:?} {} is not a string", show(v)))),
+    }
+}
+
 fn nova_values(ctx: &Ctx, field: NovaField, modelled: &[&str], extra: &str) -> String {
     let all = match field {
         NovaField::Status => nova::STATUSES,
@@ -1143,36 +1177,8 @@ fn read_nova_fields(
     need_pair: bool,
     why: &str,
 ) -> Result<NovaFields, Reported> {
-    let status = match field(obj, "status") {
-        None => Ok(None),
-        Some(Value::String(s)) => match nova::status(s) {
-            Some(st) => Ok(Some(st)),
-            None => Err(out.push(
-                at,
-                format!(
-                    "\"status\" {} is not a Nova status; {}",
-                    show(&Value::String(s.clone())),
-                    nova_values(ctx, NovaField::Status, &ctx.statuses, "")
-                ),
-            )),
-        },
-        Some(v) => Err(out.push(at, format!("\"status\" {} is not a string", show(v)))),
-    };
-    let vm = match field(obj, VM) {
-        None => Ok(None),
-        Some(Value::String(s)) => match nova::vm_state(s) {
-            Some(v) => Ok(Some(v)),
-            None => Err(out.push(
-                at,
-                format!(
-                    "{VM:?} {} is not a Nova vm_state; {}",
-                    show(&Value::String(s.clone())),
-                    nova_values(ctx, NovaField::VmState, &ctx.vm_states, "")
-                ),
-            )),
-        },
-        Some(v) => Err(out.push(at, format!("{VM:?} {} is not a string", show(v)))),
-    };
+    let status = nova_string(obj, "status", NovaField::Status, nova::status, ctx, at, out);
+    let vm = nova_string(obj, VM, NovaField::VmState, nova::vm_state, ctx, at, out);
     let task = match obj.get(TASK) {
         None => Ok(TaskField::Absent),
         Some(Value::Null) => Ok(TaskField::Null),

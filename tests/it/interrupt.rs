@@ -54,6 +54,17 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// A finished run of quick into `out` (the results a `--force`d rerun
+/// would replace): its files.
+fn earlier_results(out: &Path) -> Vec<(String, Vec<u8>)> {
+    fleetsim()
+        .args(["run", "scenarios/quick.toml", "--horizon", "2d", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    files(out)
+}
+
 #[test]
 fn an_interrupted_run_writes_nothing_and_keeps_what_force_would_replace() {
     let tmp = tempfile::tempdir().unwrap();
@@ -73,18 +84,7 @@ fn an_interrupted_run_writes_nothing_and_keeps_what_force_would_replace() {
 
     // Earlier results, then a forced rerun stopped by SIGTERM: the earlier
     // results are intact, byte for byte.
-    fleetsim()
-        .args([
-            "run",
-            "scenarios/quick.toml",
-            "--horizon",
-            "2d",
-            "--out",
-            out_s,
-        ])
-        .assert()
-        .success();
-    let before = files(&out);
+    let before = earlier_results(&out);
     assert!(before.iter().any(|(n, _)| n == "manifest.json"));
     let (code, err) = interrupted(
         &[
@@ -111,18 +111,7 @@ fn a_forced_rerun_that_fails_keeps_the_earlier_results() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("results");
     let out_s = out.to_str().unwrap();
-    fleetsim()
-        .args([
-            "run",
-            "scenarios/quick.toml",
-            "--horizon",
-            "2d",
-            "--out",
-            out_s,
-        ])
-        .assert()
-        .success();
-    let before = files(&out);
+    let before = earlier_results(&out);
     // --trace with several replications and no --per-replication is
     // refused once the scenario is read: nothing of the earlier run goes.
     fleetsim()
