@@ -34,15 +34,63 @@ pub fn parse_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// Parses TOML text into a tree; a syntax error is one problem with the
-/// parser's own words (line, column, what was expected).
+/// parser's own words (what was expected), its line and column, and the
+/// line around the column (see [`syntax_problem`]).
 pub fn parse_tree(text: &str, file: &str) -> Result<Table, ScenarioError> {
     text.parse::<Table>().map_err(|e| ScenarioError {
         file: file.to_string(),
-        problems: vec![Problem {
-            field: String::new(),
-            message: e.to_string().trim_end().to_string(),
-        }],
+        problems: vec![syntax_problem(&e, text)],
     })
+}
+
+/// Characters of the offending line shown on each side of the column.
+const EXCERPT_SIDE: usize = 40;
+
+/// A TOML syntax error in the parser's layout, with the excerpt cut to
+/// [`EXCERPT_SIDE`] characters either side of the column: the parser's own
+/// message echoes the whole line, and a scenario may be one 16 MiB line.
+fn syntax_problem(e: &toml::de::Error, text: &str) -> Problem {
+    let message = e.message().trim_end();
+    let Some(span) = e.span() else {
+        return Problem {
+            field: String::new(),
+            message: format!("TOML parse error: {message}"),
+        };
+    };
+    let at = span.start.min(text.len());
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line_no = text[..line_start].matches('\n').count() + 1;
+    let before: Vec<char> = text[line_start..at].chars().collect();
+    let column = before.len() + 1;
+    let shown_before: String = before[before.len().saturating_sub(EXCERPT_SIDE)..]
+        .iter()
+        .collect();
+    let mut after = text[at..line_end].trim_end_matches('\r').chars();
+    let shown_after: String = after.by_ref().take(EXCERPT_SIDE).collect();
+    let lead = if before.len() > EXCERPT_SIDE {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if after.next().is_some() { "…" } else { "" };
+    let gutter = " ".repeat(line_no.to_string().len());
+    let caret_at = lead.chars().count() + shown_before.chars().count();
+    Problem {
+        field: String::new(),
+        message: format!(
+            "TOML parse error at line {line_no}, column {column}\n\
+             {gutter} |\n\
+             {line_no} | {lead}{shown_before}{shown_after}{tail}\n\
+             {gutter} | {pad}^\n\
+             {message}",
+            pad = " ".repeat(caret_at),
+        ),
+    }
 }
 
 /// Validates an already-parsed scenario tree (what [`parse_str`] does after
@@ -2429,6 +2477,33 @@ retention = "10d"
         assert_eq!(ps.len(), 1);
         assert_eq!(ps[0].field, "");
         assert!(ps[0].message.contains("line 2"), "{}", ps[0].message);
+    }
+
+    #[test]
+    fn syntax_error_on_a_long_line_shows_only_the_column_s_neighbourhood() {
+        // The parser's own message echoes the whole line: 1 MiB here.
+        let long = format!(
+            "name = \"t\"\nhorizon = \"{}é\" = 3 # {}\n",
+            "x".repeat(1 << 20),
+            "y".repeat(1 << 20)
+        );
+        let ps = problems(&long);
+        assert_eq!(ps.len(), 1);
+        let m = &ps[0].message;
+        assert!(
+            m.len() < 400,
+            "{} bytes: {}",
+            m.len(),
+            &m[..400.min(m.len())]
+        );
+        assert!(m.contains("line 2, column 1048591"), "{m}");
+        // The caret sits under the offending character.
+        let lines: Vec<&str> = m.lines().collect();
+        let excerpt = lines[2].find('…').unwrap();
+        let caret = lines[3].find('^').unwrap();
+        assert_eq!(lines[2][excerpt..].chars().count() - 1, 81, "{m}");
+        assert_eq!(lines[2][..excerpt].chars().count() + 41, caret, "{m}");
+        assert!(lines[2].ends_with('…'), "{m}");
     }
 
     #[test]
