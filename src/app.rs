@@ -149,9 +149,13 @@ fn run_command(command: Command) -> anyhow::Result<String> {
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;
-            let budget = crate::budget::of_run(&plan, 0, false);
+            let budget = crate::budget::of_run(&plan, 0, false, false);
             describe::plan(&plan, &scenario.display().to_string())
-                + &format!("  budget: {}\n", budget.describe())
+                + &format!(
+                    "  budget: {}\n    with --trace: {} more output\n",
+                    budget.describe(),
+                    crate::budget::bytes(crate::budget::trace_output(&plan))
+                )
         }
         Command::Run {
             scenario,
@@ -177,7 +181,8 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             };
             let plan = Scenario::load_plan(&scenario, &overrides)?;
             let jobs_n = jobs.map_or(0, |j| j as usize);
-            crate::budget::of_run(&plan, jobs_n, per_replication).check(max_memory, max_output)?;
+            crate::budget::of_run(&plan, jobs_n, per_replication, trace)
+                .check(max_memory, max_output)?;
             let dir =
                 dir.unwrap_or_else(|| Path::new("output").join(&plan.points[0].scenario.name));
             let opts = run::RunOptions {

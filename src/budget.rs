@@ -25,6 +25,16 @@ const CHARS_PER_VALUE: f64 = 10.0;
 /// tick).
 const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
 
+/// Rows of `transitions.csv` per change [`expected_changes`] counts:
+/// measured 1.5 on baseline and 1.2 on failure-storm (rows written ÷
+/// expected changes), rounded up. Not every requested operation changes
+/// state, and those that do write a row per step.
+const ROWS_PER_CHANGE: f64 = 2.0;
+
+/// Bytes of one `transitions.csv` row: measured 68 on baseline and
+/// failure-storm, rounded up.
+const BYTES_PER_TRACE_ROW: f64 = 72.0;
+
 /// Default `--max-memory`: what fits a 24 GiB machine with room to spare.
 pub const DEFAULT_MAX_MEMORY: u64 = 16 << 30;
 
@@ -56,7 +66,7 @@ impl Estimate {
     /// The estimate in words: totals, then each term.
     pub fn describe(&self) -> String {
         let mut s = format!(
-            "estimated memory {}, output {} (before --trace)",
+            "estimated memory {}, output {}",
             bytes(self.memory),
             bytes(self.output)
         );
@@ -166,6 +176,27 @@ fn servers_present(sc: &Scenario, kind: Kind) -> f64 {
     f64::from(k.initial) + live
 }
 
+/// Changes one replication of `sc` is expected to make, for the trace:
+/// each kind's operations requested (its servers present × the horizon ×
+/// the operation rate), its faults (servers × horizon ÷ the mean time to
+/// fault) and its creates.
+fn expected_changes(sc: &Scenario) -> f64 {
+    let days = sc.horizon.as_secs_f64() / 86_400.0;
+    let mut changes = 0.0;
+    for &kind in Kind::ALL {
+        let Some(k) = sc.kind(kind) else { continue };
+        let present = servers_present(sc, kind);
+        let faults_per_day = k
+            .faults
+            .time_to_fault
+            .as_ref()
+            .map_or(0.0, |d| 86_400.0 / d.mean_s().max(1e-3));
+        let creates = (present - f64::from(k.initial)).max(0.0);
+        changes += present * days * (k.ops_rate_per_day + faults_per_day) + creates;
+    }
+    changes
+}
+
 /// Values per time-series sample of `sc`: each kind's status and state
 /// columns (one row each in the occupancy files) and each pool's.
 /// `states` is the number of states of each kind's machine.
@@ -183,8 +214,9 @@ fn values_per_sample(sc: &Scenario, states: [usize; 2]) -> f64 {
     v + 20.0 * pools as f64
 }
 
-/// The budget of `plan` run with `jobs` threads (0: one per core).
-pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
+/// The budget of `plan` run with `jobs` threads (0: one per core), with
+/// or without `--trace`.
+pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> Estimate {
     let mut e = Estimate::default();
     let points = plan.points.len() as f64;
     let sc = &plan.points[0].scenario;
@@ -199,7 +231,9 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
     let mut present = 0.0f64;
     let mut rows = 0.0f64;
     let mut values = 0.0f64;
+    let mut changes = 0.0f64;
     for p in &plan.points {
+        changes += expected_changes(&p.scenario) * reps;
         let sc = &p.scenario;
         let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
         present = present.max(servers);
@@ -239,7 +273,23 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool) -> Estimate {
         rows * copies * values * CHARS_PER_VALUE,
         false,
     );
+    if trace {
+        e.add(
+            format!(
+                "transitions.csv ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B)",
+                changes.round()
+            ),
+            changes * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
+            false,
+        );
+    }
     e
+}
+
+/// The output `--trace` would add to `plan`'s budget (what `validate`
+/// prints beside the estimate without it).
+pub fn trace_output(plan: &Plan) -> f64 {
+    of_run(plan, 1, false, true).output - of_run(plan, 1, false, false).output
 }
 
 /// The budget of `fleetsim fixtures` of `sc`, observed every `poll`

@@ -951,6 +951,10 @@ fn runaway_studies_are_refused_with_their_estimate() {
         "arrivals.toml",
         "name = \"a\"\nhorizon = \"100y\"\n[ecs]\narrivals = \"50000000/d\"\n",
     );
+    let busy = write(
+        "busy.toml",
+        "name = \"b\"\nhorizon = \"10y\"\nsample_interval = \"1d\"\n[ecs]\ninitial = 100000\nops_rate = \"10/d\"\nops_mix = { reboot = 1 }\n",
+    );
     let out = dir.path().join("out");
     for (args, expected) in [
         (vec!["run", samples.as_str()], "over --max-memory 16.0 GiB"),
@@ -970,11 +974,17 @@ fn runaway_studies_are_refused_with_their_estimate() {
             vec!["run", "scenarios/quick.toml", "--max-memory", "1KiB"],
             "over --max-memory 1.0 KiB",
         ),
+        // The trace of ten years of 100,000 busy servers, alone over 64 GiB.
+        (
+            vec!["run", busy.as_str(), "--trace"],
+            "over --max-output 64.0 GiB",
+        ),
     ] {
         let a = fleetsim()
             .args(&args)
             .arg("--out")
             .arg(&out)
+            .timeout(std::time::Duration::from_secs(60))
             .assert()
             .code(2);
         let err = stderr_of(&a);
@@ -988,6 +998,11 @@ fn runaway_studies_are_refused_with_their_estimate() {
         .assert()
         .success();
     assert!(stdout_of(&a).contains("budget: estimated memory"));
+    // ... with what --trace would add, which alone puts `busy` over.
+    let a = fleetsim().args(["validate", &busy]).assert().success();
+    let out_text = stdout_of(&a);
+    assert!(out_text.contains("with --trace: "), "{out_text}");
+    assert!(out_text.contains("GiB more output"), "{out_text}");
     // A failure-domain level with more domains than any pool has hosts.
     let domains = write(
         "domains.toml",

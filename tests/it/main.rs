@@ -7,6 +7,7 @@ mod checksums;
 mod cli;
 mod common;
 mod determinism;
+mod diskfull;
 mod docs;
 mod fixtures;
 mod fuzz;
