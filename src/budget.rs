@@ -12,7 +12,7 @@ use crate::scenario::sweep::Plan;
 /// Memory per live server per running replication, with its pending
 /// events: the largest figure measured on bench-100k and bench-1m
 /// (docs/performance.md: 177 to 283 B), rounded up.
-const BYTES_PER_SERVER: f64 = 300.0;
+pub const BYTES_PER_SERVER: f64 = 300.0;
 
 /// Bytes per value of a time-series row, in memory (an f64).
 const BYTES_PER_VALUE: f64 = 8.0;
@@ -23,17 +23,17 @@ const CHARS_PER_VALUE: f64 = 10.0;
 /// Bytes of one server line in `servers.jsonl` at the latest microversion
 /// (about 1.5 kB measured on baseline; poll mode writes one per server per
 /// tick).
-const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
+pub const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
 
 /// Rows of `transitions.csv` per change [`expected_changes`] counts:
 /// measured 1.5 on baseline and 1.2 on failure-storm (rows written ÷
 /// expected changes), rounded up. Not every requested operation changes
 /// state, and those that do write a row per step.
-const ROWS_PER_CHANGE: f64 = 2.0;
+pub const ROWS_PER_CHANGE: f64 = 2.0;
 
 /// Bytes of one `transitions.csv` row: measured 68 on baseline and
 /// failure-storm, rounded up.
-const BYTES_PER_TRACE_ROW: f64 = 72.0;
+pub const BYTES_PER_TRACE_ROW: f64 = 72.0;
 
 /// Default `--max-memory`: what fits a 24 GiB machine with room to spare.
 pub const DEFAULT_MAX_MEMORY: u64 = 16 << 30;
@@ -50,6 +50,10 @@ pub struct Estimate {
     pub output: f64,
     /// What each comes from: (what, bytes, memory or output).
     pub terms: Vec<(String, f64, &'static str)>,
+    /// Changes expected in the replication with the most (operations
+    /// requested, faults, creates; [`expected_changes`]), and in the whole
+    /// study: the work it will do.
+    pub changes: (f64, f64),
 }
 
 impl Estimate {
@@ -73,6 +77,11 @@ impl Estimate {
         for (what, b, of) in &self.terms {
             s += &format!("\n    {of}: {} for {what}", bytes(*b));
         }
+        s += &format!(
+            "\n    work: about {} changes in the largest replication, {} in all",
+            count(self.changes.0),
+            count(self.changes.1)
+        );
         s
     }
 
@@ -125,6 +134,21 @@ pub fn bytes(b: f64) -> String {
         format!("{v:.1} {}", UNITS[u])
     } else {
         "more than can be counted".into()
+    }
+}
+
+/// A large count in words: `381900`, `129.2 million`, `2.6 billion`.
+pub fn count(n: f64) -> String {
+    if !n.is_finite() {
+        "more than can be counted".into()
+    } else if n >= 1e12 {
+        format!("{:.1} trillion", n / 1e12)
+    } else if n >= 1e9 {
+        format!("{:.1} billion", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} million", n / 1e6)
+    } else {
+        format!("{:.0}", n)
     }
 }
 
@@ -232,8 +256,11 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
     let mut rows = 0.0f64;
     let mut values = 0.0f64;
     let mut changes = 0.0f64;
+    let mut largest = 0.0f64;
     for p in &plan.points {
-        changes += expected_changes(&p.scenario) * reps;
+        let one = expected_changes(&p.scenario);
+        largest = largest.max(one);
+        changes += one * reps;
         let sc = &p.scenario;
         let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
         present = present.max(servers);
@@ -273,6 +300,7 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
         rows * copies * values * CHARS_PER_VALUE,
         false,
     );
+    e.changes = (largest, changes);
     if trace {
         e.add(
             format!(
@@ -332,5 +360,8 @@ mod tests {
         }
         assert_eq!(bytes(1536.0), "1.5 KiB");
         assert_eq!(bytes(5.0 * (1u64 << 30) as f64), "5.0 GiB");
+        assert_eq!(count(381_900.4), "381900");
+        assert_eq!(count(1.292e8), "129.2 million");
+        assert_eq!(count(2.6e9), "2.6 billion");
     }
 }

@@ -111,6 +111,7 @@ pub mod fixtures;
 pub mod fleet;
 pub mod input;
 pub mod interrupt;
+pub mod limits;
 pub mod model;
 pub mod output;
 pub mod plan;

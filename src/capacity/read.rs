@@ -17,16 +17,16 @@ use crate::model::{bms, ecs};
 use toml::Value;
 
 /// Most hosts in a pool, nodes in a BMS pool, or domains in a level.
-pub(crate) const MAX_COUNT: i64 = 1_000_000;
+pub const MAX_COUNT: i64 = 1_000_000;
 
 /// Most vCPUs of one host or one flavor.
-const MAX_VCPUS: i64 = 1_000_000;
+pub const MAX_VCPUS: i64 = 1_000_000;
 
 /// Most memory of one host or one flavor, in MiB (1024 TiB).
-const MAX_MEMORY_MIB: f64 = 1024.0 * 1024.0 * 1024.0;
+pub const MAX_MEMORY_MIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Highest allocation ratio (`cpu_overcommit`, `memory_overcommit`).
-const MAX_OVERCOMMIT: f64 = 1_000.0;
+pub const MAX_OVERCOMMIT: f64 = 1_000.0;
 
 /// Memory units and their size in MiB.
 const MEMORY_UNITS: &[(&str, f64)] = &[("MiB", 1.0), ("GiB", 1024.0), ("TiB", 1024.0 * 1024.0)];

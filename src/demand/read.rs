@@ -12,9 +12,9 @@ use toml::Value;
 /// Most points a schedule file may hold: a year of minutes is 525,600.
 pub const MAX_SCHEDULE_POINTS: usize = 1_000_000;
 /// Largest schedule file read, in bytes.
-const MAX_SCHEDULE_BYTES: u64 = 64 << 20;
+pub const MAX_SCHEDULE_BYTES: u64 = 64 << 20;
 /// Largest multiplier a shape may give.
-const MAX_FACTOR: f64 = 1e6;
+pub const MAX_FACTOR: f64 = 1e6;
 /// Most problems listed for one schedule file.
 const MAX_FILE_PROBLEMS: usize = 20;
 

@@ -44,7 +44,7 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Table, ScenarioError> {
 }
 
 /// Characters of the offending line shown on each side of the column.
-const EXCERPT_SIDE: usize = 40;
+pub const EXCERPT_SIDE: usize = 40;
 
 /// A TOML syntax error in the parser's layout, with the excerpt cut to
 /// [`EXCERPT_SIDE`] characters either side of the column: the parser's own
@@ -350,10 +350,10 @@ fn check_trace(
 }
 
 /// Most independent replications a scenario may ask for.
-const MAX_REPLICATIONS: i64 = 100_000;
+pub const MAX_REPLICATIONS: i64 = 100_000;
 
 /// Most samples of the occupancy time series a scenario may ask for.
-const MAX_SAMPLES: u64 = 10_000_000;
+pub const MAX_SAMPLES: u64 = 10_000_000;
 
 /// Server groups need hosts: a kind whose deployments form groups must
 /// have pools in `[capacity]`.

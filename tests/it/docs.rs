@@ -3,8 +3,8 @@
 //! every key documented there is accepted; every output file's columns (of
 //! `run` and of `plan`) are those docs/output.md lists; the state tables of
 //! docs/model.md are the ones `fleetsim states --json` prints; every member
-//! of the fixtures files is named in docs/output.md; and every shipped
-//! scenario validates.
+//! of the fixtures files is named in docs/output.md; docs/limits.md gives
+//! the limits the code enforces; and every shipped scenario validates.
 
 use crate::common::{fleetsim, stdout_of};
 use std::collections::{BTreeMap, BTreeSet};
@@ -821,4 +821,116 @@ fn the_fixtures_reference_names_every_member_the_fixtures_have() {
         missing.is_empty(),
         "docs/output.md's fixtures section does not name {missing:?}"
     );
+}
+
+/// `n` with thousands separators, as the docs write it: 10,000,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// docs/limits.md states the limits the code enforces: each table row,
+/// found by how it begins, carries the constant's value in bold.
+#[test]
+fn the_limits_page_states_the_code_s_limits() {
+    use fleetsim::limits::*;
+    let page = read("docs/limits.md");
+    let row = |start: &str| -> &str {
+        page.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("docs/limits.md has no row starting {start:?}"))
+    };
+    let mib = |b: u64| format!("**{} MiB**", b >> 20);
+    let gib = |b: u64| format!("**{} GiB**", b >> 30);
+    let year_ms = 365 * 86_400 * 1_000;
+    assert_eq!(MAX_DURATION.0 % year_ms, 0);
+    let expected: Vec<(&str, String)> = vec![
+        ("| the scenario file", mib(MAX_SCENARIO_BYTES)),
+        ("| `initial_fleet`", gib(MAX_FLEET_FILE_BYTES)),
+        (
+            "| `initial_fleet`",
+            format!("**{}**", grouped(MAX_FLEET_SERVERS as u64)),
+        ),
+        (
+            "| `initial_fleet`",
+            format!("**{}**", MAX_FLEET_FILE_PROBLEMS),
+        ),
+        ("| an arrival `schedule`", mib(MAX_SCHEDULE_BYTES)),
+        (
+            "| an arrival `schedule`",
+            format!("**{}**", grouped(MAX_SCHEDULE_POINTS as u64)),
+        ),
+        ("| an arrival `trace`", mib(MAX_LINE_BYTES)),
+        ("| a TOML syntax error", format!("**{EXCERPT_SIDE}**")),
+        (
+            "| any duration",
+            format!("**{} years**", MAX_DURATION.0 / year_ms),
+        ),
+        ("| any rate", grouped(MAX_RATE_PER_DAY as u64)),
+        (
+            "| `replications`",
+            format!("**{}**", grouped(MAX_REPLICATIONS as u64)),
+        ),
+        ("| samples", format!("**{}**", grouped(MAX_SAMPLES))),
+        (
+            "| points of a `[sweep]`",
+            format!("**{}**", grouped(MAX_SWEEP_POINTS as u64)),
+        ),
+        (
+            "| a weight",
+            format!("**{MIN_WEIGHT:e} to {MAX_WEIGHT:e}**"),
+        ),
+        ("| a weight", format!("**{MAX_RATIO:e}**")),
+        (
+            "| a deployment's `size`",
+            format!("**{}**", grouped(MAX_DEPLOYMENT_SIZE as u64)),
+        ),
+        (
+            "| hosts of a pool",
+            format!("**{}**", grouped(MAX_COUNT as u64)),
+        ),
+        ("| vCPUs", format!("**{}**", grouped(MAX_VCPUS as u64))),
+        (
+            "| memory of a host",
+            format!("**{} TiB**", MAX_MEMORY_MIB as u64 >> 20),
+        ),
+        ("| `cpu_overcommit`", format!("**{MAX_OVERCOMMIT}**")),
+        ("| a demand factor", format!("**{MAX_FACTOR:e}**")),
+        (
+            "| a trace's `demand_scale`",
+            format!("**{MAX_DEMAND_SCALE}**"),
+        ),
+        ("| `--microversion`", format!("**{LATEST_MICROVERSION}**")),
+        ("| servers |", format!("**{BYTES_PER_SERVER} B**")),
+        ("| `transitions.csv`", format!("**{ROWS_PER_CHANGE}** rows")),
+        (
+            "| `transitions.csv`",
+            format!("**{BYTES_PER_TRACE_ROW} B**"),
+        ),
+        (
+            "| fixtures, in memory",
+            format!("**{} B**", grouped(BYTES_PER_SERVER_LINE as u64)),
+        ),
+    ];
+    for (start, value) in expected {
+        let line = row(start);
+        assert!(
+            line.contains(&value),
+            "docs/limits.md row {start:?} lacks {value}: {line}"
+        );
+    }
+    for text in [
+        format!("**{MAX_SHARE_BELOW_TICK}**"),
+        format!("`--max-memory` (default {})", gib(DEFAULT_MAX_MEMORY)),
+        format!("`--max-output` (default {})", gib(DEFAULT_MAX_OUTPUT)),
+    ] {
+        assert!(page.contains(&text), "docs/limits.md lacks {text}");
+    }
 }

@@ -18,8 +18,21 @@ use std::time::{Duration, Instant};
 
 const FUZZ_CASES: u32 = 64;
 
+/// The largest resident size any run reached, in KiB, for the record.
+static PEAK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Cases `validate` accepted (and so were run), for the campaign's record.
 static RAN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+thread_local! {
+    /// The largest resident size a command of this case reached, in KiB.
+    static PEAK_KIB: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Resident memory a run may use beyond the budget's estimate: the
+/// program, its libraries and heap, the buffers of the files it writes
+/// (runs of a few servers reach 8 to 10 MiB).
+const OVERHEAD_KIB: u64 = 128 * 1024;
 
 /// Wall-clock limit of one command.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -192,23 +205,37 @@ fn scenario() -> impl Strategy<Value = String> {
 }
 
 /// Runs `fleetsim args` under the memory limit; its exit code (`None`:
-/// killed at the time limit) and stderr.
-fn bounded(args: &[&str]) -> (Option<i32>, String) {
+/// killed at the time limit), stdout and stderr.
+fn bounded(args: &[&str]) -> (Option<i32>, String, String) {
     let bin = assert_cmd::cargo::cargo_bin!("fleetsim");
     let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    // stdout goes to a file: a pipe read only at the end could fill.
+    let stdout = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "ulimit -v {MEMORY_KIB} && exec '{}' {}",
+            "ulimit -v {MEMORY_KIB} && exec '{}' {} > '{}'",
             bin.display(),
-            quoted.join(" ")
+            quoted.join(" "),
+            stdout.path().display()
         ))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let started = Instant::now();
+    let status_file = format!("/proc/{}/status", child.id());
     let status = loop {
+        // The peak resident size so far (VmHWM), read until the process
+        // ends: all but its last 20 ms.
+        if let Ok(st) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = st
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            PEAK_KIB.with(|p| p.set(p.get().max(kib)));
+        }
         if let Some(s) = child.try_wait().unwrap() {
             break s.code();
         }
@@ -223,16 +250,52 @@ fn bounded(args: &[&str]) -> (Option<i32>, String) {
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut err);
     }
-    (status, err)
+    let out = std::fs::read_to_string(stdout.path()).unwrap_or_default();
+    (status, out, err)
 }
 
-/// One case: `validate`, then a bounded `run` when it accepts.
+/// The memory `validate` estimates, in KiB ("budget: estimated memory
+/// 1.3 MiB, ...").
+fn estimated_memory_kib(validate_stdout: &str) -> Option<u64> {
+    let rest = validate_stdout.split("estimated memory ").nth(1)?;
+    let size = rest.split(',').next()?.replace(' ', "");
+    let bytes = fleetsim::budget::parse_bytes(&size)
+        .ok()
+        .or_else(|| (size == "0B").then_some(0))?;
+    Some(bytes / 1024)
+}
+
+/// The changes `validate` expects in a scenario's largest replication
+/// (its `work:` line: "about 129.2 million changes in the largest ...").
+fn expected_changes(validate_stdout: &str) -> Option<f64> {
+    let rest = validate_stdout.split("work: about ").nth(1)?;
+    let words: Vec<&str> = rest.split_whitespace().take(2).collect();
+    let n: f64 = words.first()?.parse().ok()?;
+    Some(
+        n * match words.get(1).copied() {
+            Some("million") => 1e6,
+            Some("billion") => 1e9,
+            Some("trillion") => 1e12,
+            _ => 1.0,
+        },
+    )
+}
+
+/// Changes a bounded run may be expected to make within [`LIMIT`] with
+/// room to spare: the debug binary makes about a million a second here.
+const CHANGES_PER_RUN: f64 = 2e6;
+
+/// One case: `validate`, then a bounded `run` when it accepts. A study
+/// too big to finish in the time limit (by validate's own estimate of its
+/// work) is run over a horizon short enough to make about
+/// [`CHANGES_PER_RUN`] changes: then it must end in time like any other,
+/// since a study whose simulated time stops never does.
 fn case(text: &str) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fuzz.toml");
     std::fs::write(&file, text).unwrap();
     let file = file.to_str().unwrap();
-    let (code, err) = bounded(&["validate", file]);
+    let (code, out, err) = bounded(&["validate", file]);
     prop_assert!(
         code == Some(0) || code == Some(2),
         "validate: {code:?}\n{err}\n{text}"
@@ -240,14 +303,43 @@ fn case(text: &str) -> Result<(), TestCaseError> {
     prop_assert!(!err.contains("panicked"), "{err}\n{text}");
     if code == Some(0) {
         RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let changes = expected_changes(&out);
+        prop_assert!(changes.is_some(), "no work estimate in\n{out}");
+        let memory_kib = estimated_memory_kib(&out);
+        prop_assert!(memory_kib.is_some(), "no memory estimate in\n{out}");
+        let horizon_s = 172_800.0 * (CHANGES_PER_RUN / changes.unwrap()).min(1.0);
+        let horizon = format!("{}s", horizon_s.max(1.0).round());
+        let file = if horizon_s < 172_800.0 {
+            // Sample at most once over the shortened horizon, so that the
+            // scenario's sample interval does not exceed it.
+            let short: String = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("sample_interval = ") {
+                        format!("sample_interval = \"{horizon}\"\n")
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect();
+            let f = dir.path().join("short.toml");
+            std::fs::write(&f, short).unwrap();
+            f.to_str().unwrap().to_string()
+        } else {
+            file.to_string()
+        };
+        let file = file.as_str();
         let out = dir.path().join("out");
         let out = out.to_str().unwrap();
-        let (code, err) = bounded(&[
+        PEAK_KIB.with(|p| p.set(0));
+        let (code, _, err) = bounded(&[
             "run",
             file,
             "--quiet",
             "--horizon",
-            "2d",
+            &horizon,
+            "--warmup",
+            "0s",
             "--replications",
             "1",
             "--max-memory",
@@ -259,9 +351,20 @@ fn case(text: &str) -> Result<(), TestCaseError> {
         ]);
         prop_assert!(
             code == Some(0) || code == Some(2),
-            "run: {code:?}\n{err}\n{text}"
+            "run over {horizon}: {code:?}\n{err}\n{text}"
         );
         prop_assert!(!err.contains("panicked"), "{err}\n{text}");
+        // Within the budget: the estimate (of the whole study, at least
+        // what this one replication needs) plus the program's own.
+        let peak = PEAK_KIB.with(|p| p.get());
+        if code == Some(0) {
+            prop_assert!(
+                peak <= memory_kib.unwrap() + OVERHEAD_KIB,
+                "run over {horizon} reached {peak} KiB resident, over the estimate {} KiB + {OVERHEAD_KIB} KiB\n{text}",
+                memory_kib.unwrap()
+            );
+        }
+        PEAK.fetch_max(peak, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(())
 }
@@ -291,7 +394,11 @@ fn every_scenario_ends_with_a_clear_status_never_a_panic_or_a_hang() {
                 panic!("{e}");
             }
             let ran = RAN.load(std::sync::atomic::Ordering::Relaxed);
-            eprintln!("fuzz: {cases} scenarios, {ran} accepted and run");
+            let peak = PEAK.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!(
+                "fuzz: {cases} scenarios, {ran} accepted and run; largest resident size of a run {} MiB",
+                peak / 1024
+            );
         })
         .unwrap()
         .join()
