@@ -1113,7 +1113,8 @@ pub fn plan_report(r: &crate::plan::PlanReport, out: &std::path::Path) -> String
         Verdict::Fail => format!("{misses} {}", t.written),
         Verdict::Undecided => format!("undecided against {}", t.written),
     };
-    let level = crate::output::num(100.0 * r.confidence);
+    // To 6 decimals: 100 × 0.07 is 7.000000000000001 as a double.
+    let level = (100.0 * r.confidence * 1e6).round() / 1e6;
     let mut s = String::new();
     let _ = writeln!(
         s,

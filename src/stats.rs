@@ -89,6 +89,29 @@ impl LogHistogram {
         None
     }
 
+    /// Adds every duration of `other`, as if each had been recorded here:
+    /// both histograms share one bucket layout, so the result does not
+    /// depend on how the durations were split between them.
+    pub fn merge(&mut self, other: &LogHistogram) {
+        if other.n == 0 {
+            return;
+        }
+        if other.buckets.len() > self.buckets.len() {
+            self.buckets.resize(other.buckets.len(), 0);
+        }
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            *mine += theirs;
+        }
+        if self.n == 0 {
+            (self.min_ms, self.max_ms) = (other.min_ms, other.max_ms);
+        } else {
+            self.min_ms = self.min_ms.min(other.min_ms);
+            self.max_ms = self.max_ms.max(other.max_ms);
+        }
+        self.n += other.n;
+        self.sum_ms += other.sum_ms;
+    }
+
     /// Forgets everything.
     pub fn clear(&mut self) {
         *self = LogHistogram::default();
@@ -322,6 +345,41 @@ mod tests {
         assert_eq!(h.quantile_s(0.5), Some(0.050));
         assert_eq!(h.quantile_s(0.95), Some(0.095));
         assert_eq!(h.mean_s(), Some(0.0505));
+    }
+
+    #[test]
+    fn merged_histograms_are_one_histogram_of_every_duration() {
+        // Three "replications" of different sizes and ranges, one empty.
+        let parts: [Vec<u64>; 4] = [
+            (1..=500).map(|v| v * 37).collect(),
+            vec![],
+            (1..=40).map(|v| v * v * 1000).collect(),
+            vec![5, 7_000_000, 90],
+        ];
+        let mut merged = LogHistogram::default();
+        let mut whole = LogHistogram::default();
+        for part in &parts {
+            let mut h = LogHistogram::default();
+            for &v in part {
+                h.record(SimTime(v));
+                whole.record(SimTime(v));
+            }
+            merged.merge(&h);
+        }
+        assert_eq!(merged.count(), whole.count());
+        assert_eq!(merged.mean_s(), whole.mean_s());
+        for q in [0.0, 0.01, 0.25, 0.5, 0.95, 0.99, 1.0] {
+            assert_eq!(merged.quantile_s(q), whole.quantile_s(q), "q = {q}");
+        }
+        // The extremes that bound every quantile: those of all the parts.
+        assert_eq!((merged.min_ms, merged.max_ms), (5, 7_000_000));
+        assert_eq!(merged.quantile_s(0.0), Some(0.005));
+        // Merging into an empty histogram, or an empty one in, changes nothing.
+        let mut empty = LogHistogram::default();
+        empty.merge(&whole);
+        empty.merge(&LogHistogram::default());
+        assert_eq!(empty.quantile_s(0.5), whole.quantile_s(0.5));
+        assert_eq!((empty.min_ms, empty.max_ms), (whole.min_ms, whole.max_ms));
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub const AVAILABILITY_CSV: Keyed = Keyed {
     metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
+    pooled: None,
 };
 
 /// `availability_ci.csv`: the estimate across replications.

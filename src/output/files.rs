@@ -3,7 +3,7 @@
 //! [`OUTPUT_SCHEMA_VERSION`], which `manifest.json` records.
 
 /// The version of the output files' layout (docs/output.md).
-pub const OUTPUT_SCHEMA_VERSION: u32 = 3;
+pub const OUTPUT_SCHEMA_VERSION: u32 = 4;
 
 /// Servers per API status over time.
 pub const OCCUPANCY_STATUS: &str = "occupancy_status.csv";

@@ -28,7 +28,7 @@ use crate::engine::SimTime;
 use crate::model::{Kind, Machine};
 use crate::results::{Outcomes, Study};
 use crate::sim::{Change, Recorder};
-use crate::stats::KindStats;
+use crate::stats::{KindStats, LogHistogram};
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -356,13 +356,15 @@ fn write_per_replication(
 }
 
 /// Writes, per key and metric, the estimate across replications:
-/// the keys, `metric`, then `n,mean,sd,ci95_low,ci95_high`. Every
-/// replication has the same rows in the same order.
+/// the keys, `metric`, then `n,mean,sd,ci95_low,ci95_high`; then, with
+/// `pooled`, one row per pooled quantile. Every replication has the same
+/// rows in the same order.
 fn write_estimates(
     w: &mut dyn Write,
     keys: &[&str],
     metrics: &[&str],
     runs: &[KeyedRows],
+    pooled: Option<(&Pooled, &[Vec<&LogHistogram>])>,
 ) -> Result<()> {
     let mut csv = csv::Writer::from_writer(w);
     let header: Vec<&str> = keys
@@ -371,6 +373,11 @@ fn write_estimates(
         .chain(["metric", "n", "mean", "sd", "ci95_low", "ci95_high"])
         .collect();
     csv.write_record(&header)?;
+    if let Some((_, histograms)) = pooled
+        && histograms.iter().any(|run| run.len() != runs[0].len())
+    {
+        bail!("internal error: the pooled histograms do not match the rows of the file");
+    }
     for (i, (key, _)) in runs[0].iter().enumerate() {
         for (m, metric) in metrics.iter().enumerate() {
             let xs: Vec<f64> = runs.iter().filter_map(|rows| rows[i].1[m]).collect();
@@ -382,9 +389,47 @@ fn write_estimates(
                 .collect();
             csv.write_record(&rec)?;
         }
+        if let Some((pooled, histograms)) = pooled {
+            // Merged in replication order (the merge does not depend on
+            // it, but nothing here should depend on finishing order).
+            let mut merged = LogHistogram::default();
+            for run in histograms {
+                merged.merge(run[i]);
+            }
+            let n = histograms.iter().filter(|run| run[i].count() > 0).count();
+            for &(metric, q) in pooled.quantiles {
+                let mut fields = ci_record(None);
+                if let Some(v) = merged.quantile_s(q) {
+                    fields[0] = n.to_string();
+                    fields[1] = num(v);
+                }
+                let rec: Vec<String> = key
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(metric.to_string()))
+                    .chain(fields)
+                    .collect();
+                csv.write_record(&rec)?;
+            }
+        }
     }
     csv.flush()?;
     Ok(())
+}
+
+/// Quantiles of durations pooled across replications: each row's
+/// histograms (a state's stays, an operation's successes) merged over every
+/// replication, the quantile read from the merge. They follow a row's
+/// estimates in a `_ci` file, as metrics of their own, beside the mean of
+/// the per-replication quantiles.
+#[derive(Clone, Copy)]
+pub struct Pooled {
+    /// The metric names, each with its quantile:
+    /// `("pooled_p95_sojourn_s", 0.95)`.
+    pub quantiles: &'static [(&'static str, f64)],
+    /// One replication's histograms, one per row, in the order of
+    /// [`Keyed::rows`].
+    pub histograms: fn(&Outcomes) -> Vec<&LogHistogram>,
 }
 
 /// One end-of-run file built from each replication's keyed rows: one row
@@ -405,6 +450,9 @@ pub struct Keyed {
     pub rows: fn(&Outcomes) -> KeyedRows,
     /// Write the estimates across replications instead of every row.
     pub estimates: bool,
+    /// In a `_ci` file, quantiles pooled across replications, written
+    /// after each row's estimates.
+    pub pooled: Option<Pooled>,
 }
 
 impl Export for Keyed {
@@ -415,7 +463,12 @@ impl Export for Keyed {
     fn write(&self, study: &Study, w: &mut dyn Write) -> Result<()> {
         let runs: Vec<KeyedRows> = study.runs.iter().map(self.rows).collect();
         if self.estimates {
-            write_estimates(w, self.keys, self.metrics, &runs)
+            let histograms: Vec<Vec<&LogHistogram>> = match &self.pooled {
+                Some(p) => study.runs.iter().map(p.histograms).collect(),
+                None => Vec::new(),
+            };
+            let pooled = self.pooled.as_ref().map(|p| (p, histograms.as_slice()));
+            write_estimates(w, self.keys, self.metrics, &runs, pooled)
         } else {
             write_per_replication(w, self.keys, self.metrics, &runs)
         }
@@ -465,8 +518,9 @@ pub(crate) fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
-/// Formats a number for CSV: shortest representation that round-trips,
-/// rounded to 6 decimals so files stay readable.
+/// Formats a number for CSV: the shortest decimal that reads back as the
+/// same `f64` (Rust's `{}`), integers without a point. Nothing is rounded
+/// away, so a share of 10⁻⁹ is written as `0.000000001`, never as 0.
 pub(crate) fn num(v: f64) -> String {
     let mut out = Vec::new();
     write_num(&mut out, v).expect("writing to a Vec");
@@ -474,17 +528,20 @@ pub(crate) fn num(v: f64) -> String {
 }
 
 /// [`num`], written straight to `w` without allocating: the aggregate time
-/// series write hundreds of thousands of them.
+/// series write hundreds of thousands of them, most of them whole numbers
+/// or means of a few counts with a short decimal form.
 pub(crate) fn write_num(w: &mut impl Write, v: f64) -> std::io::Result<()> {
+    if v == v.trunc() && v.abs() < 1e15 {
+        // Whole (and -0 written as 0).
+        return w.write_all(itoa::Buffer::new().format(v as i64).as_bytes());
+    }
     let micros = (v * 1e6).round();
-    let r = micros / 1e6;
-    if r == r.trunc() && r.abs() < 1e15 {
-        w.write_all(itoa::Buffer::new().format(r as i64).as_bytes())
-    } else if micros.abs() < 1e15 {
-        // `r` is the double nearest micros / 10^6. Below 10^9 its spacing is
-        // far under 10^-6, so no shorter decimal rounds to it: Rust's
-        // shortest round-trip form is exactly that fraction, written here
-        // without the float formatter.
+    if micros.abs() < 1e15 && micros / 1e6 == v {
+        // `v` is the double nearest a fraction of at most 6 decimals.
+        // Below 10^9 the spacing of doubles is far under 10^-6, so no
+        // shorter decimal reads back as `v`: Rust's shortest round-trip
+        // form is exactly that fraction, written here without the float
+        // formatter.
         let m = micros as i64;
         let (int, frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
         if m < 0 {
@@ -500,7 +557,7 @@ pub(crate) fn write_num(w: &mut impl Write, v: f64) -> std::io::Result<()> {
         let len = 7 - decimal_trailing_zeros(frac);
         w.write_all(&digits[..len])
     } else {
-        write!(w, "{r}")
+        write!(w, "{v}")
     }
 }
 
@@ -525,14 +582,13 @@ mod num_tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// What `write_num` promises: Rust's shortest form of `v` rounded to
-    /// 6 decimals (integers without a point).
+    /// What `write_num` promises: Rust's shortest round-trip form of `v`
+    /// (integers without a point, -0 as 0).
     fn reference(v: f64) -> String {
-        let r = (v * 1e6).round() / 1e6;
-        if r == r.trunc() && r.abs() < 1e15 {
-            format!("{}", r as i64)
+        if v == v.trunc() && v.abs() < 1e15 {
+            format!("{}", v as i64)
         } else {
-            format!("{r}")
+            format!("{v}")
         }
     }
 
@@ -549,15 +605,29 @@ mod num_tests {
             999_999_999.999_999,
             1e-7,
             2.5e-7,
+            1.0 / 3.0,
+            2.0 / 3.0 * 1e-9,
+            0.1 + 0.2,
             1e9 + 0.5,
             1e12 + 0.25,
             1e20,
             -1e-6,
+            f64::MIN_POSITIVE,
             f64::NAN,
             f64::INFINITY,
         ] {
             assert_eq!(written(v), reference(v), "{v}");
         }
+    }
+
+    #[test]
+    fn no_number_that_is_not_zero_is_written_as_zero() {
+        for v in [1e-7, 3e-12, -4.2e-9, 1.2e-300, 5e-324] {
+            let text = written(v);
+            assert_eq!(text.parse::<f64>().unwrap(), v, "{text}");
+        }
+        assert_eq!(written(1e-7), "0.0000001");
+        assert_eq!(written(1.0 / 3.0), "0.3333333333333333");
     }
 
     proptest! {
@@ -566,12 +636,19 @@ mod num_tests {
             v in prop_oneof![
                 -1e4f64..1e4,
                 0f64..10.0,
+                0f64..1e-6,
                 -2e9f64..2e9,
                 (0u64..4_000_000u64).prop_map(|k| k as f64 / 4.0),
+                // Means of a few counts across replications.
+                (0u64..100_000u64, 1u64..40).prop_map(|(k, r)| k as f64 / r as f64),
                 any::<f64>(),
             ]
         ) {
-            prop_assert_eq!(written(v), reference(v));
+            let text = written(v);
+            prop_assert_eq!(&text, &reference(v));
+            if v.is_finite() {
+                prop_assert_eq!(text.parse::<f64>().unwrap(), if v == 0.0 { 0.0 } else { v });
+            }
         }
     }
 }

@@ -1,11 +1,13 @@
 //! `operations.csv` and `operations_ci.csv`: per kind and operation, how many
 //! were requested, refused (conflict or lock), started, succeeded, failed,
 //! timed out or pre-empted over [warmup, horizon], and how long the
-//! successful ones took; one row per replication, then the estimate.
+//! successful ones took; one row per replication, then the estimate, with
+//! the duration quantile of every replication's successes pooled.
 
-use super::{Keyed, KeyedRows, columns, files};
+use super::{Keyed, KeyedRows, Pooled, columns, files};
 use crate::model::{Kind, Op};
 use crate::results::Outcomes;
+use crate::stats::LogHistogram;
 
 columns! {
     /// The numeric columns of an operations row, in file order (see
@@ -91,6 +93,22 @@ fn keyed(o: &Outcomes) -> KeyedRows {
         .collect()
 }
 
+/// One replication's duration histograms, one per row of [`rows`], in the
+/// same order.
+fn durations(o: &Outcomes) -> Vec<&LogHistogram> {
+    let mut out = Vec::new();
+    for (m, st) in &o.kinds {
+        out.extend(m.ops.iter().map(|op| &st.ops[op.index()].duration));
+    }
+    out
+}
+
+/// The duration quantile of `operations_ci.csv` pooled across replications.
+pub const POOLED_DURATIONS: Pooled = Pooled {
+    quantiles: &[("pooled_p95_duration_s", 0.95)],
+    histograms: durations,
+};
+
 /// `operations.csv`: one row per replication, kind and operation.
 pub const OPERATIONS_CSV: Keyed = Keyed {
     file: files::OPERATIONS,
@@ -98,12 +116,15 @@ pub const OPERATIONS_CSV: Keyed = Keyed {
     metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
+    pooled: None,
 };
 
 /// `operations_ci.csv`: per operation and metric, the estimate across
-/// replications.
+/// replications, then the duration quantile of every replication's
+/// successes pooled.
 pub const OPERATIONS_CI_CSV: Keyed = Keyed {
     file: files::OPERATIONS_CI,
     estimates: true,
+    pooled: Some(POOLED_DURATIONS),
     ..OPERATIONS_CSV
 };

@@ -285,6 +285,7 @@ pub const CAPACITY_SUMMARY_CSV: Keyed = Keyed {
     metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
+    pooled: None,
 };
 
 /// `capacity_summary_ci.csv`: per pool and metric, the estimate across

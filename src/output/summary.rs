@@ -1,12 +1,13 @@
 //! `summary.csv` and `summary_ci.csv`: per kind, dimension and state, the
 //! time-weighted mean occupancy, share of instance-time, peak, entries and
 //! sojourn times over [warmup, horizon], integrated exactly at every
-//! transition; one row per replication, then the estimate across them.
+//! transition; one row per replication, then the estimate across them,
+//! with the sojourn quantiles of every replication's stays pooled.
 
-use super::{Keyed, KeyedRows, columns, files};
+use super::{Keyed, KeyedRows, Pooled, columns, files};
 use crate::model::{Kind, Status};
 use crate::results::Outcomes;
-use crate::stats::Dim;
+use crate::stats::{Dim, LogHistogram};
 
 columns! {
     /// The numeric columns of a summary row, in file order; the sojourn
@@ -128,6 +129,31 @@ fn keyed(o: &Outcomes) -> KeyedRows {
         .collect()
 }
 
+/// One replication's sojourn histograms, one per row of [`rows`], in the
+/// same order.
+fn sojourns(o: &Outcomes) -> Vec<&LogHistogram> {
+    let mut out = Vec::new();
+    for (m, st) in &o.kinds {
+        out.extend(
+            m.statuses()
+                .into_iter()
+                .map(|s| st.status.sojourn(s as usize)),
+        );
+        out.extend((0..m.state_names.len()).map(|i| st.detail.sojourn(i)));
+    }
+    out
+}
+
+/// The sojourn quantiles of `summary_ci.csv` pooled across replications.
+pub const POOLED_SOJOURNS: Pooled = Pooled {
+    quantiles: &[
+        ("pooled_p50_sojourn_s", 0.50),
+        ("pooled_p95_sojourn_s", 0.95),
+        ("pooled_p99_sojourn_s", 0.99),
+    ],
+    histograms: sojourns,
+};
+
 /// `summary.csv`: one row per replication and state.
 pub const SUMMARY_CSV: Keyed = Keyed {
     file: files::SUMMARY,
@@ -135,12 +161,15 @@ pub const SUMMARY_CSV: Keyed = Keyed {
     metrics: Metrics::COLUMNS,
     rows: keyed,
     estimates: false,
+    pooled: None,
 };
 
 /// `summary_ci.csv`: per state and metric, the estimate across replications
-/// (mean, standard deviation, 95% Student-t interval).
+/// (mean, standard deviation, 95% Student-t interval), then the sojourn
+/// quantiles of every replication's stays pooled.
 pub const SUMMARY_CI_CSV: Keyed = Keyed {
     file: files::SUMMARY_CI,
     estimates: true,
+    pooled: Some(POOLED_SOJOURNS),
     ..SUMMARY_CSV
 };

@@ -17,6 +17,7 @@ mod inputs;
 mod interrupt;
 mod owners;
 mod plan;
+mod precision;
 mod properties;
 mod theory;
 mod trace;
