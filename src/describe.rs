@@ -1067,7 +1067,7 @@ fn sweep_report(r: &RunReport, out: &std::path::Path) -> String {
     }
     let _ = writeln!(
         s,
-        "  wrote {}: sweep.csv, manifest.json, and each point's results in point-<i>/",
+        "  wrote {}: sweep.csv, sweep_long.csv, results.json, manifest.json, and each point's results in point-<i>/",
         out.display()
     );
     s

@@ -272,6 +272,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         for e in exports {
             files.push(output::export(&dirs[p], e, &study)?);
         }
+        files.push(output::export_results(&dirs[p], &study)?);
         if plan.is_sweep() {
             // Each point's folder is a complete result of its own.
             let names = relative(&files, &dirs[p]);
@@ -297,6 +298,8 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     };
     if plan.is_sweep() {
         files.push(output::export_sweep(&root, &report)?);
+        files.push(output::export_sweep_long(&root, &report)?);
+        files.push(output::export_sweep_results(&root, &report)?);
     }
     let mut names = relative(&files, &root);
     names.push(output::files::MANIFEST.into());

@@ -18,7 +18,7 @@ columns! {
 }
 
 /// Per kind of one replication: kind name and values.
-fn rows(o: &Outcomes) -> Vec<(&'static str, Metrics)> {
+pub(crate) fn rows(o: &Outcomes) -> Vec<(&'static str, Metrics)> {
     let window_ms = o.scenario.window().ms() as f64;
     o.kinds
         .iter()

@@ -33,6 +33,10 @@ pub const CAPACITY_SUMMARY_CI: &str = "capacity_summary_ci.csv";
 pub const HOST_FAILURES: &str = "host_failures.csv";
 /// One row per sweep point.
 pub const SWEEP: &str = "sweep.csv";
+/// One row per sweep point, kind (or pool), metric and state.
+pub const SWEEP_LONG: &str = "sweep_long.csv";
+/// The headline results, in the versioned `fleetsim.results/1` schema.
+pub const RESULTS: &str = "results.json";
 /// Every change of every server (`--trace`).
 pub const TRANSITIONS: &str = "transitions.csv";
 /// What ran, what it cost, which files it wrote; written last.
@@ -74,6 +78,8 @@ pub const ALL: &[&str] = &[
     CAPACITY_SUMMARY_CI,
     HOST_FAILURES,
     SWEEP,
+    SWEEP_LONG,
+    RESULTS,
     TRANSITIONS,
     MANIFEST,
     SERVERS,

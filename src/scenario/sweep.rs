@@ -48,6 +48,29 @@ pub fn display(v: &Value) -> String {
     }
 }
 
+/// A swept value as a number in SI units, as `sweep_long.csv` and
+/// `results.json` give it beside the value as written: a duration
+/// (`"4000h"`) in seconds, a rate (`"40/d"`) per second, a plain number as
+/// it is; `None` for anything else (a name, a distribution table, a
+/// boolean). The scenario's own parsers read the text, so `"1.5h"` here is
+/// what it is in the scenario: 5400 s, rounded to the millisecond as every
+/// duration is.
+pub fn si_value(v: &Value) -> Option<f64> {
+    use crate::input::units::{parse_duration, parse_rate_per_day};
+    const SECONDS_PER_DAY: f64 = 86_400.0;
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f).filter(|f| f.is_finite()),
+        // A rate has a slash and a duration never does, so at most one of
+        // the parsers accepts a text.
+        Value::String(s) => parse_duration(s)
+            .map(|t| t.as_secs_f64())
+            .or_else(|_| parse_rate_per_day(s).map(|r| r / SECONDS_PER_DAY))
+            .ok(),
+        _ => None,
+    }
+}
+
 /// The keys of a dotted `path` (`ecs.faults.repair.mean`), each not empty.
 fn split_path(path: &str) -> Result<Vec<String>, String> {
     let keys: Vec<String> = path.split('.').map(str::to_string).collect();
@@ -374,6 +397,25 @@ mod tests {
             ]
         );
         assert_eq!(p.points[4].scenario.ecs.as_ref().unwrap().initial, 2);
+    }
+
+    #[test]
+    fn swept_values_in_si_units() {
+        let si = |v: Value| si_value(&v);
+        assert_eq!(si(Value::String("4000h".into())), Some(14_400_000.0));
+        assert_eq!(si(Value::String("90s".into())), Some(90.0));
+        assert_eq!(si(Value::String("1.5h".into())), Some(5_400.0));
+        assert_eq!(si(Value::String("250ms".into())), Some(0.25));
+        assert_eq!(si(Value::String("1y".into())), Some(31_536_000.0));
+        assert_eq!(si(Value::String("86400/d".into())), Some(1.0));
+        assert_eq!(si(Value::String("0.5/h".into())), Some(0.5 / 3_600.0));
+        assert_eq!(si(Value::String("40/d".into())), Some(40.0 / 86_400.0));
+        assert_eq!(si(Value::Integer(80)), Some(80.0));
+        assert_eq!(si(Value::Float(0.25)), Some(0.25));
+        assert_eq!(si(Value::Float(f64::NAN)), None);
+        assert_eq!(si(Value::String("weibull".into())), None);
+        assert_eq!(si(Value::String("off".into())), None);
+        assert_eq!(si(Value::Boolean(true)), None);
     }
 
     #[test]

@@ -196,7 +196,7 @@ fn run_writes_every_file_with_the_documented_columns() {
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["scenario"]["name"], "quick");
     assert!(manifest["events_processed"].as_u64().unwrap() > 1000);
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 8);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 9);
     let avail = std::fs::read_to_string(out.join("availability.csv")).unwrap();
     assert!(
         avail.starts_with(

@@ -53,6 +53,7 @@ fn same_seed_gives_identical_bytes_in_every_file() {
             "occupancy_ecs.csv",
             "occupancy_status.csv",
             "operations.csv",
+            "results.json",
             "summary.csv",
             "transitions.csv"
         ]
@@ -110,6 +111,7 @@ fn replications_give_the_same_bytes_whatever_the_number_of_jobs() {
         "summary_ci.csv",
         "operations.csv",
         "operations_ci.csv",
+        "results.json",
         "replication-5/transitions.csv",
         "replication-5/occupancy_status.csv",
     ];

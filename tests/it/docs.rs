@@ -493,6 +493,74 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
     );
     checked.insert("sweep.csv".into());
 
+    // sweep_long.csv: the point, each swept path as written and in SI
+    // units, then the documented columns.
+    let mut want = Vec::new();
+    for c in &doc("sweep_long.csv").columns {
+        match c.as_str() {
+            "<path>" => {
+                for p in &params {
+                    want.extend([p.clone(), format!("{p}_si")]);
+                }
+            }
+            "<path>_si" => {}
+            other => want.push(other.to_string()),
+        }
+    }
+    assert_eq!(
+        header(&sweep.join("sweep_long.csv")),
+        want,
+        "sweep_long.csv: header against docs/output.md"
+    );
+    checked.insert("sweep_long.csv".into());
+
+    // results.json: every key it has (below the names of statuses, kinds
+    // and swept paths) is named in its section, and every key the first
+    // column of its tables names is one it has.
+    fn json_keys(v: &serde_json::Value, parent: &str, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, child) in m {
+                    let named = matches!(parent, "statuses" | "values" | "kinds");
+                    if !named {
+                        out.insert(k.clone());
+                    }
+                    json_keys(child, if named { "" } else { k }, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for child in a {
+                    json_keys(child, parent, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::new();
+    for dir in [&out, &sweep] {
+        let v: serde_json::Value = serde_json::from_str(&read(dir.join("results.json"))).unwrap();
+        json_keys(&v, "", &mut found);
+    }
+    let results = doc("results.json");
+    let named: BTreeSet<String> = results
+        .rows
+        .iter()
+        .flatten()
+        .flat_map(|c| ticks(c))
+        .collect();
+    let undocumented: Vec<&String> = found.difference(&named).collect();
+    assert!(
+        undocumented.is_empty(),
+        "results.json keys docs/output.md does not name: {undocumented:?}"
+    );
+    let first: BTreeSet<String> = results.columns.iter().cloned().collect();
+    let unwritten: Vec<&String> = first.difference(&found).collect();
+    assert!(
+        unwritten.is_empty(),
+        "docs/output.md lists results.json keys no results.json has: {unwritten:?}"
+    );
+    checked.insert("results.json".into());
+
     // A plan: its two files.
     let plan = tmp.path().join("plan");
     fleetsim()

@@ -19,5 +19,6 @@ mod owners;
 mod plan;
 mod precision;
 mod properties;
+mod results;
 mod theory;
 mod trace;
