@@ -265,11 +265,17 @@ fn estimated_memory_kib(validate_stdout: &str) -> Option<u64> {
     Some(bytes / 1024)
 }
 
-/// The changes `validate` expects in a scenario's largest replication
-/// (its `work:` line: "about 129.2 million changes in the largest ...").
+/// The changes `validate` expects of the whole study (its `work:` line:
+/// "about 1.2 million changes in the largest replication, 129.2 million in
+/// all").
 fn expected_changes(validate_stdout: &str) -> Option<f64> {
-    let rest = validate_stdout.split("work: about ").nth(1)?;
-    let words: Vec<&str> = rest.split_whitespace().take(2).collect();
+    let line = validate_stdout
+        .split("work: about ")
+        .nth(1)?
+        .lines()
+        .next()?;
+    let all = line.split(", ").nth(1)?;
+    let words: Vec<&str> = all.split_whitespace().collect();
     let n: f64 = words.first()?.parse().ok()?;
     Some(
         n * match words.get(1).copied() {
@@ -279,6 +285,26 @@ fn expected_changes(validate_stdout: &str) -> Option<f64> {
             _ => 1.0,
         },
     )
+}
+
+/// `text` as the fuzzer runs it: one replication over `horizon_s`
+/// seconds, sampled 48 times (a generated scenario's own horizon, sample
+/// interval and replications are only validated).
+fn run_text(text: &str, horizon_s: f64) -> String {
+    let horizon_ms = (horizon_s * 1000.0).round().max(48.0) as u64;
+    text.lines()
+        .map(|l| {
+            if l.starts_with("horizon = ") {
+                format!("horizon = \"{horizon_ms}ms\"\n")
+            } else if l.starts_with("sample_interval = ") {
+                format!("sample_interval = \"{}ms\"\n", horizon_ms / 48)
+            } else if l.starts_with("replications = ") {
+                "replications = 1\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
 }
 
 /// Changes a bounded run may be expected to make within [`LIMIT`] with
@@ -295,7 +321,7 @@ fn case(text: &str) -> Result<(), TestCaseError> {
     let file = dir.path().join("fuzz.toml");
     std::fs::write(&file, text).unwrap();
     let file = file.to_str().unwrap();
-    let (code, out, err) = bounded(&["validate", file]);
+    let (code, _, err) = bounded(&["validate", file]);
     prop_assert!(
         code == Some(0) || code == Some(2),
         "validate: {code:?}\n{err}\n{text}"
@@ -303,45 +329,42 @@ fn case(text: &str) -> Result<(), TestCaseError> {
     prop_assert!(!err.contains("panicked"), "{err}\n{text}");
     if code == Some(0) {
         RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let changes = expected_changes(&out);
-        prop_assert!(changes.is_some(), "no work estimate in\n{out}");
-        let memory_kib = estimated_memory_kib(&out);
-        prop_assert!(memory_kib.is_some(), "no memory estimate in\n{out}");
-        let horizon_s = 172_800.0 * (CHANGES_PER_RUN / changes.unwrap()).min(1.0);
-        let horizon = format!("{}s", horizon_s.max(1.0).round());
-        let file = if horizon_s < 172_800.0 {
-            // Sample at most once over the shortened horizon, so that the
-            // scenario's sample interval does not exceed it.
-            let short: String = text
-                .lines()
-                .map(|l| {
-                    if l.starts_with("sample_interval = ") {
-                        format!("sample_interval = \"{horizon}\"\n")
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect();
-            let f = dir.path().join("short.toml");
-            std::fs::write(&f, short).unwrap();
-            f.to_str().unwrap().to_string()
-        } else {
-            file.to_string()
-        };
-        let file = file.as_str();
+        // Two days, or less if the study (every point of a sweep) is
+        // expected to make more than CHANGES_PER_RUN changes in two days.
+        let run_file = dir.path().join("run.toml");
+        let run_file = run_file.to_str().unwrap();
+        let mut horizon_s = 172_800.0;
+        let mut estimate = String::new();
+        for _ in 0..2 {
+            std::fs::write(run_file, run_text(text, horizon_s)).unwrap();
+            let (code, out, err) = bounded(&["validate", run_file]);
+            prop_assert!(
+                code == Some(0) || code == Some(2),
+                "validate over {horizon_s} s: {code:?}\n{err}\n{text}"
+            );
+            if code == Some(2) {
+                // Refused over the shorter horizon (an incident past its
+                // end, say): the run would be refused the same way.
+                return Ok(());
+            }
+            let changes = expected_changes(&out);
+            prop_assert!(changes.is_some(), "no work estimate in\n{out}");
+            estimate = out;
+            let changes = changes.unwrap();
+            if changes <= CHANGES_PER_RUN {
+                break;
+            }
+            horizon_s = (horizon_s * CHANGES_PER_RUN / changes).max(1.0);
+        }
+        let memory_kib = estimated_memory_kib(&estimate);
+        prop_assert!(memory_kib.is_some(), "no memory estimate in\n{estimate}");
         let out = dir.path().join("out");
         let out = out.to_str().unwrap();
         PEAK_KIB.with(|p| p.set(0));
         let (code, _, err) = bounded(&[
             "run",
-            file,
+            run_file,
             "--quiet",
-            "--horizon",
-            &horizon,
-            "--warmup",
-            "0s",
-            "--replications",
-            "1",
             "--max-memory",
             "2GiB",
             "--max-output",
@@ -351,16 +374,15 @@ fn case(text: &str) -> Result<(), TestCaseError> {
         ]);
         prop_assert!(
             code == Some(0) || code == Some(2),
-            "run over {horizon}: {code:?}\n{err}\n{text}"
+            "run over {horizon_s} s: {code:?}\n{err}\n{text}"
         );
         prop_assert!(!err.contains("panicked"), "{err}\n{text}");
-        // Within the budget: the estimate (of the whole study, at least
-        // what this one replication needs) plus the program's own.
+        // Within the budget: validate's estimate plus the program's own.
         let peak = PEAK_KIB.with(|p| p.get());
         if code == Some(0) {
             prop_assert!(
                 peak <= memory_kib.unwrap() + OVERHEAD_KIB,
-                "run over {horizon} reached {peak} KiB resident, over the estimate {} KiB + {OVERHEAD_KIB} KiB\n{text}",
+                "run over {horizon_s} s reached {peak} KiB resident, over the estimate {} KiB + {OVERHEAD_KIB} KiB\n{text}",
                 memory_kib.unwrap()
             );
         }
