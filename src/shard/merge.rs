@@ -114,7 +114,7 @@ fn identity(m: &ShardManifest) -> Vec<(&'static str, String)> {
     vec![
         ("output_schema_version", m.output_schema_version.to_string()),
         ("scenario_file", m.scenario_file.clone()),
-        ("scenario_sha256", m.scenario_sha256.clone()),
+        ("scenario_sha256", short(&m.scenario_sha256).to_string()),
         ("seed", m.seed.to_string()),
         ("points", m.points.to_string()),
         ("replications", m.replications.to_string()),
@@ -160,7 +160,21 @@ struct Checked {
 fn check(dirs: &[PathBuf]) -> Result<Checked, Vec<String>> {
     let mut problems = Vec::new();
     let mut manifests: Vec<(usize, ShardManifest)> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
+        // The same folder given twice (under any name) is said once.
+        let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if let Some(j) = seen.iter().position(|s| *s == real) {
+            problems.push(format!(
+                "{} is given twice (as {} and {}); give each shard once",
+                real.display(),
+                dirs[j].display(),
+                dir.display()
+            ));
+            seen.push(PathBuf::new());
+            continue;
+        }
+        seen.push(real);
         match read_manifest(dir) {
             Ok(m) => manifests.push((i, m)),
             Err(why) => problems.push(format!("{} {why}", dir.display())),
@@ -231,7 +245,6 @@ fn check(dirs: &[PathBuf]) -> Result<Checked, Vec<String>> {
             .iter()
             .map(|&k| ShardSpec::of_unit(k, first.shards))
             .collect();
-        shards.dedup();
         shards.sort_unstable();
         shards.dedup();
         let names: Vec<String> = missing.iter().map(|&k| unit_name(reps, k)).collect();
@@ -240,34 +253,33 @@ fn check(dirs: &[PathBuf]) -> Result<Checked, Vec<String>> {
             .map(|s| format!("{s}/{}", first.shards))
             .collect();
         problems.push(format!(
-            "{} of the study's {total} units {} missing: {} (run by shard {} with --shard I/{}); add the folder of every shard",
+            "{} of the study's {total} units {} missing: {}; they are run by --shard {}: give the folder of each such shard, or run it",
             missing.len(),
             if missing.len() == 1 { "is" } else { "are" },
             listed(&names),
             listed(&shard_names),
-            first.shards
         ));
     }
-    let duplicated: Vec<String> = (0..total)
-        .filter(|&k| holders[k].len() > 1)
-        .map(|k| {
-            let folders: Vec<String> = holders[k]
-                .iter()
-                .map(|&i| dirs[i].display().to_string())
-                .collect();
-            format!("{} (in {})", unit_name(reps, k), folders.join(" and "))
-        })
-        .collect();
-    if !duplicated.is_empty() {
+    // Units held twice, grouped by the folders that hold them: a shard
+    // copied, or run twice into two folders, is one problem.
+    let mut twice: Vec<(Vec<usize>, Vec<String>)> = Vec::new();
+    for (k, h) in holders.iter().enumerate().filter(|(_, h)| h.len() > 1) {
+        match twice.iter_mut().find(|(folders, _)| folders == h) {
+            Some((_, units)) => units.push(unit_name(reps, k)),
+            None => twice.push((h.clone(), vec![unit_name(reps, k)])),
+        }
+    }
+    for (folders, units) in twice {
+        let folders: Vec<String> = folders
+            .iter()
+            .map(|&i| dirs[i].display().to_string())
+            .collect();
         problems.push(format!(
-            "{} {} in more than one shard folder: {}; give each shard once",
-            duplicated.len(),
-            if duplicated.len() == 1 {
-                "unit is"
-            } else {
-                "units are"
-            },
-            listed(&duplicated)
+            "{} hold the same {} {}: {}; give each unit once",
+            folders.join(" and "),
+            units.len(),
+            if units.len() == 1 { "unit" } else { "units" },
+            listed(&units)
         ));
     }
     if !problems.is_empty() {

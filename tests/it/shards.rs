@@ -265,7 +265,7 @@ fn shards_that_are_not_one_whole_study_are_refused() {
         &[
             "2 of the study's 4 units are missing",
             "point 0 replication 1, point 0 replication 3",
-            "shard 1/2",
+            "they are run by --shard 1/2",
         ],
     );
 
@@ -278,14 +278,21 @@ fn shards_that_are_not_one_whole_study_are_refused() {
         std::fs::copy(&e, &to).unwrap();
     }
     let both = format!(
-        "point 0 replication 2 (in {} and {})",
+        "{} and {} hold the same 2 units: point 0 replication 0, point 0 replication 2",
         two[0].display(),
         copy.display()
     );
     assert_refused(
         &out,
         &[two[0].clone(), two[1].clone(), copy.clone()],
-        &["2 units are in more than one shard folder", &both],
+        &[&both],
+    );
+    // The same folder twice, under two names, is said once.
+    let again = two[1].join("..").join(two[1].file_name().unwrap());
+    assert_refused(
+        &out,
+        &[two[0].clone(), two[1].clone(), again],
+        &["is given twice", "give each shard once"],
     );
 
     // Mixed studies: another seed, and another split; every problem at once.
