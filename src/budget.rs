@@ -25,7 +25,7 @@ const CHARS_PER_VALUE: f64 = 10.0;
 /// tick).
 pub const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
 
-/// Rows of `transitions.csv` per change [`expected_changes`] counts:
+/// Rows of `transitions.csv` per change `expected_changes` counts:
 /// measured 1.5 on baseline and 1.2 on failure-storm (rows written ÷
 /// expected changes), rounded up. Not every requested operation changes
 /// state, and those that do write a row per step.
@@ -51,7 +51,7 @@ pub struct Estimate {
     /// What each comes from: (what, bytes, memory or output).
     pub terms: Vec<(String, f64, &'static str)>,
     /// Changes expected in the replication with the most (operations
-    /// requested, faults, creates; [`expected_changes`]), and in the whole
+    /// requested, faults, creates; `expected_changes`), and in the whole
     /// study: the work it will do.
     pub changes: (f64, f64),
 }
