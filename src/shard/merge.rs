@@ -437,6 +437,8 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeReport> {
         &layout,
         wall_seconds,
         &mut |p, r| {
+            // A signal stops the merge between units: nothing is written.
+            crate::interrupt::check()?;
             let shard = &opts.shards[checked.holder[p * reps + r]];
             load_unit(&plan, &layout, shard, (p, r))
         },
