@@ -171,6 +171,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             per_replication,
             max_memory,
             max_output,
+            shard,
         } => {
             let overrides = Overrides {
                 seed,
@@ -181,10 +182,19 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             };
             let plan = Scenario::load_plan(&scenario, &overrides)?;
             let jobs_n = jobs.map_or(0, |j| j as usize);
-            crate::budget::of_run(&plan, jobs_n, per_replication, trace)
-                .check(max_memory, max_output)?;
-            let dir =
-                dir.unwrap_or_else(|| Path::new("output").join(&plan.points[0].scenario.name));
+            let budget = match shard {
+                Some(s) => {
+                    let units = s.units(run::units(&plan).len()).len();
+                    crate::budget::of_shard(&plan, jobs_n, per_replication, trace, units)
+                }
+                None => crate::budget::of_run(&plan, jobs_n, per_replication, trace),
+            };
+            budget.check(max_memory, max_output)?;
+            let name = &plan.points[0].scenario.name;
+            let dir = dir.unwrap_or_else(|| match shard {
+                Some(s) => Path::new("output").join(format!("{name}-shard-{}", s.index)),
+                None => Path::new("output").join(name),
+            });
             let opts = run::RunOptions {
                 out: dir.clone(),
                 trace,
@@ -193,8 +203,33 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 jobs: jobs.map_or(0, |j| j as usize),
                 per_replication,
             };
+            if let Some(s) = shard {
+                return Ok(
+                    crate::shard::run_shard(&plan, &scenario, &overrides, s, &opts)?.describe(),
+                );
+            }
             let report = run::run(&plan, Some(&scenario), &opts)?;
             describe::report(&report, &dir)
+        }
+        Command::Merge {
+            out: dir,
+            shards,
+            force,
+            scenario,
+        } => {
+            let opts = crate::shard::merge::MergeOptions {
+                out: dir.clone(),
+                shards,
+                force,
+                scenario,
+            };
+            let merged = crate::shard::merge::merge(&opts)?;
+            format!(
+                "merged {} shard folders, {} units\n{}",
+                merged.shards,
+                merged.units,
+                describe::report(&merged.run, &dir)
+            )
         }
         Command::Plan {
             scenario,

@@ -25,7 +25,7 @@ const CHARS_PER_VALUE: f64 = 10.0;
 /// tick).
 pub const BYTES_PER_SERVER_LINE: f64 = 1_800.0;
 
-/// Rows of `transitions.csv` per change [`expected_changes`] counts:
+/// Rows of `transitions.csv` per change `expected_changes` counts:
 /// measured 1.5 on baseline and 1.2 on failure-storm (rows written ÷
 /// expected changes), rounded up. Not every requested operation changes
 /// state, and those that do write a row per step.
@@ -51,7 +51,7 @@ pub struct Estimate {
     /// What each comes from: (what, bytes, memory or output).
     pub terms: Vec<(String, f64, &'static str)>,
     /// Changes expected in the replication with the most (operations
-    /// requested, faults, creates; [`expected_changes`]), and in the whole
+    /// requested, faults, creates; `expected_changes`), and in the whole
     /// study: the work it will do.
     pub changes: (f64, f64),
 }
@@ -238,36 +238,74 @@ fn values_per_sample(sc: &Scenario, states: [usize; 2]) -> f64 {
     v + 20.0 * pools as f64
 }
 
-/// The budget of `plan` run with `jobs` threads (0: one per core), with
-/// or without `--trace`.
-pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> Estimate {
-    let mut e = Estimate::default();
-    let points = plan.points.len() as f64;
+/// What the budget of a study is computed from.
+struct Shape {
+    /// Servers present at once, at the largest point.
+    present: f64,
+    /// Time-series rows (samples), over every point.
+    rows: f64,
+    /// Values per sample, at the widest point.
+    values: f64,
+    /// Changes expected in one replication, over every point.
+    changes: f64,
+    /// Changes expected in the largest replication.
+    largest: f64,
+    /// Replications of each point.
+    reps: f64,
+    /// Points.
+    points: f64,
+}
+
+fn shape(plan: &Plan) -> Shape {
     let sc = &plan.points[0].scenario;
-    let reps = f64::from(sc.replications.max(1));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let running = (if jobs == 0 { cores } else { jobs } as f64).min(points * reps);
     // The machines are built once, not per point of a sweep.
     let states = [
         ecs::machine(false).n_states(),
         bms::machine(false).n_states(),
     ];
-    let mut present = 0.0f64;
-    let mut rows = 0.0f64;
-    let mut values = 0.0f64;
-    let mut changes = 0.0f64;
-    let mut largest = 0.0f64;
+    let mut s = Shape {
+        present: 0.0,
+        rows: 0.0,
+        values: 0.0,
+        changes: 0.0,
+        largest: 0.0,
+        reps: f64::from(sc.replications.max(1)),
+        points: plan.points.len() as f64,
+    };
     for p in &plan.points {
         let one = expected_changes(&p.scenario);
-        largest = largest.max(one);
-        changes += one * reps;
+        s.largest = s.largest.max(one);
+        s.changes += one;
         let sc = &p.scenario;
         let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
-        present = present.max(servers);
-        let samples = sc.horizon.ms() as f64 / sc.sample_interval.ms().max(1) as f64 + 1.0;
-        rows += samples;
-        values = values.max(values_per_sample(sc, states));
+        s.present = s.present.max(servers);
+        s.rows += sc.horizon.ms() as f64 / sc.sample_interval.ms().max(1) as f64 + 1.0;
+        s.values = s.values.max(values_per_sample(sc, states));
     }
+    s
+}
+
+/// Replications running at once with `jobs` threads (0: one per core),
+/// with `units` to run.
+fn running(jobs: usize, units: f64) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (if jobs == 0 { cores } else { jobs } as f64).min(units)
+}
+
+/// The budget of `plan` run with `jobs` threads (0: one per core), with
+/// or without `--trace`.
+pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> Estimate {
+    let mut e = Estimate::default();
+    let Shape {
+        present,
+        rows,
+        values,
+        changes,
+        largest,
+        reps,
+        points,
+    } = shape(plan);
+    let running = running(jobs, points * reps);
     e.add(
         format!(
             "{} servers at once in each of {} replications running together ({} B each)",
@@ -300,14 +338,83 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
         rows * copies * values * CHARS_PER_VALUE,
         false,
     );
-    e.changes = (largest, changes);
+    e.changes = (largest, changes * reps);
     if trace {
         e.add(
             format!(
                 "transitions.csv ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B)",
-                changes.round()
+                (changes * reps).round()
             ),
-            changes * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
+            changes * reps * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
+            false,
+        );
+    }
+    e
+}
+
+/// The budget of one shard of `plan` holding `units` of its units (`run
+/// --shard`): each unit is stored as soon as it finishes, so only the
+/// units running at once are in memory; its folder holds each unit's time
+/// series (and its own files, with one replication or
+/// `--per-replication`). Units are assumed of average size.
+pub fn of_shard(
+    plan: &Plan,
+    jobs: usize,
+    per_replication: bool,
+    trace: bool,
+    units: usize,
+) -> Estimate {
+    let mut e = Estimate::default();
+    let Shape {
+        present,
+        rows,
+        values,
+        changes,
+        largest,
+        reps,
+        points,
+    } = shape(plan);
+    let units = units as f64;
+    let share = units / (points * reps);
+    let running = running(jobs, units);
+    let rows_per_unit = rows / points;
+    e.add(
+        format!(
+            "{} servers at once in each of {} units running together ({} B each)",
+            present.round(),
+            running,
+            BYTES_PER_SERVER
+        ),
+        present * running * BYTES_PER_SERVER,
+        true,
+    );
+    if reps > 1.0 {
+        e.add(
+            format!("the time series of the {running} units running, each until it is stored"),
+            rows_per_unit * running * values * BYTES_PER_VALUE,
+            true,
+        );
+        e.add(
+            format!("the time series of {units} units, stored for the merge"),
+            rows_per_unit * units * values * CHARS_PER_VALUE,
+            false,
+        );
+    }
+    if reps == 1.0 || per_replication {
+        e.add(
+            format!("the time-series files of {units} units"),
+            rows_per_unit * units * values * CHARS_PER_VALUE,
+            false,
+        );
+    }
+    e.changes = (largest, changes * reps * share);
+    if trace {
+        e.add(
+            format!(
+                "transitions.csv of {units} units ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B)",
+                (changes * reps * share).round()
+            ),
+            changes * reps * share * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
             false,
         );
     }

@@ -28,6 +28,14 @@ Exit status:
   2  bad input: the scenario, a command-line value, an unknown pool or a bad range; nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 
+/// The exit statuses of `merge`.
+const MERGE_HELP: &str = "\
+Exit status:
+  0  success (also when stdout is closed early)
+  1  an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written
+  2  the shards are not one whole study (another study, version or scenario; a unit missing or given twice), or a shard cannot be read; every problem is listed and nothing is written
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
@@ -87,6 +95,31 @@ pub enum Command {
         /// (the trace of --trace is not estimated).
         #[arg(long, default_value = "64GiB", value_parser = size)]
         max_output: u64,
+        /// Run only shard I of N (from 0/N to N-1/N): every N-th unit (point
+        /// × replication) of the study, starting with unit I, into a shard
+        /// folder that `fleetsim merge` combines with the others [default
+        /// folder: output/<scenario name>-shard-<I>].
+        #[arg(long, value_name = "I/N", value_parser = shard)]
+        shard: Option<crate::shard::ShardSpec>,
+    },
+    /// Merge the shard folders of one study (`run --shard I/N`, every I)
+    /// into the files a single `run` of the whole study writes, byte for
+    /// byte (manifest.json's wall_seconds and events_per_second aside).
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// Result folder.
+        out: PathBuf,
+        /// The shard folders, in any order.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
+        /// Replace the results of an earlier run in the result folder.
+        #[arg(long)]
+        force: bool,
+        /// Read the scenario from this file rather than from where the
+        /// shards ran it (shard.json's scenario_path); it must still be the
+        /// same study.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Find the smallest size of a pool that meets a target, such as
     /// "blocked_share <= 0.01", with confidence: every candidate size runs
@@ -219,6 +252,11 @@ pub enum FixtureMode {
 /// reads it.
 fn size(s: &str) -> Result<u64, String> {
     crate::budget::parse_bytes(s)
+}
+
+/// A `--shard`, as [`crate::shard::ShardSpec`] reads it.
+fn shard(s: &str) -> Result<crate::shard::ShardSpec, String> {
+    s.parse()
 }
 
 /// A poll interval: a duration longer than 0s.

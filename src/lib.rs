@@ -53,6 +53,8 @@
 //!    whatever the number of threads. [`plan`] sizes a pool the same way:
 //!    each candidate size is a point made through the sweep's override, its
 //!    replications run on the same threads with the same streams.
+//!    [`shard`] splits the units among machines (`run --shard I/N`) and
+//!    merges them back through the same writing code, byte for byte.
 //! 5. **Writing.** [`output`] writes one module per file, each under a
 //!    `.partial` name renamed when complete, the manifest last; every file
 //!    name is spelled once, in [`output::files`]. [`describe`] prints the
@@ -118,6 +120,7 @@ pub mod plan;
 pub mod results;
 pub mod run;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod stats;
 pub mod wallclock;

@@ -20,6 +20,7 @@ pub use crate::scenario::fleet_file::{
 };
 pub use crate::scenario::parse::{EXCERPT_SIDE, MAX_REPLICATIONS, MAX_SAMPLES};
 pub use crate::scenario::sweep::MAX_POINTS as MAX_SWEEP_POINTS;
+pub use crate::shard::MAX_SHARDS;
 
 /// The latest compute API microversion fixtures are written at.
 pub const LATEST_MICROVERSION: crate::fixtures::microversion::Microversion =

@@ -2,7 +2,10 @@
 //! (failing before any simulation), run every replication on a pool of
 //! threads with one progress bar, export every file atomically, and write
 //! the manifest last. Results are gathered by replication number, so the
-//! files are the same whatever the number of threads.
+//! files are the same whatever the number of threads. Running a study's
+//! units ([`run_units`]) and writing its files from them ([`write_study`])
+//! are separate steps: `run --shard` runs a subset of the units, and
+//! `merge` writes the files from the stored units through the same code.
 
 use crate::engine::SimTime;
 use crate::model::Kind;
@@ -112,36 +115,128 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
     }
 }
 
-/// One finished replication: its outcome, the files it wrote (already
-/// closed), and its samples when several replications are aggregated.
-type Replication = (Outcomes, Vec<PathBuf>, Option<SeriesRecorder>);
+/// One finished unit of a study (one replication of one point): its
+/// outcomes, its own files (already closed), and, when several
+/// replications are aggregated, its samples.
+pub struct UnitResult {
+    /// What the replication measured.
+    pub outcomes: Outcomes,
+    /// The files it wrote itself: a single replication's time series (and
+    /// trace), or its `replication-<r>/` files; in the order it wrote them.
+    pub files: Vec<PathBuf>,
+    /// Its samples, kept for the aggregate across replications.
+    pub series: Option<SeriesRecorder>,
+}
 
-/// Runs a plan (one scenario, or every point of a sweep) read from `source`
-/// and writes its results: a single point into `opts.out`, the points of a
-/// sweep into `opts.out/point-<i>/` with `sweep.csv` beside them.
-pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunReport> {
-    let first = &plan.points[0].scenario;
-    let n = first.replications.max(1) as usize;
+/// Replications of each point of `plan`.
+pub fn replications(plan: &Plan) -> usize {
+    plan.points[0].scenario.replications.max(1) as usize
+}
+
+/// The units of `plan`, (point, replication), in the one order a study's
+/// results are gathered in: point-major, replication-minor. A unit's
+/// random streams depend on its replication number alone (and the seed),
+/// never on which other units run, so any subset runs exactly as it does
+/// within the whole study.
+pub fn units(plan: &Plan) -> Vec<(usize, usize)> {
+    let n = replications(plan);
+    (0..plan.points.len())
+        .flat_map(|p| (0..n).map(move |r| (p, r)))
+        .collect()
+}
+
+/// Refuses options the study rules out (bad input, before anything is
+/// created).
+pub fn check_options(plan: &Plan, opts: &RunOptions) -> Result<()> {
+    let n = replications(plan);
     if opts.trace && n > 1 && !opts.per_replication {
         return Err(crate::app::UsageError(format!(
             "--trace with {n} replications needs --per-replication: each replication's trace goes to its own folder"
         ))
         .into());
     }
+    Ok(())
+}
+
+/// The folders of a study's results under `root` (a staging folder): the
+/// root itself for one point, `point-<i>/` for each point of a sweep.
+pub struct Layout {
+    /// The folder everything is written under.
+    pub root: PathBuf,
+    /// Each point's folder.
+    pub dirs: Vec<PathBuf>,
+    /// Replications of each point.
+    pub replications: usize,
+}
+
+impl Layout {
+    /// Creates the points' folders of `plan` under `root`.
+    pub fn create(plan: &Plan, root: &Path) -> Result<Layout> {
+        let dirs: Vec<PathBuf> = if plan.is_sweep() {
+            (0..plan.points.len())
+                .map(|i| root.join(format!("{POINT_DIR}{i}")))
+                .collect()
+        } else {
+            vec![root.to_path_buf()]
+        };
+        for d in &dirs {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
+        Ok(Layout {
+            root: root.to_path_buf(),
+            dirs,
+            replications: replications(plan),
+        })
+    }
+
+    /// Where unit (p, r) writes its own files: the point's folder when it
+    /// is the point's only replication, else its `replication-<r>/`.
+    pub fn own_dir(&self, p: usize, r: usize) -> PathBuf {
+        if self.replications == 1 {
+            self.dirs[p].clone()
+        } else {
+            self.dirs[p].join(format!("{REPLICATION_DIR}{r}"))
+        }
+    }
+}
+
+/// Runs a plan (one scenario, or every point of a sweep) read from `source`
+/// and writes its results: a single point into `opts.out`, the points of a
+/// sweep into `opts.out/point-<i>/` with `sweep.csv` beside them.
+pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunReport> {
+    check_options(plan, opts)?;
     // Everything is written into a staging folder and moved into
     // `opts.out` only once complete.
     let staging = output::Staging::begin(&opts.out, opts.force)?;
-    let root = staging.dir().to_path_buf();
-    let dirs: Vec<PathBuf> = if plan.is_sweep() {
-        (0..plan.points.len())
-            .map(|i| root.join(format!("{POINT_DIR}{i}")))
-            .collect()
-    } else {
-        vec![root.clone()]
-    };
-    for d in &dirs {
-        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-    }
+    let layout = Layout::create(plan, staging.dir())?;
+    let units = units(plan);
+    let own_dir = |p: usize, r: usize| layout.own_dir(p, r);
+    let (results, wall_seconds) = run_units(plan, &units, opts, &own_dir, &|_, unit| Ok(unit))?;
+    // Gathered by point and replication number, never by finishing order.
+    let mut results = results.into_iter();
+    write_study(
+        plan,
+        source.map(|p| p.display().to_string()),
+        staging,
+        &layout,
+        wall_seconds,
+        &mut |_, _| Ok(results.next().expect("every unit ran")),
+    )
+}
+
+/// Runs `units` of `plan` on `opts.jobs` threads with one progress bar,
+/// each unit writing its own files (if it has any) into `own_dir(p, r)`,
+/// and hands each finished unit to `finished` on the thread that ran it.
+/// Returns what `finished` made of each, in the order of `units`, and the
+/// wall-clock seconds the simulations took.
+pub fn run_units<T: Send>(
+    plan: &Plan,
+    units: &[(usize, usize)],
+    opts: &RunOptions,
+    own_dir: &(dyn Fn(usize, usize) -> PathBuf + Sync),
+    finished: &(dyn Fn((usize, usize), UnitResult) -> Result<T> + Sync),
+) -> Result<(Vec<T>, f64)> {
+    let n = replications(plan);
     // A single replication streams its files; with several, each keeps its
     // samples for the aggregate (and writes its own folder if asked).
     let make_sink = |p: usize, r: usize| -> Result<Sink> {
@@ -155,15 +250,16 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             .capacity
             .as_ref()
             .is_some_and(|c| !c.pools.is_empty() || !c.bms_pools.is_empty());
+        let own = |dir: PathBuf| -> Result<CsvRecorder> {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            CsvRecorder::create(&dir, &kinds, opts.trace, capacity)
+        };
         if n == 1 {
-            return Ok(Sink::Files(CsvRecorder::create(
-                &dirs[p], &kinds, opts.trace, capacity,
-            )?));
+            return Ok(Sink::Files(own(own_dir(p, r))?));
         }
         let own = if opts.per_replication {
-            let dir = dirs[p].join(format!("{REPLICATION_DIR}{r}"));
-            std::fs::create_dir_all(&dir)?;
-            Some(CsvRecorder::create(&dir, &kinds, opts.trace, capacity)?)
+            Some(own(own_dir(p, r))?)
         } else {
             None
         };
@@ -171,26 +267,23 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
     };
     // Open the first sink now, so a folder that cannot be written fails
     // before any simulation.
-    let first_sink = Mutex::new(Some(make_sink(0, 0)?));
+    let first = units.first().copied();
+    let first_sink = Mutex::new(first.map(|(p, r)| make_sink(p, r)).transpose()?);
 
-    let tasks: Vec<(usize, usize)> = (0..plan.points.len())
-        .flat_map(|p| (0..n).map(move |r| (p, r)))
-        .collect();
-    let total_s: u64 = plan
-        .points
+    let total_s: u64 = units
         .iter()
-        .map(|pt| pt.scenario.horizon.ms() / 1000 * n as u64)
+        .map(|&(p, _)| plan.points[p].scenario.horizon.ms() / 1000)
         .sum();
     let bar = progress_bar(total_s, opts.progress);
     let started = Instant::now();
     let events = AtomicU64::new(0);
     let done = AtomicUsize::new(0);
-    let run_one = |(p, r): (usize, usize)| -> Result<Replication> {
+    let run_one = |(p, r): (usize, usize)| -> Result<T> {
         let reuse = first_sink
             .lock()
             .expect("not poisoned")
             .take()
-            .filter(|_| (p, r) == (0, 0));
+            .filter(|_| Some((p, r)) == first);
         let mut sink = match reuse {
             Some(s) => s,
             None => make_sink(p, r)?,
@@ -211,7 +304,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
                 bar.set_message(format!(
                     "{}/{} runs · {:.2} M events/s",
                     done.load(Ordering::Relaxed),
-                    tasks.len(),
+                    units.len(),
                     total as f64 / secs / 1e6
                 ));
             };
@@ -220,29 +313,59 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         done.fetch_add(1, Ordering::Relaxed);
         // Its files are closed now, not when the whole study is done: a
         // sweep of many points keeps O(jobs) files open, never O(points).
-        match sink {
-            Sink::Files(f) => Ok((outcomes, f.finish()?, None)),
-            Sink::Series(s, own) => {
-                let files = own.map(CsvRecorder::finish).transpose()?;
-                Ok((outcomes, files.unwrap_or_default(), Some(s)))
-            }
-        }
+        let unit = match sink {
+            Sink::Files(f) => UnitResult {
+                outcomes,
+                files: f.finish()?,
+                series: None,
+            },
+            Sink::Series(s, own) => UnitResult {
+                outcomes,
+                files: own
+                    .map(CsvRecorder::finish)
+                    .transpose()?
+                    .unwrap_or_default(),
+                series: Some(s),
+            },
+        };
+        finished((p, r), unit)
     };
-    let results = on_threads(tasks.len(), opts.jobs, |t| run_one(tasks[t]));
+    let results = on_threads(units.len(), opts.jobs, |t| run_one(units[t]));
     let wall_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     // A signal stopped the replications short: nothing is written.
     crate::interrupt::check()?;
+    let results = results.into_iter().collect::<Result<Vec<T>>>()?;
+    Ok((results, wall_seconds))
+}
 
-    // Gather by point and replication number, never by finishing order.
-    let mut results = results.into_iter();
+/// Aggregates a finished study and writes every end-of-run file into
+/// `staging`, then moves it into place, `manifest.json` last. Each unit is
+/// fetched from `unit(p, r)` in the order of [`units`] (point by point, so
+/// a caller that reads units lazily holds one point's samples at a time):
+/// the one path from results to files, for `run` and `merge` alike.
+pub fn write_study(
+    plan: &Plan,
+    scenario_file: Option<String>,
+    staging: output::Staging,
+    layout: &Layout,
+    wall_seconds: f64,
+    unit: &mut dyn FnMut(usize, usize) -> Result<UnitResult>,
+) -> Result<RunReport> {
+    let n = layout.replications;
+    let root = &layout.root;
+    let dirs = &layout.dirs;
     let mut files: Vec<PathBuf> = Vec::new();
     let mut points = Vec::with_capacity(plan.points.len());
     for (p, point) in plan.points.iter().enumerate() {
         let mut runs = Vec::with_capacity(n);
         let mut series = Vec::new();
-        for _ in 0..n {
-            let (outcomes, written, samples) = results.next().expect("every replication ran")?;
+        for r in 0..n {
+            let UnitResult {
+                outcomes,
+                files: written,
+                series: samples,
+            } = unit(p, r)?;
             runs.push(outcomes);
             files.extend(written);
             series.extend(samples);
@@ -251,6 +374,7 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
             files.extend(output::series::write_aggregate(&dirs[p], &series)?);
             files.extend(output::series::write_capacity_aggregate(&dirs[p], &series)?);
         }
+        drop(series);
         let study = Study {
             scenario: std::sync::Arc::clone(&point.scenario),
             runs,
@@ -276,17 +400,12 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         if plan.is_sweep() {
             // Each point's folder is a complete result of its own.
             let names = relative(&files, &dirs[p]);
-            let m = Manifest::new(
-                &study,
-                source.map(|p| p.display().to_string()),
-                wall_seconds,
-                names,
-            );
+            let m = Manifest::new(&study, scenario_file.clone(), wall_seconds, names);
             files.push(write_manifest(&dirs[p], &m)?);
         }
         points.push(PointReport {
             values: point.values.clone(),
-            dir: output::shown(&dirs[p], &root, &opts.out),
+            dir: output::shown(&dirs[p], root, staging.out()),
             study,
         });
     }
@@ -297,23 +416,18 @@ pub fn run(plan: &Plan, source: Option<&Path>, opts: &RunOptions) -> Result<RunR
         files: Vec::new(),
     };
     if plan.is_sweep() {
-        files.push(output::export_sweep(&root, &report)?);
-        files.push(output::export_sweep_long(&root, &report)?);
-        files.push(output::export_sweep_results(&root, &report)?);
+        files.push(output::export_sweep(root, &report)?);
+        files.push(output::export_sweep_long(root, &report)?);
+        files.push(output::export_sweep_results(root, &report)?);
     }
-    let mut names = relative(&files, &root);
+    let mut names = relative(&files, root);
     names.push(output::files::MANIFEST.into());
     let study = &report.points[0].study;
-    let mut manifest = Manifest::new(
-        study,
-        source.map(|p| p.display().to_string()),
-        wall_seconds,
-        names.clone(),
-    );
+    let mut manifest = Manifest::new(study, scenario_file, wall_seconds, names.clone());
     if plan.is_sweep() {
         manifest.add_sweep(&report);
     }
-    write_manifest(&root, &manifest)?;
+    write_manifest(root, &manifest)?;
     staging.finish()?;
     report.files = names;
     Ok(report)

@@ -4,12 +4,13 @@
 
 use crate::engine::SimTime;
 use crate::model::{Machine, Op, Status};
+use serde::{Deserialize, Serialize};
 
 /// A histogram of millisecond durations on a log scale: exact below 128 ms,
 /// then 64 buckets per power of two, so a quantile read from it is within
 /// 1/128 (0.8%) of the true value, and never outside the observed range.
 /// Mean, count, minimum and maximum are exact.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LogHistogram {
     buckets: Vec<u64>,
     n: u64,
@@ -119,7 +120,7 @@ impl LogHistogram {
 }
 
 /// Occupancy of one dimension (statuses, or detailed states) of one kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Dim {
     count: Vec<u64>,
     last: Vec<SimTime>,
@@ -227,7 +228,7 @@ impl Dim {
 }
 
 /// Counters of one operation of one kind, over the window.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct OpStats {
     /// Requests made (`requested` in `operations.csv`).
     pub requested: u64,
@@ -255,7 +256,7 @@ pub struct OpStats {
 }
 
 /// Everything measured about one kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KindStats {
     /// Indexed by `Status as usize`.
     pub status: Dim,
@@ -314,6 +315,44 @@ impl KindStats {
     /// Servers of this kind now.
     pub fn population_now(&self) -> u64 {
         self.population.counts()[0]
+    }
+}
+
+/// A statistic's `f64` stored by its bit pattern (`#[serde(with =
+/// "crate::stats::exact")]`), so a shard's unit reads back exactly the
+/// number the simulation computed, NaN and -0 included, whatever the JSON
+/// reader's float parsing.
+pub mod exact {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v` as the integer of its bits.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(v.to_bits())
+    }
+
+    /// Reads a number written by [`serialize`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
+}
+
+/// [`exact`] for a `Vec<f64>`.
+pub mod exact_vec {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes every value as the integer of its bits.
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v {
+            seq.serialize_element(&x.to_bits())?;
+        }
+        seq.end()
+    }
+
+    /// Reads values written by [`serialize`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<u64>::deserialize(d).map(|bits| bits.into_iter().map(f64::from_bits).collect())
     }
 }
 

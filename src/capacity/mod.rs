@@ -133,7 +133,7 @@ impl Host {
 }
 
 /// A pool of identical hosts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Pool {
     /// The pool's name: `[capacity.pools.<name>]` for ECS, the bare-metal
     /// flavor for BMS.
@@ -185,7 +185,7 @@ pub struct Flavor {
 }
 
 /// One host or domain failure, as `host_failures.csv` lists it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FailureRecord {
     /// When it failed.
     pub time: SimTime,

@@ -6,12 +6,13 @@
 use super::groups::GroupPolicy;
 use super::groups::POLICIES;
 use crate::engine::SimTime;
+use serde::{Deserialize, Serialize};
 
 /// Utilisation histogram resolution: bins of 0.1%.
 pub const UTIL_BINS: u64 = 1000;
 
 /// Counters of one pool over the window.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolCounters {
     /// Placements asked for new servers of the pool's flavors (retries
     /// not included).
@@ -59,7 +60,7 @@ pub struct PoolCounters {
 }
 
 /// Time-weighted usage of one pool (areas in unit-milliseconds).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PoolStats {
     last: SimTime,
     /// ∫ vCPUs allocated dt, in vCPU-milliseconds.
@@ -76,10 +77,12 @@ pub struct PoolStats {
     /// MiB-milliseconds.
     pub double_memory_area: u128,
     /// ∫ utilisation dt, in milliseconds.
+    #[serde(with = "crate::stats::exact")]
     pub util_area: f64,
     /// Time (ms) spent at each utilisation, by 0.1% bin.
     util_time: Vec<u64>,
     /// Highest utilisation reached within the window.
+    #[serde(with = "crate::stats::exact")]
     pub util_peak: f64,
     /// Counts of placements and failures within the window.
     pub counters: PoolCounters,
@@ -89,7 +92,7 @@ pub struct PoolStats {
 }
 
 /// What the pool holds at one instant.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// vCPUs allocated (a BMS node counts as one).
     pub vcpus: u64,

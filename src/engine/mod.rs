@@ -11,7 +11,19 @@ use std::fmt;
 
 /// Simulated time, or a span of it, in integer milliseconds. Integer time keeps
 /// the queue's ordering exact; milliseconds resolve the shortest task steps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

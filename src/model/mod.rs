@@ -26,6 +26,7 @@ use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};
     Ord,
     Hash,
     Serialize,
+    serde::Deserialize,
     VariantArray,
     IntoStaticStr,
     EnumString,

@@ -55,6 +55,13 @@ pub const PLAN_CSV: &str = "plan.csv";
 /// written; written last.
 pub const PLAN_JSON: &str = "plan.json";
 
+/// `run --shard`: which study and which of its units a shard folder
+/// holds; written last.
+pub const SHARD: &str = "shard.json";
+/// `run --shard`: one unit's complete result, in its `unit-<p>-<r>/`
+/// folder (internal to fleetsim, versioned by `shard.json`'s `format`).
+pub const UNIT: &str = "unit.json";
+
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 
@@ -88,4 +95,6 @@ pub const ALL: &[&str] = &[
     FIXTURES,
     PLAN_CSV,
     PLAN_JSON,
+    SHARD,
+    UNIT,
 ];

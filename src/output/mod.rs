@@ -43,6 +43,10 @@ pub const POINT_DIR: &str = "point-";
 /// (`replication-0`, `replication-1`, ... with `--per-replication`).
 pub const REPLICATION_DIR: &str = "replication-";
 
+/// Prefix of the folder holding one unit (point p, replication r) of a
+/// shard folder: `unit-<p>-<r>`.
+pub const UNIT_DIR: &str = "unit-";
+
 /// Suffix of a file still being written.
 pub const PARTIAL: &str = ".partial";
 
@@ -175,7 +179,8 @@ pub fn shown(path: &Path, staging: &Path, out: &Path) -> PathBuf {
 }
 
 /// Removes an earlier run's files from `dir`: fleetsim's own files, and its
-/// `point-<i>/` and `replication-<r>/` folders, recursively. Anything else is
+/// `point-<i>/`, `replication-<r>/` and (a shard's) `unit-<p>-<r>/`
+/// folders, recursively. Anything else is
 /// left where it is (and a folder holding it is kept).
 fn clear_run(dir: &Path) -> Result<()> {
     remove_known_files(dir)?;
@@ -185,7 +190,10 @@ fn clear_run(dir: &Path) -> Result<()> {
             [POINT_DIR, REPLICATION_DIR].iter().any(|prefix| {
                 n.strip_prefix(prefix)
                     .is_some_and(|r| r.parse::<u32>().is_ok())
-            })
+            }) || n
+                .strip_prefix(UNIT_DIR)
+                .and_then(|pr| pr.split_once('-'))
+                .is_some_and(|(p, r)| p.parse::<u32>().is_ok() && r.parse::<u32>().is_ok())
         });
         if ours && path.is_dir() {
             clear_run(&path)?;

@@ -13,12 +13,13 @@ use crate::model::{Kind, Machine, Status, bms, ecs};
 use crate::sim::{Change, Recorder};
 use crate::stats::KindStats;
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One kind's samples: per sample, the population, the 12 status counts,
 /// then the counts of the kind's detailed states.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct KindSeries {
     kind: Option<Kind>,
     width: usize,
@@ -26,13 +27,14 @@ struct KindSeries {
 }
 
 /// Keeps every sample of one replication in memory.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct SeriesRecorder {
     times: Vec<SimTime>,
     kinds: Vec<KindSeries>,
     /// Pools (name, kind) and, per sample and pool, its `capacity.csv`
     /// columns (NaN where empty).
     pools: Vec<(String, Kind)>,
+    #[serde(with = "crate::stats::exact_vec")]
     capacity: Vec<f64>,
 }
 

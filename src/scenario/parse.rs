@@ -35,7 +35,7 @@ pub fn parse_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
 
 /// Parses TOML text into a tree; a syntax error is one problem with the
 /// parser's own words (what was expected), its line and column, and the
-/// line around the column (see [`syntax_problem`]).
+/// line around the column (see `syntax_problem`).
 pub fn parse_tree(text: &str, file: &str) -> Result<Table, ScenarioError> {
     text.parse::<Table>().map_err(|e| ScenarioError {
         file: file.to_string(),

@@ -66,6 +66,19 @@ impl Owner {
     }
 }
 
+/// The state machine a kind's scenario runs: the same for every
+/// replication, so a stored replication (a shard's unit) gets its machine
+/// back from the scenario alone.
+pub fn machine_of(spec: &KindSpec) -> Machine {
+    match spec.kind {
+        Kind::Ecs => ecs::machine_with(
+            spec.faults.repair_to_stopped,
+            spec.soft_reboot.as_ref().is_some_and(|s| s.hard_preempts),
+        ),
+        Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
+    }
+}
+
 /// One kind's scenario, compiled: samplers built once, arrays by operation.
 pub(crate) struct KindRuntime {
     pub machine: Machine,
@@ -172,13 +185,7 @@ impl KindRuntime {
         let spec = scenario
             .kind(kind)
             .expect("compiled only for a simulated kind");
-        let machine = match spec.kind {
-            Kind::Ecs => ecs::machine_with(
-                spec.faults.repair_to_stopped,
-                spec.soft_reboot.as_ref().is_some_and(|s| s.hard_preempts),
-            ),
-            Kind::Bms => bms::machine(spec.faults.repair_to_stopped),
-        };
+        let machine = machine_of(spec);
         let mut step = vec![None; machine.duration_names.len()];
         for st in &spec.steps {
             if let Some(i) = machine.duration_names.iter().position(|n| *n == st.name) {

@@ -25,6 +25,7 @@ mod record;
 mod servers;
 mod timers;
 
+pub use kind::machine_of;
 pub use record::{By, Cause, Change, NO_FLAVOR, NullRecorder, Recorder, Request, Response};
 
 use crate::capacity::Capacity;

@@ -584,6 +584,21 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
     );
     checked.insert("plan.json".into());
 
+    // A shard: shard.json's keys.
+    let shard = tmp.path().join("shard");
+    fleetsim()
+        .args(["run", "scenarios/quick.toml", "--quiet", "--horizon", "2d"])
+        .args(["--shard", "0/2", "--out"])
+        .arg(&shard)
+        .assert()
+        .success();
+    assert_eq!(
+        keys(&shard.join("shard.json")),
+        doc("shard.json").columns,
+        "shard.json keys"
+    );
+    checked.insert("shard.json".into());
+
     // Every file the output reference documents on its own was checked.
     let run_files: BTreeSet<String> = listed.keys().cloned().collect();
     assert_eq!(
@@ -976,6 +991,10 @@ fn the_limits_page_states_the_code_s_limits() {
             format!("**{MAX_DEMAND_SCALE}**"),
         ),
         ("| `--microversion`", format!("**{LATEST_MICROVERSION}**")),
+        (
+            "| `--shard I/N`",
+            format!("**{}**", grouped(MAX_SHARDS as u64)),
+        ),
         ("| servers |", format!("**{BYTES_PER_SERVER} B**")),
         ("| `transitions.csv`", format!("**{ROWS_PER_CHANGE}** rows")),
         (

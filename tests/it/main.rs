@@ -20,5 +20,6 @@ mod plan;
 mod precision;
 mod properties;
 mod results;
+mod shards;
 mod theory;
 mod trace;
