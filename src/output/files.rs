@@ -51,13 +51,19 @@ pub const PLAN_CSV: &str = "plan.csv";
 /// written; written last.
 pub const PLAN_JSON: &str = "plan.json";
 
+/// `fleetsim compare`: one row per metric compared.
+pub const COMPARE_CSV: &str = "compare.csv";
+/// `fleetsim compare`: the same rows, with what was compared and how;
+/// written last.
+pub const COMPARE_JSON: &str = "compare.json";
+
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 
 /// The files of `fleetsim plan`.
 pub const PLAN_FILES: &[&str] = &[PLAN_CSV, PLAN_JSON];
 
-/// Every file a run, `fixtures` or `plan` may write, so `--force` can clear an
+/// Every file a run, `fixtures`, `plan` or `compare` may write, so `--force` can clear an
 /// earlier run's files (and only those) before writing new ones.
 pub const ALL: &[&str] = &[
     OCCUPANCY_STATUS,
@@ -82,4 +88,6 @@ pub const ALL: &[&str] = &[
     FIXTURES,
     PLAN_CSV,
     PLAN_JSON,
+    COMPARE_CSV,
+    COMPARE_JSON,
 ];

@@ -869,6 +869,12 @@ fn the_limits_page_states_the_code_s_limits() {
         ),
         ("| an arrival `trace`", mib(MAX_LINE_BYTES)),
         ("| a TOML syntax error", format!("**{EXCERPT_SIDE}**")),
+        ("| a result folder", mib(MAX_MANIFEST_BYTES)),
+        ("| a result folder", mib(MAX_RESULT_LINE_BYTES)),
+        (
+            "| a result folder",
+            format!("**{}**", grouped(MAX_RESULT_ROWS as u64)),
+        ),
         (
             "| any duration",
             format!("**{} years**", MAX_DURATION.0 / year_ms),
