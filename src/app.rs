@@ -5,7 +5,7 @@
 
 use crate::cli::{Command, FixtureMode};
 use crate::scenario::{Overrides, Scenario, ScenarioError};
-use crate::{describe, fixtures, plan, run};
+use crate::{compare, describe, fixtures, plan, run};
 use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
@@ -56,6 +56,7 @@ impl Status {
         } else if err.is::<ScenarioError>()
             || err.is::<UsageError>()
             || err.is::<crate::budget::OverBudget>()
+            || err.is::<crate::compare::CompareError>()
             || err.is::<clap::Error>()
         {
             Status::BadInput
@@ -105,6 +106,8 @@ impl Status {
             Status::Success | Status::Closed => None,
             // A scenario error lists its problems, a line each.
             _ if err.is::<ScenarioError>() => Some(format!("error: {err}")),
+            // So does a comparison refused.
+            _ if err.is::<crate::compare::CompareError>() => Some(format!("error: {err}")),
             Status::Interrupted(_) => Some(format!("{err}\n")),
             // clap's message says "error:" itself and ends with a newline.
             _ if err.is::<clap::Error>() => Some(err.to_string()),
@@ -146,6 +149,29 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             } else {
                 describe::states()
             }
+        }
+        Command::Compare {
+            a,
+            b,
+            out: dir,
+            force,
+            welch,
+            paired,
+        } => {
+            let dir = dir.unwrap_or_else(|| compare::default_out(&a, &b));
+            let opts = compare::Options {
+                a,
+                b,
+                out: dir.clone(),
+                force,
+                choice: match (welch, paired) {
+                    (true, _) => compare::Choice::Welch,
+                    (_, true) => compare::Choice::Paired,
+                    _ => compare::Choice::Auto,
+                },
+            };
+            let comparison = compare::run(&opts)?;
+            compare::console::report(&comparison, &dir)
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;

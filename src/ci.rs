@@ -1,7 +1,8 @@
 //! Statistics across independent replications: mean, standard deviation,
 //! Student-t confidence intervals (95%, as every `_ci` file gives them, or
-//! at any level, as `fleetsim plan --confidence` asks) and empirical
-//! quantiles.
+//! at any level, as `fleetsim plan --confidence` asks), the Student t
+//! distribution at fractional degrees of freedom (Welch's interval of a
+//! difference, `fleetsim compare`) and empirical quantiles.
 
 use serde::Serialize;
 
@@ -83,6 +84,147 @@ fn t_within(theta: f64, df: u64) -> f64 {
         }
         std::f64::consts::FRAC_2_PI * (theta + s * sum)
     }
+}
+
+/// The two-sided Student t quantile at `confidence` for `df` degrees of
+/// freedom, whole or fractional (Welch–Satterthwaite gives fractional
+/// ones): the t with P(|T| ≤ t) = `confidence`, computed to full precision
+/// from the regularized incomplete beta function, since
+/// P(|T| > t) = I_x(df/2, 1/2) with x = df / (df + t²). Unlike
+/// [`t_975`] it is not rounded to a table's three decimals. NaN unless
+/// `df` > 0 and `confidence` lies strictly between 0 and 1.
+pub fn t_quantile(confidence: f64, df: f64) -> f64 {
+    if !(df > 0.0 && df.is_finite() && confidence > 0.0 && confidence < 1.0) {
+        return f64::NAN;
+    }
+    // I_x(df/2, 1/2) rises from 0 to 1 with x; find the x where it is
+    // 1 − confidence, by bisection to the last bit.
+    let (a, tail) = (0.5 * df, 1.0 - confidence);
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..2000 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if incomplete_beta(a, 0.5, mid) < tail {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let x = 0.5 * (lo + hi);
+    (df * (1.0 - x) / x).sqrt()
+}
+
+/// The two-sided tail P(|T| > t) of Student's T with `df` > 0 degrees of
+/// freedom, whole or fractional: the p-value of a two-sided t test.
+pub fn t_two_tailed(t: f64, df: f64) -> f64 {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    incomplete_beta(0.5 * df, 0.5, df / (df + t * t))
+}
+
+/// Welch–Satterthwaite degrees of freedom of the difference of two means,
+/// from each sample's variance of the mean (s²/n) and size:
+/// (va + vb)² / (va²/(na − 1) + vb²/(nb − 1)). NaN when both variances
+/// are 0 (the difference is then known exactly) or a sample has fewer
+/// than 2 observations.
+pub fn welch_df(var_mean_a: f64, n_a: u64, var_mean_b: f64, n_b: u64) -> f64 {
+    if n_a < 2 || n_b < 2 {
+        return f64::NAN;
+    }
+    let (va, vb) = (var_mean_a, var_mean_b);
+    let denominator = va * va / (n_a - 1) as f64 + vb * vb / (n_b - 1) as f64;
+    if denominator > 0.0 {
+        (va + vb).powi(2) / denominator
+    } else {
+        f64::NAN
+    }
+}
+
+/// ln Γ(x) for x > 0: Lanczos' approximation (g = 7, 9 terms), with a
+/// relative error near 1e-15.
+fn ln_gamma(x: f64) -> f64 {
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x)Γ(1 − x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let mut sum = COEFFICIENTS[0];
+    for (i, c) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// The regularized incomplete beta function I_x(a, b), for a, b > 0 and
+/// x in [0, 1]: its continued fraction (Numerical Recipes §6.4, evaluated
+/// by Lentz's method), on the side of x where it converges fast.
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - ln_front.exp() * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+/// The continued fraction of I_x(a, b), to a relative 1e-16 (it takes a
+/// few dozen terms where it is used; at most 10,000 are taken).
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=10_000 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        // The even step, then the odd one.
+        for aa in [
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ] {
+            d = 1.0 + aa * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            h *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
 }
 
 /// Mean, sample standard deviation and 95% confidence interval of the mean.
@@ -191,6 +333,85 @@ mod tests {
             assert!((exact - t_975(df)).abs() < 1e-3, "df {df}: {exact}");
         }
         assert_eq!(t_two_sided(0.95, 7), t_975(7));
+    }
+
+    #[test]
+    fn t_quantiles_at_fractional_degrees_of_freedom() {
+        // Whole degrees of freedom: the exact finite sums of t_two_sided.
+        for df in 1..=60u64 {
+            let exact = t_two_sided(0.950_000_000_001, df);
+            let got = t_quantile(0.95, df as f64);
+            assert!((got - exact).abs() < 1e-9, "df {df}: {got} against {exact}");
+        }
+        for (confidence, df) in [(0.99, 3u64), (0.9, 12), (0.8, 40)] {
+            let got = t_quantile(confidence, df as f64);
+            let exact = t_two_sided(confidence, df);
+            assert!((got - exact).abs() < 1e-9, "{confidence} df {df}: {got}");
+        }
+        // Fractional ones, against the density integrated numerically
+        // (Simpson's rule, 20,000 intervals, in Python), an independent
+        // computation: t(0.975, 2.5) = 3.574655, t(0.975, 9.2085) =
+        // 2.254373, t(0.975, 17.5) = 2.105233.
+        for (df, t) in [(2.5, 3.574_655), (9.2085, 2.254_373), (17.5, 2.105_233)] {
+            let got = t_quantile(0.95, df);
+            assert!((got - t).abs() < 2e-6, "df {df}: {got}, integrated {t}");
+        }
+        // Between the whole degrees of freedom on either side.
+        let (t9, t10) = (t_quantile(0.95, 9.0), t_quantile(0.95, 10.0));
+        let t95 = t_quantile(0.95, 9.5);
+        assert!(t10 < t95 && t95 < t9, "{t10} < {t95} < {t9}");
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(t_quantile(0.95, bad).is_nan(), "df {bad}");
+        }
+        assert!(t_quantile(1.0, 5.0).is_nan() && t_quantile(0.0, 5.0).is_nan());
+    }
+
+    #[test]
+    fn welch_reproduces_the_published_examples() {
+        // The three examples of Welch's t-test on Wikipedia ("Welch's
+        // t-test", Examples), which publish t, the Welch–Satterthwaite
+        // degrees of freedom and the two-sided p-value.
+        let a1 = [
+            27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7,
+            21.4,
+        ];
+        let a2 = [
+            27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5,
+            24.4,
+        ];
+        let b1 = [17.2, 20.9, 22.6, 18.1, 21.7, 21.4, 23.5, 24.2, 14.7, 21.8];
+        let b2 = [
+            21.5, 22.8, 21.0, 23.0, 21.6, 23.6, 22.5, 20.7, 23.4, 21.8, 20.7, 21.7, 21.5, 22.5,
+            23.6, 21.5, 22.5, 23.5, 21.5, 21.8,
+        ];
+        let c1 = [19.8, 20.4, 19.6, 17.8, 18.5, 18.9, 18.3, 18.9, 19.5, 22.0];
+        let c2 = [
+            28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0,
+            23.9, 21.6, 24.3, 20.4, 24.0, 13.2,
+        ];
+        for (x, y, t_published, df_published, p_published) in [
+            (&a1[..], &a2[..], -2.46, 24.99, 0.021),
+            (&b1[..], &b2[..], -1.57, 9.90, 0.149),
+            (&c1[..], &c2[..], -2.22, 24.50, 0.036),
+        ] {
+            let (ex, ey) = (Estimate::of(x).unwrap(), Estimate::of(y).unwrap());
+            let (vx, vy) = (ex.sd.powi(2) / ex.n as f64, ey.sd.powi(2) / ey.n as f64);
+            let t = (ex.mean - ey.mean) / (vx + vy).sqrt();
+            let df = welch_df(vx, ex.n, vy, ey.n);
+            let p = t_two_tailed(t, df);
+            assert!((t - t_published).abs() < 0.005, "t {t}");
+            assert!((df - df_published).abs() < 0.005, "df {df}");
+            assert!((p - p_published).abs() < 0.0005, "p {p}");
+        }
+        // Example 1 by hand: s² = 7.867429 and 3.812667 (n = 15 each), so
+        // s²/n = 0.524495 and 0.254178, and
+        // df = (0.524495 + 0.254178)² / (0.524495²/14 + 0.254178²/14)
+        //    = 0.606332 / (0.019650 + 0.004615) = 24.9885.
+        assert!((welch_df(0.524_495, 15, 0.254_178, 15) - 24.9885).abs() < 1e-3);
+        assert!(welch_df(0.0, 10, 0.0, 10).is_nan());
+        assert!(welch_df(1.0, 1, 1.0, 10).is_nan());
+        // One sample without spread: the other's n − 1.
+        assert_eq!(welch_df(0.0, 10, 0.3, 7), 6.0);
     }
 
     #[test]

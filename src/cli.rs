@@ -36,6 +36,14 @@ Exit status:
   2  the shards are not one whole study (another study, version or scenario; a unit missing or given twice), or a shard cannot be read; every problem is listed and nothing is written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written";
 
+/// The exit statuses of `compare`.
+const COMPARE_HELP: &str = "\
+Exit status:
+  0  success (also when stdout is closed early)
+  1  an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written
+  2  bad input: a folder that is not a complete result of one study, studies that cannot be compared (different kinds, horizons or warmups), or --paired on studies that cannot be paired; every problem is listed and nothing is written
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
@@ -178,6 +186,31 @@ pub enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Compare two studies' results: per metric, the difference B − A with
+    /// its 95% interval, paired by replication when both used the same seed
+    /// and replications (common random numbers), Welch's otherwise; writes
+    /// compare.csv and compare.json.
+    #[command(after_help = COMPARE_HELP)]
+    Compare {
+        /// The first study's result folder (A), e.g. output/baseline.
+        a: PathBuf,
+        /// The second study's result folder (B), e.g. output/failure-storm.
+        b: PathBuf,
+        /// Folder for compare.csv and compare.json [default:
+        /// output/compare-<A>-vs-<B>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an earlier comparison's files in the folder.
+        #[arg(long)]
+        force: bool,
+        /// Welch's interval even when the studies could be paired.
+        #[arg(long, conflicts_with = "paired")]
+        welch: bool,
+        /// Require the paired interval: refuse (exit 2) unless both studies
+        /// have the same seed and the same replications, at least 2.
+        #[arg(long)]
+        paired: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

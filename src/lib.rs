@@ -59,6 +59,10 @@
 //!    `.partial` name renamed when complete, the manifest last; every file
 //!    name is spelled once, in [`output::files`]. [`describe`] prints the
 //!    report, [`fixtures`] the API-shaped fixtures for test authors.
+//! 6. **Comparing.** [`compare`] reads two result folders back (their
+//!    manifests and per-replication files, by column name) and writes the
+//!    difference of every metric with its interval: paired by replication
+//!    under common random numbers, Welch's otherwise.
 //!
 //! # Example
 //!
@@ -106,6 +110,7 @@ pub mod budget;
 pub mod capacity;
 pub mod ci;
 pub mod cli;
+pub mod compare;
 pub mod demand;
 pub mod describe;
 pub mod engine;

@@ -7,6 +7,7 @@ pub use crate::budget::{
     DEFAULT_MAX_OUTPUT, ROWS_PER_CHANGE,
 };
 pub use crate::capacity::read::{MAX_COUNT, MAX_MEMORY_MIB, MAX_OVERCOMMIT, MAX_VCPUS};
+pub use crate::compare::folder::{MAX_MANIFEST_BYTES, MAX_RESULT_LINE_BYTES, MAX_RESULT_ROWS};
 pub use crate::demand::read::{MAX_FACTOR, MAX_SCHEDULE_BYTES, MAX_SCHEDULE_POINTS};
 pub use crate::demand::trace::{MAX_DEMAND_SCALE, MAX_LINE_BYTES};
 pub use crate::engine::weighted::{MAX_RATIO, MAX_WEIGHT, MIN_WEIGHT};

@@ -61,6 +61,11 @@ pub const SHARD: &str = "shard.json";
 /// `run --shard`: one unit's complete result, in its `unit-<p>-<r>/`
 /// folder (internal to fleetsim, versioned by `shard.json`'s `format`).
 pub const UNIT: &str = "unit.json";
+/// `fleetsim compare`: one row per metric compared.
+pub const COMPARE_CSV: &str = "compare.csv";
+/// `fleetsim compare`: the same rows, with what was compared and how;
+/// written last.
+pub const COMPARE_JSON: &str = "compare.json";
 
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
@@ -68,7 +73,7 @@ pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 /// The files of `fleetsim plan`.
 pub const PLAN_FILES: &[&str] = &[PLAN_CSV, PLAN_JSON];
 
-/// Every file a run, `fixtures` or `plan` may write, so `--force` can clear an
+/// Every file a run, `fixtures`, `plan` or `compare` may write, so `--force` can clear an
 /// earlier run's files (and only those) before writing new ones.
 pub const ALL: &[&str] = &[
     OCCUPANCY_STATUS,
@@ -97,4 +102,6 @@ pub const ALL: &[&str] = &[
     PLAN_JSON,
     SHARD,
     UNIT,
+    COMPARE_CSV,
+    COMPARE_JSON,
 ];

@@ -1,7 +1,7 @@
 //! The references in docs/ checked against the code, so that they cannot
 //! drift: every key the scenario reader accepts is in docs/scenario.md and
 //! every key documented there is accepted; every output file's columns (of
-//! `run` and of `plan`) are those docs/output.md lists; the state tables of
+//! `run`, `plan` and `compare`) are those docs/output.md lists; the state tables of
 //! docs/model.md are the ones `fleetsim states --json` prints; every member
 //! of the fixtures files is named in docs/output.md; docs/limits.md gives
 //! the limits the code enforces; and every shipped scenario validates.
@@ -598,6 +598,58 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
         "shard.json keys"
     );
     checked.insert("shard.json".into());
+    // A comparison: the capacity study above with itself (paired, its
+    // pools included). The rows of compare.json have the columns of
+    // compare.csv, and every dimension written is one documented.
+    let compared = tmp.path().join("compare");
+    fleetsim()
+        .arg("compare")
+        .arg(&out)
+        .arg(&out)
+        .arg("--out")
+        .arg(&compared)
+        .assert()
+        .success();
+    let compare_columns = header(&compared.join("compare.csv"));
+    assert_eq!(
+        compare_columns,
+        doc("compare.csv").columns,
+        "compare.csv: header against docs/output.md"
+    );
+    checked.insert("compare.csv".into());
+    assert_eq!(
+        keys(&compared.join("compare.json")),
+        doc("compare.json").columns,
+        "compare.json keys"
+    );
+    checked.insert("compare.json".into());
+    let json: serde_json::Value =
+        serde_json::from_str(&read(compared.join("compare.json"))).unwrap();
+    let row_keys: Vec<String> = json["rows"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(row_keys, compare_columns, "compare.json's rows");
+    let dimensions: BTreeSet<String> = doc("compare.csv")
+        .rows
+        .iter()
+        .find(|row| row[0] == "`dimension`")
+        .map(|row| {
+            ticks(&row[1])
+                .into_iter()
+                .filter(|t| !t.ends_with(".csv"))
+                .collect()
+        })
+        .unwrap();
+    let written: BTreeSet<String> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dimension"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(written, dimensions, "compare.csv's dimensions");
 
     // Every file the output reference documents on its own was checked.
     let run_files: BTreeSet<String> = listed.keys().cloned().collect();
@@ -952,6 +1004,12 @@ fn the_limits_page_states_the_code_s_limits() {
         ),
         ("| an arrival `trace`", mib(MAX_LINE_BYTES)),
         ("| a TOML syntax error", format!("**{EXCERPT_SIDE}**")),
+        ("| a result folder", mib(MAX_MANIFEST_BYTES)),
+        ("| a result folder", mib(MAX_RESULT_LINE_BYTES)),
+        (
+            "| a result folder",
+            format!("**{}**", grouped(MAX_RESULT_ROWS as u64)),
+        ),
         (
             "| any duration",
             format!("**{} years**", MAX_DURATION.0 / year_ms),

@@ -6,6 +6,7 @@ mod capacity;
 mod checksums;
 mod cli;
 mod common;
+mod compare;
 mod determinism;
 mod diskfull;
 mod docs;
