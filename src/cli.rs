@@ -28,6 +28,13 @@ Exit status:
   2  bad input: the scenario, a command-line value, an unknown pool or a bad range; nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 
+/// The exit statuses of `report`.
+const REPORT_HELP: &str = "\
+Exit status:
+  0  success: report.html is written (also when stdout is closed early)
+  1  report.html (or --out) cannot be written, or stdout cannot be written
+  2  DIR is not a complete result folder (no manifest.json or plan.json), or a file it needs is missing or unreadable; nothing was written";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
@@ -79,6 +86,10 @@ pub enum Command {
         /// (and trace) into replication-<r>/.
         #[arg(long)]
         per_replication: bool,
+        /// Also write report.html into the result folder: one self-contained
+        /// page of charts and tables (see `fleetsim report`).
+        #[arg(long)]
+        report: bool,
         /// Refuse the study (exit 2) if its estimated memory exceeds this,
         /// e.g. "4GiB"; `validate` prints the estimate.
         #[arg(long, default_value = "16GiB", value_parser = size)]
@@ -145,6 +156,24 @@ pub enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write report.html into the result folder: the plan's curve
+        /// and every size evaluated (see `fleetsim report`).
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write report.html for a result folder of `run` or `plan`: one
+    /// self-contained HTML page (charts as inline SVG, nothing loaded from
+    /// the network) with the headline figures, occupancy over time, shares
+    /// and sojourns, operations, capacity, the sweep's or plan's curves and
+    /// the scenario. An existing report.html is replaced: it is made from
+    /// the folder's files, which are not changed.
+    #[command(after_help = REPORT_HELP)]
+    Report {
+        /// The result folder (it holds manifest.json, or plan.json).
+        dir: PathBuf,
+        /// Write the report here instead of DIR/report.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

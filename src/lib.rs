@@ -57,6 +57,10 @@
 //!    `.partial` name renamed when complete, the manifest last; every file
 //!    name is spelled once, in [`output::files`]. [`describe`] prints the
 //!    report, [`fixtures`] the API-shaped fixtures for test authors.
+//! 6. **Reporting.** [`report`] reads a finished result folder back, by
+//!    column name, and writes `report.html`: one self-contained page of
+//!    tables and `plotters` charts (inline SVG) whose every number names
+//!    the file, row and column it came from.
 //!
 //! # Example
 //!
@@ -114,6 +118,7 @@ pub mod interrupt;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod scenario;

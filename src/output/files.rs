@@ -51,6 +51,11 @@ pub const PLAN_CSV: &str = "plan.csv";
 /// written; written last.
 pub const PLAN_JSON: &str = "plan.json";
 
+/// The report made of a result folder (`fleetsim report`, `--report`):
+/// derived from the folder's files, written after them, and not listed in
+/// the manifest.
+pub const REPORT_HTML: &str = "report.html";
+
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 
@@ -82,4 +87,5 @@ pub const ALL: &[&str] = &[
     FIXTURES,
     PLAN_CSV,
     PLAN_JSON,
+    REPORT_HTML,
 ];

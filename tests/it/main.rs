@@ -17,5 +17,6 @@ mod interrupt;
 mod owners;
 mod plan;
 mod properties;
+mod report;
 mod theory;
 mod trace;
