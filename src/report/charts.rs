@@ -372,7 +372,7 @@ where
         let (a, b) = (axis.at(*start), axis.at(*end).min(axis.max));
         chart.draw_series(std::iter::once(Rectangle::new(
             [(a, 0.0), (b, y_max)],
-            palette::INCIDENT.mix(0.25).filled(),
+            palette::INCIDENT.mix(0.4).filled(),
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             text.clone(),
@@ -1265,7 +1265,7 @@ pub fn curve(
                 if let Some(t) = target {
                     $chart.draw_series(std::iter::once(PathElement::new(
                         vec![(x_lo, t), (x_hi, t)],
-                        palette::INCIDENT.stroke_width(2),
+                        palette::TARGET.stroke_width(2),
                     )))?;
                     $chart.draw_series(std::iter::once(Text::new(
                         format!("target {}", y_unit.label(t)),
@@ -1389,7 +1389,7 @@ pub fn pct_label(v: f64) -> String {
 
 /// A share on an axis, as a percentage without trailing zeros: `0.001%`,
 /// `2.5%`, `100%`.
-fn pct_axis(v: f64) -> String {
+pub fn pct_axis(v: f64) -> String {
     let p = v * 100.0;
     let text = format!("{p:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');

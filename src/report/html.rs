@@ -304,6 +304,7 @@ tbody tr:hover { background: #f5f8fc; }
 .na { color: #999; }
 .note { color: #555; font-size: 14px; margin: 4px 0 10px; }
 .headline { font-size: 17px; margin: 4px 0 8px; }
+.kinds { display: flex; flex-wrap: wrap; gap: 0 56px; }
 .grid { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 18px; }
 details { margin: 10px 0; }
 details > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }

@@ -366,7 +366,7 @@ impl<'a> Study<'a> {
                 let fraction = num(m, "fraction").unwrap_or(0.0);
                 Some((
                     num(m, "at")?,
-                    format!(" mass fault: {}", charts::pct_label(fraction)),
+                    format!(" mass fault: {} of the servers", charts::pct_axis(fraction)),
                 ))
             })
             .collect();
@@ -402,8 +402,10 @@ impl<'a> Study<'a> {
         } else {
             "Over the statistics window (warm-up to horizon), per kind, from one replication (run with --replications R for 95% confidence intervals). Share: of the instance-time; mean: time-weighted mean number of servers; peak: the most at once.".into()
         });
+        page.push("<div class=\"kinds\">\n");
         for kind in &self.kinds {
             let avail = self.availability(kind);
+            page.push("<div>\n");
             page.h3(&kind.to_uppercase());
             let ci = if self.multi {
                 format!(
@@ -450,7 +452,9 @@ impl<'a> Study<'a> {
                 rows.push(row);
             }
             page.push(&table(&header, &rows));
+            page.push("</div>\n");
         }
+        page.push("</div>\n");
         Ok(())
     }
 
@@ -460,7 +464,7 @@ impl<'a> Study<'a> {
             &heading("Occupancy over time"),
         );
         page.note(&format!(
-            "Servers per status at each sample{}. The shaded band at the left is the warm-up, excluded from the statistics; incident windows are shaded orange and mass faults drawn as lines.",
+            "Servers per status at each sample{}. The shaded band at the left is the warm-up, excluded from the statistics; incident windows are shaded yellow and mass faults drawn as dark lines.",
             if self.multi {
                 ", the mean across replications; the black lines around the top are the population's 2.5% and 97.5% quantiles across replications"
             } else {
@@ -1253,7 +1257,7 @@ fn plan_page(m: &PlanManifest, plan: &Csv) -> Result<Page> {
         ("horizon", span(m.horizon_s)),
         ("warm-up", span(m.warmup_s)),
         ("target", esc(&m.target)),
-        ("confidence", charts::pct_label(m.confidence)),
+        ("confidence", charts::pct_axis(m.confidence)),
     ];
     if let (Some(a), Some(b)) = (m.start_replications, m.max_replications) {
         f.push(("replications", format!("{a} to {b} per size")));
@@ -1281,7 +1285,7 @@ fn plan_page(m: &PlanManifest, plan: &Csv) -> Result<Page> {
     } else {
         YUnit::Number
     };
-    let conf = charts::pct_label(m.confidence);
+    let conf = charts::pct_axis(m.confidence);
     for p in &m.pools {
         page.h3(&format!("Pool {} ({})", p.pool, p.kind));
         page.push(&format!(

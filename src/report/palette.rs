@@ -61,7 +61,7 @@ pub const OUTCOMES: [(&str, RGBColor); 6] = [
 pub fn verdict(name: &str) -> RGBColor {
     match name {
         "pass" => RGBColor(0x22, 0x88, 0x33),
-        "fail" => RGBColor(0xCC, 0x33, 0x11),
+        "fail" => RGBColor(0xEE, 0x66, 0x77),
         _ => RGBColor(0xCC, 0xBB, 0x44),
     }
 }
@@ -72,22 +72,56 @@ pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 /// Axis lines.
 pub const AXIS: RGBColor = RGBColor(0x99, 0x99, 0x99);
-/// The warm-up's shading.
+// Marks and series that are not statuses take colours no status has, so
+// that a colour always means the same status.
+
+/// The warm-up's shading (a grey wash).
 pub const WARMUP: RGBColor = RGBColor(0x00, 0x00, 0x00);
-/// Incident windows' shading and mass faults' lines.
-pub const INCIDENT: RGBColor = RGBColor(0xEE, 0x77, 0x33);
+/// Incident windows' shading (Tol's pale yellow, washed).
+pub const INCIDENT: RGBColor = RGBColor(0xCC, 0xBB, 0x44);
 /// A mass fault's line.
-pub const MASS_FAULT: RGBColor = RGBColor(0x88, 0x22, 0x55);
-/// One series that has no status: a pool's utilisation, a sweep metric.
-pub const SERIES: RGBColor = RGBColor(0x00, 0x77, 0xBB);
-/// A second series beside it: the hosts up.
-pub const SERIES2: RGBColor = RGBColor(0xEE, 0x77, 0x33);
+pub const MASS_FAULT: RGBColor = INK;
+/// A plan's target.
+pub const TARGET: RGBColor = INK;
+/// One series that has no status: a pool's utilisation, a sweep metric
+/// (Tol's high-contrast blue).
+pub const SERIES: RGBColor = RGBColor(0x00, 0x44, 0x88);
+/// A second series beside it: the hosts up (Tol's high-contrast yellow).
+pub const SERIES2: RGBColor = RGBColor(0xDD, 0xAA, 0x33);
 /// A host failure on the timeline.
-pub const HOST_FAILURE: RGBColor = RGBColor(0x00, 0x77, 0xBB);
-/// A domain failure on the timeline.
-pub const DOMAIN_FAILURE: RGBColor = RGBColor(0xCC, 0x33, 0x11);
+pub const HOST_FAILURE: RGBColor = RGBColor(0x00, 0x44, 0x88);
+/// A domain failure on the timeline (Tol's high-contrast red).
+pub const DOMAIN_FAILURE: RGBColor = RGBColor(0xBB, 0x55, 0x66);
 
 /// `#RRGGBB`, for CSS.
 pub fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_a_colour_of_its_own() {
+        let mut seen = Vec::new();
+        for s in crate::model::Status::ALL {
+            let c = status(s.name());
+            assert!(!seen.contains(&c), "{} shares its colour", s.name());
+            seen.push(c);
+        }
+        // No mark or series that is not a status takes a status's colour.
+        for c in [
+            INCIDENT,
+            MASS_FAULT,
+            TARGET,
+            SERIES,
+            SERIES2,
+            HOST_FAILURE,
+            DOMAIN_FAILURE,
+        ] {
+            assert!(!seen.contains(&c), "{c:?} is a status's colour");
+        }
+        assert_eq!(STACK_ORDER.len(), crate::model::Status::ALL.len());
+    }
 }
