@@ -36,6 +36,10 @@ pub struct Chart {
     pub id: String,
     /// The `<svg>` element.
     pub svg: String,
+    /// For the page's optional script: the values drawn at each x, as
+    /// JSON, read out where the pointer is (the chart is complete
+    /// without it).
+    pub readout: Option<String>,
 }
 
 /// A mark a reader can hover over: its shape in SVG units, its title, and
@@ -133,6 +137,7 @@ fn render(
     Ok(Chart {
         id: id.to_string(),
         svg: out,
+        readout: None,
     })
 }
 
@@ -436,7 +441,10 @@ pub fn occupancy_stacked(
         .map(|(_, hi)| hi.iter().copied().fold(0.0, f64::max))
         .unwrap_or(0.0);
     let y_max = below.iter().copied().fold(band_max, f64::max).max(1.0) * 1.06;
-    render(id, title, (WIDE, 400), |root, _| {
+    // Where each drawn sample and the plotting area's top and bottom land,
+    // for the readout.
+    let mut placed: Option<(Vec<i32>, i32, i32)> = None;
+    let mut chart = render(id, title, (WIDE, 400), |root, _| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(24)
@@ -482,8 +490,58 @@ pub fn occupancy_stacked(
             }
         }
         draw_marks(&mut chart, axis, marks, y_max)?;
+        let px = xs
+            .iter()
+            .map(|x| chart.backend_coord(&(*x, 0.0)).0)
+            .collect();
+        placed = Some((
+            px,
+            chart.backend_coord(&(0.0, y_max)).1,
+            chart.backend_coord(&(0.0, 0.0)).1,
+        ));
         Ok(())
-    })
+    })?;
+    if let Some((px, top, bottom)) = placed {
+        let series: Vec<serde_json::Value> = layers
+            .iter()
+            .filter(|l| {
+                keep.iter()
+                    .any(|&i| l.values.get(i).copied().unwrap_or(0.0) > 0.0)
+            })
+            .map(|l| {
+                let values: Vec<f64> = keep
+                    .iter()
+                    .map(|&i| (l.values.get(i).copied().unwrap_or(0.0) * 100.0).round() / 100.0)
+                    .collect();
+                serde_json::json!([l.status, palette::hex(palette::status(&l.status)), values])
+            })
+            .collect();
+        let times: Vec<String> = keep.iter().map(|&i| elapsed(times_s[i])).collect();
+        chart.readout = Some(
+            serde_json::json!({"px": px, "top": top, "bottom": bottom, "t": times, "s": series})
+                .to_string(),
+        );
+        // The rule the script moves to the pointer, hidden until then.
+        let close = chart.svg.rfind("</svg>").unwrap_or(chart.svg.len());
+        chart.svg.insert_str(
+            close,
+            &format!(
+                "<line class=\"rule\" x1=\"0\" x2=\"0\" y1=\"{top}\" y2=\"{bottom}\" stroke=\"#222222\" stroke-width=\"1\" visibility=\"hidden\"/>\n"
+            ),
+        );
+    }
+    Ok(chart)
+}
+
+/// Time since the start, as a day and a clock: `12 d 06:15`.
+fn elapsed(t_s: f64) -> String {
+    let minutes = (t_s / 60.0).round() as i64;
+    format!(
+        "{} d {:02}:{:02}",
+        minutes / 1440,
+        minutes % 1440 / 60,
+        minutes % 60
+    )
 }
 
 /// The rare statuses over time, a panel each, two to a row, each on a

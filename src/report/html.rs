@@ -1,6 +1,7 @@
 //! The report's page: one HTML file with its style inline, its charts as
 //! inline SVG, and nothing loaded from anywhere (no script, font, image or
-//! style from outside; it reads the same with scripts off). Every number
+//! style from outside). Its one inline script only adds a readout over the
+//! occupancy charts; the page reads the same with scripts off. Every number
 //! in a table carries its source: the file, row and column it was read
 //! from, and the field's text (`data-file`, `data-row`, `data-col`,
 //! `data-v`), so a reader or a test can find it again.
@@ -148,6 +149,8 @@ pub struct Page {
     body: String,
     /// Charts added so far.
     pub charts: usize,
+    /// Whether a chart has a readout, for the page's script.
+    readouts: bool,
 }
 
 impl Page {
@@ -159,6 +162,7 @@ impl Page {
             toc: Vec::new(),
             body: String::new(),
             charts: 0,
+            readouts: false,
         }
     }
 
@@ -195,9 +199,18 @@ impl Page {
     /// empty) under it.
     pub fn chart(&mut self, chart: Chart, caption: &str, legend: &str) {
         self.charts += 1;
+        // The readout's values: inert data, which only the page's script
+        // reads (JSON of numbers and status names holds no "</").
+        let readout = chart.readout.as_ref().map_or(String::new(), |json| {
+            self.readouts = true;
+            format!(
+                "<script type=\"application/json\" data-readout=\"{}\">{json}</script>\n",
+                esc(&chart.id)
+            )
+        });
         let _ = writeln!(
             self.body,
-            "<figure>\n{}{legend}<figcaption>{}</figcaption>\n</figure>",
+            "<figure>\n{}{readout}{legend}<figcaption>{}</figcaption>\n</figure>",
             chart.svg,
             esc(caption)
         );
@@ -219,9 +232,18 @@ impl Page {
         self.body.push_str("</div>\n");
     }
 
+    /// Takes on the charts and readouts of `inner`, whose sections this
+    /// page holds (a sweep's point).
+    pub fn absorb(&mut self, inner: Page) {
+        self.charts += inner.charts;
+        self.readouts |= inner.readouts;
+        let body = inner.into_body();
+        self.body.push_str(&body);
+    }
+
     /// The sections alone, without the page around them (a sweep's point,
     /// inside the sweep's page).
-    pub fn into_body(mut self) -> String {
+    fn into_body(mut self) -> String {
         if !self.body.is_empty() {
             self.body.push_str("</section>\n");
         }
@@ -255,7 +277,7 @@ impl Page {
              the file, row and column it was read from (data attributes). Time series are \
              drawn from at most {max} points per series (every k-th sample for the stacked \
              areas; the lowest and highest of each run of samples for lines and bands), \
-             never changing the files.</footer>\n</main>\n</body>\n</html>\n",
+             never changing the files.</footer>\n</main>\n{script}</body>\n</html>\n",
             version = esc(env!("CARGO_PKG_VERSION")),
             charts = self.charts,
             title = esc(&self.title),
@@ -263,9 +285,89 @@ impl Page {
             toc = toc,
             body = self.body,
             max = charts::MAX_POINTS,
+            script = if self.readouts {
+                format!("<script>\n{READOUT_SCRIPT}</script>\n")
+            } else {
+                String::new()
+            },
         )
     }
 }
+
+/// The page's one script, a nicety: over an occupancy chart, a rule at the
+/// pointer and the counts of each status at that sample, read from the
+/// chart's readout. The page is complete without it.
+const READOUT_SCRIPT: &str = r#"(function () {
+  "use strict";
+  function text(tag, content, cls) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    e.textContent = content;
+    return e;
+  }
+  function setup(block) {
+    var d = JSON.parse(block.textContent);
+    var svg = document.querySelector('svg[data-chart="' + block.getAttribute("data-readout") + '"]');
+    if (!svg || !svg.createSVGPoint || !d.px.length) return;
+    var rule = svg.querySelector(".rule");
+    var figure = svg.parentNode;
+    var tip = document.createElement("div");
+    tip.className = "readout";
+    tip.hidden = true;
+    figure.style.position = "relative";
+    figure.appendChild(tip);
+    function hide() {
+      tip.hidden = true;
+      if (rule) rule.setAttribute("visibility", "hidden");
+    }
+    svg.addEventListener("mousemove", function (e) {
+      var m = svg.getScreenCTM();
+      if (!m) return;
+      var p = svg.createSVGPoint();
+      p.x = e.clientX;
+      p.y = e.clientY;
+      var q = p.matrixTransform(m.inverse());
+      var last = d.px.length - 1;
+      if (q.x < d.px[0] || q.x > d.px[last] || q.y < d.top || q.y > d.bottom) return hide();
+      var lo = 0, hi = last;
+      while (hi - lo > 1) {
+        var mid = (lo + hi) >> 1;
+        if (d.px[mid] <= q.x) lo = mid; else hi = mid;
+      }
+      var k = q.x - d.px[lo] <= d.px[hi] - q.x ? lo : hi;
+      if (rule) {
+        rule.setAttribute("x1", d.px[k]);
+        rule.setAttribute("x2", d.px[k]);
+        rule.setAttribute("visibility", "visible");
+      }
+      tip.textContent = "";
+      tip.appendChild(text("b", d.t[k]));
+      var total = 0;
+      for (var j = d.s.length - 1; j >= 0; j--) {
+        var v = d.s[j][2][k];
+        total += v;
+        if (v > 0) {
+          var row = text("div", d.s[j][0] + " " + v.toLocaleString("en-US"));
+          var sw = text("i", "", "sw");
+          sw.style.background = d.s[j][1];
+          row.insertBefore(sw, row.firstChild);
+          tip.appendChild(row);
+        }
+      }
+      tip.appendChild(text("div", "all " + (Math.round(total * 100) / 100).toLocaleString("en-US"), "all"));
+      var f = figure.getBoundingClientRect();
+      tip.hidden = false;
+      var left = e.clientX - f.left + 16;
+      if (left + tip.offsetWidth > f.width) left = e.clientX - f.left - 16 - tip.offsetWidth;
+      tip.style.left = left + "px";
+      tip.style.top = (e.clientY - f.top + 12) + "px";
+    });
+    svg.addEventListener("mouseleave", hide);
+  }
+  var blocks = document.querySelectorAll("script[data-readout]");
+  for (var i = 0; i < blocks.length; i++) setup(blocks[i]);
+})();
+"#;
 
 /// The page's style: readable at 1280 px, charts scaled to the column.
 const STYLE: &str = r#"
@@ -304,6 +406,8 @@ tbody tr:hover { background: #f5f8fc; }
 .na { color: #999; }
 .note { color: #555; font-size: 14px; margin: 4px 0 10px; }
 .headline { font-size: 17px; margin: 4px 0 8px; }
+.readout { position: absolute; z-index: 2; pointer-events: none; background: #fff; border: 1px solid #c9ccd0; border-radius: 4px; box-shadow: 0 2px 6px rgba(0,0,0,.15); padding: 6px 9px; font-size: 12.5px; line-height: 1.4; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.readout .all { border-top: 1px solid #e4e4e4; margin-top: 3px; padding-top: 2px; color: #555; }
 .kinds { display: flex; flex-wrap: wrap; gap: 0 56px; }
 .grid { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 18px; }
 details { margin: 10px 0; }

@@ -507,6 +507,10 @@ impl<'a> Study<'a> {
                     total > 0.0 && total < RARE_SHARE * population
                 })
                 .collect();
+            if population == 0.0 {
+                page.note(&format!("{upper} had no servers at any sample."));
+                continue;
+            }
             if rare.is_empty() {
                 page.note("No status holds less than 2% of the servers: there are no rare statuses to draw on their own scale.");
                 continue;
@@ -1232,8 +1236,7 @@ fn sweep_page(m: &Manifest, sweep: &Csv, points: &[RunFiles]) -> Result<Page> {
         // Sections inside a point stay inside its <details>.
         let mut inner = Page::new("", String::new());
         study.sections(&mut inner, &title)?;
-        page.charts += inner.charts;
-        page.push(&inner.into_body());
+        page.absorb(inner);
         page.push("</details>\n");
     }
     scenario_section(

@@ -10,6 +10,8 @@ on, once with them off), and the check fails when
   or data:, or a file other than the report);
 - the number of SVG elements in the DOM differs from the number the page
   declares (<meta name="fleetsim-charts">) and the file holds;
+- the mouse over an occupancy chart does not bring up its readout (the
+  page's one script), or the script logs an error;
 - the screenshot (1280x2000, the top of the page) is blank or nearly
   uniform: too few colours, or one colour covering nearly all of it.
 
@@ -237,6 +239,46 @@ def svg_count(browser, session):
     return len(browser.send("DOM.querySelectorAll", {"nodeId": root, "selector": "svg"}, session=session)["nodeIds"])
 
 
+def check_readout(browser, session):
+    """Where the page has occupancy readouts, moves the mouse over the
+    first such chart (unfolding its sweep point) and fails unless the
+    readout shows the counts there; returns what it showed (None when the
+    page has no readout)."""
+    found = browser.send(
+        "Runtime.evaluate",
+        {
+            "expression": """(function () {
+                var b = document.querySelector('script[data-readout]');
+                if (!b) return null;
+                var svg = document.querySelector('svg[data-chart="' + b.getAttribute('data-readout') + '"]');
+                // A sweep's point is folded: unfold it, as a reader would.
+                for (var d = svg.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
+                svg.scrollIntoView({block: 'center'});
+                var r = svg.getBoundingClientRect();
+                return [r.left + r.width * 0.6, r.top + r.height * 0.5];
+            })()""",
+            "returnByValue": True,
+        },
+        session=session,
+    )["result"].get("value")
+    if found is None:
+        return None
+    x, y = found
+    browser.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session=session)
+    shown = browser.send(
+        "Runtime.evaluate",
+        {
+            "expression": "(function () { var t = document.querySelector('.readout'); "
+            "return t && !t.hidden ? t.textContent : ''; })()",
+            "returnByValue": True,
+        },
+        session=session,
+    )["result"].get("value", "")
+    if "ACTIVE" not in shown or " d " not in shown:
+        raise Failed(f"the mouse over an occupancy chart shows no readout (it shows {shown!r})")
+    return shown
+
+
 def check_screenshot(path):
     """Fails when the screenshot is blank or nearly uniform; returns its
     number of colours and the share of the commonest."""
@@ -285,8 +327,26 @@ def check(browser, report, out_dir):
             )
             with open(png, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
+            try:
+                readout = check_readout(browser, session)
+            except Failed as e:
+                raise Failed(f"{report}: {e}") from None
+            late = [e for e in browser.events if e.get("sessionId") == session and is_problem(e)]
+            if late:
+                raise Failed(f"{report}: the readout logged {late[:3]}")
     colours, main = check_screenshot(png)
-    return f"{name}: {seen[0]} SVGs (scripts on and off), no console error, no request; {png}: {colours} colours, commonest {main:.0%}"
+    hover = "readout shown on hover, " if readout else ""
+    return f"{name}: {seen[0]} SVGs (scripts on and off), no console error, no request, {hover}{png}: {colours} colours, commonest {main:.0%}"
+
+
+def is_problem(event):
+    """Whether a DevTools event reports an error."""
+    method, p = event.get("method"), event.get("params", {})
+    return (
+        method == "Runtime.exceptionThrown"
+        or (method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"))
+        or (method == "Log.entryAdded" and p.get("entry", {}).get("level") == "error")
+    )
 
 
 def main():

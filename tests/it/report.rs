@@ -266,6 +266,35 @@ fn a_run_report_shows_the_files_numbers_and_every_chart() {
             "operations-bms",
         ],
     );
+    // The readout over the occupancy chart holds the file's counts (3 days
+    // every 15 minutes: every sample is drawn).
+    let readout: serde_json::Value = {
+        let tag = "<script type=\"application/json\" data-readout=\"occupancy-ecs\">";
+        let start = html.find(tag).expect("a readout for occupancy-ecs") + tag.len();
+        serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()])
+            .unwrap()
+    };
+    let mut csv = csv::Reader::from_path(out.join("occupancy_status.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let ecs: Vec<csv::StringRecord> = csv
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[col("kind")] == "ecs")
+        .collect();
+    assert_eq!(readout["px"].as_array().unwrap().len(), ecs.len());
+    assert_eq!(readout["t"][4], "0 d 01:00");
+    let series = readout["s"].as_array().unwrap();
+    for status in ["ACTIVE", "SHUTOFF", "ERROR"] {
+        let values = &series.iter().find(|s| s[0] == status).unwrap()[2];
+        for (i, row) in ecs.iter().enumerate() {
+            assert_eq!(
+                values[i].as_f64().unwrap(),
+                row[col(status)].parse::<f64>().unwrap(),
+                "{status} at sample {i}"
+            );
+        }
+    }
     // The header says what was run.
     for fact in [
         "<dd>baseline</dd>",
