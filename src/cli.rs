@@ -17,7 +17,7 @@ const EXIT_STATUS: &str = "\
 Exit status:
   0  success (also when stdout is closed early, as by `| head`)
   1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file or stdout that cannot be written
-  2  bad input: the scenario or a command-line value is invalid; nothing was run and no folder was created
+  2  bad input: the scenario or a command-line value is invalid (for `report`: not a complete result folder); nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 
 /// The exit statuses of `plan`, which adds one reason for exit 1.
@@ -161,12 +161,14 @@ pub enum Command {
         #[arg(long)]
         report: bool,
     },
-    /// Write report.html for a result folder of `run` or `plan`: one
-    /// self-contained HTML page (charts as inline SVG, nothing loaded from
-    /// the network) with the headline figures, occupancy over time, shares
-    /// and sojourns, operations, capacity, the sweep's or plan's curves and
-    /// the scenario. An existing report.html is replaced: it is made from
-    /// the folder's files, which are not changed.
+    /// Write report.html, one page of tables and charts, for a result
+    /// folder of `run` or `plan`.
+    ///
+    /// The page is self-contained (charts as inline SVG, nothing loaded
+    /// from the network) and shows the headline figures, occupancy over
+    /// time, shares and sojourns, operations, capacity, the sweep's or
+    /// plan's curves and the scenario. An existing report.html is replaced:
+    /// it is made from the folder's files, which are not changed.
     #[command(after_help = REPORT_HELP)]
     Report {
         /// The result folder (it holds manifest.json, or plan.json).
