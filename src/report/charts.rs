@@ -203,6 +203,8 @@ pub struct TimeAxis {
     unit: &'static str,
     /// The horizon, in units.
     pub max: f64,
+    /// The most points a series is drawn with on this axis.
+    pub max_points: usize,
 }
 
 impl TimeAxis {
@@ -217,6 +219,16 @@ impl TimeAxis {
             unit_s,
             unit,
             max: (horizon_s / unit_s).max(1e-9),
+            max_points: MAX_POINTS,
+        }
+    }
+
+    /// The same axis, its series drawn with at most `n` points (at least
+    /// 20).
+    pub fn with_max_points(self, n: usize) -> TimeAxis {
+        TimeAxis {
+            max_points: n.max(20),
+            ..self
         }
     }
 
@@ -423,7 +435,7 @@ pub fn occupancy_stacked(
     population_band: Option<(&[f64], &[f64])>,
     marks: &Marks,
 ) -> Result<Chart> {
-    let keep = stride(times_s.len(), MAX_POINTS);
+    let keep = stride(times_s.len(), axis.max_points);
     let xs: Vec<f64> = keep.iter().map(|&i| axis.at(times_s[i])).collect();
     // Cumulative tops of each layer at the kept samples.
     let mut tops: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
@@ -477,7 +489,7 @@ pub fn occupancy_stacked(
             lower = top.clone();
         }
         if let Some((lo, hi)) = population_band {
-            let env = envelope(times_s, lo, hi, MAX_POINTS);
+            let env = envelope(times_s, lo, hi, axis.max_points);
             for edge in [1, 2] {
                 let pts: Vec<(f64, f64)> = env
                     .iter()
@@ -604,7 +616,7 @@ pub fn rare_lines(
             };
             draw_marks(&mut chart, axis, &quiet, y_max)?;
             if let Some((lo, hi)) = &s.band {
-                let env = envelope(times_s, lo, hi, MAX_POINTS / 4);
+                let env = envelope(times_s, lo, hi, axis.max_points / 4);
                 let mut pts: Vec<(f64, f64)> =
                     env.iter().map(|&(t, _, h)| (axis.at(t), h)).collect();
                 pts.extend(env.iter().rev().map(|&(t, l, _)| (axis.at(t), l)));
@@ -613,7 +625,7 @@ pub fn rare_lines(
                     colour.mix(0.25).filled(),
                 )))?;
             }
-            let pts: Vec<(f64, f64)> = min_max(times_s, &s.values, MAX_POINTS / 2)
+            let pts: Vec<(f64, f64)> = min_max(times_s, &s.values, axis.max_points / 2)
                 .into_iter()
                 .map(|(t, v)| (axis.at(t), v))
                 .collect();
@@ -1070,7 +1082,7 @@ pub fn utilisation(
             INK.stroke_width(1),
         )))?;
         if let Some((lo, hi)) = band {
-            let env = envelope(times_s, lo, hi, MAX_POINTS / 2);
+            let env = envelope(times_s, lo, hi, axis.max_points / 2);
             let mut pts: Vec<(f64, f64)> = env.iter().map(|&(t, _, h)| (axis.at(t), h)).collect();
             pts.extend(env.iter().rev().map(|&(t, l, _)| (axis.at(t), l)));
             chart.draw_series(std::iter::once(Polygon::new(
@@ -1079,7 +1091,7 @@ pub fn utilisation(
             )))?;
         }
         let line = |ys: &[f64]| -> Vec<(f64, f64)> {
-            min_max(times_s, ys, MAX_POINTS)
+            min_max(times_s, ys, axis.max_points)
                 .into_iter()
                 .map(|(t, v)| (axis.at(t), v))
                 .collect()

@@ -276,8 +276,8 @@ impl Page {
              hover title comes from the result files, which are the record: each carries \
              the file, row and column it was read from (data attributes). Time series are \
              drawn from at most {max} points per series (every k-th sample for the stacked \
-             areas; the lowest and highest of each run of samples for lines and bands), \
-             never changing the files.</footer>\n</main>\n{script}</body>\n</html>\n",
+             areas; the lowest and highest of each run of samples for lines and bands; \
+             fewer in each point of a sweep of more than four), never changing the files.</footer>\n</main>\n{script}</body>\n</html>\n",
             version = esc(env!("CARGO_PKG_VERSION")),
             charts = self.charts,
             title = esc(&self.title),

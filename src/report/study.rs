@@ -180,6 +180,12 @@ impl<'a> Study<'a> {
         }
     }
 
+    /// The same study, its time series drawn with at most `n` points each.
+    pub(super) fn with_max_points(mut self, n: usize) -> Study<'a> {
+        self.axis = self.axis.with_max_points(n);
+        self
+    }
+
     /// Every section of the study, each heading made by `heading`.
     pub(super) fn sections(&self, page: &mut Page, heading: &dyn Fn(&str) -> String) -> Result<()> {
         self.headline(page, heading)?;

@@ -229,7 +229,12 @@ pub(super) fn sweep_page(m: &Manifest, sweep: &Csv, points: &[RunFiles]) -> Resu
             esc(&p.prefix)
         ));
         let title = move |h: &str| format!("Point {i}: {h}");
-        let study = Study::new(p, format!("p{i}-"));
+        // The points share a budget of four studies' points, so a page of
+        // many points stays small (a point's charts are folded anyway).
+        let study = Study::new(p, format!("p{i}-")).with_max_points(
+            (4 * charts::MAX_POINTS / points.len().max(1))
+                .clamp(charts::MAX_POINTS / 5, charts::MAX_POINTS),
+        );
         // Sections inside a point stay inside its <details>.
         let mut inner = Page::new("", String::new());
         study.sections(&mut inner, &title)?;
