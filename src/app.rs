@@ -58,6 +58,7 @@ impl Status {
             || err.is::<crate::budget::OverBudget>()
             || err.is::<crate::compare::CompareError>()
             || err.is::<clap::Error>()
+            || err.is::<crate::report::ReportInputError>()
         {
             Status::BadInput
         } else {
@@ -140,6 +141,30 @@ pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
         .context("cannot write to stdout")
 }
 
+/// Writes the report of the result folder `dir` that a `run` or `plan`
+/// just wrote, and returns the line that says so. Its files are in place
+/// whatever happens here, so a report that cannot be made is a failure of
+/// the command (exit 1), its message beginning with what was written.
+fn write_report(dir: &Path, written: &str) -> anyhow::Result<String> {
+    match crate::report::write(dir, None) {
+        Ok(w) => Ok(report_line(&w)),
+        Err(e) => Err(anyhow::anyhow!(
+            "{written}the results are in {}, but their report could not be written: {e:#}",
+            dir.display()
+        )),
+    }
+}
+
+/// The line that says where a report went.
+fn report_line(w: &crate::report::Written) -> String {
+    format!(
+        "  wrote {}: {} charts, {:.0} KiB\n",
+        w.path.display(),
+        w.charts,
+        w.bytes as f64 / 1024.0
+    )
+}
+
 /// Runs one command and returns its report.
 fn run_command(command: Command) -> anyhow::Result<String> {
     Ok(match command {
@@ -195,6 +220,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             replications,
             jobs,
             per_replication,
+            report: with_report,
             max_memory,
             max_output,
             shard,
@@ -235,7 +261,17 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 );
             }
             let report = run::run(&plan, Some(&scenario), &opts)?;
-            describe::report(&report, &dir)
+            let text = describe::report(&report, &dir);
+            if with_report {
+                let line = write_report(&dir, &text)?;
+                text + &line
+            } else {
+                text
+            }
+        }
+        Command::Report { dir, out } => {
+            let written = crate::report::write(&dir, out.as_deref())?;
+            report_line(&written)
         }
         Command::Merge {
             out: dir,
@@ -272,6 +308,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             warmup,
             jobs,
             quiet,
+            report: with_report,
         } => {
             let overrides = Overrides {
                 seed,
@@ -301,7 +338,10 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 Ok(se) => overrides.name_options(se).into(),
                 Err(e) => e,
             })?;
-            let text = describe::plan_report(&report, &dir);
+            let mut text = describe::plan_report(&report, &dir);
+            if with_report {
+                text += &write_report(&dir, &text)?;
+            }
             let missed: Vec<&str> = report.missed().iter().map(|p| p.pool.as_str()).collect();
             if !missed.is_empty() {
                 return Err(TargetMissed(format!(

@@ -17,7 +17,7 @@ const EXIT_STATUS: &str = "\
 Exit status:
   0  success (also when stdout is closed early, as by `| head`)
   1  the run failed: an output folder that exists and is not empty (see --force), cannot be written, or a file or stdout that cannot be written
-  2  bad input: the scenario or a command-line value is invalid; nothing was run and no folder was created
+  2  bad input: the scenario or a command-line value is invalid (for `report`: not a complete result folder); nothing was run and no folder was created
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written, and an earlier run's files (--force) are intact";
 
 /// The exit statuses of `plan`, which adds one reason for exit 1.
@@ -43,6 +43,12 @@ Exit status:
   1  an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written
   2  bad input: a folder that is not a complete result of one study, studies that cannot be compared (different kinds, horizons or warmups), or --paired on studies that cannot be paired; every problem is listed and nothing is written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written";
+/// The exit statuses of `report`.
+const REPORT_HELP: &str = "\
+Exit status:
+  0  success: report.html is written (also when stdout is closed early)
+  1  report.html (or --out) cannot be written, or stdout cannot be written
+  2  DIR is not a complete result folder (no manifest.json or plan.json), or a file it needs is missing or unreadable; nothing was written";
 
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
@@ -95,6 +101,10 @@ pub enum Command {
         /// (and trace) into replication-<r>/.
         #[arg(long)]
         per_replication: bool,
+        /// Also write report.html into the result folder: one self-contained
+        /// page of charts and tables (see `fleetsim report`).
+        #[arg(long)]
+        report: bool,
         /// Refuse the study (exit 2) if its estimated memory exceeds this,
         /// e.g. "4GiB"; `validate` prints the estimate.
         #[arg(long, default_value = "16GiB", value_parser = size)]
@@ -186,6 +196,26 @@ pub enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write report.html into the result folder: the plan's curve
+        /// and every size evaluated (see `fleetsim report`).
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write report.html, one page of tables and charts, for a result
+    /// folder of `run` or `plan`.
+    ///
+    /// The page is self-contained (charts as inline SVG, nothing loaded
+    /// from the network) and shows the headline figures, occupancy over
+    /// time, shares and sojourns, operations, capacity, the sweep's or
+    /// plan's curves and the scenario. An existing report.html is replaced:
+    /// it is made from the folder's files, which are not changed.
+    #[command(after_help = REPORT_HELP)]
+    Report {
+        /// The result folder (it holds manifest.json, or plan.json).
+        dir: PathBuf,
+        /// Write the report here instead of DIR/report.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Compare two studies' results: per metric, the difference B − A with
     /// its 95% interval, paired by replication when both used the same seed

@@ -63,6 +63,10 @@
 //!    manifests and per-replication files, by column name) and writes the
 //!    difference of every metric with its interval: paired by replication
 //!    under common random numbers, Welch's otherwise.
+//! 7. **Reporting.** [`report`] reads a finished result folder back, by
+//!    column name, and writes `report.html`: one self-contained page of
+//!    tables and `plotters` charts (inline SVG) whose every number names
+//!    the file, row and column it came from.
 //!
 //! # Example
 //!
@@ -122,6 +126,7 @@ pub mod limits;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod scenario;

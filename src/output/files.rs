@@ -66,6 +66,10 @@ pub const COMPARE_CSV: &str = "compare.csv";
 /// `fleetsim compare`: the same rows, with what was compared and how;
 /// written last.
 pub const COMPARE_JSON: &str = "compare.json";
+/// The report made of a result folder (`fleetsim report`, `--report`):
+/// derived from the folder's files, written after them, and not listed in
+/// the manifest.
+pub const REPORT_HTML: &str = "report.html";
 
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
@@ -104,4 +108,5 @@ pub const ALL: &[&str] = &[
     UNIT,
     COMPARE_CSV,
     COMPARE_JSON,
+    REPORT_HTML,
 ];

@@ -20,6 +20,7 @@ mod owners;
 mod plan;
 mod precision;
 mod properties;
+mod report;
 mod results;
 mod shards;
 mod theory;
