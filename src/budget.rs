@@ -35,6 +35,13 @@ pub const ROWS_PER_CHANGE: f64 = 2.0;
 /// failure-storm, rounded up.
 pub const BYTES_PER_TRACE_ROW: f64 = 72.0;
 
+/// Bytes of one row of `host_failures.csv` (about 35 written), rounded up.
+pub const BYTES_PER_FAILURE_ROW: f64 = 48.0;
+
+/// Bytes of one failure held in memory until the files are written (its
+/// record in the run's log).
+pub const BYTES_PER_FAILURE: f64 = 24.0;
+
 /// Default `--max-memory`: what fits a 24 GiB machine with room to spare.
 pub const DEFAULT_MAX_MEMORY: u64 = 16 << 30;
 
@@ -218,7 +225,50 @@ fn expected_changes(sc: &Scenario) -> f64 {
         let creates = (present - f64::from(k.initial)).max(0.0);
         changes += present * days * (k.ops_rate_per_day + faults_per_day) + creates;
     }
-    changes
+    let (failures, hit) = expected_failures(sc);
+    // A failure and its repair, and each server it puts in ERROR.
+    changes + 2.0 * failures + hit
+}
+
+/// Host and domain failures one replication of `sc` is expected to log,
+/// and the servers they hit: each host and each domain fails once per
+/// cycle of its mean time to failure plus its mean repair (at least a
+/// millisecond, the clock's tick), and hits its share of the servers
+/// present.
+fn expected_failures(sc: &Scenario) -> (f64, f64) {
+    let Some(cap) = &sc.capacity else {
+        return (0.0, 0.0);
+    };
+    let horizon_s = sc.horizon.as_secs_f64();
+    let cycles = |c: &crate::capacity::spec::FailureClockSpec| {
+        // The exact means: a Weibull of tiny shape has an infinite one.
+        let mean = crate::input::renewal::mean_s;
+        let cycle_s = (mean(&c.time_to_failure) + mean(&c.repair)).max(1e-3);
+        if cycle_s.is_finite() {
+            horizon_s / cycle_s
+        } else {
+            0.0
+        }
+    };
+    let hosts = cap.pools.iter().map(|p| f64::from(p.hosts)).sum::<f64>()
+        + cap
+            .bms_pools
+            .iter()
+            .map(|p| f64::from(p.nodes))
+            .sum::<f64>();
+    let present: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
+    let (mut failures, mut hit) = (0.0, 0.0);
+    if let Some(c) = &cap.host_failures {
+        let n = hosts * cycles(c);
+        failures += n;
+        hit += n * present / hosts.max(1.0);
+    }
+    for d in &cap.domains {
+        let n = f64::from(d.count) * cycles(&d.clock);
+        failures += n;
+        hit += n * present / f64::from(d.count.max(1));
+    }
+    (failures, hit)
 }
 
 /// Values per time-series sample of `sc`: each kind's status and state
@@ -250,6 +300,12 @@ struct Shape {
     changes: f64,
     /// Changes expected in the largest replication.
     largest: f64,
+    /// Host and domain failures expected in one replication, over every
+    /// point.
+    failures: f64,
+    /// Host and domain failures expected in one replication of the point
+    /// with the most.
+    failures_largest: f64,
     /// Replications of each point.
     reps: f64,
     /// Points.
@@ -269,6 +325,8 @@ fn shape(plan: &Plan) -> Shape {
         values: 0.0,
         changes: 0.0,
         largest: 0.0,
+        failures: 0.0,
+        failures_largest: 0.0,
         reps: f64::from(sc.replications.max(1)),
         points: plan.points.len() as f64,
     };
@@ -276,6 +334,9 @@ fn shape(plan: &Plan) -> Shape {
         let one = expected_changes(&p.scenario);
         s.largest = s.largest.max(one);
         s.changes += one;
+        let (failures, _) = expected_failures(&p.scenario);
+        s.failures += failures;
+        s.failures_largest = s.failures_largest.max(failures);
         let sc = &p.scenario;
         let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
         s.present = s.present.max(servers);
@@ -302,6 +363,8 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
         values,
         changes,
         largest,
+        failures,
+        failures_largest,
         reps,
         points,
     } = shape(plan);
@@ -338,6 +401,23 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
         rows * copies * values * CHARS_PER_VALUE,
         false,
     );
+    if failures > 0.0 {
+        e.add(
+            format!(
+                "the host and domain failure logs of a point's {reps} replications ({BYTES_PER_FAILURE} B a failure)"
+            ),
+            failures_largest * reps * BYTES_PER_FAILURE,
+            true,
+        );
+        e.add(
+            format!(
+                "host_failures.csv ({} expected failures × {BYTES_PER_FAILURE_ROW} B)",
+                (failures * reps).round()
+            ),
+            failures * reps * BYTES_PER_FAILURE_ROW,
+            false,
+        );
+    }
     e.changes = (largest, changes * reps);
     if trace {
         e.add(
@@ -371,6 +451,8 @@ pub fn of_shard(
         values,
         changes,
         largest,
+        failures,
+        failures_largest,
         reps,
         points,
     } = shape(plan);
@@ -404,6 +486,23 @@ pub fn of_shard(
         e.add(
             format!("the time-series files of {units} units"),
             rows_per_unit * units * values * CHARS_PER_VALUE,
+            false,
+        );
+    }
+    if failures > 0.0 {
+        e.add(
+            format!(
+                "the host and domain failure logs of the {running} units running ({BYTES_PER_FAILURE} B a failure)"
+            ),
+            failures_largest * running * BYTES_PER_FAILURE,
+            true,
+        );
+        e.add(
+            format!(
+                "the failure logs of {units} units ({} expected failures × {BYTES_PER_FAILURE_ROW} B)",
+                (failures * reps * share).round()
+            ),
+            failures * reps * share * BYTES_PER_FAILURE_ROW,
             false,
         );
     }

@@ -955,8 +955,15 @@ fn runaway_studies_are_refused_with_their_estimate() {
         "busy.toml",
         "name = \"b\"\nhorizon = \"10y\"\nsample_interval = \"1d\"\n[ecs]\ninitial = 100000\nops_rate = \"10/d\"\nops_mix = { reboot = 1 }\n",
     );
+    // Two racks failing and repaired every 2 ms for a year: 3e10 failures
+    // logged (the fuzzer's case, which ran past its time limit).
+    let flapping = write(
+        "flapping.toml",
+        "name = \"f\"\nhorizon = \"1y\"\nsample_interval = \"1d\"\n[ecs]\ninitial = 1\n[capacity.pools.p]\nhosts = 2\nvcpus = 8\nmemory = \"32GiB\"\n[capacity.flavors.f]\nvcpus = 1\nmemory = \"1GiB\"\n[capacity.domains.rack]\ncount = 2\ntime_to_failure = \"1ms\"\nrepair = \"1ms\"\n",
+    );
     let out = dir.path().join("out");
     for (args, expected) in [
+        (vec!["run", flapping.as_str()], "host_failures.csv"),
         (vec!["run", samples.as_str()], "over --max-memory 16.0 GiB"),
         (vec!["run", arrivals.as_str()], "over --max-memory 16.0 GiB"),
         (

@@ -1054,6 +1054,14 @@ fn the_limits_page_states_the_code_s_limits() {
             format!("**{}**", grouped(MAX_SHARDS as u64)),
         ),
         ("| servers |", format!("**{BYTES_PER_SERVER} B**")),
+        (
+            "| host and domain failures",
+            format!("**{BYTES_PER_FAILURE} B**"),
+        ),
+        (
+            "| host and domain failures",
+            format!("**{BYTES_PER_FAILURE_ROW} B**"),
+        ),
         ("| `transitions.csv`", format!("**{ROWS_PER_CHANGE}** rows")),
         (
             "| `transitions.csv`",
