@@ -4,6 +4,7 @@
 //! where exit statuses are decided.
 
 use crate::cli::{Command, FixtureMode};
+use crate::output::compress::Compression;
 use crate::scenario::{Overrides, Scenario, ScenarioError};
 use crate::{compare, describe, fixtures, plan, run};
 use anyhow::Context;
@@ -200,12 +201,14 @@ fn run_command(command: Command) -> anyhow::Result<String> {
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;
-            let budget = crate::budget::of_run(&plan, 0, false, false);
+            let budget = crate::budget::of_run(&plan, 0, false, None);
             describe::plan(&plan, &scenario.display().to_string())
                 + &format!(
-                    "  budget: {}\n    with --trace: {} more output\n",
+                    "  budget: {}\n    with --trace: {} more output ({} rows; {} with --compress zstd)\n",
                     budget.describe(),
-                    crate::budget::bytes(crate::budget::trace_output(&plan))
+                    crate::budget::bytes(crate::budget::trace_output(&plan, Compression::None)),
+                    crate::budget::count(crate::budget::trace_rows(&plan)),
+                    crate::budget::bytes(crate::budget::trace_output(&plan, Compression::Zstd)),
                 )
         }
         Command::Run {
@@ -215,6 +218,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             warmup,
             out: dir,
             trace,
+            compress,
             quiet,
             force,
             replications,
@@ -234,14 +238,19 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             };
             let plan = Scenario::load_plan(&scenario, &overrides)?;
             let jobs_n = jobs.map_or(0, |j| j as usize);
+            let traced = trace.then_some(compress);
             let budget = match shard {
                 Some(s) => {
                     let units = s.units(run::units(&plan).len()).len();
-                    crate::budget::of_shard(&plan, jobs_n, per_replication, trace, units)
+                    crate::budget::of_shard(&plan, jobs_n, per_replication, traced, units)
                 }
-                None => crate::budget::of_run(&plan, jobs_n, per_replication, trace),
+                None => crate::budget::of_run(&plan, jobs_n, per_replication, traced),
             };
             budget.check(max_memory, max_output)?;
+            if let Some(note) = traced.and_then(|how| crate::budget::trace_note(&plan, how)) {
+                // A lost stderr loses the note, not the run.
+                let _lost = writeln!(std::io::stderr(), "{note}");
+            }
             let name = &plan.points[0].scenario.name;
             let dir = dir.unwrap_or_else(|| match shard {
                 Some(s) => Path::new("output").join(format!("{name}-shard-{}", s.index)),
@@ -250,6 +259,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             let opts = run::RunOptions {
                 out: dir.clone(),
                 trace,
+                compress,
                 force,
                 progress: !quiet,
                 jobs: jobs.map_or(0, |j| j as usize),
@@ -364,6 +374,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             seed,
             horizon,
             force,
+            compress,
             max_memory,
             max_output,
             microversion,
@@ -397,6 +408,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 visits,
                 limit,
                 force,
+                compress,
                 microversion,
             };
             let written = fixtures::write(sc, &opts)?;

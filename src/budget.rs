@@ -6,6 +6,7 @@
 
 use crate::engine::SimTime;
 use crate::model::{Kind, Status, bms, ecs};
+use crate::output::compress::Compression;
 use crate::scenario::Scenario;
 use crate::scenario::sweep::Plan;
 
@@ -41,6 +42,18 @@ pub const BYTES_PER_FAILURE_ROW: f64 = 48.0;
 /// Bytes of one failure held in memory until the files are written (its
 /// record in the run's log).
 pub const BYTES_PER_FAILURE: f64 = 24.0;
+
+/// How much smaller `--compress zstd` writes the trace: measured 6.2 on
+/// quick and 6.9 on bench-100k (docs/performance.md), rounded down.
+pub const ZSTD_TRACE_RATIO: f64 = 5.0;
+
+/// A trace projected past this gets a note before the run: its rows,
+/// bytes and the time writing it takes.
+pub const TRACE_NOTE_BYTES: f64 = 2.0 * (1u64 << 30) as f64;
+
+/// Trace rows written per second, for that note: the slowest measured
+/// here (bench-1m, plain or zstd; docs/performance.md), rounded down.
+pub const TRACE_ROWS_PER_SECOND: f64 = 2.0e6;
 
 /// Default `--max-memory`: what fits a 24 GiB machine with room to spare.
 pub const DEFAULT_MAX_MEMORY: u64 = 16 << 30;
@@ -355,7 +368,12 @@ fn running(jobs: usize, units: f64) -> f64 {
 
 /// The budget of `plan` run with `jobs` threads (0: one per core), with
 /// or without `--trace`.
-pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> Estimate {
+pub fn of_run(
+    plan: &Plan,
+    jobs: usize,
+    per_replication: bool,
+    trace: Option<Compression>,
+) -> Estimate {
     let mut e = Estimate::default();
     let Shape {
         present,
@@ -419,13 +437,14 @@ pub fn of_run(plan: &Plan, jobs: usize, per_replication: bool, trace: bool) -> E
         );
     }
     e.changes = (largest, changes * reps);
-    if trace {
+    if let Some(how) = trace {
+        let (name, ratio) = trace_file(how);
         e.add(
             format!(
-                "transitions.csv ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B)",
+                "{name} ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B{ratio})",
                 (changes * reps).round()
             ),
-            changes * reps * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
+            changes * reps * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW / trace_ratio(how),
             false,
         );
     }
@@ -441,7 +460,7 @@ pub fn of_shard(
     plan: &Plan,
     jobs: usize,
     per_replication: bool,
-    trace: bool,
+    trace: Option<Compression>,
     units: usize,
 ) -> Estimate {
     let mut e = Estimate::default();
@@ -507,23 +526,74 @@ pub fn of_shard(
         );
     }
     e.changes = (largest, changes * reps * share);
-    if trace {
+    if let Some(how) = trace {
+        let (name, ratio) = trace_file(how);
         e.add(
             format!(
-                "transitions.csv of {units} units ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B)",
+                "{name} of {units} units ({} expected changes × {ROWS_PER_CHANGE} rows × {BYTES_PER_TRACE_ROW} B{ratio})",
                 (changes * reps * share).round()
             ),
-            changes * reps * share * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW,
+            changes * reps * share * ROWS_PER_CHANGE * BYTES_PER_TRACE_ROW / trace_ratio(how),
             false,
         );
     }
     e
 }
 
+/// How much smaller `how` writes the trace.
+fn trace_ratio(how: Compression) -> f64 {
+    match how {
+        Compression::None => 1.0,
+        Compression::Zstd => ZSTD_TRACE_RATIO,
+    }
+}
+
+/// The trace's file name under `how`, and the ratio's term in words.
+fn trace_file(how: Compression) -> (&'static str, String) {
+    let name = how.file_name(crate::output::files::TRANSITIONS);
+    match how {
+        Compression::None => (name, String::new()),
+        Compression::Zstd => (name, format!(" ÷ {ZSTD_TRACE_RATIO}, zstd")),
+    }
+}
+
 /// The output `--trace` would add to `plan`'s budget (what `validate`
-/// prints beside the estimate without it).
-pub fn trace_output(plan: &Plan) -> f64 {
-    of_run(plan, 1, false, true).output - of_run(plan, 1, false, false).output
+/// prints beside the estimate without it), written as `how` writes it.
+pub fn trace_output(plan: &Plan, how: Compression) -> f64 {
+    of_run(plan, 1, false, Some(how)).output - of_run(plan, 1, false, None).output
+}
+
+/// What to say before a run of `plan` whose trace, written as `how`, is
+/// projected past [`TRACE_NOTE_BYTES`]: its rows and bytes and about how
+/// long writing them takes. `None` for a smaller trace.
+pub fn trace_note(plan: &Plan, how: Compression) -> Option<String> {
+    let size = trace_output(plan, how);
+    if size <= TRACE_NOTE_BYTES {
+        return None;
+    }
+    let rows = trace_rows(plan);
+    let seconds = (rows / TRACE_ROWS_PER_SECOND).round() as u64;
+    let hint = match how {
+        Compression::None => format!(
+            "; --compress zstd would write about {}",
+            bytes(trace_output(plan, Compression::Zstd))
+        ),
+        Compression::Zstd => String::new(),
+    };
+    Some(format!(
+        "note: the trace is projected at about {} rows, {} as {}{hint}; at {} rows/s, writing it takes about {}",
+        count(rows),
+        bytes(size),
+        how.file_name(crate::output::files::TRANSITIONS),
+        count(TRACE_ROWS_PER_SECOND),
+        crate::input::units::format_duration(SimTime(seconds.saturating_mul(1000)))
+    ))
+}
+
+/// Rows `--trace` is expected to write for `plan`: its expected changes ×
+/// [`ROWS_PER_CHANGE`].
+pub fn trace_rows(plan: &Plan) -> f64 {
+    of_run(plan, 1, false, None).changes.1 * ROWS_PER_CHANGE
 }
 
 /// The budget of `fleetsim fixtures` of `sc`, observed every `poll`
@@ -569,5 +639,34 @@ mod tests {
         assert_eq!(count(381_900.4), "381900");
         assert_eq!(count(1.292e8), "129.2 million");
         assert_eq!(count(2.6e9), "2.6 billion");
+    }
+
+    fn plan_of(path: &str) -> Plan {
+        crate::scenario::Scenario::load_plan(
+            std::path::Path::new(path),
+            &crate::scenario::Overrides::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_trace_of_many_gigabytes_gets_a_note_and_a_small_one_none() {
+        let big = plan_of("scenarios/bench-1m.toml");
+        let note = trace_note(&big, Compression::None).unwrap();
+        assert!(note.contains("million rows"), "{note}");
+        assert!(note.contains("as transitions.csv;"), "{note}");
+        assert!(note.contains("--compress zstd would write about"), "{note}");
+        let zstd = trace_note(&big, Compression::Zstd).unwrap();
+        assert!(zstd.contains("as transitions.csv.zst;"), "{zstd}");
+        // The compressed estimate is the plain one divided by the ratio.
+        let (plain, packed) = (
+            trace_output(&big, Compression::None),
+            trace_output(&big, Compression::Zstd),
+        );
+        assert!((plain / packed - ZSTD_TRACE_RATIO).abs() < 1e-9);
+        assert_eq!(
+            trace_note(&plan_of("scenarios/quick.toml"), Compression::None),
+            None
+        );
     }
 }

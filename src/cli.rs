@@ -8,6 +8,7 @@
 
 use crate::engine::SimTime;
 use crate::input::units::parse_duration;
+use crate::output::compress::Compression;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -84,6 +85,10 @@ pub enum Command {
         /// Also write transitions.csv, one row per change of any server.
         #[arg(long)]
         trace: bool,
+        /// Compress the trace as it is written: zstd writes
+        /// transitions.csv.zst (pandas and polars read it directly).
+        #[arg(long, value_enum, default_value_t = Compression::None, value_name = "HOW")]
+        compress: Compression,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -288,6 +293,10 @@ pub enum Command {
         /// Replace the fixtures of an earlier run in the result folder.
         #[arg(long)]
         force: bool,
+        /// Compress the line files as they are written: zstd writes
+        /// servers.jsonl.zst, requests.jsonl.zst and timelines.jsonl.zst.
+        #[arg(long, value_enum, default_value_t = Compression::None, value_name = "HOW")]
+        compress: Compression,
         /// Refuse (exit 2) if the estimated memory exceeds this, e.g. "4GiB".
         #[arg(long, default_value = "16GiB", value_parser = size)]
         max_memory: u64,

@@ -1264,6 +1264,7 @@ mod tests {
         let opts = RunOptions {
             out: dir.path().join("out"),
             trace: false,
+            compress: Default::default(),
             force: false,
             progress: false,
             jobs: 1,

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Write `transitions.csv`.
     pub trace: bool,
+    /// How the trace is written (`--compress`).
+    pub compress: crate::output::compress::Compression,
     /// Replace the files of an earlier run in `out`.
     pub force: bool,
     /// Show a progress bar (only drawn when stderr is a terminal).
@@ -253,7 +255,7 @@ pub fn run_units<T: Send>(
         let own = |dir: PathBuf| -> Result<CsvRecorder> {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            CsvRecorder::create(&dir, &kinds, opts.trace, capacity)
+            CsvRecorder::create(&dir, &kinds, opts.trace.then_some(opts.compress), capacity)
         };
         if n == 1 {
             return Ok(Sink::Files(own(own_dir(p, r))?));

@@ -39,6 +39,8 @@ pub const SWEEP_LONG: &str = "sweep_long.csv";
 pub const RESULTS: &str = "results.json";
 /// Every change of every server (`--trace`).
 pub const TRANSITIONS: &str = "transitions.csv";
+/// `transitions.csv` compressed (`--compress zstd`).
+pub const TRANSITIONS_ZST: &str = "transitions.csv.zst";
 /// What ran, what it cost, which files it wrote; written last.
 pub const MANIFEST: &str = "manifest.json";
 /// Fixtures: server objects.
@@ -47,6 +49,12 @@ pub const SERVERS: &str = "servers.jsonl";
 pub const REQUESTS: &str = "requests.jsonl";
 /// Fixtures: the views that followed each accepted request.
 pub const TIMELINES: &str = "timelines.jsonl";
+/// The fixtures' line files compressed (`fixtures --compress zstd`).
+pub const SERVERS_ZST: &str = "servers.jsonl.zst";
+/// `requests.jsonl` compressed.
+pub const REQUESTS_ZST: &str = "requests.jsonl.zst";
+/// `timelines.jsonl` compressed.
+pub const TIMELINES_ZST: &str = "timelines.jsonl.zst";
 /// Fixtures: what was asked for and written.
 pub const FIXTURES: &str = "fixtures.json";
 /// `fleetsim plan`: every candidate size evaluated.
@@ -74,6 +82,15 @@ pub const REPORT_HTML: &str = "report.html";
 /// The files of `fleetsim fixtures`.
 pub const FIXTURE_FILES: &[&str] = &[SERVERS, REQUESTS, TIMELINES, FIXTURES];
 
+/// The files `--compress zstd` compresses, each with its compressed name:
+/// those that grow with the events (the trace, the fixtures' lines).
+pub const COMPRESSIBLE: &[(&str, &str)] = &[
+    (TRANSITIONS, TRANSITIONS_ZST),
+    (SERVERS, SERVERS_ZST),
+    (REQUESTS, REQUESTS_ZST),
+    (TIMELINES, TIMELINES_ZST),
+];
+
 /// The files of `fleetsim plan`.
 pub const PLAN_FILES: &[&str] = &[PLAN_CSV, PLAN_JSON];
 
@@ -97,11 +114,15 @@ pub const ALL: &[&str] = &[
     SWEEP_LONG,
     RESULTS,
     TRANSITIONS,
+    TRANSITIONS_ZST,
     MANIFEST,
     SERVERS,
     REQUESTS,
     TIMELINES,
     FIXTURES,
+    SERVERS_ZST,
+    REQUESTS_ZST,
+    TIMELINES_ZST,
     PLAN_CSV,
     PLAN_JSON,
     SHARD,

@@ -4,6 +4,7 @@
 //! end-of-run file behind the small [`Export`] trait.
 
 pub mod availability;
+pub mod compress;
 pub mod files;
 mod manifest;
 pub mod operations;
@@ -220,25 +221,42 @@ fn remove_known_files(dir: &Path) -> Result<()> {
 pub struct AtomicFile {
     partial: PathBuf,
     path: PathBuf,
-    writer: BufWriter<File>,
+    writer: compress::FileWriter,
 }
 
 impl AtomicFile {
     /// Creates `dir/name.partial`.
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile> {
+        Self::open(dir, name, compress::Compression::None)
+    }
+
+    /// Creates the partial file of `name` written with `compression`
+    /// (`transitions.csv` becomes `transitions.csv.zst`; see
+    /// [`compress::Compression::file_name`]).
+    pub fn create_compressed(
+        dir: &Path,
+        name: &'static str,
+        compression: compress::Compression,
+    ) -> Result<AtomicFile> {
+        Self::open(dir, compression.file_name(name), compression)
+    }
+
+    fn open(dir: &Path, name: &str, compression: compress::Compression) -> Result<AtomicFile> {
         let path = dir.join(name);
         let partial = dir.join(format!("{name}{PARTIAL}"));
         let file = File::create(&partial)
             .with_context(|| format!("cannot create {}", partial.display()))?;
+        let writer = compress::FileWriter::new(BufWriter::with_capacity(BUF, file), compression)
+            .with_context(|| format!("cannot start compressing {}", partial.display()))?;
         Ok(AtomicFile {
             partial,
             path,
-            writer: BufWriter::with_capacity(BUF, file),
+            writer,
         })
     }
 
     /// The writer.
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub fn writer(&mut self) -> &mut compress::FileWriter {
         &mut self.writer
     }
 
@@ -250,6 +268,8 @@ impl AtomicFile {
             writer,
         } = self;
         let file = writer
+            .finish()
+            .with_context(|| format!("cannot write {}", partial.display()))?
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(|| format!("cannot write {}", partial.display()))?;

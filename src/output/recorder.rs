@@ -29,7 +29,13 @@ pub struct CsvRecorder {
 
 impl CsvRecorder {
     /// Creates the files (under partial names) and writes their headers.
-    pub fn create(dir: &Path, kinds: &[Kind], trace: bool, capacity: bool) -> Result<CsvRecorder> {
+    /// `trace` is how `transitions.csv` is written, if it is.
+    pub fn create(
+        dir: &Path,
+        kinds: &[Kind],
+        trace: Option<super::compress::Compression>,
+        capacity: bool,
+    ) -> Result<CsvRecorder> {
         let mut status = AtomicFile::create(dir, files::OCCUPANCY_STATUS)?;
         let cols: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
         writeln!(status.writer(), "time_s,kind,population,{}", cols.join(","))?;
@@ -52,13 +58,13 @@ impl CsvRecorder {
         } else {
             None
         };
-        let trace = if trace {
-            Some(TraceWriter::start(AtomicFile::create(
+        let trace = match trace {
+            Some(how) => Some(TraceWriter::start(AtomicFile::create_compressed(
                 dir,
                 files::TRANSITIONS,
-            )?)?)
-        } else {
-            None
+                how,
+            )?)?),
+            None => None,
         };
         let capacity = if capacity {
             let mut f = AtomicFile::create(dir, files::CAPACITY)?;

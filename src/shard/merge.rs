@@ -121,6 +121,7 @@ fn identity(m: &ShardManifest) -> Vec<(&'static str, String)> {
         ("units_total", m.units_total.to_string()),
         ("shards", m.shards.to_string()),
         ("trace", m.trace.to_string()),
+        ("compress", m.compress.name().to_string()),
         ("per_replication", m.per_replication.to_string()),
     ]
 }

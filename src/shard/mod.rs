@@ -158,6 +158,9 @@ pub struct ShardManifest {
     pub shard: usize,
     /// `--trace` was given.
     pub trace: bool,
+    /// `--compress`: how the trace was written.
+    #[serde(default)]
+    pub compress: crate::output::compress::Compression,
     /// `--per-replication` was given.
     pub per_replication: bool,
     /// The units this shard holds, in the study's order.
@@ -307,6 +310,7 @@ pub fn run_shard(
         shards: shard.count,
         shard: shard.index,
         trace: opts.trace,
+        compress: opts.compress,
         per_replication: opts.per_replication,
         units: mine
             .iter()

@@ -1068,6 +1068,18 @@ fn the_limits_page_states_the_code_s_limits() {
             format!("**{BYTES_PER_TRACE_ROW} B**"),
         ),
         (
+            "| `transitions.csv`",
+            format!("divided by **{ZSTD_TRACE_RATIO}**"),
+        ),
+        (
+            "| `transitions.csv`",
+            format!("**{} GiB**", TRACE_NOTE_BYTES / (1u64 << 30) as f64),
+        ),
+        (
+            "| `transitions.csv`",
+            format!("**{:.1} million** rows/s", TRACE_ROWS_PER_SECOND / 1e6),
+        ),
+        (
             "| fixtures, in memory",
             format!("**{} B**", grouped(BYTES_PER_SERVER_LINE as u64)),
         ),

@@ -7,6 +7,7 @@ mod checksums;
 mod cli;
 mod common;
 mod compare;
+mod compress;
 mod determinism;
 mod diskfull;
 mod docs;

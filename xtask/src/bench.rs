@@ -87,6 +87,7 @@ pub fn measure(args: &ChildArgs) -> Result<Measured> {
     let opts = RunOptions {
         out: args.out.clone(),
         trace: args.trace,
+        compress: Default::default(),
         force: true,
         progress: false,
         jobs: args.jobs,
