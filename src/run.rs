@@ -10,9 +10,10 @@
 use crate::engine::SimTime;
 use crate::model::Kind;
 use crate::output::{
-    self, AVAILABILITY_CI_CSV, AVAILABILITY_CSV, Both, CAPACITY_SUMMARY_CI_CSV,
-    CAPACITY_SUMMARY_CSV, CsvRecorder, Export, HostFailuresCsv, Manifest, OPERATIONS_CI_CSV,
-    OPERATIONS_CSV, POINT_DIR, REPLICATION_DIR, SUMMARY_CI_CSV, SUMMARY_CSV, SeriesRecorder,
+    self, AVAILABILITY_CI_CSV, AVAILABILITY_CSV, Both, CAPACITY_FLAVORS_CI_CSV,
+    CAPACITY_FLAVORS_CSV, CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, CsvRecorder, Export,
+    HostFailuresCsv, Manifest, OPERATIONS_CI_CSV, OPERATIONS_CSV, POINT_DIR, REPLICATION_DIR,
+    SUMMARY_CI_CSV, SUMMARY_CSV, SeriesRecorder,
 };
 use crate::results::{Outcomes, PointReport, RunReport, Study};
 use crate::scenario::sweep::Plan;
@@ -390,9 +391,16 @@ pub fn write_study(
             ]);
         }
         if output::pools::has_capacity(&study) {
-            exports.extend([&CAPACITY_SUMMARY_CSV as &dyn Export, &HostFailuresCsv]);
+            exports.extend([
+                &CAPACITY_SUMMARY_CSV as &dyn Export,
+                &CAPACITY_FLAVORS_CSV,
+                &HostFailuresCsv,
+            ]);
             if n > 1 {
-                exports.push(&CAPACITY_SUMMARY_CI_CSV);
+                exports.extend([
+                    &CAPACITY_SUMMARY_CI_CSV as &dyn Export,
+                    &CAPACITY_FLAVORS_CI_CSV,
+                ]);
             }
         }
         for e in exports {

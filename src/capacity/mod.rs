@@ -153,6 +153,21 @@ pub struct Pool {
     pub stats: PoolStats,
     /// Servers of the initial fleet that fitted on no host (not created).
     pub initial_unplaced: u64,
+    /// The creates of each flavor that runs on the pool, in the order of
+    /// the flavors, counted within the window as the pool's are.
+    #[serde(default)]
+    pub flavors: Vec<FlavorCounts>,
+}
+
+/// A flavor's creates within the window, and how many found no host.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlavorCounts {
+    /// The flavor's name.
+    pub name: String,
+    /// Creates of the flavor (its part of the pool's `creates`).
+    pub creates: u64,
+    /// Of those, blocked: no valid host (its part of `creates_blocked`).
+    pub creates_blocked: u64,
 }
 
 impl Pool {
@@ -182,6 +197,16 @@ pub struct Flavor {
     pub memory: u64,
     /// Index of the pool its servers run on, in [`Capacity::pools`].
     pub pool: u16,
+    /// Index of its counts in its pool's [`Pool::flavors`].
+    pub slot: u16,
+}
+
+impl Capacity {
+    /// The counts of `flavor` in its pool's [`Pool::flavors`].
+    fn flavor_counts(&mut self, flavor: u16) -> &mut FlavorCounts {
+        let f = &self.flavors[flavor as usize];
+        &mut self.pools[f.pool as usize].flavors[f.slot as usize]
+    }
 }
 
 /// One host or domain failure, as `host_failures.csv` lists it.
@@ -299,6 +324,7 @@ impl Capacity {
                 },
                 stats: PoolStats::new(),
                 initial_unplaced: 0,
+                flavors: Vec::new(),
             });
             hosts.extend((0..n).map(|_| Host {
                 pool: index,
@@ -328,6 +354,7 @@ impl Capacity {
                 vcpus: f.vcpus as u64,
                 memory: f.memory_mib,
                 pool: ecs_pools[f.pool],
+                slot: 0,
             });
             new_ecs.push((i, f.weight));
             resize.push((i, f.resize_weight));
@@ -347,9 +374,18 @@ impl Capacity {
                 vcpus: 1,
                 memory: 1,
                 pool,
+                slot: 0,
             });
         }
         let flavors_len = flavors.len() as u16;
+        for f in &mut flavors {
+            let counts = &mut pools[f.pool as usize].flavors;
+            f.slot = counts.len() as u16;
+            counts.push(FlavorCounts {
+                name: f.name.clone(),
+                ..FlavorCounts::default()
+            });
+        }
         let levels: Vec<Level> = spec
             .domains
             .iter()
@@ -838,6 +874,7 @@ impl Capacity {
         if self.note_scheduled(id, in_window) {
             let flavor = self.of(id).flavor;
             self.pool_of_flavor(flavor).stats.counters.creates += 1;
+            self.flavor_counts(flavor).creates += 1;
         }
     }
 
@@ -891,6 +928,7 @@ impl Capacity {
             if self.note_scheduled(id, in_window) {
                 let flavor = self.of(id).flavor;
                 self.pool_of_flavor(flavor).stats.counters.creates += 1;
+                self.flavor_counts(flavor).creates += 1;
             }
         }
         let placed = self.place_whole(ids, now);
@@ -941,6 +979,7 @@ impl Capacity {
         let counted = a.scheduled == Scheduled::InWindow;
         if counted {
             self.pool_of_flavor(a.flavor).stats.counters.creates_blocked += 1;
+            self.flavor_counts(a.flavor).creates_blocked += 1;
         }
         counted
     }
@@ -1151,6 +1190,12 @@ impl Capacity {
         for p in &mut self.pools {
             let total = p.total();
             p.stats.begin_window(&p.usage, total, t);
+            // What the flavors counted in the warmup is dropped with the
+            // pool's counts.
+            for f in &mut p.flavors {
+                f.creates = 0;
+                f.creates_blocked = 0;
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! [`OUTPUT_SCHEMA_VERSION`], which `manifest.json` records.
 
 /// The version of the output files' layout (docs/output.md).
-pub const OUTPUT_SCHEMA_VERSION: u32 = 4;
+pub const OUTPUT_SCHEMA_VERSION: u32 = 5;
 
 /// Servers per API status over time.
 pub const OCCUPANCY_STATUS: &str = "occupancy_status.csv";
@@ -31,6 +31,10 @@ pub const CAPACITY_SUMMARY: &str = "capacity_summary.csv";
 pub const CAPACITY_SUMMARY_CI: &str = "capacity_summary_ci.csv";
 /// Every host and domain failure.
 pub const HOST_FAILURES: &str = "host_failures.csv";
+/// Per replication and flavor: creates and creates blocked.
+pub const CAPACITY_FLAVORS: &str = "capacity_flavors.csv";
+/// Per flavor and metric, the estimate across replications.
+pub const CAPACITY_FLAVORS_CI: &str = "capacity_flavors_ci.csv";
 /// One row per sweep point.
 pub const SWEEP: &str = "sweep.csv";
 /// One row per sweep point, kind (or pool), metric and state.
@@ -110,6 +114,8 @@ pub const ALL: &[&str] = &[
     CAPACITY_SUMMARY,
     CAPACITY_SUMMARY_CI,
     HOST_FAILURES,
+    CAPACITY_FLAVORS,
+    CAPACITY_FLAVORS_CI,
     SWEEP,
     SWEEP_LONG,
     RESULTS,

@@ -19,7 +19,10 @@ mod trace;
 pub use availability::{AVAILABILITY_CI_CSV, AVAILABILITY_CSV};
 pub use manifest::Manifest;
 pub use operations::{OPERATIONS_CI_CSV, OPERATIONS_CSV};
-pub use pools::{CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV, HostFailuresCsv};
+pub use pools::{
+    CAPACITY_FLAVORS_CI_CSV, CAPACITY_FLAVORS_CSV, CAPACITY_SUMMARY_CI_CSV, CAPACITY_SUMMARY_CSV,
+    HostFailuresCsv,
+};
 pub use recorder::CsvRecorder;
 pub use results_json::{export_results, export_sweep_results};
 pub use series::SeriesRecorder;

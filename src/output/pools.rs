@@ -1,8 +1,9 @@
 //! Capacity files: the per-pool time series row (`capacity.csv`, written by
 //! the recorders), `capacity_summary.csv` and `capacity_summary_ci.csv` (per
 //! pool: utilisation, blocking, refused moves, capacity held twice, failures
-//! and recovery), and `host_failures.csv` (every failure and the servers it
-//! hit).
+//! and recovery), `capacity_flavors.csv` and `capacity_flavors_ci.csv` (per
+//! flavor: its creates and how many were blocked), and `host_failures.csv`
+//! (every failure and the servers it hit).
 
 use super::{Export, Keyed, KeyedRows, columns, files, num};
 use crate::capacity::Pool;
@@ -294,6 +295,58 @@ pub const CAPACITY_SUMMARY_CI_CSV: Keyed = Keyed {
     file: files::CAPACITY_SUMMARY_CI,
     estimates: true,
     ..CAPACITY_SUMMARY_CSV
+};
+
+columns! {
+    /// The numeric columns of a `capacity_flavors.csv` row (one flavor of
+    /// one replication): its part of its pool's creates.
+    pub struct FlavorMetrics {
+        /// New servers of the flavor sent to the scheduler.
+        creates,
+        /// Of those, creates that found no valid host on any attempt.
+        creates_blocked,
+        /// `creates_blocked` ÷ `creates`; empty without creates.
+        blocked_share,
+    }
+}
+
+/// One replication's flavor rows, keyed by flavor, pool and kind, pool by
+/// pool in the order of the flavors.
+fn flavor_rows(o: &Outcomes) -> KeyedRows {
+    o.pools
+        .iter()
+        .flat_map(|p| {
+            p.flavors.iter().map(move |f| {
+                let key = vec![f.name.clone(), p.name.clone(), p.kind.name().to_string()];
+                let n = |x: u64| Some(x as f64);
+                let m = FlavorMetrics {
+                    creates: n(f.creates),
+                    creates_blocked: n(f.creates_blocked),
+                    blocked_share: (f.creates > 0)
+                        .then(|| f.creates_blocked as f64 / f.creates as f64),
+                };
+                (key, m.values())
+            })
+        })
+        .collect()
+}
+
+/// `capacity_flavors.csv`: one row per replication and flavor.
+pub const CAPACITY_FLAVORS_CSV: Keyed = Keyed {
+    file: files::CAPACITY_FLAVORS,
+    keys: &["flavor", "pool", "kind"],
+    metrics: FlavorMetrics::COLUMNS,
+    rows: flavor_rows,
+    estimates: false,
+    pooled: None,
+};
+
+/// `capacity_flavors_ci.csv`: per flavor and metric, the estimate across
+/// replications.
+pub const CAPACITY_FLAVORS_CI_CSV: Keyed = Keyed {
+    file: files::CAPACITY_FLAVORS_CI,
+    estimates: true,
+    ..CAPACITY_FLAVORS_CSV
 };
 
 /// The columns of `host_failures.csv`.

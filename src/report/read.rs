@@ -377,6 +377,10 @@ pub struct RunFiles {
     pub capacity_summary_ci: Option<Csv>,
     /// `host_failures.csv`, with capacity.
     pub host_failures: Option<Csv>,
+    /// `capacity_flavors.csv`, with capacity (output schema 5 on).
+    pub capacity_flavors: Option<Csv>,
+    /// `capacity_flavors_ci.csv`, with capacity and replications.
+    pub capacity_flavors_ci: Option<Csv>,
 }
 
 impl RunFiles {
@@ -397,6 +401,8 @@ impl RunFiles {
                 &self.capacity_summary,
                 &self.capacity_summary_ci,
                 &self.host_failures,
+                &self.capacity_flavors,
+                &self.capacity_flavors_ci,
             ]
             .into_iter()
             .flatten(),
@@ -556,6 +562,8 @@ fn read_run(dir: &Path, manifest: Manifest, prefix: String) -> Result<RunFiles, 
     let capacity_summary = optional(files::CAPACITY_SUMMARY);
     let capacity_summary_ci = optional(files::CAPACITY_SUMMARY_CI);
     let host_failures = optional(files::HOST_FAILURES);
+    let capacity_flavors = optional(files::CAPACITY_FLAVORS);
+    let capacity_flavors_ci = optional(files::CAPACITY_FLAVORS_CI);
     let needs: [(&Option<Csv>, &str, &[&str]); 4] = [
         (
             &occupancy,
@@ -603,6 +611,8 @@ fn read_run(dir: &Path, manifest: Manifest, prefix: String) -> Result<RunFiles, 
                 capacity_summary,
                 capacity_summary_ci,
                 host_failures,
+                capacity_flavors,
+                capacity_flavors_ci,
             })
         }
         _ => Err(problems),

@@ -83,6 +83,20 @@ impl<'a> Study<'a> {
         }
     }
 
+    /// `metric` of `flavor` (on `pool`, of `kind`), from
+    /// `capacity_flavors.csv` and its `_ci` file.
+    fn flavor(&self, flavor: &str, pool: &str, kind: &str, metric: &str) -> Est {
+        match &self.f.capacity_flavors {
+            Some(cf) => est(
+                cf,
+                self.f.capacity_flavors_ci.as_ref(),
+                &[("flavor", flavor), ("pool", pool), ("kind", kind)],
+                metric,
+            ),
+            None => Est::default(),
+        }
+    }
+
     /// The states of `kind` in `dimension`, in file order (replication 0's
     /// rows).
     fn states(&self, kind: &str, dimension: &str) -> Vec<String> {
@@ -682,11 +696,63 @@ impl<'a> Study<'a> {
         page.chart(
             chart,
             &format!(
-                "Share of each pool's creates that found no valid host{}. The result files count blocking per pool; they do not break it down by flavor.",
-                if self.multi { ", with 95% confidence intervals" } else { "" }
+                "Share of each pool's creates that found no valid host{}.",
+                if self.multi {
+                    ", with 95% confidence intervals"
+                } else {
+                    ""
+                }
             ),
             "",
         );
+        // The same per flavor: the big flavors of a full pool are blocked
+        // first.
+        if let Some(cf) = &self.f.capacity_flavors {
+            let flavors: Vec<(String, String, String)> = cf
+                .rows()
+                .filter(|r| r.text("replication") == "0")
+                .map(|r| {
+                    (
+                        r.text("flavor").to_string(),
+                        r.text("pool").to_string(),
+                        r.text("kind").to_string(),
+                    )
+                })
+                .collect();
+            let bars: Vec<Bar> = flavors
+                .iter()
+                .map(|(flavor, pool, kind)| {
+                    let e = self.flavor(flavor, pool, kind, "blocked_share");
+                    let creates = self.flavor(flavor, pool, kind, "creates");
+                    Bar {
+                        label: format!("{flavor} ({pool})"),
+                        value: e.v(),
+                        ci: e.ci(),
+                        colour: palette::SERIES,
+                        title: format!(
+                            "flavor {flavor} on pool {pool}: {} of {} creates blocked",
+                            e.text(Unit::Share),
+                            creates.text(Unit::Count)
+                        ),
+                        cell: e.mean.clone(),
+                    }
+                })
+                .collect();
+            let chart = charts::linear_share_bars(
+                &format!("{}blocked-flavors", self.id),
+                "share of creates blocked per flavor",
+                "share of the flavor's creates that found no valid host",
+                &bars,
+            )?;
+            page.chart(
+                chart,
+                &format!(
+                    "The same per flavor{}: a flavor that needs more of a host finds room less often.",
+                    if self.multi { ", with 95% confidence intervals" } else { "" }
+                ),
+                "",
+            );
+        }
         let header = [
             "pool",
             "hosts",

@@ -71,14 +71,64 @@ fn capacity_files_have_the_documented_columns() {
         header(&two.join("capacity_summary_ci.csv")),
         "pool,kind,metric,n,mean,sd,ci95_low,ci95_high"
     );
+    assert_eq!(
+        header(&two.join("capacity_flavors_ci.csv")),
+        "flavor,pool,kind,metric,n,mean,sd,ci95_low,ci95_high"
+    );
     let manifest = std::fs::read_to_string(two.join("manifest.json")).unwrap();
     for f in [
         "capacity.csv",
         "capacity_summary_ci.csv",
+        "capacity_flavors.csv",
+        "capacity_flavors_ci.csv",
         "host_failures.csv",
     ] {
         assert!(manifest.contains(f), "{f} not in the manifest");
     }
+    flavors_add_up_to_their_pools(&two);
+}
+
+/// Each pool's creates and creates blocked, replication by replication,
+/// are its flavors' added up; and some flavor was blocked, so the sums
+/// compare something.
+fn flavors_add_up_to_their_pools(dir: &Path) {
+    let rows = |name: &str| -> Vec<std::collections::BTreeMap<String, String>> {
+        let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
+        let head = r.headers().unwrap().clone();
+        r.records()
+            .map(|rec| {
+                head.iter()
+                    .zip(rec.unwrap().iter())
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        header(&dir.join("capacity_flavors.csv")),
+        "replication,flavor,pool,kind,creates,creates_blocked,blocked_share"
+    );
+    let (pools, flavors) = (rows("capacity_summary.csv"), rows("capacity_flavors.csv"));
+    let int =
+        |r: &std::collections::BTreeMap<String, String>, c: &str| -> u64 { r[c].parse().unwrap() };
+    for p in &pools {
+        let of_pool: Vec<_> = flavors
+            .iter()
+            .filter(|f| f["replication"] == p["replication"] && f["pool"] == p["pool"])
+            .collect();
+        assert!(!of_pool.is_empty(), "no flavor of {:?}", p["pool"]);
+        for c in ["creates", "creates_blocked"] {
+            let sum: u64 = of_pool.iter().map(|f| int(f, c)).sum();
+            assert_eq!(
+                sum,
+                int(p, c),
+                "{c} of {:?}, replication {}",
+                p["pool"],
+                p["replication"]
+            );
+        }
+    }
+    assert!(flavors.iter().any(|f| int(f, "creates_blocked") > 0));
 }
 
 #[test]

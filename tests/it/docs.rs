@@ -412,6 +412,8 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
         "availability_ci.csv",
         "capacity_summary.csv",
         "capacity_summary_ci.csv",
+        "capacity_flavors.csv",
+        "capacity_flavors_ci.csv",
         "host_failures.csv",
     ] {
         check(&out.join(f), &doc(f).columns);

@@ -370,9 +370,12 @@ fn a_capacity_report_shows_pools_blocking_and_failures() {
             "utilisation-physical-s4-medium",
             "utilisation-physical-s4-large",
             "blocked",
+            "blocked-flavors",
             "failures",
         ],
     );
+    // Blocking per flavor, from its own files.
+    assert!(html.contains("data-file=\"capacity_flavors_ci.csv\""));
     // With replications, intervals: the headline's share CI, from
     // summary_ci.csv.
     assert!(html.contains("data-file=\"summary_ci.csv\""));
