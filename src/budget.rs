@@ -590,6 +590,30 @@ pub fn trace_note(plan: &Plan, how: Compression) -> Option<String> {
     ))
 }
 
+/// What to say before `fixtures` of `sc` in poll mode every `interval`
+/// whose `servers.jsonl` is projected past [`TRACE_NOTE_BYTES`]: its
+/// lines and bytes. `None` for smaller fixtures.
+pub fn poll_note(sc: &Scenario, interval: SimTime, how: Compression) -> Option<String> {
+    let servers: f64 = Kind::ALL.iter().map(|&k| servers_present(sc, k)).sum();
+    let ticks = sc.horizon.ms() as f64 / interval.ms().max(1) as f64 + 1.0;
+    let lines = servers * ticks;
+    let size = lines * BYTES_PER_SERVER_LINE;
+    if size <= TRACE_NOTE_BYTES {
+        return None;
+    }
+    let hint = match how {
+        Compression::None => "; --compress zstd writes it many times smaller",
+        Compression::Zstd => " before compression",
+    };
+    Some(format!(
+        "note: servers.jsonl in poll mode is projected at about {} lines ({} servers × {} polls), {}{hint}",
+        count(lines),
+        count(servers),
+        count(ticks),
+        bytes(size),
+    ))
+}
+
 /// Rows `--trace` is expected to write for `plan`: its expected changes ×
 /// [`ROWS_PER_CHANGE`].
 pub fn trace_rows(plan: &Plan) -> f64 {
@@ -668,5 +692,15 @@ mod tests {
             trace_note(&plan_of("scenarios/quick.toml"), Compression::None),
             None
         );
+    }
+
+    #[test]
+    fn poll_mode_fixtures_of_many_gigabytes_get_a_note() {
+        let quick = plan_of("scenarios/quick.toml");
+        let sc = &quick.points[0].scenario;
+        let note = poll_note(sc, SimTime(1000), Compression::None).unwrap();
+        assert!(note.contains("servers.jsonl in poll mode"), "{note}");
+        assert!(note.contains("--compress zstd"), "{note}");
+        assert_eq!(poll_note(sc, SimTime(30 * 60_000), Compression::None), None);
     }
 }
