@@ -142,10 +142,11 @@ pub fn execute(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
         .context("cannot write to stdout")
 }
 
-/// Writes the report of the result folder `dir` that a `run` or `plan`
-/// just wrote, and returns the line that says so. Its files are in place
-/// whatever happens here, so a report that cannot be made is a failure of
-/// the command (exit 1), its message beginning with what was written.
+/// Writes the report of the result folder `dir` that a `run`, `plan` or
+/// `compare` just wrote, and returns the line that says so. Its files are
+/// in place whatever happens here, so a report that cannot be made is a
+/// failure of the command (exit 1), its message beginning with what was
+/// written.
 fn write_report(dir: &Path, written: &str) -> anyhow::Result<String> {
     match crate::report::write(dir, None) {
         Ok(w) => Ok(report_line(&w)),
@@ -183,6 +184,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             force,
             welch,
             paired,
+            report: with_report,
         } => {
             let dir = dir.unwrap_or_else(|| compare::default_out(&a, &b));
             let opts = compare::Options {
@@ -197,7 +199,13 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 },
             };
             let comparison = compare::run(&opts)?;
-            compare::console::report(&comparison, &dir)
+            let text = compare::console::report(&comparison, &dir);
+            if with_report {
+                let line = write_report(&dir, &text)?;
+                text + &line
+            } else {
+                text
+            }
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;

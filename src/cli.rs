@@ -41,7 +41,7 @@ Exit status:
 const COMPARE_HELP: &str = "\
 Exit status:
   0  success (also when stdout is closed early)
-  1  an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written
+  1  an output folder that exists and is not empty (see --force), or a file or stdout that cannot be written (with --report: report.html that cannot be written, compare.csv and compare.json being in place)
   2  bad input: a folder that is not a complete result of one study, studies that cannot be compared (different kinds, horizons or warmups), or --paired on studies that cannot be paired; every problem is listed and nothing is written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written";
 /// The exit statuses of `report`.
@@ -49,7 +49,7 @@ const REPORT_HELP: &str = "\
 Exit status:
   0  success: report.html is written (also when stdout is closed early)
   1  report.html (or --out) cannot be written, or stdout cannot be written
-  2  DIR is not a complete result folder (no manifest.json or plan.json), or a file it needs is missing or unreadable; nothing was written";
+  2  DIR is not a complete result folder (no manifest.json, plan.json or compare.json), or a file it needs is missing or unreadable; nothing was written";
 
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
@@ -207,16 +207,18 @@ pub enum Command {
         report: bool,
     },
     /// Write report.html, one page of tables and charts, for a result
-    /// folder of `run` or `plan`.
+    /// folder of `run`, `plan` or `compare`.
     ///
     /// The page is self-contained (charts as inline SVG, nothing loaded
     /// from the network) and shows the headline figures, occupancy over
     /// time, shares and sojourns, operations, capacity, the sweep's or
-    /// plan's curves and the scenario. An existing report.html is replaced:
-    /// it is made from the folder's files, which are not changed.
+    /// plan's curves and the scenario; for a comparison, the differences
+    /// B − A with their intervals. An existing report.html is replaced: it
+    /// is made from the folder's files, which are not changed.
     #[command(after_help = REPORT_HELP)]
     Report {
-        /// The result folder (it holds manifest.json, or plan.json).
+        /// The result folder (it holds manifest.json, plan.json or
+        /// compare.json).
         dir: PathBuf,
         /// Write the report here instead of DIR/report.html.
         #[arg(long)]
@@ -225,7 +227,7 @@ pub enum Command {
     /// Compare two studies' results: per metric, the difference B − A with
     /// its 95% interval, paired by replication when both used the same seed
     /// and replications (common random numbers), Welch's otherwise; writes
-    /// compare.csv and compare.json.
+    /// compare.csv and compare.json (and, with --report, report.html).
     #[command(after_help = COMPARE_HELP)]
     Compare {
         /// The first study's result folder (A), e.g. output/baseline.
@@ -246,6 +248,10 @@ pub enum Command {
         /// have the same seed and the same replications, at least 2.
         #[arg(long)]
         paired: bool,
+        /// Also write report.html into the folder: the headline differences
+        /// as tables and charts, and every metric (see `fleetsim report`).
+        #[arg(long)]
+        report: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

@@ -37,35 +37,9 @@ pub fn report(c: &Comparison, out: &Path) -> String {
     );
     let mut lines: Vec<(String, &Row)> = Vec::new();
     let mut headings: Vec<(usize, String)> = Vec::new();
-    for kind in &c.kinds {
-        headings.push((lines.len(), kind.clone()));
-        if let Some(r) = c.row(kind, "availability", "", "availability") {
-            lines.push(("availability".into(), r));
-        }
-        for r in c.rows.iter().filter(|r| {
-            &r.kind == kind
-                && r.dimension == "status"
-                && r.metric == "share"
-                && (r.a_mean.is_some_and(|v| v != 0.0) || r.b_mean.is_some_and(|v| v != 0.0))
-        }) {
-            lines.push((format!("{} share", r.name), r));
-        }
-    }
-    let mut pools: Vec<&str> = Vec::new();
-    for r in c.rows.iter().filter(|r| r.dimension == "pool") {
-        if !pools.contains(&r.name.as_str()) {
-            pools.push(&r.name);
-        }
-    }
-    for pool in pools {
-        headings.push((lines.len(), format!("pool {pool}")));
-        for metric in ["blocked_share", "utilisation_mean"] {
-            if let Some(r) = c.rows.iter().find(|r| {
-                r.dimension == "pool" && r.name == pool && r.metric == metric && r.a_mean.is_some()
-            }) {
-                lines.push((metric.to_string(), r));
-            }
-        }
+    for group in headline(c) {
+        headings.push((lines.len(), group.heading));
+        lines.extend(group.lines.into_iter().map(|(l, i)| (l, &c.rows[i])));
     }
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", 100.0 * v));
@@ -83,21 +57,8 @@ pub fn report(c: &Comparison, out: &Path) -> String {
         for (_, h) in headings.iter().filter(|(at, _)| *at == i) {
             let _ = writeln!(s, "  {h}");
         }
-        // Enough decimals for the interval's half-width to show two
-        // significant digits (a rare state's difference is small).
-        let half = r.ci95_low.zip(r.ci95_high).map(|(lo, hi)| 50.0 * (hi - lo));
-        let decimals = half
-            .filter(|h| *h > 0.0)
-            .map_or(3, |h| (1 - h.log10().floor() as i32).clamp(3, 8) as usize);
-        let pp = |v: f64| {
-            let s = format!("{:+.decimals$}", 100.0 * v);
-            // A value that rounds to zero is shown without its sign.
-            if s[1..].chars().all(|ch| ch == '0' || ch == '.') {
-                s[1..].to_string()
-            } else {
-                s
-            }
-        };
+        let decimals = point_decimals(r);
+        let pp = |v: f64| points(v, decimals);
         let interval = match (r.method, r.ci95_low, r.ci95_high) {
             (Method::None, ..) | (_, None, _) | (_, _, None) => "no interval".to_string(),
             (_, Some(lo), Some(hi)) => {
@@ -146,6 +107,95 @@ pub fn report(c: &Comparison, out: &Path) -> String {
     );
     let _ = writeln!(s, "  wrote {}: {}", out.display(), c.files.join(", "));
     s
+}
+
+/// One group of the headline: a kind's or a pool's metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// `ecs`, `bms`, or `pool <name>`.
+    pub heading: String,
+    /// The pool, for a pool's group; `None` for a kind's.
+    pub pool: Option<String>,
+    /// Each metric shown: its label (`availability`, `ERROR share`,
+    /// `blocked_share`) and the index of its row in the comparison's rows.
+    pub lines: Vec<(String, usize)>,
+}
+
+/// The headline differences, as the console and the report show them:
+/// per kind, availability and the share of instance-time of each status
+/// either study saw (a status neither saw is left out); per pool,
+/// blocking and mean utilisation. Groups without a metric are left out.
+pub fn headline(c: &Comparison) -> Vec<Group> {
+    let mut groups = Vec::new();
+    for kind in &c.kinds {
+        let mut lines = Vec::new();
+        if let Some(i) = c.rows.iter().position(|r| {
+            &r.kind == kind
+                && r.dimension == "availability"
+                && r.name.is_empty()
+                && r.metric == "availability"
+        }) {
+            lines.push(("availability".to_string(), i));
+        }
+        for (i, r) in c.rows.iter().enumerate().filter(|(_, r)| {
+            &r.kind == kind
+                && r.dimension == "status"
+                && r.metric == "share"
+                && (r.a_mean.is_some_and(|v| v != 0.0) || r.b_mean.is_some_and(|v| v != 0.0))
+        }) {
+            lines.push((format!("{} share", r.name), i));
+        }
+        groups.push(Group {
+            heading: kind.clone(),
+            pool: None,
+            lines,
+        });
+    }
+    let mut pools: Vec<&str> = Vec::new();
+    for r in c.rows.iter().filter(|r| r.dimension == "pool") {
+        if !pools.contains(&r.name.as_str()) {
+            pools.push(&r.name);
+        }
+    }
+    for pool in pools {
+        let mut lines = Vec::new();
+        for metric in ["blocked_share", "utilisation_mean"] {
+            if let Some(i) = c.rows.iter().position(|r| {
+                r.dimension == "pool" && r.name == pool && r.metric == metric && r.a_mean.is_some()
+            }) {
+                lines.push((metric.to_string(), i));
+            }
+        }
+        groups.push(Group {
+            heading: format!("pool {pool}"),
+            pool: Some(pool.to_string()),
+            lines,
+        });
+    }
+    groups.retain(|g| !g.lines.is_empty());
+    groups
+}
+
+/// The decimals a share's difference is shown with, in percentage points:
+/// enough for the half-width of its interval to show two significant
+/// digits (a rare state's difference is small), from 3 to 8; 3 without an
+/// interval.
+pub fn point_decimals(r: &Row) -> usize {
+    let half = r.ci95_low.zip(r.ci95_high).map(|(lo, hi)| 50.0 * (hi - lo));
+    half.filter(|h| *h > 0.0)
+        .map_or(3, |h| (1 - h.log10().floor() as i32).clamp(3, 8) as usize)
+}
+
+/// A difference of shares in percentage points with `decimals` decimals,
+/// signed (`+7.985`, `-0.000591`); one that rounds to zero without its
+/// sign (`0.000`).
+pub fn points(v: f64, decimals: usize) -> String {
+    let s = format!("{:+.decimals$}", 100.0 * v);
+    if s[1..].chars().all(|ch| ch == '0' || ch == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

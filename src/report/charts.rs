@@ -1,8 +1,8 @@
 //! The report's charts, drawn by `plotters` into SVG strings: occupancy over
 //! time (stacked by status, and the rare statuses on their own scale),
 //! shares with their intervals, sojourn quantiles, operation outcomes, pool
-//! utilisation, blocking, failures on a timeline, sweep metrics and the plan
-//! curve. Each chart is drawn at a fixed size (the page scales it), its text
+//! utilisation, blocking, failures on a timeline, sweep metrics, the plan
+//! curve and a comparison's differences. Each chart is drawn at a fixed size (the page scales it), its text
 //! left as SVG text for the browser to set; values that a reader may want to
 //! read off a mark are added as hover titles (`<title>`), each carrying the
 //! file, row and column it came from.
@@ -829,6 +829,139 @@ pub fn linear_share_bars(id: &str, title: &str, x_desc: &str, bars: &[Bar]) -> R
     )
 }
 
+/// One row of a [`differences`] chart: a metric's difference B − A of two
+/// shares, with its interval.
+pub struct Difference {
+    /// The label on the axis (`ERROR share`).
+    pub label: String,
+    /// B − A (`None`: undefined, no mark).
+    pub diff: Option<f64>,
+    /// Its 95% interval, when there is one.
+    pub ci: Option<(f64, f64)>,
+    /// Whether the interval excludes 0 (the mark is filled).
+    pub significant: bool,
+    /// The mark's colour.
+    pub colour: RGBColor,
+    /// The difference and its interval as text, written at the row's
+    /// right end.
+    pub text: String,
+    /// The hover title.
+    pub title: String,
+    /// Where the difference came from.
+    pub cell: Option<Cell>,
+}
+
+/// Differences B − A of shares, in percentage points: a row per metric, a
+/// dot at the difference with its 95% interval as a whisker, on a linear
+/// axis through 0, where a line marks no difference. A dot is filled when
+/// its interval excludes 0, hollow when not. Each row's difference and
+/// interval are also written at its right end, since a small difference
+/// drawn beside a large one sits on the 0 line.
+pub fn differences(id: &str, title: &str, rows: &[Difference]) -> Result<Chart> {
+    let n = rows.len().max(1);
+    let (lo, hi) = rows
+        .iter()
+        .flat_map(|r| {
+            r.diff
+                .into_iter()
+                .chain(r.ci.into_iter().flat_map(|c| [c.0, c.1]))
+        })
+        .filter(|v| v.is_finite())
+        .fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    // No spread at all (identical studies): a narrow axis around 0.
+    let span = if hi > lo { hi - lo } else { 2e-4 };
+    let (x_lo, x_hi) = if hi > lo {
+        (lo - 0.08 * span, hi + 0.08 * span)
+    } else {
+        (-span / 2.0, span / 2.0)
+    };
+    let label_width = rows
+        .iter()
+        .map(|r| r.label.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(6, 40) as u32
+        * 8
+        + 16;
+    let text_width = rows
+        .iter()
+        .map(|r| r.text.chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(10, 60) as i32
+        * 8
+        + 24;
+    let y_of = |i: usize| (n - 1 - i) as f64;
+    render(id, title, (WIDE, 70 + 30 * n as u32), |root, hovers| {
+        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+        let row_label = |v: &f64| {
+            let i = n as f64 - 1.0 - v.round();
+            labels.get(i as usize).cloned().unwrap_or_default()
+        };
+        let y_keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .margin_right(text_width)
+            .x_label_area_size(44)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(x_lo..x_hi, keyed(-0.6..(n as f64 - 0.4), y_keys))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(palette::GRID)
+            .axis_style(palette::AXIS)
+            .x_label_formatter(&|v| points_axis(*v))
+            .y_label_formatter(&row_label)
+            .x_desc("B − A in percentage points (the dark line: no difference)")
+            .label_style(font(15.0))
+            .axis_desc_style(font(15.0))
+            .draw()?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, -0.6), (0.0, n as f64 - 0.4)],
+            INK.stroke_width(2),
+        )))?;
+        for (i, r) in rows.iter().enumerate() {
+            let y = y_of(i);
+            if let Some((lo, hi)) = r.ci {
+                let a = chart.backend_coord(&(lo, y));
+                let b = chart.backend_coord(&(hi, y));
+                whisker(root, a, b, 6)?;
+            }
+            if let Some(d) = r.diff {
+                let style = if r.significant {
+                    r.colour.filled()
+                } else {
+                    r.colour.stroke_width(2)
+                };
+                chart.draw_series(std::iter::once(Circle::new((d, y), 5, style)))?;
+            }
+            let (right, py) = chart.backend_coord(&(x_hi, y));
+            root.draw(&Text::new(r.text.clone(), (right + 12, py - 7), font(14.0)))?;
+            let (x0, y0) = chart.backend_coord(&(x_lo, y + 0.5));
+            let (x1, y1) = chart.backend_coord(&(x_hi, y - 0.5));
+            hovers.push(Hover {
+                shape: Shape::Rect((x0, y0), (x1, y1)),
+                title: r.title.clone(),
+                cell: r.cell.clone(),
+            });
+        }
+        Ok(())
+    })
+}
+
+/// A difference of shares on an axis, in percentage points, signed and
+/// without trailing zeros: `+2.5`, `0`, `-0.001`.
+fn points_axis(v: f64) -> String {
+    let text = format!("{:.8}", v * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "0" | "-0" => "0".into(),
+        t if t.starts_with('-') => t.into(),
+        t => format!("+{t}"),
+    }
+}
+
 /// One status's sojourn quantiles.
 pub struct Sojourn {
     /// The status.
@@ -1563,5 +1696,9 @@ mod tests {
         assert_eq!(count_text(123.0), "123");
         assert_eq!(pct_axis(0.00001), "0.001%");
         assert_eq!(pct_axis(1.0), "100%");
+        assert_eq!(points_axis(0.025), "+2.5");
+        assert_eq!(points_axis(-0.00001), "-0.001");
+        assert_eq!(points_axis(0.030000000000000002), "+3");
+        assert_eq!(points_axis(-1e-15), "0");
     }
 }

@@ -36,6 +36,9 @@ pub enum Unit {
     Count,
     /// A duration in seconds, shown in the unit that reads best (2.82 h).
     Seconds,
+    /// A difference of two shares (0.07985), shown in percentage points
+    /// with the decimals given, signed (+7.985).
+    Points(usize),
 }
 
 impl Unit {
@@ -45,6 +48,7 @@ impl Unit {
             Unit::Share => charts::pct_label(v),
             Unit::Count => charts::count_text(v),
             Unit::Seconds => charts::duration(v),
+            Unit::Points(decimals) => crate::compare::console::points(v, decimals),
         }
     }
 
@@ -54,6 +58,7 @@ impl Unit {
             Unit::Share => "share",
             Unit::Count => "count",
             Unit::Seconds => "seconds",
+            Unit::Points(_) => "points",
         }
     }
 }
@@ -404,6 +409,9 @@ tbody th { text-align: left; font-weight: 600; }
 td { font-variant-numeric: tabular-nums; }
 tbody tr:hover { background: #f5f8fc; }
 .na { color: #999; }
+.sig { font-weight: 600; }
+ul.notes { padding-left: 20px; }
+ul.notes li { margin: 3px 0; }
 .note { color: #555; font-size: 14px; margin: 4px 0 10px; }
 .headline { font-size: 17px; margin: 4px 0 8px; }
 .readout { position: absolute; z-index: 2; pointer-events: none; background: #fff; border: 1px solid #c9ccd0; border-radius: 4px; box-shadow: 0 2px 6px rgba(0,0,0,.15); padding: 6px 9px; font-size: 12.5px; line-height: 1.4; white-space: nowrap; font-variant-numeric: tabular-nums; }

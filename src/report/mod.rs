@@ -1,13 +1,15 @@
 //! `report.html`: one self-contained page that shows a result folder (a
-//! run's, a sweep's or a plan's) to a person: what was run, the headline
-//! figures with their intervals, occupancy over time, shares and sojourns
-//! per status, operations, capacity, the sweep's or the plan's curves, and
-//! the scenario itself. It is made from the folder's files alone (never
-//! from a run in memory), so `fleetsim report DIR` and `fleetsim run
-//! --report` give the same page, and every number shown names the file,
-//! row and column it came from.
+//! run's, a sweep's, a plan's or a comparison's) to a person: what was
+//! run, the headline figures with their intervals, occupancy over time,
+//! shares and sojourns per status, operations, capacity, the sweep's or
+//! the plan's curves, and the scenario itself; for a comparison, the
+//! differences B − A with their intervals. It is made from the folder's
+//! files alone (never from a run in memory), so `fleetsim report DIR` and
+//! `fleetsim run --report` (or `compare --report`) give the same page, and
+//! every number shown names the file, row and column it came from.
 
 pub mod charts;
+mod comparison;
 pub mod html;
 pub mod palette;
 mod plan;
@@ -71,6 +73,7 @@ pub fn build(dir: &Path) -> Result<(String, usize)> {
             points,
         } => sweep::sweep_page(manifest, sweep, points)?,
         Folder::Plan { manifest, plan } => plan::plan_page(manifest, plan)?,
+        Folder::Compare { comparison, rows } => comparison::compare_page(comparison, rows)?,
     };
     let problems = folder.problems();
     if !problems.is_empty() {

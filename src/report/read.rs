@@ -1,8 +1,9 @@
 //! Reading a result folder for the report: which kind of folder it is (a
-//! run, a sweep, a plan), its manifest, and its CSV files, each column read
-//! by its name, so that columns and rows the report does not know (added by
-//! a later version) are passed over. Every value keeps the text the file
-//! has, so the report can show where each number came from.
+//! run, a sweep, a plan, a comparison), its manifest, and its CSV files,
+//! each column read by its name, so that columns and rows the report does
+//! not know (added by a later version) are passed over. Every value keeps
+//! the text the file has, so the report can show where each number came
+//! from.
 
 use crate::input::file;
 use crate::output::files;
@@ -431,6 +432,13 @@ pub enum Folder {
         /// `plan.csv`.
         plan: Csv,
     },
+    /// The result of `fleetsim compare`.
+    Compare {
+        /// `compare.json`, its rows those of `compare.csv`.
+        comparison: Box<crate::compare::Comparison>,
+        /// `compare.csv`, as text: row i is `comparison.rows[i]`.
+        rows: Csv,
+    },
 }
 
 impl Folder {
@@ -442,6 +450,7 @@ impl Folder {
                 .chain(points.iter().flat_map(|p| p.csvs()))
                 .collect(),
             Folder::Plan { plan, .. } => vec![plan],
+            Folder::Compare { rows, .. } => vec![rows],
         }
     }
 
@@ -451,7 +460,7 @@ impl Folder {
     }
 }
 
-/// Reads the folder `dir`: a run's, a sweep's or a plan's.
+/// Reads the folder `dir`: a run's, a sweep's, a plan's or a comparison's.
 pub fn read(dir: &Path) -> Result<Folder, ReportInputError> {
     let fail = |problems: Vec<String>| ReportInputError {
         dir: dir.to_path_buf(),
@@ -459,7 +468,7 @@ pub fn read(dir: &Path) -> Result<Folder, ReportInputError> {
     };
     if !dir.is_dir() {
         let what = if dir.exists() {
-            "it is not a folder; give the result folder of `fleetsim run` or `fleetsim plan`"
+            "it is not a folder; give the result folder of `fleetsim run`, `fleetsim plan` or `fleetsim compare`"
         } else {
             "there is no such folder"
         };
@@ -509,11 +518,32 @@ pub fn read(dir: &Path) -> Result<Folder, ReportInputError> {
             return Err(fail(missing));
         }
         Ok(Folder::Plan { manifest, plan })
+    } else if dir.join(files::COMPARE_JSON).exists() {
+        // Read as `compare` reads its files back (the schema checked, the
+        // rows from compare.csv, both files of one comparison), and
+        // compare.csv once more as text, so each number shown carries
+        // the field as the file has it.
+        let comparison =
+            crate::compare::files::read(dir).map_err(|e| fail(vec![format!("{e:#}")]))?;
+        let rows = Csv::read(dir, files::COMPARE_CSV, files::COMPARE_CSV.into())
+            .map_err(|p| fail(vec![p]))?;
+        if rows.len() != comparison.rows.len() {
+            // Only if compare.csv changed between the two readings.
+            return Err(fail(vec![format!(
+                "{} changed while it was read",
+                dir.join(files::COMPARE_CSV).display()
+            )]));
+        }
+        Ok(Folder::Compare {
+            comparison: Box::new(comparison),
+            rows,
+        })
     } else {
         Err(fail(vec![format!(
-            "not a complete result folder: it has neither {} (written last by `fleetsim run`) nor {} (written last by `fleetsim plan`)",
+            "not a complete result folder: it has neither {} (written last by `fleetsim run`), {} (written last by `fleetsim plan`) nor {} (written last by `fleetsim compare`)",
             files::MANIFEST,
-            files::PLAN_JSON
+            files::PLAN_JSON,
+            files::COMPARE_JSON
         )]))
     }
 }

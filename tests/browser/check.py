@@ -9,7 +9,8 @@ on, once with them off), and the check fails when
 - the page asks for anything but itself (any request that is not file:
   or data:, or a file other than the report);
 - the number of SVG elements in the DOM differs from the number the page
-  declares (<meta name="fleetsim-charts">) and the file holds;
+  declares (<meta name="fleetsim-charts">) and the file holds, or from the
+  number given with the report (REPORT.html=N);
 - the mouse over an occupancy chart does not bring up its readout (the
   page's one script), or the script logs an error;
 - the screenshot (1280x2000, the top of the page) is blank or nearly
@@ -20,7 +21,8 @@ Chromium is driven through the DevTools protocol over a pipe
 namespace of its own when `unshare -n` works (as root), and always with a
 proxy that leads nowhere and a resolver that resolves nothing.
 
-Usage: check.py [--chromium PATH] --out DIR REPORT.html [REPORT.html ...]
+Usage: check.py [--chromium PATH] --out DIR REPORT.html[=N] [REPORT.html[=N] ...]
+  =N: the page must have exactly N charts.
 Writes DIR/<name>.png for each report (name: the report's folder name).
 Exit status: 0 every check passed; 1 a check failed; 2 nothing could be
 checked (Chromium would not start or answer).
@@ -296,13 +298,16 @@ def check_screenshot(path):
     return len(colours), main
 
 
-def check(browser, report, out_dir):
-    """Checks one report; returns a line saying what was seen."""
+def check(browser, report, out_dir, expected=None):
+    """Checks one report (which must have `expected` charts, when given);
+    returns a line saying what was seen."""
     report = os.path.abspath(report)
     with open(report, encoding="utf-8") as f:
         declared, in_file = declared_charts(f.read())
     if in_file != declared:
         raise Failed(f"{report}: the file holds {in_file} <svg> elements but declares {declared} charts")
+    if expected is not None and declared != expected:
+        raise Failed(f"{report}: the page declares {declared} charts, {expected} expected")
     url = "file://" + report
     name = os.path.basename(os.path.dirname(report)) or "report"
     png = os.path.join(out_dir, f"{name}.png")
@@ -367,8 +372,12 @@ def main():
         where = "in a network namespace of its own" if browser.isolated else "behind a proxy that leads nowhere"
         print(f"browser check: {version}, {where}")
         for report in args.reports:
+            path, _, count = report.rpartition("=")
+            expected = int(count) if path and count.isdigit() else None
+            if expected is not None:
+                report = path
             try:
-                print("  ok  " + check(browser, report, args.out))
+                print("  ok  " + check(browser, report, args.out, expected))
             except Failed as e:
                 failed += 1
                 print(f"  FAILED  {e}")

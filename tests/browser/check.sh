@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Opens fleetsim's report.html in a real browser: headless Chromium loads the
-# reports of baseline and capacity-plan (and a plan's) from disk with the
-# network off, at 1280x2000, and check.py fails on any console error, any
-# request, a blank or near-uniform screenshot, or an SVG count that differs
-# from the page's. .ci/run runs it; it never skips.
+# reports of baseline and capacity-plan (and a plan's, and a comparison's of
+# baseline with failure-storm) from disk with the network off, at 1280x2000,
+# and check.py fails on any console error, any request, a blank or
+# near-uniform screenshot, or an SVG count that differs from the page's (and,
+# for the comparison, from its two charts, ECS and BMS). .ci/run runs it; it
+# never skips.
 #
 # Installs what it needs when it is missing, and fails (exit 2) when it
 # cannot: Debian's chromium (apt-get, as root) and a venv with the pinned
@@ -78,10 +80,12 @@ if $docs; then
     short=()
     sweep_short=()
     plan_short=()
+    compare_runs=(--replications 10)
 else
     short=(--horizon 7d)
     sweep_short=(--horizon 40d --replications 3)
     plan_short=(--horizon 40d --min 60 --max 120)
+    compare_runs=(--horizon 7d --replications 3)
 fi
 rm -rf "$out"
 mkdir -p "$out"
@@ -93,11 +97,20 @@ cd "$root"
 "$fleetsim" plan scenarios/capacity-plan.toml --pool general --target "blocked_share <= 0.01" \
     "${plan_short[@]}" --quiet --report --out "$out/capacity-plan-plan" >/dev/null ||
     fail "fleetsim could not write the plan's report"
+# A comparison: two studies with the same seed and replications (paired).
+for name in baseline failure-storm; do
+    "$fleetsim" run "scenarios/$name.toml" "${compare_runs[@]}" --quiet --out "$out/compared/$name" >/dev/null ||
+        fail "fleetsim could not run $name for the comparison"
+done
+"$fleetsim" compare "$out/compared/baseline" "$out/compared/failure-storm" --report \
+    --out "$out/compare-baseline-vs-failure-storm" >/dev/null ||
+    fail "fleetsim could not write the comparison's report"
 
 status=0
 "$venv/bin/python" "$here/check.py" --chromium "$chromium" --out "$out" \
     "$out/baseline/report.html" "$out/capacity-plan/report.html" \
-    "$out/capacity-plan-plan/report.html" || status=$?
+    "$out/capacity-plan-plan/report.html" \
+    "$out/compare-baseline-vs-failure-storm/report.html=2" || status=$?
 if [[ $status == 0 ]] && $docs; then
     mkdir -p "$root/docs/images"
     for name in baseline capacity-plan; do

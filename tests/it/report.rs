@@ -1,9 +1,9 @@
 //! `fleetsim report` and `--report`: the page's numbers are the files'
 //! (every value the page shows carries its file, row and column, and is
 //! looked up again here), every chart the report promises is there for
-//! a run, a run with capacity, two sweeps and a plan, the page refers to
-//! nothing outside itself, and a folder that is not a result is refused
-//! with exit 2 and nothing written.
+//! a run, a run with capacity, two sweeps, a plan and two comparisons, the
+//! page refers to nothing outside itself, and a folder that is not a
+//! result is refused with exit 2 and nothing written.
 
 use crate::common::{fleetsim, stderr_of, stdout_of};
 use std::collections::BTreeMap;
@@ -96,6 +96,8 @@ fn read_shown(text: &str, unit: &str) -> (f64, f64) {
             };
             (n, scale)
         }
+        // A difference of shares in percentage points, signed: `+7.985`.
+        "points" => (text, 0.01),
         other => panic!("unknown data-unit {other}"),
     };
     let number = number.replace(',', "");
@@ -114,6 +116,10 @@ fn read_shown(text: &str, unit: &str) -> (f64, f64) {
 fn check_numbers(dir: &Path) -> (String, usize) {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     let mut files: BTreeMap<String, (csv::StringRecord, Vec<csv::StringRecord>)> = BTreeMap::new();
+    // Per file and naming columns, the rows by their values in those
+    // columns (a page shows thousands of values).
+    type Index = BTreeMap<Vec<String>, Vec<usize>>;
+    let mut indices: BTreeMap<(String, Vec<String>), Index> = BTreeMap::new();
     let shown = shown_values(&html);
     for s in &shown {
         let (header, rows) = files.entry(s.file.clone()).or_insert_with(|| {
@@ -128,10 +134,20 @@ fn check_numbers(dir: &Path) -> (String, usize) {
                 .position(|h| h == name)
                 .unwrap_or_else(|| panic!("{} has no column {name}", s.file))
         };
-        let matching: Vec<&csv::StringRecord> = rows
-            .iter()
-            .filter(|r| s.row.iter().all(|(k, v)| &r[col(k)] == v))
-            .collect();
+        let names: Vec<String> = s.row.iter().map(|(k, _)| k.clone()).collect();
+        let index = indices
+            .entry((s.file.clone(), names.clone()))
+            .or_insert_with(|| {
+                let at: Vec<usize> = names.iter().map(|n| col(n)).collect();
+                let mut index = Index::new();
+                for (i, r) in rows.iter().enumerate() {
+                    let key = at.iter().map(|&c| r[c].to_string()).collect();
+                    index.entry(key).or_default().push(i);
+                }
+                index
+            });
+        let values: Vec<String> = s.row.iter().map(|(_, v)| v.clone()).collect();
+        let matching = index.get(&values).map_or(&[][..], Vec::as_slice);
         assert_eq!(
             matching.len(),
             1,
@@ -139,7 +155,7 @@ fn check_numbers(dir: &Path) -> (String, usize) {
             s.file
         );
         assert_eq!(
-            matching[0][col(&s.col)],
+            rows[matching[0]][col(&s.col)],
             s.raw,
             "{s:?}: the page's value is not the file's"
         );
@@ -582,4 +598,281 @@ fn a_folder_that_is_not_a_result_is_refused_with_exit_2() {
         .assert()
         .code(1);
     assert!(stderr_of(&a).contains("cannot create"));
+}
+
+/// The rows of a CSV file, each as its columns and fields.
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The `<svg>` of chart `name`.
+fn chart_svg<'a>(html: &'a str, name: &str) -> &'a str {
+    let start = html
+        .find(&format!("<svg data-chart=\"{name}\""))
+        .unwrap_or_else(|| panic!("no chart {name}"));
+    let end = start + html[start..].find("</svg>").unwrap();
+    &html[start..end]
+}
+
+/// A row of `compare.csv` as the page names it (`data-row`): kind,
+/// dimension, name and metric, with their values.
+type RowKey = Vec<(String, String)>;
+
+/// The [`RowKey`] of a row of `compare.csv`.
+fn compare_key(row: &BTreeMap<String, String>) -> RowKey {
+    ["kind", "dimension", "name", "metric"]
+        .iter()
+        .map(|k| (k.to_string(), row[*k].clone()))
+        .collect()
+}
+
+/// `fleetsim compare a b --out out` with `args`; its stdout.
+fn compare(a: &Path, b: &Path, out: &Path, args: &[&str]) -> String {
+    let done = fleetsim()
+        .arg("compare")
+        .arg(a)
+        .arg(b)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .assert()
+        .success();
+    stdout_of(&done)
+}
+
+/// Checks a comparison's page against its `compare.csv`: every value it
+/// shows is the file's (and shown to the digits given), every row of the
+/// file is on it, and the chart of each kind (and of the pools, if any)
+/// has a mark per headline metric, carrying that row's difference.
+/// Returns the page.
+fn check_comparison_page(out: &Path) -> String {
+    let (html, checked) = check_numbers(out);
+    assert_self_contained(&html);
+    let rows = csv_rows(&out.join("compare.csv"));
+    assert!(rows.len() > 500, "only {} rows compared", rows.len());
+    // Every row of compare.csv, every column but the method: its
+    // interval's ends when it has one.
+    let shown: std::collections::BTreeSet<(RowKey, String)> = shown_values(&html)
+        .into_iter()
+        .filter(|s| s.file == "compare.csv")
+        .map(|s| (s.row, s.col))
+        .collect();
+    assert!(checked >= shown.len());
+    for row in &rows {
+        for col in [
+            "a_mean",
+            "b_mean",
+            "diff",
+            "ci95_low",
+            "ci95_high",
+            "df",
+            "n_a",
+            "n_b",
+            "significant",
+        ] {
+            if col.starts_with("ci95") && row[col].is_empty() {
+                continue;
+            }
+            assert!(
+                shown.contains(&(compare_key(row), col.to_string())),
+                "the page does not show {col} of {row:?}"
+            );
+        }
+    }
+    // Each kind's chart: a mark per headline metric (availability, and the
+    // share of each status either study saw, in the file's order).
+    let nonzero = |v: &str| v.parse::<f64>().is_ok_and(|v| v != 0.0);
+    let mut kinds: Vec<String> = Vec::new();
+    for r in &rows {
+        if !kinds.contains(&r["kind"]) && r["dimension"] == "availability" {
+            kinds.push(r["kind"].clone());
+        }
+    }
+    let mut groups: Vec<(String, Vec<RowKey>)> = kinds
+        .iter()
+        .map(|kind| {
+            let want: Vec<RowKey> = rows
+                .iter()
+                .filter(|r| {
+                    &r["kind"] == kind
+                        && r["dimension"] == "availability"
+                        && r["metric"] == "availability"
+                })
+                .chain(rows.iter().filter(|r| {
+                    &r["kind"] == kind
+                        && r["dimension"] == "status"
+                        && r["metric"] == "share"
+                        && (nonzero(&r["a_mean"]) || nonzero(&r["b_mean"]))
+                }))
+                .map(compare_key)
+                .collect();
+            (format!("compare-{kind}"), want)
+        })
+        .collect();
+    // The pools', in the file's order: each one's blocked share, then its
+    // mean utilisation.
+    let mut pool_names: Vec<&str> = Vec::new();
+    for r in rows.iter().filter(|r| r["dimension"] == "pool") {
+        if !pool_names.contains(&r["name"].as_str()) {
+            pool_names.push(&r["name"]);
+        }
+    }
+    let pools: Vec<RowKey> = pool_names
+        .iter()
+        .flat_map(|pool| {
+            ["blocked_share", "utilisation_mean"].map(|metric| {
+                rows.iter().find(|r| {
+                    r["dimension"] == "pool"
+                        && r["name"] == *pool
+                        && r["metric"] == metric
+                        && !r["a_mean"].is_empty()
+                })
+            })
+        })
+        .flatten()
+        .map(compare_key)
+        .collect();
+    if !pools.is_empty() {
+        groups.push(("compare-pools".into(), pools));
+    }
+    let names: Vec<&str> = groups.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(charts(&html), names, "the page's charts");
+    for (chart, want) in &groups {
+        let marks = shown_values(chart_svg(&html, chart));
+        assert!(
+            marks.iter().all(|m| m.col == "diff"),
+            "{chart}: a mark that is not a difference"
+        );
+        let marked: Vec<RowKey> = marks.into_iter().map(|m| m.row).collect();
+        assert_eq!(&marked, want, "{chart}: the metrics marked");
+    }
+    html
+}
+
+#[test]
+fn a_comparison_report_shows_compare_csv_and_the_differences() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two small studies with the same seed and replications (paired): in
+    // B, ECS servers fault four times as often.
+    let short = ["--horizon", "2d", "--warmup", "1d", "--replications", "3"];
+    let a = tmp.path().join("quick");
+    run(&[&["run", "scenarios/quick.toml"][..], &short].concat(), &a);
+    let quick = std::fs::read_to_string("scenarios/quick.toml").unwrap();
+    let faulty = quick
+        .replacen("scale = \"2000h\"", "scale = \"500h\"", 1)
+        .replacen("name = \"quick\"", "name = \"quick-faulty\"", 1);
+    assert_ne!(faulty, quick);
+    let faulty_toml = tmp.path().join("quick-faulty.toml");
+    std::fs::write(&faulty_toml, faulty).unwrap();
+    let b = tmp.path().join("quick-faulty");
+    run(
+        &[&["run", faulty_toml.to_str().unwrap()][..], &short].concat(),
+        &b,
+    );
+    let out = tmp.path().join("compared");
+    let stdout = compare(&a, &b, &out, &["--report"]);
+    assert!(
+        stdout.contains("wrote ") && stdout.contains("report.html: 2 charts"),
+        "{stdout}"
+    );
+    let html = check_comparison_page(&out);
+    // The header says what was compared and how.
+    for fact in [
+        format!("<td>{}</td>", a.display()),
+        format!("<td>{}</td>", b.display()),
+        "<td>quick-faulty</td>".into(),
+        "<dd>2 d</dd>".into(),
+        "<dd>1 d</dd>".into(),
+        "<dd>paired</dd>".into(),
+        "paired (common random numbers: same seed 7 and 3 replications)".into(),
+    ] {
+        assert!(html.contains(&fact), "no {fact}");
+    }
+    // Written after compare.json, which does not list it.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["files"],
+        serde_json::json!(["compare.csv", "compare.json"])
+    );
+    // `fleetsim report` of the comparison's folder makes the same page,
+    // there or elsewhere.
+    let before = std::fs::read(out.join("report.html")).unwrap();
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    let done = fleetsim().arg("report").arg(&out).assert().success();
+    assert!(stdout_of(&done).contains("report.html: 2 charts"));
+    assert!(
+        std::fs::read(out.join("report.html")).unwrap() == before,
+        "`report` of the folder differs from `compare --report`"
+    );
+    let elsewhere = tmp.path().join("elsewhere.html");
+    fleetsim()
+        .arg("report")
+        .arg(&out)
+        .arg("--out")
+        .arg(&elsewhere)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read(&elsewhere).unwrap() == before,
+        "`report --out` differs from `compare --report`"
+    );
+    // A forced comparison without --report removes the earlier report,
+    // which would describe a comparison no longer there.
+    compare(&a, &b, &out, &["--force", "--welch"]);
+    assert!(!out.join("report.html").exists());
+    // A comparison's folder without its compare.csv is refused.
+    std::fs::remove_file(out.join("compare.csv")).unwrap();
+    let refused = fleetsim().arg("report").arg(&out).assert().code(2);
+    assert!(
+        stderr_of(&refused).contains("compare.csv"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(!out.join("report.html").exists());
+}
+
+#[test]
+fn a_comparison_without_intervals_shows_the_differences_and_the_pools() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One replication each, different seeds: differences only (method
+    // none); with capacity, the pools' chart too.
+    let mut folders = Vec::new();
+    for seed in ["7", "8"] {
+        let out = tmp.path().join(format!("crunch-{seed}"));
+        run(
+            &[
+                "run",
+                "scenarios/capacity-crunch.toml",
+                "--horizon",
+                "2d",
+                "--warmup",
+                "1d",
+                "--seed",
+                seed,
+                "--replications",
+                "1",
+            ],
+            &out,
+        );
+        folders.push(out);
+    }
+    let out = tmp.path().join("compared");
+    let stdout = compare(&folders[0], &folders[1], &out, &["--report"]);
+    assert!(stdout.contains("report.html: 3 charts"), "{stdout}");
+    let html = check_comparison_page(&out);
+    assert!(html.contains("<dd>none</dd>"));
+    assert!(html.contains("No intervals"));
+    assert!(!html.contains("data-col=\"ci95_low\""));
 }
