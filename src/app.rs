@@ -405,6 +405,10 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             let sc = &plan.points[0].scenario;
             let poll = (mode == FixtureMode::Poll).then_some(poll_interval);
             crate::budget::of_fixtures(sc, poll).check(max_memory, max_output)?;
+            if let Some(note) = poll.and_then(|i| crate::budget::poll_note(sc, i, compress)) {
+                // A lost stderr loses the note, not the fixtures.
+                let _lost = writeln!(std::io::stderr(), "{note}");
+            }
             let dir =
                 dir.unwrap_or_else(|| Path::new("output").join(format!("{}-fixtures", sc.name)));
             let opts = fixtures::Options {

@@ -135,3 +135,33 @@ fn a_forced_rerun_that_fails_keeps_the_earlier_results() {
         .success();
     assert_ne!(files(&out), before);
 }
+
+#[test]
+fn interrupted_poll_mode_fixtures_stop_between_polls() {
+    // A 10 ms poll interval polls hundreds of times between two events:
+    // the signal must be seen between polls, not at the next event check.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fixtures");
+    let (code, err) = interrupted(
+        &[
+            "fixtures",
+            "scenarios/quick.toml",
+            "--mode",
+            "poll",
+            "--poll-interval",
+            "10ms",
+            "--horizon",
+            "1d",
+            "--max-output",
+            "100TiB",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_millis(1500),
+        "-INT",
+    );
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted, nothing written"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
