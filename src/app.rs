@@ -60,6 +60,7 @@ impl Status {
             || err.is::<crate::compare::CompareError>()
             || err.is::<clap::Error>()
             || err.is::<crate::report::ReportInputError>()
+            || err.is::<crate::fit::FitError>()
         {
             Status::BadInput
         } else {
@@ -110,6 +111,7 @@ impl Status {
             _ if err.is::<ScenarioError>() => Some(format!("error: {err}")),
             // So does a comparison refused.
             _ if err.is::<crate::compare::CompareError>() => Some(format!("error: {err}")),
+            _ if err.is::<crate::fit::FitError>() => Some(format!("error: {err}")),
             Status::Interrupted(_) => Some(format!("{err}\n")),
             // clap's message says "error:" itself and ends with a newline.
             _ if err.is::<clap::Error>() => Some(err.to_string()),
@@ -167,6 +169,24 @@ fn report_line(w: &crate::report::Written) -> String {
     )
 }
 
+/// What `fleetsim fit` says when it is done.
+fn fit_report(outcome: &crate::fit::Outcome, secs: f64) -> String {
+    let mut s = format!(
+        "fit: {} rows in {:.2} s ({:.0} rows/s), {} estimates\n",
+        outcome.rows,
+        secs,
+        outcome.rows as f64 / secs.max(1e-9),
+        outcome.estimates.len()
+    );
+    for (cause, n) in &outcome.unknown_causes {
+        s += &format!("  unknown cause {cause:?}: {n} rows, not used\n");
+    }
+    for p in &outcome.written {
+        s += &format!("  wrote {}\n", p.display());
+    }
+    s
+}
+
 /// Runs one command and returns its report.
 fn run_command(command: Command) -> anyhow::Result<String> {
     Ok(match command {
@@ -206,6 +226,11 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             } else {
                 text
             }
+        }
+        Command::Fit { logs, out, force } => {
+            let started = std::time::Instant::now();
+            let outcome = crate::fit::run(&crate::fit::Options { logs, out, force })?;
+            fit_report(&outcome, started.elapsed().as_secs_f64())
         }
         Command::Validate { scenario } => {
             let plan = Scenario::load_plan(&scenario, &Overrides::default())?;

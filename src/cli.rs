@@ -51,6 +51,14 @@ Exit status:
   1  report.html (or --out) cannot be written, or stdout cannot be written
   2  DIR is not a complete result folder (no manifest.json, plan.json or compare.json), or a file it needs is missing or unreadable; nothing was written";
 
+/// The exit statuses of `fit`.
+const FIT_HELP: &str = "\
+Exit status:
+  0  success: the scenario, fit_report.csv and fit_report.json are written (also when stdout is closed early)
+  1  a file that cannot be written, or stdout that cannot be written
+  2  bad input: a log that cannot be read, a malformed row (the file, line and column are named), or an output file that exists without --force; nothing is written
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM";
+
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
 #[derive(Parser, Debug)]
 #[command(name = "fleetsim", version, about, long_about = None, after_help = EXIT_STATUS)]
@@ -252,6 +260,25 @@ pub enum Command {
         /// as tables and charts, and every metric (see `fleetsim report`).
         #[arg(long)]
         report: bool,
+    },
+    /// Fit a scenario to event logs: step durations, failure and timeout
+    /// probabilities, time to fault (censored), repair time, operation
+    /// rates and mix, arrivals and lifetimes, each with its 95% interval.
+    ///
+    /// Reads fleetsim's own transitions.csv (or transitions.csv.zst), row
+    /// by row. Writes the scenario to --out, and fit_report.csv and
+    /// fit_report.json beside it.
+    #[command(after_help = FIT_HELP)]
+    Fit {
+        /// The logs: transitions.csv or transitions.csv.zst files.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// The scenario to write (TOML); the reports go in its folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

@@ -118,6 +118,7 @@ pub mod compare;
 pub mod demand;
 pub mod describe;
 pub mod engine;
+pub mod fit;
 pub mod fixtures;
 pub mod fleet;
 pub mod input;

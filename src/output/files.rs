@@ -137,3 +137,7 @@ pub const ALL: &[&str] = &[
     COMPARE_JSON,
     REPORT_HTML,
 ];
+/// `fleetsim fit`: every estimate, one row each.
+pub const FIT_REPORT_CSV: &str = "fit_report.csv";
+/// `fleetsim fit`: the same estimates, with the logs read, as JSON.
+pub const FIT_REPORT_JSON: &str = "fit_report.json";

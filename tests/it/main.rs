@@ -11,6 +11,7 @@ mod compress;
 mod determinism;
 mod diskfull;
 mod docs;
+mod fit;
 mod fixtures;
 mod fuzz;
 mod hardening;

@@ -1,0 +1,453 @@
+//! From a tally to estimates, each with its interval and sample size, and
+//! the scenario TOML that carries them, one comment per fitted value.
+
+use super::interval::{poisson_count, wilson};
+use super::mle::{self, Family, Fit};
+use super::tally::{KindTally, Sample, Tally};
+use crate::model::{Kind, Op};
+use std::fmt::Write;
+
+/// One estimate: a row of fit_report.csv.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Estimate {
+    /// The scenario key it sets or informs (`ecs.steps.spawning`).
+    pub estimate: String,
+    /// What the value is (`mean_s`, `cv`, `shape`, `scale_s`, `prob`, `per_day`).
+    pub quantity: &'static str,
+    /// The estimate.
+    pub value: f64,
+    /// Its 95% interval.
+    pub ci95_low: f64,
+    /// Its 95% interval.
+    pub ci95_high: f64,
+    /// Observations (events, or trials).
+    pub n: u64,
+    /// Censored observations.
+    pub censored: u64,
+    /// The chosen family (durations only).
+    pub family: String,
+    /// Kolmogorov–Smirnov distance of the chosen family.
+    pub ks: Option<f64>,
+    /// AIC of each candidate family (durations only).
+    pub aic_exponential: Option<f64>,
+    /// AIC of the lognormal.
+    pub aic_lognormal: Option<f64>,
+    /// AIC of the gamma.
+    pub aic_gamma: Option<f64>,
+    /// AIC of the Weibull.
+    pub aic_weibull: Option<f64>,
+}
+
+impl Estimate {
+    fn plain(
+        estimate: &str,
+        quantity: &'static str,
+        value: f64,
+        ci: (f64, f64),
+        n: u64,
+    ) -> Estimate {
+        Estimate {
+            estimate: estimate.to_string(),
+            quantity,
+            value,
+            ci95_low: ci.0,
+            ci95_high: ci.1,
+            n,
+            censored: 0,
+            family: String::new(),
+            ks: None,
+            aic_exponential: None,
+            aic_lognormal: None,
+            aic_gamma: None,
+            aic_weibull: None,
+        }
+    }
+}
+
+/// The estimates and the scenario.
+pub struct Fitted {
+    /// Every estimate, in scenario order.
+    pub estimates: Vec<Estimate>,
+    /// The scenario's TOML text.
+    pub toml: String,
+}
+
+const DAY_S: f64 = 86_400.0;
+
+/// A duration as the scenario writes it: seconds to the millisecond, at
+/// least 1 ms.
+fn secs(s: f64) -> String {
+    format!("\"{}s\"", (s.max(0.001) * 1000.0).round() / 1000.0)
+}
+
+/// Four significant digits.
+fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
+
+/// A duration sample's fit, as scenario value, comment and estimates.
+fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(String, String)> {
+    let fit = mle::fit(&sample.events, &sample.censored)?;
+    let best = fit.best();
+    let row = |quantity, v: (f64, f64, f64)| {
+        let aic = |f| fit.of(f).map(|c| c.aic);
+        Estimate {
+            estimate: key.to_string(),
+            quantity,
+            value: v.0,
+            ci95_low: v.1,
+            ci95_high: v.2,
+            n: sample.n_events,
+            censored: sample.n_censored,
+            family: best.family.name().to_string(),
+            ks: Some(fit.ks),
+            aic_exponential: aic(Family::Exponential),
+            aic_lognormal: aic(Family::Lognormal),
+            aic_gamma: aic(Family::Gamma),
+            aic_weibull: aic(Family::Weibull),
+        }
+    };
+    out.push(row("mean_s", best.mean));
+    let (a, b) = best.params;
+    let value = match best.family {
+        Family::Exponential => format!("{{ dist = \"exponential\", mean = {} }}", secs(a)),
+        Family::Lognormal => format!(
+            "{{ dist = \"lognormal\", mean = {}, cv = {} }}",
+            secs(a),
+            sig(b)
+        ),
+        Family::Gamma | Family::Weibull => format!(
+            "{{ dist = \"{}\", shape = {}, scale = {} }}",
+            best.family.name(),
+            sig(a),
+            secs(b)
+        ),
+    };
+    if let Some(second) = best.second {
+        let quantity = if best.family == Family::Lognormal {
+            "cv"
+        } else {
+            "shape"
+        };
+        out.push(row(quantity, second));
+    }
+    Some((value, comment(&fit, sample)))
+}
+
+fn comment(fit: &Fit, sample: &Sample) -> String {
+    let best = fit.best();
+    let mut c = format!(
+        "# {} by AIC; mean {} s, 95% CI {}..{} s; n = {}",
+        best.family.name(),
+        sig(best.mean.0),
+        sig(best.mean.1),
+        sig(best.mean.2),
+        sample.n_events
+    );
+    if sample.n_censored > 0 {
+        let _ = write!(c, " (+{} censored)", sample.n_censored);
+    }
+    if let Some((v, l, h)) = best.second {
+        let what = if best.family == Family::Lognormal {
+            "cv"
+        } else {
+            "shape"
+        };
+        let _ = write!(c, "; {what} {} ({}..{})", sig(v), sig(l), sig(h));
+    }
+    let _ = write!(c, "; KS {}", sig(fit.ks));
+    c
+}
+
+/// Estimates everything the tally supports, for `name` (the scenario's name).
+pub fn estimate(tally: &Tally, name: &str) -> Fitted {
+    let mut est = vec![];
+    let days = tally.observed_s / DAY_S;
+    let mut toml = String::new();
+    let horizon_s = tally.observed_s.max(1.0);
+    let _ = writeln!(
+        toml,
+        "# Fitted by `fleetsim fit` from {} rows over {} days of log.\n# Each value's comment gives its 95% interval and sample size; fit_report.csv lists them all.",
+        tally.rows,
+        sig(days)
+    );
+    let _ = writeln!(toml, "name = \"{name}\"");
+    let _ = writeln!(toml, "horizon = {}", secs(horizon_s.round()));
+    if horizon_s < 3600.0 {
+        let _ = writeln!(toml, "sample_interval = {}", secs(horizon_s.round()));
+    }
+    for (kind, k) in [(Kind::Ecs, &tally.kinds[0]), (Kind::Bms, &tally.kinds[1])] {
+        if k.initial == 0 && k.creates == 0 && k.status_time.is_empty() {
+            continue;
+        }
+        kind_section(kind, k, days, &mut toml, &mut est);
+    }
+    Fitted {
+        estimates: est,
+        toml,
+    }
+}
+
+fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &mut Vec<Estimate>) {
+    let kn = kind.name();
+    let _ = writeln!(toml, "\n[{kn}]");
+    let _ = writeln!(toml, "initial = {}", k.initial);
+    if days > 0.0 {
+        let (lo, hi) = poisson_count(k.creates);
+        let rate = k.creates as f64 / days;
+        est.push(Estimate::plain(
+            &format!("{kn}.arrivals"),
+            "per_day",
+            rate,
+            (lo / days, hi / days),
+            k.creates,
+        ));
+        let _ = writeln!(
+            toml,
+            "arrivals = \"{}/d\"   # 95% CI {}..{}/d; n = {} creates",
+            sig(rate),
+            sig(lo / days),
+            sig(hi / days),
+            k.creates
+        );
+    }
+    let key = format!("{kn}.lifetime");
+    match duration(&key, &k.lifetime, est) {
+        Some((v, c)) => {
+            let _ = writeln!(toml, "{c}\nlifetime = {v}");
+        }
+        None => {
+            let _ = writeln!(
+                toml,
+                "# lifetime: too few deletes to fit ({})",
+                k.lifetime.n_events
+            );
+        }
+    }
+    if let Some((v, c)) = duration(&format!("{kn}.deleted_for"), &k.deleted_for, est) {
+        let _ = writeln!(toml, "{c}\ndeleted_for = {v}");
+    }
+    // Owners: the operations they started, by the status they started from.
+    let in_tables: f64 = k
+        .mix
+        .keys()
+        .filter_map(|s| k.status_time.get(s))
+        .sum::<f64>()
+        / DAY_S;
+    let total: u64 = k.mix.values().flat_map(|m| m.values()).sum();
+    if total > 0 && in_tables > 0.0 {
+        let (lo, hi) = poisson_count(total);
+        let rate = total as f64 / in_tables;
+        est.push(Estimate::plain(
+            &format!("{kn}.ops_rate"),
+            "per_day",
+            rate,
+            (lo / in_tables, hi / in_tables),
+            total,
+        ));
+        let _ = writeln!(
+            toml,
+            "ops_rate = \"{}/d\"   # user operations per server-day in {}; 95% CI {}..{}; n = {total}",
+            sig(rate),
+            k.mix.keys().cloned().collect::<Vec<_>>().join(" and "),
+            sig(lo / in_tables),
+            sig(hi / in_tables)
+        );
+        for (status, ops) in &k.mix {
+            let n: u64 = ops.values().sum();
+            let entries: Vec<String> = ops.iter().map(|(op, c)| format!("{op} = {c}")).collect();
+            let _ = writeln!(
+                toml,
+                "behaviour.{status} = {{ {} }}   # operations started from {status}, n = {n}",
+                entries.join(", ")
+            );
+            for (op, c) in ops {
+                let ci = wilson(*c, n).unwrap_or((0.0, 1.0));
+                est.push(Estimate::plain(
+                    &format!("{kn}.behaviour.{status}.{op}"),
+                    "share",
+                    *c as f64 / n as f64,
+                    ci,
+                    n,
+                ));
+            }
+        }
+    }
+    // Steps.
+    let _ = writeln!(toml, "\n[{kn}.steps]");
+    for (name, sample) in &k.steps {
+        let key = format!("{kn}.steps.{name}");
+        if let Some((v, c)) = duration(&key, sample, est) {
+            let _ = writeln!(toml, "{c}\n\"{name}\" = {v}");
+        }
+    }
+    // Failures and timeouts.
+    let mut failures = String::new();
+    for op in Op::ALL {
+        let i = op.index();
+        let n = k.started[i];
+        if n == 0 {
+            continue;
+        }
+        let (f, to) = (k.failed[i], k.timed_out[i]);
+        let on = op.name();
+        let pf = f as f64 / n as f64;
+        let pt = to as f64 / n as f64;
+        let cf = wilson(f, n).unwrap_or((0.0, 1.0));
+        let ct = wilson(to, n).unwrap_or((0.0, 1.0));
+        est.push(Estimate::plain(
+            &format!("{kn}.failures.{on}.prob"),
+            "prob",
+            pf,
+            cf,
+            n,
+        ));
+        est.push(Estimate::plain(
+            &format!("{kn}.failures.{on}.hang_prob"),
+            "prob",
+            pt,
+            ct,
+            n,
+        ));
+        if f + to == 0 {
+            continue;
+        }
+        let mut parts = vec![];
+        if f > 0 {
+            parts.push(format!("prob = {}", sig(pf)));
+            let outcome = if k.failed_to_error[i] * 2 >= f {
+                "error"
+            } else {
+                "rollback"
+            };
+            parts.push(format!("outcome = \"{outcome}\""));
+        }
+        if to > 0 {
+            parts.push(format!("hang_prob = {}", sig(pt)));
+        }
+        let _ = writeln!(
+            failures,
+            "{on} = {{ {} }}   # failed {f} of {n} (95% CI {}..{}); timed out {to} ({}..{})",
+            parts.join(", "),
+            sig(cf.0),
+            sig(cf.1),
+            sig(ct.0),
+            sig(ct.1)
+        );
+    }
+    if !failures.is_empty() {
+        let _ = write!(toml, "\n[{kn}.failures]\n{failures}");
+    }
+    // Faults and repair.
+    let _ = writeln!(toml, "\n[{kn}.faults]");
+    let exposure_days = k.exposure_s / DAY_S;
+    let key = format!("{kn}.faults.time_to_fault");
+    let clock = mle::fit(&k.fault_clock.events, &k.fault_clock.censored);
+    if k.faults > 0 && k.exposure_s > 0.0 {
+        let mean = k.exposure_s / k.faults as f64;
+        let (lo, hi) = poisson_count(k.faults);
+        let ci = (k.exposure_s / hi, k.exposure_s / lo);
+        est.push(Estimate {
+            family: "exponential".into(),
+            censored: k.fault_clock.n_censored,
+            ..Estimate::plain(&key, "mean_s", mean, ci, k.faults)
+        });
+        // What dropping the censored clocks would give: the mean of the
+        // observed times to fault only.
+        if k.fault_clock.n_events > 0 {
+            let naive =
+                k.fault_clock.events.iter().sum::<f64>() / k.fault_clock.events.len() as f64;
+            est.push(Estimate::plain(
+                &format!("{key}.uncensored_only"),
+                "mean_s",
+                naive,
+                (f64::NAN, f64::NAN),
+                k.fault_clock.n_events,
+            ));
+        }
+        let weibull = clock.as_ref().and_then(|f| {
+            let w = f.of(Family::Weibull)?;
+            let e = f.of(Family::Exponential)?;
+            Some((w.clone(), w.aic < e.aic))
+        });
+        if let Some((w, _)) = &weibull {
+            let s = w.second.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+            est.push(Estimate {
+                family: "weibull".into(),
+                censored: k.fault_clock.n_censored,
+                ..Estimate::plain(
+                    &format!("{key}.weibull"),
+                    "shape",
+                    s.0,
+                    (s.1, s.2),
+                    k.fault_clock.n_events,
+                )
+            });
+            est.push(Estimate {
+                family: "weibull".into(),
+                censored: k.fault_clock.n_censored,
+                ..Estimate::plain(
+                    &format!("{key}.weibull"),
+                    "mean_s",
+                    w.mean.0,
+                    (w.mean.1, w.mean.2),
+                    k.fault_clock.n_events,
+                )
+            });
+        }
+        let _ = writeln!(
+            toml,
+            "# exponential by exposure: {} faults over {} server-days idle in fault-prone states; mean {} s, 95% CI {}..{} s",
+            k.faults,
+            sig(exposure_days),
+            sig(mean),
+            sig(ci.0),
+            sig(ci.1)
+        );
+        match weibull {
+            Some((w, true)) => {
+                let s = w.second.unwrap_or_default();
+                let _ = writeln!(
+                    toml,
+                    "# censored Weibull beats it by AIC: shape {} ({}..{}), n = {} (+{} censored)\ntime_to_fault = {{ dist = \"weibull\", shape = {}, scale = {} }}",
+                    sig(s.0),
+                    sig(s.1),
+                    sig(s.2),
+                    k.fault_clock.n_events,
+                    k.fault_clock.n_censored,
+                    sig(w.params.0),
+                    secs(w.params.1)
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    toml,
+                    "time_to_fault = {{ dist = \"exponential\", mean = {} }}",
+                    secs(mean)
+                );
+            }
+        }
+    } else {
+        let _ = writeln!(
+            toml,
+            "# no faults in {} server-days idle in fault-prone states\ntime_to_fault = \"off\"",
+            sig(exposure_days)
+        );
+    }
+    match duration(&format!("{kn}.faults.repair"), &k.repair, est) {
+        Some((v, c)) => {
+            let _ = writeln!(toml, "{c}\nrepair = {v}");
+        }
+        None => {
+            let _ = writeln!(
+                toml,
+                "# repair: too few repairs to fit ({})",
+                k.repair.n_events
+            );
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! What a trace says, server by server: each server's current state and
+//! clocks (memory grows with the servers present, not the rows), and the
+//! counts and duration samples the estimates are made from.
+
+use super::read::Row;
+use crate::model::{Kind, Machine, Op, StateId, bms, ecs};
+use rand::{RngExt, SeedableRng};
+use std::collections::BTreeMap;
+
+/// The most durations kept per sample: beyond it a uniform reservoir keeps
+/// this many, so memory stays bounded whatever the length of the log.
+pub const RESERVOIR: usize = 100_000;
+
+/// Durations, observed (events) or known only to be longer (censored).
+#[derive(Debug)]
+pub struct Sample {
+    /// Kept events.
+    pub events: Vec<f64>,
+    /// Kept censored durations.
+    pub censored: Vec<f64>,
+    /// Events seen.
+    pub n_events: u64,
+    /// Censored durations seen.
+    pub n_censored: u64,
+    seen: u64,
+    rng: rand_pcg::Pcg64,
+}
+
+impl Default for Sample {
+    fn default() -> Self {
+        Sample {
+            events: vec![],
+            censored: vec![],
+            n_events: 0,
+            n_censored: 0,
+            seen: 0,
+            rng: rand_pcg::Pcg64::seed_from_u64(0x5eed),
+        }
+    }
+}
+
+impl Sample {
+    /// Records a duration.
+    pub fn add(&mut self, x: f64, event: bool) {
+        if event {
+            self.n_events += 1;
+        } else {
+            self.n_censored += 1;
+        }
+        self.seen += 1;
+        if self.events.len() + self.censored.len() < RESERVOIR {
+            if event {
+                &mut self.events
+            } else {
+                &mut self.censored
+            }
+            .push(x);
+            return;
+        }
+        // Algorithm R: replace a kept duration with probability RESERVOIR / seen.
+        let j = self.rng.random_range(0..self.seen);
+        if (j as usize) < RESERVOIR {
+            let victim = j as usize;
+            if victim < self.events.len() {
+                self.events.swap_remove(victim);
+            } else {
+                self.censored.swap_remove(victim - self.events.len());
+            }
+            if event {
+                &mut self.events
+            } else {
+                &mut self.censored
+            }
+            .push(x);
+        }
+    }
+}
+
+/// Counts and samples of one kind.
+#[derive(Debug, Default)]
+pub struct KindTally {
+    /// Servers present at the start (cause `initial`).
+    pub initial: u64,
+    /// Creates requested (a server appearing with cause `create`).
+    pub creates: u64,
+    /// Per operation (by [`Op::index`]): started, failed, timed out.
+    pub started: Vec<u64>,
+    /// Failed operations.
+    pub failed: Vec<u64>,
+    /// Failed operations that ended in the error state.
+    pub failed_to_error: Vec<u64>,
+    /// Timed-out operations.
+    pub timed_out: Vec<u64>,
+    /// User operations started, by the status they started from.
+    pub mix: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    /// Server-seconds spent in each status.
+    pub status_time: BTreeMap<String, f64>,
+    /// Step durations, by step key.
+    pub steps: BTreeMap<&'static str, Sample>,
+    /// Faults.
+    pub faults: u64,
+    /// Server-seconds idle in a fault-prone state.
+    pub exposure_s: f64,
+    /// Fault clocks: from settling until a fault (event), or until the
+    /// error state for another reason, a delete or the log's end (censored).
+    pub fault_clock: Sample,
+    /// Time in the error state until a repair (event), or a delete or the
+    /// log's end (censored).
+    pub repair: Sample,
+    /// Lifetimes of servers created in the log: create to delete (event),
+    /// or to the log's end (censored).
+    pub lifetime: Sample,
+    /// Time shown DELETED until purged.
+    pub deleted_for: Sample,
+}
+
+impl KindTally {
+    fn new() -> KindTally {
+        KindTally {
+            started: vec![0; Op::ALL.len()],
+            failed: vec![0; Op::ALL.len()],
+            failed_to_error: vec![0; Op::ALL.len()],
+            timed_out: vec![0; Op::ALL.len()],
+            ..KindTally::default()
+        }
+    }
+}
+
+/// A server as the trace has shown it so far.
+#[derive(Debug)]
+struct Server {
+    kind: Kind,
+    last_s: f64,
+    status: String,
+    status_since: f64,
+    op: Option<Op>,
+    step: Option<(&'static str, f64, Op)>,
+    prone_since: Option<f64>,
+    clock_since: Option<f64>,
+    error_since: Option<f64>,
+    created_s: Option<f64>,
+    deleting: bool,
+    deleted_since: Option<f64>,
+}
+
+/// Everything read so far.
+pub struct Tally {
+    /// Per kind, ECS then BMS.
+    pub kinds: [KindTally; 2],
+    /// Causes that are not fleetsim's, with their counts.
+    pub unknown_causes: BTreeMap<String, u64>,
+    /// Rows read.
+    pub rows: u64,
+    /// Seconds observed, summed over the logs.
+    pub observed_s: f64,
+    machines: [Machine; 2],
+    servers: BTreeMap<u64, Server>,
+    first_s: Option<f64>,
+    last_s: f64,
+}
+
+fn slot(kind: Kind) -> usize {
+    match kind {
+        Kind::Ecs => 0,
+        Kind::Bms => 1,
+    }
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            kinds: [KindTally::new(), KindTally::new()],
+            unknown_causes: BTreeMap::new(),
+            rows: 0,
+            observed_s: 0.0,
+            machines: [ecs::machine(false), bms::machine(false)],
+            servers: BTreeMap::new(),
+            first_s: None,
+            last_s: 0.0,
+        }
+    }
+}
+
+impl Tally {
+    /// The state a row leaves its server in, or why it names none.
+    fn state(&self, row: &Row, kind: Kind) -> Result<Option<StateId>, String> {
+        if row.to_status.is_empty() {
+            return Ok(None);
+        }
+        let name = match kind {
+            Kind::Ecs => format!("{}:{}", row.vm_state, row.task_state),
+            Kind::Bms => row.bms_state.clone(),
+        };
+        let m = &self.machines[slot(kind)];
+        m.state_by_name(&name).map(Some).ok_or_else(|| {
+            let column = if kind == Kind::Ecs { "vm_state:task_state" } else { "bms_state" };
+            format!("column {column}: {name:?} is not a {} state fleetsim models (fleetsim states lists them)", kind.name())
+        })
+    }
+
+    /// Takes in one row; an error says what is wrong (the caller adds the
+    /// file and line).
+    pub fn add(&mut self, row: &Row) -> Result<(), String> {
+        let kind = row.kind.unwrap_or(Kind::Ecs);
+        let t = row.time_s;
+        let state = self.state(row, kind)?;
+        self.rows += 1;
+        self.first_s.get_or_insert(t);
+        self.last_s = self.last_s.max(t);
+        let k = slot(kind);
+        let server = self.servers.entry(row.instance).or_insert_with(|| Server {
+            kind,
+            last_s: t,
+            status: String::new(),
+            status_since: t,
+            op: None,
+            step: None,
+            prone_since: None,
+            clock_since: None,
+            error_since: None,
+            created_s: None,
+            deleting: false,
+            deleted_since: None,
+        });
+        if server.kind != kind {
+            return Err(format!(
+                "column kind: instance {} was {} and is now {}",
+                row.instance,
+                server.kind.name(),
+                kind.name()
+            ));
+        }
+        if t < server.last_s {
+            return Err(format!(
+                "column time_s: {t} is before this instance's previous row at {} (time goes backwards for instance {})",
+                server.last_s, row.instance
+            ));
+        }
+        server.last_s = t;
+        let tally = &mut self.kinds[k];
+        // What the old state accrued.
+        if !server.status.is_empty() {
+            *tally.status_time.entry(server.status.clone()).or_default() += t - server.status_since;
+        }
+        if let Some(s) = server.prone_since.take() {
+            tally.exposure_s += t - s;
+        }
+        let cause = row.cause.as_str();
+        let (op, ending) = match Op::from_name(cause) {
+            Some(op) => (Some(op), None),
+            None => match cause.rsplit_once('_') {
+                Some((name, end @ ("failed" | "timeout"))) => {
+                    (Op::from_name(name), Op::from_name(name).map(|_| end))
+                }
+                _ => (None, None),
+            },
+        };
+        if let Some((key, since, step_op)) = server.step.take()
+            && op == Some(step_op)
+            && ending != Some("timeout")
+        {
+            tally.steps.entry(key).or_default().add(t - since, true);
+        }
+        match (cause, op, ending) {
+            ("initial", _, _) => tally.initial += 1,
+            ("fault", _, _) => {
+                tally.faults += 1;
+                if let Some(s) = server.clock_since.take() {
+                    tally.fault_clock.add(t - s, true);
+                }
+            }
+            ("power_sync", _, _) => {}
+            ("purge", _, _) => {
+                if let Some(s) = server.deleted_since {
+                    tally.deleted_for.add(t - s, true);
+                }
+                self.servers.remove(&row.instance);
+                return Ok(());
+            }
+            (_, Some(op), Some(end)) => {
+                let i = op.index();
+                if end == "failed" {
+                    tally.failed[i] += 1;
+                    if row.to_status == "ERROR" {
+                        tally.failed_to_error[i] += 1;
+                    }
+                } else {
+                    tally.timed_out[i] += 1;
+                }
+                server.op = None;
+            }
+            (_, Some(op), None) => {
+                if server.op != Some(op) {
+                    tally.started[op.index()] += 1;
+                    let user = self.machines[k].user_ops.contains(&op);
+                    if user
+                        && op != Op::Delete
+                        && matches!(row.from_status.as_str(), "ACTIVE" | "SHUTOFF")
+                    {
+                        *tally
+                            .mix
+                            .entry(row.from_status.clone())
+                            .or_default()
+                            .entry(op.name())
+                            .or_default() += 1;
+                    }
+                    if op == Op::Create && row.from_status.is_empty() {
+                        tally.creates += 1;
+                        server.created_s = Some(t);
+                    }
+                    if matches!(op, Op::Delete | Op::Expire) && !server.deleting {
+                        server.deleting = true;
+                        if let Some(c) = server.created_s {
+                            tally.lifetime.add(t - c, true);
+                        }
+                        if let Some(s) = server.clock_since.take() {
+                            tally.fault_clock.add(t - s, false);
+                        }
+                    }
+                }
+                server.op = Some(op);
+            }
+            _ => *self.unknown_causes.entry(cause.to_string()).or_default() += 1,
+        }
+        // Leaving and entering the error state.
+        let was_error = server.status == "ERROR";
+        let is_error = row.to_status == "ERROR";
+        if was_error
+            && !is_error
+            && let Some(s) = server.error_since.take()
+        {
+            let repaired = matches!(op, Some(Op::ResetState | Op::Repair | Op::Rebuild));
+            tally.repair.add(t - s, repaired);
+        }
+        if is_error && !was_error {
+            server.error_since = Some(t);
+            if let Some(s) = server.clock_since.take() {
+                tally.fault_clock.add(t - s, false);
+            }
+        }
+        // The new state.
+        let m = &self.machines[k];
+        let (prone, step) = match state {
+            Some(id) => {
+                let i = usize::from(id.0);
+                (
+                    m.fault_prone[i],
+                    m.duration_key[i].map(|d| m.duration_names[usize::from(d)]),
+                )
+            }
+            None => (false, None),
+        };
+        let step = step.filter(|&name| kind == Kind::Ecs || is_bms_step(name));
+        if let (Some(name), Some(op)) = (step, op.filter(|_| ending.is_none())) {
+            server.step = Some((name, t, op));
+        }
+        if step.is_none() {
+            server.op = None;
+        }
+        if prone && !server.deleting {
+            server.prone_since = Some(t);
+            server.clock_since.get_or_insert(t);
+        }
+        if row.to_status == "DELETED" && server.deleted_since.is_none() {
+            server.deleted_since = Some(t);
+        }
+        server.status.clear();
+        server.status.push_str(&row.to_status);
+        server.status_since = t;
+        Ok(())
+    }
+
+    /// Ends one log: the servers still present are censored at its last
+    /// row's time, and the next log starts afresh.
+    pub fn end_log(&mut self) {
+        let end = self.last_s;
+        for server in std::mem::take(&mut self.servers).into_values() {
+            let tally = &mut self.kinds[slot(server.kind)];
+            if !server.status.is_empty() {
+                *tally.status_time.entry(server.status.clone()).or_default() +=
+                    end - server.status_since;
+            }
+            if let Some(s) = server.prone_since {
+                tally.exposure_s += end - s;
+            }
+            if let Some(s) = server.clock_since {
+                tally.fault_clock.add(end - s, false);
+            }
+            if let Some(s) = server.error_since {
+                tally.repair.add(end - s, false);
+            }
+            if let (Some(c), false) = (server.created_s, server.deleting) {
+                tally.lifetime.add(end - c, false);
+            }
+        }
+        if let Some(first) = self.first_s.take() {
+            self.observed_s += end - first;
+        }
+        self.last_s = 0.0;
+    }
+}
+
+/// Whether a BMS state is a step of `[bms.steps]` (not the error or
+/// stable states the machine also names).
+fn is_bms_step(name: &str) -> bool {
+    matches!(
+        name,
+        "creating"
+            | "starting"
+            | "stopping"
+            | "restarting"
+            | "forcibly_restarting"
+            | "deleting"
+            | "rebuilding"
+            | "reinstalling_os"
+    )
+}

@@ -1,0 +1,158 @@
+//! `fleetsim fit`: a trace of known parameters fitted back, censoring that
+//! matters, the fitted scenario run again, and malformed logs refused.
+
+use crate::common::{fleetsim, stderr_of};
+use std::path::Path;
+
+/// A study with known parameters: lognormal spawning (mean 90 s, cv 0.5),
+/// creates failing with probability 0.1, exponential faults of mean 20 d
+/// (longer than the 10 d observed, so most fault clocks are censored).
+const KNOWN: &str = r#"
+name = "known"
+seed = 11
+horizon = "10d"
+[ecs]
+initial = 400
+arrivals = "150/d"
+[ecs.steps]
+spawning = { dist = "lognormal", mean = "90s", cv = 0.5 }
+[ecs.failures]
+create = { prob = 0.1, outcome = "error" }
+[ecs.faults]
+time_to_fault = { dist = "exponential", mean = "20d" }
+repair = { dist = "exponential", mean = "2h" }
+"#;
+
+fn estimate(report: &serde_json::Value, key: &str, quantity: &str) -> (f64, f64, f64) {
+    let e = report["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["estimate"] == key && e["quantity"] == quantity)
+        .unwrap_or_else(|| panic!("no estimate {key} {quantity}"));
+    let f = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
+    (f("value"), f("ci95_low"), f("ci95_high"))
+}
+
+fn fitted(dir: &Path) -> serde_json::Value {
+    std::fs::write(dir.join("known.toml"), KNOWN).unwrap();
+    fleetsim()
+        .args(["run", "known.toml", "--trace", "--out", "run", "--quiet"])
+        .current_dir(dir)
+        .assert()
+        .success();
+    fleetsim()
+        .args(["fit", "run/transitions.csv", "--out", "fit/fitted.toml"])
+        .current_dir(dir)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.join("fit/fit_report.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn known_parameters_are_recovered_within_their_intervals_and_the_fit_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = fitted(dir.path());
+    let day = 86_400.0;
+    for (key, quantity, truth) in [
+        ("ecs.steps.spawning", "mean_s", 90.0),
+        ("ecs.steps.spawning", "cv", 0.5),
+        ("ecs.failures.create.prob", "prob", 0.1),
+        ("ecs.faults.time_to_fault", "mean_s", 20.0 * day),
+        ("ecs.arrivals", "per_day", 150.0),
+    ] {
+        let (v, lo, hi) = estimate(&report, key, quantity);
+        assert!(
+            lo <= truth && truth <= hi,
+            "{key} {quantity}: {truth} not in {lo}..{hi} (estimate {v})"
+        );
+    }
+    // The fitted scenario loads and runs as it is.
+    fleetsim()
+        .args([
+            "run",
+            "fit/fitted.toml",
+            "--horizon",
+            "1d",
+            "--out",
+            "again",
+            "--quiet",
+        ])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(dir.path().join("fit/fit_report.csv")).unwrap();
+    assert!(csv.starts_with("estimate,quantity,value,ci95_low,ci95_high,n,censored,family,ks,"));
+}
+
+#[test]
+fn dropping_censored_fault_clocks_is_biased_and_the_censored_estimate_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = fitted(dir.path());
+    let truth = 20.0 * 86_400.0;
+    let (naive, ..) = estimate(
+        &report,
+        "ecs.faults.time_to_fault.uncensored_only",
+        "mean_s",
+    );
+    assert!(
+        naive < truth / 3.0,
+        "naive mean {naive} is not far below {truth}"
+    );
+    let (mle, lo, hi) = estimate(&report, "ecs.faults.time_to_fault", "mean_s");
+    assert!(
+        lo <= truth && truth <= hi,
+        "{truth} not in {lo}..{hi} ({mle})"
+    );
+    let (_, wlo, whi) = estimate(&report, "ecs.faults.time_to_fault.weibull", "shape");
+    assert!(
+        wlo <= 1.0 && 1.0 <= whi,
+        "Weibull shape interval {wlo}..{whi} misses 1"
+    );
+}
+
+#[test]
+fn malformed_logs_are_refused_naming_the_line_and_nothing_is_written() {
+    let header =
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n";
+    let good = "0,0,ecs,initial,,ACTIVE,active,null,,false\n";
+    for (name, text, says) in [
+        (
+            "header",
+            "time,instance\n0,0\n".to_string(),
+            "line 1: the header is",
+        ),
+        (
+            "time",
+            format!("{header}{good}x1,0,ecs,fault,ACTIVE,ERROR,error,null,,false\n"),
+            "line 3, column time_s: \"x1\" is not a time",
+        ),
+        (
+            "kind",
+            format!("{header}{good}5,0,vm,fault,ACTIVE,ERROR,error,null,,false\n"),
+            "line 3, column kind: \"vm\" is not a kind",
+        ),
+        (
+            "backwards",
+            format!(
+                "{header}10,0,ecs,initial,,ACTIVE,active,null,,false\n5,0,ecs,fault,ACTIVE,ERROR,error,null,,false\n"
+            ),
+            "line 3, column time_s: 5 is before",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.csv"), text).unwrap();
+        let a = fleetsim()
+            .args(["fit", "t.csv", "--out", "out/f.toml"])
+            .current_dir(dir.path())
+            .assert()
+            .code(2);
+        let err = stderr_of(&a);
+        assert!(err.contains(&format!("t.csv: {says}")), "{name}: {err}");
+        assert!(
+            !dir.path().join("out").exists(),
+            "{name}: something was written"
+        );
+    }
+}
