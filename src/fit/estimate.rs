@@ -36,6 +36,11 @@ pub struct Estimate {
     pub aic_gamma: Option<f64>,
     /// AIC of the Weibull.
     pub aic_weibull: Option<f64>,
+    /// The events the value and its interval were computed from: `n`, or
+    /// fewer when a duration sample held more than the reservoir keeps
+    /// (100,000 durations, events and censored together, a uniform
+    /// sample of them), so the interval is that of the kept sample.
+    pub n_used: u64,
 }
 
 impl Estimate {
@@ -60,6 +65,7 @@ impl Estimate {
             aic_lognormal: None,
             aic_gamma: None,
             aic_weibull: None,
+            n_used: n,
         }
     }
 }
@@ -109,6 +115,7 @@ fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(Stri
             aic_lognormal: aic(Family::Lognormal),
             aic_gamma: aic(Family::Gamma),
             aic_weibull: aic(Family::Weibull),
+            n_used: sample.events.len() as u64,
         }
     };
     out.push(row("mean_s", best.mean));
@@ -361,13 +368,16 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
         if k.fault_clock.n_events > 0 {
             let naive =
                 k.fault_clock.events.iter().sum::<f64>() / k.fault_clock.events.len() as f64;
-            est.push(Estimate::plain(
-                &format!("{key}.uncensored_only"),
-                "mean_s",
-                naive,
-                (f64::NAN, f64::NAN),
-                k.fault_clock.n_events,
-            ));
+            est.push(Estimate {
+                n_used: k.fault_clock.events.len() as u64,
+                ..Estimate::plain(
+                    &format!("{key}.uncensored_only"),
+                    "mean_s",
+                    naive,
+                    (f64::NAN, f64::NAN),
+                    k.fault_clock.n_events,
+                )
+            });
         }
         let weibull = clock.as_ref().and_then(|f| {
             let w = f.of(Family::Weibull)?;
@@ -379,6 +389,7 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
             est.push(Estimate {
                 family: "weibull".into(),
                 censored: k.fault_clock.n_censored,
+                n_used: k.fault_clock.events.len() as u64,
                 ..Estimate::plain(
                     &format!("{key}.weibull"),
                     "shape",
@@ -390,6 +401,7 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
             est.push(Estimate {
                 family: "weibull".into(),
                 censored: k.fault_clock.n_censored,
+                n_used: k.fault_clock.events.len() as u64,
                 ..Estimate::plain(
                     &format!("{key}.weibull"),
                     "mean_s",
@@ -448,6 +460,27 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
                 "# repair: too few repairs to fit ({})",
                 k.repair.n_events
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_reservoir_says_how_many_events_the_interval_used() {
+        let mut sample = Sample::default();
+        for i in 0..150_000u32 {
+            // Durations of 1 to 10 s, spread evenly.
+            sample.add(1.0 + f64::from(i % 1000) * 0.009, true);
+        }
+        let mut out = vec![];
+        duration("ecs.steps.spawning", &sample, &mut out).unwrap();
+        assert!(!out.is_empty());
+        for e in &out {
+            assert_eq!(e.n, 150_000);
+            assert_eq!(e.n_used, super::super::tally::RESERVOIR as u64);
         }
     }
 }
