@@ -98,6 +98,11 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     for log in &opts.logs {
         let mut rows = read::open(log).map_err(|e| FitError(vec![e]))?;
         while let Some(line) = rows.next_row(&mut row).map_err(|e| FitError(vec![e]))? {
+            if line.is_multiple_of(1 << 16) {
+                // SIGINT and SIGTERM are caught for the whole program: a
+                // long log must still stop when asked.
+                crate::interrupt::check()?;
+            }
             tally
                 .add(&row)
                 .map_err(|e| FitError(vec![format!("{}: line {line}, {e}", rows.file())]))?;
@@ -121,12 +126,6 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     if !dir.as_os_str().is_empty() {
         std::fs::create_dir_all(&dir)?;
     }
-    std::fs::write(&targets[0], &fitted.toml)?;
-    let mut csv = csv::Writer::from_path(&targets[1])?;
-    for e in &fitted.estimates {
-        csv.serialize(e)?;
-    }
-    csv.flush()?;
     let unknown: Vec<(String, u64)> = tally.unknown_causes.into_iter().collect();
     let json = serde_json::json!({
         "schema": "fleetsim.fit/1",
@@ -136,7 +135,35 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         "unknown_causes": unknown.iter().map(|(c, n)| serde_json::json!({"cause": c, "count": n})).collect::<Vec<_>>(),
         "estimates": fitted.estimates,
     });
-    std::fs::write(&targets[2], serde_json::to_string_pretty(&json)? + "\n")?;
+    // Each file is written under a partial name and renamed only once all
+    // three are complete, the scenario last: a failed or interrupted fit
+    // leaves nothing that looks like a result.
+    let partial = |p: &Path| {
+        let name = p
+            .file_name()
+            .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+        p.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+    };
+    let partials: Vec<PathBuf> = targets.iter().map(|p| partial(p)).collect();
+    let written = (|| -> anyhow::Result<()> {
+        let mut csv = csv::Writer::from_path(&partials[1])?;
+        for e in &fitted.estimates {
+            csv.serialize(e)?;
+        }
+        csv.flush()?;
+        std::fs::write(&partials[2], serde_json::to_string_pretty(&json)? + "\n")?;
+        std::fs::write(&partials[0], &fitted.toml)?;
+        for (from, to) in partials.iter().zip(&targets).rev() {
+            std::fs::rename(from, to)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = written {
+        for p in &partials {
+            let _gone = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
     Ok(Outcome {
         rows: tally.rows,
         estimates: fitted.estimates,

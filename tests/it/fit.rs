@@ -156,3 +156,32 @@ fn malformed_logs_are_refused_naming_the_line_and_nothing_is_written() {
         );
     }
 }
+
+#[test]
+fn a_fit_that_cannot_write_a_file_leaves_no_scenario_and_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("t.csv"),
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n\
+         0,0,ecs,initial,,ACTIVE,active,null,,false\n\
+         86400,0,ecs,fault,ACTIVE,ERROR,error,null,,false\n",
+    )
+    .unwrap();
+    // A folder where fit_report.json would go: its rename fails, so the
+    // scenario, renamed last, must not appear either.
+    std::fs::create_dir_all(d.join("out/fit_report.json/x")).unwrap();
+    let a = fleetsim()
+        .args(["fit", "t.csv", "--out", "out/f.toml", "--force"])
+        .current_dir(d)
+        .assert()
+        .failure();
+    let err = stderr_of(&a);
+    assert!(!err.contains("panicked"), "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(d.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["fit_report.json"], "{err}");
+}
