@@ -653,6 +653,38 @@ fn every_output_file_has_the_columns_the_output_reference_lists() {
         .collect();
     assert_eq!(written, dimensions, "compare.csv's dimensions");
 
+    // A fit of one replication's trace: fit_report.csv's header and
+    // fit_report.json's keys, and the rows of the one are the other's.
+    let fit = tmp.path().join("fit");
+    fleetsim()
+        .arg("fit")
+        .arg(own.join("transitions.csv"))
+        .arg("--out")
+        .arg(fit.join("fitted.toml"))
+        .assert()
+        .success();
+    let fit_columns = header(&fit.join("fit_report.csv"));
+    assert_eq!(
+        fit_columns,
+        doc("fit_report.csv").columns,
+        "fit_report.csv: header against docs/output.md"
+    );
+    checked.insert("fit_report.csv".into());
+    assert_eq!(
+        keys(&fit.join("fit_report.json")),
+        doc("fit_report.json").columns,
+        "fit_report.json keys"
+    );
+    checked.insert("fit_report.json".into());
+    let json: serde_json::Value = serde_json::from_str(&read(fit.join("fit_report.json"))).unwrap();
+    let row_keys: Vec<String> = json["estimates"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(row_keys, fit_columns, "fit_report.json's estimates");
+
     // Every file the output reference documents on its own was checked.
     let run_files: BTreeSet<String> = listed.keys().cloned().collect();
     assert_eq!(
