@@ -96,6 +96,26 @@ fn sig(x: f64) -> String {
 }
 
 /// A duration sample's fit, as scenario value, comment and estimates.
+/// Writes `name = <fitted duration>` with its comment, or a comment saying
+/// that too few `events` ended to fit one.
+fn duration_line(
+    toml: &mut String,
+    name: &str,
+    key: &str,
+    sample: &Sample,
+    events: &str,
+    out: &mut Vec<Estimate>,
+) {
+    let _ = match duration(key, sample, out) {
+        Some((value, comment)) => writeln!(toml, "{comment}\n{name} = {value}"),
+        None => writeln!(
+            toml,
+            "# {name}: too few {events} to fit ({})",
+            sample.n_events
+        ),
+    };
+}
+
 fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(String, String)> {
     let fit = mle::fit(&sample.events, &sample.censored)?;
     let best = fit.best();
@@ -223,18 +243,7 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
         );
     }
     let key = format!("{kn}.lifetime");
-    match duration(&key, &k.lifetime, est) {
-        Some((v, c)) => {
-            let _ = writeln!(toml, "{c}\nlifetime = {v}");
-        }
-        None => {
-            let _ = writeln!(
-                toml,
-                "# lifetime: too few deletes to fit ({})",
-                k.lifetime.n_events
-            );
-        }
-    }
+    duration_line(toml, "lifetime", &key, &k.lifetime, "deletes", est);
     if let Some((v, c)) = duration(&format!("{kn}.deleted_for"), &k.deleted_for, est) {
         let _ = writeln!(toml, "{c}\ndeleted_for = {v}");
     }
@@ -450,18 +459,14 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
             sig(exposure_days)
         );
     }
-    match duration(&format!("{kn}.faults.repair"), &k.repair, est) {
-        Some((v, c)) => {
-            let _ = writeln!(toml, "{c}\nrepair = {v}");
-        }
-        None => {
-            let _ = writeln!(
-                toml,
-                "# repair: too few repairs to fit ({})",
-                k.repair.n_events
-            );
-        }
-    }
+    duration_line(
+        toml,
+        "repair",
+        &format!("{kn}.faults.repair"),
+        &k.repair,
+        "repairs",
+        est,
+    );
 }
 
 #[cfg(test)]
