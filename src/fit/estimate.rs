@@ -4,7 +4,7 @@
 use super::interval::{poisson_count, wilson};
 use super::mle::{self, Family, Fit};
 use super::tally::{KindTally, Sample, Tally};
-use crate::model::{Kind, Op};
+use crate::model::{Kind, Op, bms, ecs};
 use std::fmt::Write;
 
 /// One estimate: a row of fit_report.csv.
@@ -203,9 +203,27 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
         sig(days)
     );
     let _ = writeln!(toml, "name = \"{name}\"");
-    let _ = writeln!(toml, "horizon = {}", secs(horizon_s.round()));
+    // A log ends at its last row, a little before the period it covers:
+    // a span of a day or more is rounded up to a whole hour, so that a
+    // fitted study lines up with the original's (`fleetsim compare` wants
+    // the same window).
+    let horizon_s = if horizon_s >= DAY_S {
+        (horizon_s / 3600.0).ceil() * 3600.0
+    } else {
+        horizon_s.round()
+    };
+    let _ = writeln!(
+        toml,
+        "horizon = {}   # the log's span{}",
+        secs(horizon_s),
+        if horizon_s >= DAY_S {
+            ", rounded up to a whole hour"
+        } else {
+            ""
+        }
+    );
     if horizon_s < 3600.0 {
-        let _ = writeln!(toml, "sample_interval = {}", secs(horizon_s.round()));
+        let _ = writeln!(toml, "sample_interval = {}", secs(horizon_s));
     }
     for (kind, k) in [(Kind::Ecs, &tally.kinds[0]), (Kind::Bms, &tally.kinds[1])] {
         if k.initial == 0 && k.creates == 0 && k.status_time.is_empty() {
@@ -247,52 +265,7 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
     if let Some((v, c)) = duration(&format!("{kn}.deleted_for"), &k.deleted_for, est) {
         let _ = writeln!(toml, "{c}\ndeleted_for = {v}");
     }
-    // Owners: the operations they started, by the status they started from.
-    let in_tables: f64 = k
-        .mix
-        .keys()
-        .filter_map(|s| k.status_time.get(s))
-        .sum::<f64>()
-        / DAY_S;
-    let total: u64 = k.mix.values().flat_map(|m| m.values()).sum();
-    if total > 0 && in_tables > 0.0 {
-        let (lo, hi) = poisson_count(total);
-        let rate = total as f64 / in_tables;
-        est.push(Estimate::plain(
-            &format!("{kn}.ops_rate"),
-            "per_day",
-            rate,
-            (lo / in_tables, hi / in_tables),
-            total,
-        ));
-        let _ = writeln!(
-            toml,
-            "ops_rate = \"{}/d\"   # user operations per server-day in {}; 95% CI {}..{}; n = {total}",
-            sig(rate),
-            k.mix.keys().cloned().collect::<Vec<_>>().join(" and "),
-            sig(lo / in_tables),
-            sig(hi / in_tables)
-        );
-        for (status, ops) in &k.mix {
-            let n: u64 = ops.values().sum();
-            let entries: Vec<String> = ops.iter().map(|(op, c)| format!("{op} = {c}")).collect();
-            let _ = writeln!(
-                toml,
-                "behaviour.{status} = {{ {} }}   # operations started from {status}, n = {n}",
-                entries.join(", ")
-            );
-            for (op, c) in ops {
-                let ci = wilson(*c, n).unwrap_or((0.0, 1.0));
-                est.push(Estimate::plain(
-                    &format!("{kn}.behaviour.{status}.{op}"),
-                    "share",
-                    *c as f64 / n as f64,
-                    ci,
-                    n,
-                ));
-            }
-        }
-    }
+    owners(kind, k, toml, est);
     // Steps.
     let _ = writeln!(toml, "\n[{kn}.steps]");
     for (name, sample) in &k.steps {
@@ -467,6 +440,140 @@ fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &m
         "repairs",
         est,
     );
+    // A soft reboot whose guest ignores the request waits Nova's timeout
+    // and then reboots hard, all within the reboot_started step: the
+    // fitted step already holds that wait, so adding it again would count
+    // it twice.
+    if kind == Kind::Ecs && k.started[Op::Reboot.index()] > 0 {
+        let _ = writeln!(
+            toml,
+            "\n[{kn}.soft_reboot]\nfallback_prob = 0   # the fitted reboot_started step already holds the wait of the reboots that fell back to hard"
+        );
+    }
+}
+
+/// The owners: how often they start an operation, and which, by the status
+/// they start it from. A request the lock refuses, a lock of a locked server
+/// and an unlock of an unlocked one leave no row, so each operation's rate is
+/// its count over the time it could have been seen: unlocked for a user
+/// operation and for `lock`, locked for `unlock`, any time for an admin
+/// operation (`live_migrate`). Counting over all the time instead would
+/// miss the refused requests, and the fitted fleet, locked longer, would
+/// be refused still more.
+fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>) {
+    let kn = kind.name();
+    let machine = match kind {
+        Kind::Ecs => ecs::machine(false),
+        Kind::Bms => bms::machine(false),
+    };
+    let seen_days = |status: &str, op: Option<Op>| -> f64 {
+        let all = k.status_time.get(status).copied().unwrap_or(0.0);
+        let locked = k.locked_time.get(status).copied().unwrap_or(0.0).min(all);
+        let seen = match op {
+            Some(Op::Unlock) => locked,
+            Some(op) if op == Op::Lock || !machine.is_admin(op) => all - locked,
+            _ => all,
+        };
+        // A count with no time to be seen in cannot happen in a trace; fall
+        // back to all the time rather than divide by 0.
+        if seen > 0.0 {
+            seen / DAY_S
+        } else {
+            all / DAY_S
+        }
+    };
+    // Per status: each operation's count, rate per server-day seen, and
+    // the time it was seen over.
+    let mut mixes = vec![];
+    for (status, ops) in &k.mix {
+        let rates: Vec<(&str, u64, f64, f64)> = ops
+            .iter()
+            .map(|(&op, &c)| {
+                let days = seen_days(status, Op::from_name(op));
+                (op, c, c as f64 / days, days)
+            })
+            .filter(|r| r.2.is_finite())
+            .collect();
+        let n: u64 = rates.iter().map(|r| r.1).sum();
+        let rate: f64 = rates.iter().map(|r| r.2).sum();
+        if rate > 0.0 {
+            mixes.push((status, rates, rate, n));
+        }
+    }
+    // The scenario has one tick rate for every status: the rate of the
+    // status with the most operations (the best measured). A status whose
+    // owners were seen less often asked for something the trace cannot
+    // show, most often an unlock of an unlocked server (a no-op): the gap
+    // is written as `unlock`, which is that no-op, so that the status keeps
+    // its own rate.
+    let Some(main) = mixes.iter().max_by_key(|m| m.3) else {
+        return;
+    };
+    let (total, rate) = (main.3, main.2);
+    let exposure_days = total as f64 / rate;
+    let (lo, hi) = poisson_count(total);
+    est.push(Estimate::plain(
+        &format!("{kn}.ops_rate"),
+        "per_day",
+        rate,
+        (lo / exposure_days, hi / exposure_days),
+        total,
+    ));
+    let _ = writeln!(
+        toml,
+        "ops_rate = \"{}/d\"   # user operations per server-day in {}, counted while they could be seen (a lock hides refused requests); 95% CI {}..{}; n = {total}",
+        sig(rate),
+        main.0,
+        sig(lo / exposure_days),
+        sig(hi / exposure_days)
+    );
+    for (status, rates, status_rate, n) in &mixes {
+        let mut entries: Vec<String> = rates
+            .iter()
+            .map(|(op, _, r, _)| format!("{op} = {}", sig(*r)))
+            .collect();
+        // Outside the main status, unlock takes the gap: seen only on the
+        // few servers locked there, its own count says little.
+        let unlock = Op::Unlock.name();
+        let others: f64 = rates.iter().filter(|r| r.0 != unlock).map(|r| r.2).sum();
+        let gap = rate - others;
+        let mut note = String::new();
+        if *status != main.0 && gap > 1e-3 * rate {
+            entries.retain(|e| !e.starts_with("unlock ="));
+            entries.push(format!("unlock = {}", sig(gap)));
+            note = format!(
+                " (the others seen {}/d; unlock, a no-op on an unlocked server, takes the rest of ops_rate)",
+                sig(others)
+            );
+        } else if gap < -1e-3 * rate {
+            note = format!(" (seen {}/d, above ops_rate)", sig(others));
+        }
+        let counts: Vec<String> = rates
+            .iter()
+            .map(|(op, c, ..)| format!("{op} {c}"))
+            .collect();
+        let _ = writeln!(
+            toml,
+            "behaviour.{status} = {{ {} }}   # per server-day{note}; started from {status}: {}",
+            entries.join(", "),
+            counts.join(", ")
+        );
+        for &(op, c, r, _) in rates {
+            let share = r / status_rate;
+            // Wilson's interval of the count's share, moved by the lock
+            // correction (exact when nothing was locked).
+            let raw = c as f64 / *n as f64;
+            let ci = wilson(c, *n).unwrap_or((0.0, 1.0));
+            let scale = if raw > 0.0 { share / raw } else { 1.0 };
+            est.push(Estimate::plain(
+                &format!("{kn}.behaviour.{status}.{op}"),
+                "share",
+                share,
+                ((ci.0 * scale).min(1.0), (ci.1 * scale).min(1.0)),
+                *n,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ pub struct Row {
     pub task_state: String,
     /// BMS state after.
     pub bms_state: String,
+    /// Locked after.
+    pub locked: bool,
 }
 
 /// A trace being read.
@@ -162,6 +164,7 @@ impl Rows {
             field.clear();
             field.push_str(&r[i]);
         }
+        row.locked = &r[9] == "true";
         Ok(Some(line))
     }
 

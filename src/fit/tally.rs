@@ -93,8 +93,14 @@ pub struct KindTally {
     pub timed_out: Vec<u64>,
     /// User operations started, by the status they started from.
     pub mix: BTreeMap<String, BTreeMap<&'static str, u64>>,
-    /// Server-seconds spent in each status.
+    /// Server-seconds spent in each status while the owner could ask for
+    /// an operation: not once it has asked for a delete, nor while a BMS is
+    /// frozen for billing (it shows SHUTOFF, but its owner asks nothing).
     pub status_time: BTreeMap<String, f64>,
+    /// Of those, the server-seconds spent locked: an owner's request that a
+    /// lock refuses leaves no row, so the operations' rates are counted
+    /// over the time they could be seen (see `estimate`).
+    pub locked_time: BTreeMap<String, f64>,
     /// Step durations, by step key.
     pub steps: BTreeMap<&'static str, Sample>,
     /// Faults.
@@ -141,6 +147,14 @@ struct Server {
     created_s: Option<f64>,
     deleting: bool,
     deleted_since: Option<f64>,
+    /// When the owner last unlocked it, and from which status: an unlock
+    /// followed at once by a delete is the delete's own first step (an
+    /// owner unlocks a locked server to delete it), not a request of its own.
+    unlocked: Option<(f64, String)>,
+    /// Locked, as the row's `locked` column says.
+    locked: bool,
+    /// Frozen for billing (BMS `frozen`).
+    frozen: bool,
 }
 
 /// Everything read so far.
@@ -221,6 +235,9 @@ impl Tally {
             created_s: None,
             deleting: false,
             deleted_since: None,
+            unlocked: None,
+            locked: false,
+            frozen: false,
         });
         if server.kind != kind {
             return Err(format!(
@@ -239,13 +256,30 @@ impl Tally {
         server.last_s = t;
         let tally = &mut self.kinds[k];
         // What the old state accrued.
-        if !server.status.is_empty() {
+        if !server.status.is_empty() && !server.deleting && !server.frozen {
             *tally.status_time.entry(server.status.clone()).or_default() += t - server.status_since;
+            if server.locked {
+                *tally.locked_time.entry(server.status.clone()).or_default() +=
+                    t - server.status_since;
+            }
         }
         if let Some(s) = server.prone_since.take() {
             tally.exposure_s += t - s;
         }
         let cause = row.cause.as_str();
+        if let Some((at, from)) = server.unlocked.take()
+            && at == t
+            && cause == Op::Delete.name()
+        {
+            tally.started[Op::Unlock.index()] -= 1;
+            if let Some(n) = tally
+                .mix
+                .get_mut(&from)
+                .and_then(|m| m.get_mut(Op::Unlock.name()))
+            {
+                *n -= 1;
+            }
+        }
         let (op, ending) = match Op::from_name(cause) {
             Some(op) => (Some(op), None),
             None => match cause.rsplit_once('_') {
@@ -303,6 +337,9 @@ impl Tally {
                             .or_default()
                             .entry(op.name())
                             .or_default() += 1;
+                    }
+                    if op == Op::Unlock {
+                        server.unlocked = Some((t, row.from_status.clone()));
                     }
                     if op == Op::Create && row.from_status.is_empty() {
                         tally.creates += 1;
@@ -364,6 +401,8 @@ impl Tally {
         if row.to_status == "DELETED" && server.deleted_since.is_none() {
             server.deleted_since = Some(t);
         }
+        server.frozen = row.bms_state == "frozen";
+        server.locked = row.locked;
         server.status.clear();
         server.status.push_str(&row.to_status);
         server.status_since = t;
@@ -376,9 +415,13 @@ impl Tally {
         let end = self.last_s;
         for server in std::mem::take(&mut self.servers).into_values() {
             let tally = &mut self.kinds[slot(server.kind)];
-            if !server.status.is_empty() {
+            if !server.status.is_empty() && !server.deleting && !server.frozen {
                 *tally.status_time.entry(server.status.clone()).or_default() +=
                     end - server.status_since;
+                if server.locked {
+                    *tally.locked_time.entry(server.status.clone()).or_default() +=
+                        end - server.status_since;
+                }
             }
             if let Some(s) = server.prone_since {
                 tally.exposure_s += end - s;
