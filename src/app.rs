@@ -181,6 +181,19 @@ fn fit_report(outcome: &crate::fit::Outcome, secs: f64) -> String {
     for (cause, n) in &outcome.unknown_causes {
         s += &format!("  unknown cause {cause:?}: {n} rows, not used\n");
     }
+    for (event, n) in &outcome.unknown_events {
+        s += &format!("  unknown event {event:?}: {n}, not used\n");
+    }
+    if outcome.skipped > 0 {
+        s += &format!(
+            "  skipped {} malformed line{} (--skip-bad)\n",
+            outcome.skipped,
+            if outcome.skipped == 1 { "" } else { "s" }
+        );
+        for p in &outcome.skipped_first {
+            s += &format!("    {p}\n");
+        }
+    }
     for p in &outcome.written {
         s += &format!("  wrote {}\n", p.display());
     }
@@ -227,9 +240,19 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 text
             }
         }
-        Command::Fit { logs, out, force } => {
+        Command::Fit {
+            logs,
+            out,
+            force,
+            skip_bad,
+        } => {
             let started = std::time::Instant::now();
-            let outcome = crate::fit::run(&crate::fit::Options { logs, out, force })?;
+            let outcome = crate::fit::run(&crate::fit::Options {
+                logs,
+                out,
+                force,
+                skip_bad,
+            })?;
             fit_report(&outcome, started.elapsed().as_secs_f64())
         }
         Command::Validate { scenario } => {

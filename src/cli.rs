@@ -56,7 +56,7 @@ const FIT_HELP: &str = "\
 Exit status:
   0  success: the scenario, fit_report.csv and fit_report.json are written (also when stdout is closed early)
   1  a file that cannot be written, or stdout that cannot be written
-  2  bad input: a log that cannot be read, a malformed row (the file, line and column are named), or an output file that exists without --force; nothing is written
+  2  bad input: a log that cannot be read, a malformed line without --skip-bad (the file, line and what is wrong are named), or an output file that exists without --force; nothing is written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM";
 
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
@@ -265,12 +265,16 @@ pub enum Command {
     /// probabilities, time to fault (censored), repair time, operation
     /// rates and mix, arrivals and lifetimes, each with its 95% interval.
     ///
-    /// Reads fleetsim's own transitions.csv (or transitions.csv.zst), row
-    /// by row. Writes the scenario to --out, and fit_report.csv and
-    /// fit_report.json beside it.
+    /// Reads fleetsim's own transitions.csv, Nova's versioned
+    /// notifications as JSON lines (.jsonl), or Nova's instance actions
+    /// (.json), each also zstd-compressed (.zst), streamed line by line.
+    /// The format is told by the extension (.csv; .jsonl, .ndjson, .json),
+    /// else by the content. Writes the scenario to --out, and
+    /// fit_report.csv and fit_report.json beside it.
     #[command(after_help = FIT_HELP)]
     Fit {
-        /// The logs: transitions.csv or transitions.csv.zst files.
+        /// The logs: transitions.csv, Nova notification logs (.jsonl) or
+        /// instance-actions files (.json), each also as .zst.
         #[arg(required = true)]
         logs: Vec<PathBuf>,
         /// The scenario to write (TOML); the reports go in its folder.
@@ -279,6 +283,11 @@ pub enum Command {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
+        /// Leave out malformed lines and fit the rest: they are counted,
+        /// and the first few named, in the output and in fit_report.json.
+        /// Without it a malformed line refuses the fit (exit 2).
+        #[arg(long)]
+        skip_bad: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

@@ -1,9 +1,13 @@
-//! `fleetsim fit`: from event logs (fleetsim's own trace) to a scenario,
-//! with every estimate's interval in fit_report.csv and fit_report.json.
+//! `fleetsim fit`: from event logs (fleetsim's own trace, Nova's
+//! notifications, Nova's instance actions) to a scenario, with every
+//! estimate's interval in fit_report.csv and fit_report.json.
 
+pub mod actions;
 pub mod estimate;
 pub mod interval;
+pub mod json;
 pub mod mle;
+pub mod nova;
 pub mod read;
 pub mod tally;
 
@@ -39,6 +43,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Replace existing files.
     pub force: bool,
+    /// Skip malformed lines (counted and named) instead of refusing.
+    pub skip_bad: bool,
 }
 
 /// What a fit did.
@@ -49,6 +55,13 @@ pub struct Outcome {
     pub estimates: Vec<estimate::Estimate>,
     /// Causes not fleetsim's, with their counts.
     pub unknown_causes: Vec<(String, u64)>,
+    /// Nova event types and instance actions not used, and states
+    /// fleetsim does not model, with their counts.
+    pub unknown_events: Vec<(String, u64)>,
+    /// Malformed lines skipped (with --skip-bad).
+    pub skipped: u64,
+    /// The first few of them: `file: line N: problem`.
+    pub skipped_first: Vec<String>,
     /// The files written.
     pub written: Vec<PathBuf>,
 }
@@ -94,20 +107,35 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         }
     }
     let mut tally = tally::Tally::default();
-    let mut row = read::Row::default();
+    let mut bad = Bad::default();
+    let mut fatal = vec![];
+    let mut unknown_events = std::collections::BTreeMap::<String, u64>::new();
     for log in &opts.logs {
-        let mut rows = read::open(log).map_err(|e| FitError(vec![e]))?;
-        while let Some(line) = rows.next_row(&mut row).map_err(|e| FitError(vec![e]))? {
-            if line.is_multiple_of(1 << 16) {
-                // SIGINT and SIGTERM are caught for the whole program: a
-                // long log must still stop when asked.
-                crate::interrupt::check()?;
-            }
-            tally
-                .add(&row)
-                .map_err(|e| FitError(vec![format!("{}: line {line}, {e}", rows.file())]))?;
+        let read = read_log(log, &mut tally, &mut bad, &mut unknown_events);
+        // SIGINT and SIGTERM are caught for the whole program: a long log
+        // stops reading when asked, and the fit ends here as interrupted.
+        crate::interrupt::check()?;
+        match read {
+            Ok(()) => tally.end_log(),
+            Err(e) => fatal.push(e),
         }
-        tally.end_log();
+    }
+    if !opts.skip_bad && bad.count > 0 {
+        fatal.extend(std::mem::take(&mut bad.listed));
+        if bad.count > LISTED_WITHOUT_SKIP as u64 {
+            fatal.push(format!(
+                "... and {} more malformed lines",
+                bad.count - LISTED_WITHOUT_SKIP as u64
+            ));
+        }
+        fatal.push(format!(
+            "{} malformed line{} in all; give --skip-bad to leave them out and fit the rest",
+            bad.count,
+            if bad.count == 1 { "" } else { "s" }
+        ));
+    }
+    if !fatal.is_empty() {
+        return Err(FitError(fatal).into());
     }
     if tally.rows == 0 {
         return Err(FitError(vec!["the logs hold no rows after their headers".into()]).into());
@@ -127,12 +155,16 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         std::fs::create_dir_all(&dir)?;
     }
     let unknown: Vec<(String, u64)> = tally.unknown_causes.into_iter().collect();
+    let unknown_events: Vec<(String, u64)> = unknown_events.into_iter().collect();
+    let skipped_first: Vec<String> = bad.listed.into_iter().take(LISTED_WITH_SKIP).collect();
     let json = serde_json::json!({
         "schema": "fleetsim.fit/1",
         "logs": opts.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "rows": tally.rows,
         "observed_s": tally.observed_s,
         "unknown_causes": unknown.iter().map(|(c, n)| serde_json::json!({"cause": c, "count": n})).collect::<Vec<_>>(),
+        "unknown_events": unknown_events.iter().map(|(e, n)| serde_json::json!({"event": e, "count": n})).collect::<Vec<_>>(),
+        "skipped_lines": {"count": bad.count, "first": skipped_first},
         "estimates": fitted.estimates,
     });
     // Each file is written under a partial name and renamed only once all
@@ -168,6 +200,144 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         rows: tally.rows,
         estimates: fitted.estimates,
         unknown_causes: unknown,
+        unknown_events,
+        skipped: bad.count,
+        skipped_first,
         written: targets.to_vec(),
     })
+}
+
+/// Malformed lines listed without --skip-bad (the rest are counted).
+const LISTED_WITHOUT_SKIP: usize = 20;
+/// Malformed lines named in the output with --skip-bad.
+const LISTED_WITH_SKIP: usize = 5;
+
+/// Malformed lines: how many, and the first ones named.
+#[derive(Default)]
+struct Bad {
+    count: u64,
+    listed: Vec<String>,
+}
+
+impl Bad {
+    fn add(&mut self, problem: String) {
+        self.count += 1;
+        if self.listed.len() < LISTED_WITHOUT_SKIP {
+            self.listed.push(problem);
+        }
+    }
+}
+
+/// Stops a log's reading every 65,536 records when a signal has asked the
+/// program to stop (the caller then reports the interruption).
+fn stop_if_asked(record: u64) -> Result<(), String> {
+    if record.is_multiple_of(1 << 16) && crate::interrupt::requested().is_some() {
+        return Err("interrupted".into());
+    }
+    Ok(())
+}
+
+/// Reads one log into the tally. Malformed lines go to `bad` (the line
+/// changes nothing); an error is a log that cannot be read at all.
+fn read_log(
+    log: &Path,
+    tally: &mut tally::Tally,
+    bad: &mut Bad,
+    unknown_events: &mut std::collections::BTreeMap<String, u64>,
+) -> Result<(), String> {
+    match json::detect(log)? {
+        json::Format::Trace => {
+            let mut rows = read::open(log)?;
+            let mut row = read::Row::default();
+            for n in 1u64.. {
+                stop_if_asked(n)?;
+                match rows.next_row(&mut row) {
+                    Ok(None) => break,
+                    Ok(Some(line)) => {
+                        if let Err(e) = tally.add(&row) {
+                            bad.add(format!("{}: line {line}, {e}", rows.file()));
+                        }
+                    }
+                    Err(read::Bad::Line(e)) => bad.add(e),
+                    Err(read::Bad::Fatal(e)) => return Err(e),
+                }
+            }
+        }
+        json::Format::Notifications => {
+            let mut records = json::Records::open(log)?;
+            let mut reader = nova::Notifications::default();
+            let mut n = 0u64;
+            while let Some((at, value)) = records.next_record() {
+                n += 1;
+                stop_if_asked(n)?;
+                let file = records.file().to_string();
+                let taken = value.and_then(|v| {
+                    if json::is_actions(&v) {
+                        Err("a server's instance actions in a notification log; give notifications and instance actions in separate files".into())
+                    } else {
+                        reader.take(v)
+                    }
+                });
+                match taken {
+                    Ok(time) => {
+                        add_rows(tally, &reader.rows, &file, &at, bad);
+                        if let Some(t) = time {
+                            tally.extend(t);
+                        }
+                    }
+                    Err(e) if e.starts_with("cannot read") => {
+                        return Err(format!("{file}: {at}: {e}"));
+                    }
+                    Err(e) => bad.add(format!("{file}: {at}: {e}")),
+                }
+            }
+            reader.finish();
+            let file = records.file().to_string();
+            add_rows(tally, &reader.rows, &file, "the end", bad);
+            for (e, n) in reader.unknown {
+                json::count_unknown(unknown_events, e, n);
+            }
+        }
+        json::Format::Actions => {
+            let mut records = json::Records::open(log)?;
+            let mut reader = actions::Actions::default();
+            let mut n = 0u64;
+            while let Some((at, value)) = records.next_record() {
+                n += 1;
+                stop_if_asked(n)?;
+                let file = records.file().to_string();
+                let taken = value.and_then(|v| {
+                    if json::is_actions(&v) {
+                        reader.take(&v, tally)
+                    } else {
+                        Err("not a server's instance actions (no \"instanceActions\"); give notifications and instance actions in separate files".into())
+                    }
+                });
+                match taken {
+                    Ok(()) => {}
+                    Err(e) if e.starts_with("cannot read") => {
+                        return Err(format!("{file}: {at}: {e}"));
+                    }
+                    Err(e) => bad.add(format!("{file}: {at}: {e}")),
+                }
+            }
+            reader.finish(tally);
+            for (e, n) in reader.unknown {
+                json::count_unknown(unknown_events, e, n);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Hands a notification's rows to the tally. The notification reader
+/// keeps each server's rows in order, so the tally refuses none; were it
+/// to, the refusal is reported as the line's.
+fn add_rows(tally: &mut tally::Tally, rows: &[read::Row], file: &str, at: &str, bad: &mut Bad) {
+    for row in rows {
+        if let Err(e) = tally.add(row) {
+            bad.add(format!("{file}: {at}: {e}"));
+            return;
+        }
+    }
 }

@@ -45,6 +45,16 @@ pub struct Row {
     pub locked: bool,
 }
 
+/// What is wrong with a trace: one line (the rest can be read), or the
+/// file (it cannot).
+#[derive(Debug)]
+pub enum Bad {
+    /// A malformed line, named with its file and number.
+    Line(String),
+    /// The file cannot be read further.
+    Fatal(String),
+}
+
 /// A trace being read.
 pub struct Rows {
     file: String,
@@ -96,16 +106,27 @@ pub fn open(path: &Path) -> Result<Rows, String> {
 impl Rows {
     /// The next row and its line number, `None` at the end; an error names
     /// the line and what is wrong with it.
-    pub fn next_row(&mut self, row: &mut Row) -> Result<Option<u64>, String> {
+    pub fn next_row(&mut self, row: &mut Row) -> Result<Option<u64>, Bad> {
         let file = &self.file;
         match self.reader.read_record(&mut self.record) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                return Err(format!("{file}: line {line}: {e}"));
+                let problem = format!("{file}: line {line}: {e}");
+                return Err(if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    Bad::Fatal(problem)
+                } else {
+                    Bad::Line(problem)
+                });
             }
         }
+        self.check(row).map_err(Bad::Line)
+    }
+
+    /// Checks the record just read into `row`.
+    fn check(&mut self, row: &mut Row) -> Result<Option<u64>, String> {
+        let file = &self.file;
         let line = self.record.position().map_or(0, |p| p.line());
         let at = |column: usize, what: String| {
             format!("{file}: line {line}, column {}: {what}", COLUMNS[column])

@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 /// this many, so memory stays bounded whatever the length of the log.
 pub const RESERVOIR: usize = 100_000;
 
+/// An unlock this close before a delete (fleetsim's owners do both at
+/// once; a person or a script, within seconds) is taken as part of the
+/// delete, not as an owner's request of its own.
+pub const UNLOCK_TO_DELETE_S: f64 = 60.0;
+
 /// Durations, observed (events) or known only to be longer (censored).
 #[derive(Debug)]
 pub struct Sample {
@@ -148,8 +153,9 @@ struct Server {
     deleting: bool,
     deleted_since: Option<f64>,
     /// When the owner last unlocked it, and from which status: an unlock
-    /// followed at once by a delete is the delete's own first step (an
-    /// owner unlocks a locked server to delete it), not a request of its own.
+    /// followed within [`UNLOCK_TO_DELETE_S`] by a delete is the delete's
+    /// own first step (an owner unlocks a locked server to delete it), not
+    /// a request of its own. It is still an unlock that could fail.
     unlocked: Option<(f64, String)>,
     /// Locked, as the row's `locked` column says.
     locked: bool,
@@ -218,9 +224,24 @@ impl Tally {
         let kind = row.kind.unwrap_or(Kind::Ecs);
         let t = row.time_s;
         let state = self.state(row, kind)?;
+        if let Some(server) = self.servers.get(&row.instance) {
+            if server.kind != kind {
+                return Err(format!(
+                    "column kind: instance {} was {} and is now {}",
+                    row.instance,
+                    server.kind.name(),
+                    kind.name()
+                ));
+            }
+            if t < server.last_s {
+                return Err(format!(
+                    "column time_s: {t} is before this instance's previous row at {} (time goes backwards for instance {})",
+                    server.last_s, row.instance
+                ));
+            }
+        }
         self.rows += 1;
-        self.first_s.get_or_insert(t);
-        self.last_s = self.last_s.max(t);
+        self.extend(t);
         let k = slot(kind);
         let server = self.servers.entry(row.instance).or_insert_with(|| Server {
             kind,
@@ -239,20 +260,6 @@ impl Tally {
             locked: false,
             frozen: false,
         });
-        if server.kind != kind {
-            return Err(format!(
-                "column kind: instance {} was {} and is now {}",
-                row.instance,
-                server.kind.name(),
-                kind.name()
-            ));
-        }
-        if t < server.last_s {
-            return Err(format!(
-                "column time_s: {t} is before this instance's previous row at {} (time goes backwards for instance {})",
-                server.last_s, row.instance
-            ));
-        }
         server.last_s = t;
         let tally = &mut self.kinds[k];
         // What the old state accrued.
@@ -268,17 +275,14 @@ impl Tally {
         }
         let cause = row.cause.as_str();
         if let Some((at, from)) = server.unlocked.take()
-            && at == t
+            && t - at <= UNLOCK_TO_DELETE_S
             && cause == Op::Delete.name()
-        {
-            tally.started[Op::Unlock.index()] -= 1;
-            if let Some(n) = tally
+            && let Some(n) = tally
                 .mix
                 .get_mut(&from)
                 .and_then(|m| m.get_mut(Op::Unlock.name()))
-            {
-                *n -= 1;
-            }
+        {
+            *n -= 1;
         }
         let (op, ending) = match Op::from_name(cause) {
             Some(op) => (Some(op), None),
@@ -289,7 +293,12 @@ impl Tally {
                 _ => (None, None),
             },
         };
-        if let Some((key, since, step_op)) = server.step.take()
+        // Nova takes a lock or an unlock whatever the server is doing: such
+        // a row changes the flag alone and must leave the operation under
+        // way, and its step's clock, as they were.
+        let flag_only = matches!(op, Some(Op::Lock | Op::Unlock)) && ending.is_none();
+        if !flag_only
+            && let Some((key, since, step_op)) = server.step.take()
             && op == Some(step_op)
             && ending != Some("timeout")
         {
@@ -324,7 +333,7 @@ impl Tally {
                 server.op = None;
             }
             (_, Some(op), None) => {
-                if server.op != Some(op) {
+                if flag_only || server.op != Some(op) {
                     tally.started[op.index()] += 1;
                     let user = self.machines[k].user_ops.contains(&op);
                     if user
@@ -355,7 +364,9 @@ impl Tally {
                         }
                     }
                 }
-                server.op = Some(op);
+                if !flag_only {
+                    server.op = Some(op);
+                }
             }
             _ => *self.unknown_causes.entry(cause.to_string()).or_default() += 1,
         }
@@ -388,11 +399,13 @@ impl Tally {
             None => (false, None),
         };
         let step = step.filter(|&name| kind == Kind::Ecs || is_bms_step(name));
-        if let (Some(name), Some(op)) = (step, op.filter(|_| ending.is_none())) {
-            server.step = Some((name, t, op));
-        }
-        if step.is_none() {
-            server.op = None;
+        if !flag_only {
+            if let (Some(name), Some(op)) = (step, op.filter(|_| ending.is_none())) {
+                server.step = Some((name, t, op));
+            }
+            if step.is_none() {
+                server.op = None;
+            }
         }
         if prone && !server.deleting {
             server.prone_since = Some(t);
@@ -407,6 +420,13 @@ impl Tally {
         server.status.push_str(&row.to_status);
         server.status_since = t;
         Ok(())
+    }
+
+    /// Widens the log's observed span to take in `t` (a row's time, or an
+    /// event that changed no state).
+    pub fn extend(&mut self, t: f64) {
+        self.first_s = Some(self.first_s.map_or(t, |f| f.min(t)));
+        self.last_s = self.last_s.max(t);
     }
 
     /// Ends one log: the servers still present are censored at its last

@@ -185,3 +185,68 @@ fn a_fit_that_cannot_write_a_file_leaves_no_scenario_and_no_partial_file() {
     left.sort();
     assert_eq!(left, ["fit_report.json"], "{err}");
 }
+
+#[test]
+fn a_lock_in_the_middle_of_an_operation_leaves_its_step_and_its_count_alone() {
+    // Nova takes a lock whatever the server is doing: six reboots each
+    // with a lock row inside their first step, and one reboot that fails.
+    let mut text =
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n"
+            .to_string();
+    for i in 0..7u32 {
+        text += &format!("0,{i},ecs,initial,,ACTIVE,active,null,,false\n");
+    }
+    for i in 0..6u32 {
+        let t0 = 100.0 + f64::from(i);
+        let steps = [
+            2.0 + f64::from(i),
+            5.0 + f64::from(i),
+            30.0 + 3.0 * f64::from(i),
+        ];
+        let (t1, t2) = (t0 + steps[0], t0 + steps[0] + steps[1]);
+        let t3 = t2 + steps[2];
+        text += &format!(
+            "{t0},{i},ecs,reboot,ACTIVE,REBOOT,active,rebooting,,false\n\
+             {},{i},ecs,lock,REBOOT,REBOOT,active,rebooting,,true\n\
+             {t1},{i},ecs,reboot,REBOOT,REBOOT,active,reboot_pending,,true\n\
+             {t2},{i},ecs,reboot,REBOOT,REBOOT,active,reboot_started,,true\n\
+             {t3},{i},ecs,reboot,REBOOT,ACTIVE,active,null,,true\n",
+            t0 + 1.0
+        );
+    }
+    text += "100,6,ecs,reboot,ACTIVE,REBOOT,active,rebooting,,false\n\
+             105,6,ecs,reboot_failed,REBOOT,ACTIVE,active,null,,false\n\
+             1000,6,ecs,stop,ACTIVE,ACTIVE,active,powering-off,,false\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), text).unwrap();
+    fleetsim()
+        .args(["fit", "t.csv", "--out", "out/f.toml"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/fit_report.json")).unwrap(),
+    )
+    .unwrap();
+    let n = |key: &str, quantity: &str| {
+        report["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estimate"] == key && e["quantity"] == quantity)
+            .unwrap_or_else(|| panic!("no {key} {quantity}"))["n"]
+            .as_u64()
+            .unwrap()
+    };
+    // Each step ended six times, the lock inside the first notwithstanding
+    // (the first also a seventh time, when the failed reboot failed).
+    for (step, ended) in [
+        ("rebooting", 7),
+        ("reboot_pending", 6),
+        ("reboot_started", 6),
+    ] {
+        assert_eq!(n(&format!("ecs.steps.{step}"), "mean_s"), ended, "{step}");
+    }
+    // Seven reboots were started, not thirteen.
+    assert_eq!(n("ecs.failures.reboot.prob", "prob"), 7);
+}
