@@ -195,12 +195,21 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
     let mut est = vec![];
     let days = tally.observed_s / DAY_S;
     let mut toml = String::new();
-    let horizon_s = tally.observed_s.max(1.0);
+    // Several logs are several fleets, or one fleet's several periods:
+    // the scenario is that of one log, its span and initial fleet the
+    // logs' mean, its rates per server-day or per day of log over them all.
+    let logs = tally.logs.max(1);
+    let horizon_s = (tally.observed_s / logs as f64).max(1.0);
     let _ = writeln!(
         toml,
-        "# Fitted by `fleetsim fit` from {} rows over {} days of log.\n# Each value's comment gives its 95% interval and sample size; fit_report.csv lists them all.",
+        "# Fitted by `fleetsim fit` from {} rows over {} days of log{}.\n# Each value's comment gives its 95% interval and sample size; fit_report.csv lists them all.",
         tally.rows,
-        sig(days)
+        sig(days),
+        if logs > 1 {
+            format!(" ({logs} logs; the horizon and the initial fleets are their means)")
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(toml, "name = \"{name}\"");
     // A log ends at its last row, a little before the period it covers:
@@ -229,7 +238,7 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
         if k.initial == 0 && k.creates == 0 && k.status_time.is_empty() {
             continue;
         }
-        kind_section(kind, k, days, &mut toml, &mut est);
+        kind_section(kind, k, days, logs, &mut toml, &mut est);
     }
     Fitted {
         estimates: est,
@@ -237,10 +246,26 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
     }
 }
 
-fn kind_section(kind: Kind, k: &KindTally, days: f64, toml: &mut String, est: &mut Vec<Estimate>) {
+fn kind_section(
+    kind: Kind,
+    k: &KindTally,
+    days: f64,
+    logs: u64,
+    toml: &mut String,
+    est: &mut Vec<Estimate>,
+) {
     let kn = kind.name();
     let _ = writeln!(toml, "\n[{kn}]");
-    let _ = writeln!(toml, "initial = {}", k.initial);
+    let initial = (k.initial as f64 / logs as f64).round();
+    if logs > 1 {
+        let _ = writeln!(
+            toml,
+            "initial = {initial}   # {} servers present at the start of {logs} logs",
+            k.initial
+        );
+    } else {
+        let _ = writeln!(toml, "initial = {initial}");
+    }
     if days > 0.0 {
         let (lo, hi) = poisson_count(k.creates);
         let rate = k.creates as f64 / days;

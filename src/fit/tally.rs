@@ -173,6 +173,8 @@ pub struct Tally {
     pub rows: u64,
     /// Seconds observed, summed over the logs.
     pub observed_s: f64,
+    /// Logs that held rows.
+    pub logs: u64,
     machines: [Machine; 2],
     servers: BTreeMap<u64, Server>,
     first_s: Option<f64>,
@@ -193,6 +195,7 @@ impl Default for Tally {
             unknown_causes: BTreeMap::new(),
             rows: 0,
             observed_s: 0.0,
+            logs: 0,
             machines: [ecs::machine(false), bms::machine(false)],
             servers: BTreeMap::new(),
             first_s: None,
@@ -458,6 +461,7 @@ impl Tally {
         }
         if let Some(first) = self.first_s.take() {
             self.observed_s += end - first;
+            self.logs += 1;
         }
         self.last_s = 0.0;
     }
