@@ -12,6 +12,7 @@ mod determinism;
 mod diskfull;
 mod docs;
 mod fit;
+mod fit_coverage;
 mod fit_nova;
 mod fixtures;
 mod fuzz;
