@@ -95,6 +95,19 @@ fn sig(x: f64) -> String {
     format!("{x:.digits$}")
 }
 
+/// The value every duration of `sample` took, if they all took the same
+/// (to well under a trace's millisecond) and at least two ended: a fixed
+/// duration, such as a purge delay, that no family can fit. A censored
+/// duration longer than it says it was not fixed.
+fn constant(sample: &Sample) -> Option<f64> {
+    let (&first, rest) = sample.events.split_first()?;
+    let same = |x: f64| (x - first).abs() <= 1e-6 * first.abs().max(1.0);
+    (sample.n_events >= 2
+        && rest.iter().all(|&x| same(x))
+        && sample.censored.iter().all(|&c| c <= first || same(c)))
+    .then_some(first)
+}
+
 /// A duration sample's fit, as scenario value, comment and estimates.
 /// Writes `name = <fitted duration>` with its comment, or a comment saying
 /// that too few `events` ended to fit one.
@@ -117,6 +130,25 @@ fn duration_line(
 }
 
 fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(String, String)> {
+    if let Some(value) = constant(sample) {
+        out.push(Estimate {
+            family: "fixed".into(),
+            censored: sample.n_censored,
+            n_used: sample.events.len() as u64,
+            ..Estimate::plain(key, "mean_s", value, (value, value), sample.n_events)
+        });
+        let comment = format!(
+            "# fixed: every one of n = {} took {} s{}",
+            sample.n_events,
+            sig(value),
+            if sample.n_censored > 0 {
+                format!(" (+{} censored, none longer)", sample.n_censored)
+            } else {
+                String::new()
+            }
+        );
+        return Some((secs(value), comment));
+    }
     let fit = mle::fit(&sample.events, &sample.censored)?;
     let best = fit.best();
     let row = |quantity, v: (f64, f64, f64)| {

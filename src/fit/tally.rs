@@ -300,12 +300,15 @@ impl Tally {
         // a row changes the flag alone and must leave the operation under
         // way, and its step's clock, as they were.
         let flag_only = matches!(op, Some(Op::Lock | Op::Unlock)) && ending.is_none();
+        // A step a watchdog cut short would have lasted longer than it
+        // did: censored, not dropped (dropping it would bias the step
+        // short wherever timeouts are common).
         if !flag_only
             && let Some((key, since, step_op)) = server.step.take()
             && op == Some(step_op)
-            && ending != Some("timeout")
         {
-            tally.steps.entry(key).or_default().add(t - since, true);
+            let ended = ending != Some("timeout");
+            tally.steps.entry(key).or_default().add(t - since, ended);
         }
         match (cause, op, ending) {
             ("initial", _, _) => tally.initial += 1,

@@ -250,3 +250,100 @@ fn a_lock_in_the_middle_of_an_operation_leaves_its_step_and_its_count_alone() {
     // Seven reboots were started, not thirteen.
     assert_eq!(n("ecs.failures.reboot.prob", "prob"), 7);
 }
+
+#[test]
+fn a_step_a_watchdog_cut_short_is_censored_and_a_fixed_duration_is_written_fixed() {
+    let mut text =
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n"
+            .to_string();
+    for i in 0..6u32 {
+        text += &format!("0,{i},ecs,initial,,ACTIVE,active,null,,false\n");
+        let t0 = 100.0 + f64::from(i);
+        text += &format!("{t0},{i},ecs,reboot,ACTIVE,REBOOT,active,rebooting,,false\n");
+        if i < 4 {
+            let t1 = t0 + 2.0 + f64::from(i);
+            text += &format!("{t1},{i},ecs,reboot,REBOOT,ACTIVE,active,null,,false\n");
+            // Then deleted, and purged 5 minutes later (or 4 for one).
+            let (t2, t3) = (t1 + 100.0, t1 + 110.0);
+            let purge = t3 + if i == 3 { 240.0 } else { 300.0 };
+            text += &format!(
+                "{t2},{i},ecs,delete,ACTIVE,ACTIVE,active,deleting,,false\n\
+                 {t3},{i},ecs,delete,ACTIVE,DELETED,deleted,null,,false\n\
+                 {purge},{i},ecs,purge,DELETED,,,,,false\n"
+            );
+        } else {
+            // Cut short by the watchdog after 30 minutes.
+            let t1 = t0 + 1800.0;
+            text += &format!("{t1},{i},ecs,reboot_timeout,REBOOT,ERROR,error,null,,false\n");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), text).unwrap();
+    fleetsim()
+        .args(["fit", "t.csv", "--out", "out/f.toml"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/fit_report.json")).unwrap(),
+    )
+    .unwrap();
+    let step = report["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["estimate"] == "ecs.steps.rebooting" && e["quantity"] == "mean_s")
+        .expect("no ecs.steps.rebooting");
+    assert_eq!(
+        (step["n"].as_u64(), step["censored"].as_u64()),
+        (Some(4), Some(2)),
+        "{step}"
+    );
+    // Two of six lasted over 30 minutes: the mean is far above the four
+    // that ended (2 to 5 s).
+    assert!(step["value"].as_f64().unwrap() > 100.0, "{step}");
+    // A duration that never varies is written as that fixed value: not the
+    // purge delay here (one took 4 minutes, and a fitted family says so),
+    // but with all four at 5 minutes it is.
+    let purge = |report: &serde_json::Value| {
+        report["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estimate"] == "ecs.deleted_for" && e["quantity"] == "mean_s")
+            .map(|e| {
+                (
+                    e["family"].as_str().unwrap().to_string(),
+                    e["value"].as_f64().unwrap(),
+                )
+            })
+    };
+    assert_ne!(purge(&report).map(|p| p.0), Some("fixed".into()));
+    let fixed = std::fs::read_to_string(dir.path().join("t.csv"))
+        .unwrap()
+        .replace(",3,ecs,purge", ",3,ecs,purge_")
+        .lines()
+        .map(|l| {
+            if l.contains("purge_") {
+                let t: f64 = l.split(',').next().unwrap().parse().unwrap();
+                format!("{},3,ecs,purge,DELETED,,,,,false", t + 60.0)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("t.csv"), fixed + "\n").unwrap();
+    fleetsim()
+        .args(["fit", "t.csv", "--out", "out/f.toml", "--force"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/fit_report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(purge(&report), Some(("fixed".into(), 300.0)));
+    let toml = std::fs::read_to_string(dir.path().join("out/f.toml")).unwrap();
+    assert!(toml.contains("deleted_for = \"300s\""), "{toml}");
+}
