@@ -497,6 +497,9 @@ fn kind_section(
         "repairs",
         est,
     );
+    if kind == Kind::Bms {
+        freeze_section(k, toml, est);
+    }
     // A soft reboot whose guest ignores the request waits Nova's timeout
     // and then reboots hard, all within the reboot_started step: the
     // fitted step already holds that wait, so adding it again would count
@@ -505,6 +508,82 @@ fn kind_section(
         let _ = writeln!(
             toml,
             "\n[{kn}.soft_reboot]\nfallback_prob = 0   # the fitted reboot_started step already holds the wait of the reboots that fell back to hard"
+        );
+    }
+}
+
+/// BMS billing freezes: how often a server is frozen (per server-day it
+/// could be: alive, not frozen, not deleting), how often its owner renews,
+/// after how long, and the retention after which it is deleted.
+fn freeze_section(k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>) {
+    let freezes = k.started[Op::Freeze.index()];
+    let exposure_days = k.status_time.values().sum::<f64>() / DAY_S;
+    if freezes == 0 || exposure_days <= 0.0 {
+        return;
+    }
+    let _ = writeln!(toml, "\n[bms.freeze]");
+    let (lo, hi) = poisson_count(freezes);
+    let rate = freezes as f64 / exposure_days;
+    est.push(Estimate::plain(
+        "bms.freeze.rate",
+        "per_day",
+        rate,
+        (lo / exposure_days, hi / exposure_days),
+        freezes,
+    ));
+    let _ = writeln!(
+        toml,
+        "rate = \"{}/d\"   # {freezes} freezes over {} server-days not frozen; 95% CI {}..{}/d",
+        sig(rate),
+        sig(exposure_days),
+        sig(lo / exposure_days),
+        sig(hi / exposure_days)
+    );
+    // Renewed or deleted: the freezes that began a retention or more
+    // before their log's end, whose outcome the log shows either way.
+    let (renewed, expired) = (k.renewed_in_time, k.retention.n_events);
+    if let Some(ci) = wilson(renewed, renewed + expired) {
+        let p = renewed as f64 / (renewed + expired) as f64;
+        est.push(Estimate::plain(
+            "bms.freeze.renew_prob",
+            "prob",
+            p,
+            ci,
+            renewed + expired,
+        ));
+        let _ = writeln!(
+            toml,
+            "renew_prob = {}   # renewed {renewed} of the {} freezes that began a retention or more before the log's end (95% CI {}..{})",
+            sig(p),
+            renewed + expired,
+            sig(ci.0),
+            sig(ci.1)
+        );
+    }
+    duration_line(
+        toml,
+        "renew_delay",
+        "bms.freeze.renew_delay",
+        &k.renew_delay,
+        "renewals",
+        est,
+    );
+    // The retention is a fixed delay: written only when every deletion
+    // came after the same time frozen.
+    if constant(&k.retention).is_some() {
+        duration_line(
+            toml,
+            "retention",
+            "bms.freeze.retention",
+            &k.retention,
+            "deletions",
+            est,
+        );
+    } else if k.retention.n_events > 0 {
+        let _ = writeln!(
+            toml,
+            "# retention: the {} deletions of frozen servers came after different times frozen; left at its default",
+            k.retention.n_events
         );
     }
 }

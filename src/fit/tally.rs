@@ -123,6 +123,20 @@ pub struct KindTally {
     pub lifetime: Sample,
     /// Time shown DELETED until purged.
     pub deleted_for: Sample,
+    /// BMS billing freezes: time frozen until the owner renewed (an
+    /// event), or until the log's end (censored).
+    pub renew_delay: Sample,
+    /// Time frozen until deleted for want of renewal (the retention).
+    pub retention: Sample,
+    /// Renewals of freezes that began at least a retention before their
+    /// log's end: those freezes' outcome (renewed, or deleted at the end of
+    /// the retention) is known whichever it is, so renewals over them and
+    /// the deletions is the renewal probability. Counting every renewal
+    /// would favour them: a late freeze can be seen renewed, not deleted.
+    pub renewed_in_time: u64,
+    /// This log's renewals, by the time their freeze began (a uniform
+    /// reservoir, so memory stays bounded).
+    renewal_freezes: Sample,
 }
 
 impl KindTally {
@@ -157,6 +171,8 @@ struct Server {
     /// own first step (an owner unlocks a locked server to delete it), not
     /// a request of its own. It is still an unlock that could fail.
     unlocked: Option<(f64, String)>,
+    /// Frozen for billing since.
+    frozen_since: Option<f64>,
     /// Locked, as the row's `locked` column says.
     locked: bool,
     /// Frozen for billing (BMS `frozen`).
@@ -260,6 +276,7 @@ impl Tally {
             deleting: false,
             deleted_since: None,
             unlocked: None,
+            frozen_since: None,
             locked: false,
             frozen: false,
         });
@@ -420,7 +437,23 @@ impl Tally {
         if row.to_status == "DELETED" && server.deleted_since.is_none() {
             server.deleted_since = Some(t);
         }
-        server.frozen = row.bms_state == "frozen";
+        // Billing freezes: frozen until renewed, or deleted at the end of
+        // the retention.
+        let frozen = row.bms_state == "frozen";
+        if frozen && server.frozen_since.is_none() {
+            server.frozen_since = Some(t);
+        }
+        if !frozen && let Some(since) = server.frozen_since.take() {
+            match op {
+                Some(Op::Unfreeze) => {
+                    tally.renew_delay.add(t - since, true);
+                    tally.renewal_freezes.add(since, true);
+                }
+                Some(Op::Expire) => tally.retention.add(t - since, true),
+                _ => {}
+            }
+        }
+        server.frozen = frozen;
         server.locked = row.locked;
         server.status.clear();
         server.status.push_str(&row.to_status);
@@ -458,9 +491,34 @@ impl Tally {
             if let Some(s) = server.error_since {
                 tally.repair.add(end - s, false);
             }
+            // Still frozen: it may renew yet, or never (then the retention
+            // would delete it); counted as a renewal not seen yet, since
+            // dropping it would keep only the quick renewals.
+            if let Some(s) = server.frozen_since {
+                tally.renew_delay.add(end - s, false);
+            }
             if let (Some(c), false) = (server.created_s, server.deleting) {
                 tally.lifetime.add(end - c, false);
             }
+        }
+        // The retention: the time frozen before a deletion, which the
+        // model holds fixed (the longest seen), else the default.
+        for k in &mut self.kinds {
+            let retention = k
+                .retention
+                .events
+                .iter()
+                .copied()
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+                .unwrap_or(crate::scenario::defaults::RETENTION.as_secs_f64());
+            let kept = &k.renewal_freezes.events;
+            if !kept.is_empty() {
+                let early = kept.iter().filter(|&&f| f <= end - retention).count();
+                k.renewed_in_time += (k.renewal_freezes.n_events as f64 * early as f64
+                    / kept.len() as f64)
+                    .round() as u64;
+            }
+            k.renewal_freezes = Sample::default();
         }
         if let Some(first) = self.first_s.take() {
             self.observed_s += end - first;

@@ -347,3 +347,54 @@ fn a_step_a_watchdog_cut_short_is_censored_and_a_fixed_duration_is_written_fixed
     let toml = std::fs::read_to_string(dir.path().join("out/f.toml")).unwrap();
     assert!(toml.contains("deleted_for = \"300s\""), "{toml}");
 }
+
+#[test]
+fn bms_billing_freezes_are_fitted_with_their_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("frozen.toml"),
+        r#"
+name = "frozen"
+seed = 3
+horizon = "15d"
+[bms]
+initial = 600
+[bms.freeze]
+rate = "24/y"
+renew_prob = 0.6
+renew_delay = { dist = "exponential", mean = "2d" }
+retention = "5d"
+"#,
+    )
+    .unwrap();
+    fleetsim()
+        .args(["run", "frozen.toml", "--trace", "--out", "run", "--quiet"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    fleetsim()
+        .args(["fit", "run/transitions.csv", "--out", "fit/fitted.toml"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("fit/fit_report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // An owner who would renew after the retention is too late: the
+    // renewals the log can show are 0.6 × P(delay < 5 d). Counting every
+    // renewal seen over renewals and deletions would give about 0.62 here
+    // (a freeze of the last 5 days can be seen renewed, never deleted),
+    // which this interval excludes.
+    let renewing = 0.6 * (1.0 - (-2.5f64).exp());
+    for (key, quantity, truth) in [
+        ("bms.freeze.rate", "per_day", 24.0 / 365.0),
+        ("bms.freeze.renew_prob", "prob", renewing),
+    ] {
+        let (v, lo, hi) = estimate(&report, key, quantity);
+        assert!(
+            lo <= truth && truth <= hi,
+            "{key} {quantity}: {truth} not in {lo}..{hi} (estimate {v})"
+        );
+    }
+    let toml = std::fs::read_to_string(dir.path().join("fit/fitted.toml")).unwrap();
+    assert!(toml.contains("retention = \"432000s\""), "{toml}");
+}
