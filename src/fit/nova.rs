@@ -337,9 +337,12 @@ fn parse(line: Value) -> Result<Read, String> {
         ),
         None => (None, None, None, None),
     };
-    // The instance's own fields are the state after; state_update's new
+    // The state after: an instance.update's state_update names the new
+    // vm_state (Nova's own sample of instance.update carries the common
+    // payload's "active" beside a state_update from building to building);
+    // the task_state is the instance's own, since state_update's new
     // task_state is null also when Nova was given none.
-    let vm = if has_state { state } else { new_vm };
+    let vm = new_vm.or(if has_state { state } else { None });
     let task = if has_task { task } else { new_task };
     let after = vm.map(|vm| Shown { vm, task });
     let before = old_vm.map(|vm| Shown { vm, task: old_task });

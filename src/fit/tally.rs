@@ -426,7 +426,10 @@ impl Tally {
             if let (Some(name), Some(op)) = (step, op.filter(|_| ending.is_none())) {
                 server.step = Some((name, t, op));
             }
-            if step.is_none() {
+            // A server still showing BUILD is still being created, in a
+            // step or not (Nova's create.start shows building with no
+            // task_state): the create goes on.
+            if step.is_none() && row.to_status != "BUILD" {
                 server.op = None;
             }
         }

@@ -961,3 +961,115 @@ fn made_up_event_names_and_endless_lines_cannot_grow_memory_without_bound() {
         assert!(!dir.path().join("long").exists());
     }
 }
+
+/// Nova's own samples (tests/data/nova-notification-samples), with their
+/// `$ref`s resolved as nova/tests/json_ref.py does: the referenced file,
+/// overridden recursively by the rest of the object.
+fn nova_sample(name: &str) -> Value {
+    fn resolve(v: Value, base: &Path) -> Value {
+        match v {
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|i| resolve(i, base)).collect())
+            }
+            Value::Object(mut map) => {
+                if let Some(Value::String(r)) = map.remove("$ref") {
+                    let path = base.join(r.trim_end_matches('#'));
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let mut target =
+                        resolve(serde_json::from_str(&text).unwrap(), path.parent().unwrap());
+                    let overrides = resolve(Value::Object(map), base);
+                    update(&mut target, overrides);
+                    target
+                } else {
+                    Value::Object(
+                        map.into_iter()
+                            .map(|(k, v)| (k, resolve(v, base)))
+                            .collect(),
+                    )
+                }
+            }
+            other => other,
+        }
+    }
+    fn update(d: &mut Value, with: Value) {
+        let (Value::Object(d), Value::Object(with)) = (d, with) else {
+            unreachable!()
+        };
+        for (k, v) in with {
+            match (d.get_mut(&k), v) {
+                (Some(old @ Value::Object(_)), v @ Value::Object(_)) => update(old, v),
+                (_, v) => {
+                    d.insert(k, v);
+                }
+            }
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nova-notification-samples");
+    let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+    resolve(serde_json::from_str(&text).unwrap(), &dir)
+}
+
+#[test]
+fn a_server_life_made_of_novas_own_samples_is_fitted() {
+    // One server's life, one of Nova's samples per step, a minute apart;
+    // every other one inside oslo.messaging's envelope.
+    let life = [
+        "instance-create-start",
+        "instance-update",
+        "instance-create-end",
+        "instance-power_off-start",
+        "instance-power_off-end",
+        "instance-power_on-start",
+        "instance-power_on-end",
+        "instance-lock",
+        "instance-unlock",
+        "instance-reboot-start",
+        "instance-reboot-end",
+        "instance-reboot-start",
+        "instance-reboot-error",
+        "instance-rebuild-start",
+        "instance-rebuild-end",
+        "instance-delete-start",
+        "instance-delete-end",
+    ];
+    let mut text = String::new();
+    for (i, name) in life.iter().enumerate() {
+        let mut message = nova_sample(name);
+        let minute = i as u64;
+        message["timestamp"] = json!(format!("2024-03-01 00:{minute:02}:00.000000"));
+        message["message_id"] = json!(format!("m{i}"));
+        let line = if i % 2 == 0 {
+            json!({"oslo.version": "2.0", "oslo.message": message.to_string()})
+        } else {
+            message
+        };
+        text += &(line.to_string() + "\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nova.jsonl"), text).unwrap();
+    let (report, stdout) = fit(dir.path(), "nova.jsonl", "out");
+    // Every sample was read and used: nothing unknown, nothing malformed.
+    assert_eq!(report["unknown_events"], json!([]), "{stdout}");
+    assert_eq!(report["skipped_lines"]["count"], 0);
+    assert_eq!(report["observed_s"], 16.0 * 60.0);
+    let e = estimates(&report);
+    let get = |key: &str, quantity: &str| {
+        let v = &e[&(key.to_string(), quantity.to_string())];
+        (v["n"].as_u64().unwrap(), v["value"].as_f64().unwrap())
+    };
+    // One create, stop, start, lock, unlock, rebuild and delete, none
+    // failed; two hard reboots (Nova's samples are of a hard reboot), one
+    // failed with reboot.error.
+    for op in [
+        "create", "stop", "start", "lock", "unlock", "rebuild", "delete",
+    ] {
+        assert_eq!(
+            get(&format!("ecs.failures.{op}.prob"), "prob"),
+            (1, 0.0),
+            "{op}"
+        );
+    }
+    assert_eq!(get("ecs.failures.reboot_hard.prob", "prob"), (2, 0.5));
+    assert_eq!(get("ecs.arrivals", "per_day").0, 1);
+    assert_eq!(get("ecs.steps.reboot_pending_hard", "mean_s"), (2, 60.0));
+}
