@@ -1073,3 +1073,36 @@ fn a_server_life_made_of_novas_own_samples_is_fitted() {
     assert_eq!(get("ecs.arrivals", "per_day").0, 1);
     assert_eq!(get("ecs.steps.reboot_pending_hard", "mean_s"), (2, 60.0));
 }
+
+#[test]
+fn novas_own_instance_action_responses_are_fitted_as_they_are() {
+    // The list response as Nova's API returns it, and the one action with
+    // its events as GET .../os-instance-actions/{request_id} returns it,
+    // each with the server it is of.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nova-api-samples");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let mut list = read("instance-actions-list-resp.json");
+    list["server"] = json!("15835b6f-1e14-4cfa-9f66-1abea1a1c0d5");
+    let mut one = read("instance-action-get-resp.json");
+    one["server"] = json!("4bf3473b-d550-4b65-9409-292d44ab14a2");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("actions.json"), format!("{list}\n{one}\n")).unwrap();
+    let (report, stdout) = fit(tmp.path(), "actions.json", "out");
+    assert_eq!(report["skipped_lines"]["count"], 0, "{stdout}");
+    assert_eq!(report["unknown_events"], json!([]), "{stdout}");
+    let e = estimates(&report);
+    let n = |key: &str| {
+        e[&(key.to_string(), "prob".to_string())]["n"]
+            .as_u64()
+            .unwrap()
+    };
+    // A create and two stops (one per server), none failed.
+    assert_eq!(n("ecs.failures.create.prob"), 1);
+    assert_eq!(n("ecs.failures.stop.prob"), 2);
+    assert_eq!(
+        e[&("ecs.failures.stop.prob".to_string(), "prob".to_string())]["value"],
+        0.0
+    );
+}
