@@ -245,6 +245,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
             out,
             force,
             skip_bad,
+            report,
         } => {
             let started = std::time::Instant::now();
             let outcome = crate::fit::run(&crate::fit::Options {
@@ -252,6 +253,7 @@ fn run_command(command: Command) -> anyhow::Result<String> {
                 out,
                 force,
                 skip_bad,
+                report,
             })?;
             fit_report(&outcome, started.elapsed().as_secs_f64())
         }

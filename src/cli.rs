@@ -54,9 +54,9 @@ Exit status:
 /// The exit statuses of `fit`.
 const FIT_HELP: &str = "\
 Exit status:
-  0  success: the scenario, fit_report.csv and fit_report.json are written (also when stdout is closed early)
-  1  a file that cannot be written, or stdout that cannot be written
-  2  bad input: a log that cannot be read, a malformed line without --skip-bad (the file, line and what is wrong are named), or an output file that exists without --force; nothing is written
+  0  success: the scenario, fit_report.csv and fit_report.json (and with --report fit_report.html) are written (also when stdout is closed early)
+  1  a file that cannot be written (nothing is left that looks like a result), or stdout that cannot be written
+  2  bad input: a log that cannot be read, a malformed line without --skip-bad (the file, line and what is wrong are named), or an output file that exists without --force (fit_report.html only with --report); nothing is written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM";
 
 /// fleetsim: simulate the lifecycle of ECS and BMS fleets and report state occupancy.
@@ -270,7 +270,8 @@ pub enum Command {
     /// (.json), each also zstd-compressed (.zst), streamed line by line.
     /// The format is told by the extension (.csv; .jsonl, .ndjson, .json),
     /// else by the content. Writes the scenario to --out, and
-    /// fit_report.csv and fit_report.json beside it.
+    /// fit_report.csv and fit_report.json beside it (and fit_report.html
+    /// with --report).
     #[command(after_help = FIT_HELP)]
     Fit {
         /// The logs: transitions.csv, Nova notification logs (.jsonl) or
@@ -288,6 +289,11 @@ pub enum Command {
         /// Without it a malformed line refuses the fit (exit 2).
         #[arg(long)]
         skip_bad: bool,
+        /// Also write fit_report.html beside the scenario: every estimate,
+        /// and a chart per fitted duration of its empirical distribution
+        /// against the fitted families.
+        #[arg(long)]
+        report: bool,
     },
     /// Check a scenario and print a one-screen summary of the study.
     #[command(after_help = EXIT_STATUS)]

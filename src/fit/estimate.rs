@@ -6,6 +6,7 @@ use super::mle::{self, Family, Fit};
 use super::tally::{KindTally, Sample, Tally};
 use crate::model::{Kind, Op, bms, ecs};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// One estimate: a row of fit_report.csv.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -41,6 +42,22 @@ pub struct Estimate {
     /// (100,000 durations, events and censored together, a uniform
     /// sample of them), so the interval is that of the kept sample.
     pub n_used: u64,
+    /// For fit_report.html, not a column: the fit a duration's rows come
+    /// from, shared by its rows.
+    #[serde(skip)]
+    pub curves: Option<Arc<Curves>>,
+}
+
+/// What fit_report.html draws of a fitted duration.
+#[derive(Debug)]
+pub struct Curves {
+    /// Every family fitted to the sample, and its Kaplan–Meier estimate.
+    pub fit: Fit,
+    /// The distribution the scenario writes: the chosen family, or for the
+    /// time to fault the exponential by exposure.
+    pub written: mle::Fitted,
+    /// How `written` was chosen, in words (`the lowest AIC`).
+    pub how: &'static str,
 }
 
 impl Estimate {
@@ -66,6 +83,7 @@ impl Estimate {
             aic_gamma: None,
             aic_weibull: None,
             n_used: n,
+            curves: None,
         }
     }
 }
@@ -150,6 +168,12 @@ fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(Stri
         return Some((secs(value), comment));
     }
     let fit = mle::fit(&sample.events, &sample.censored)?;
+    let curves = Arc::new(Curves {
+        written: fit.best().clone(),
+        fit,
+        how: "the lowest AIC",
+    });
+    let fit = &curves.fit;
     let best = fit.best();
     let row = |quantity, v: (f64, f64, f64)| {
         let aic = |f| fit.of(f).map(|c| c.aic);
@@ -168,6 +192,7 @@ fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(Stri
             aic_gamma: aic(Family::Gamma),
             aic_weibull: aic(Family::Weibull),
             n_used: sample.events.len() as u64,
+            curves: Some(curves.clone()),
         }
     };
     out.push(row("mean_s", best.mean));
@@ -194,7 +219,7 @@ fn duration(key: &str, sample: &Sample, out: &mut Vec<Estimate>) -> Option<(Stri
         };
         out.push(row(quantity, second));
     }
-    Some((value, comment(&fit, sample)))
+    Some((value, comment(fit, sample)))
 }
 
 fn comment(fit: &Fit, sample: &Sample) -> String {
@@ -397,6 +422,7 @@ fn kind_section(
         let mean = k.exposure_s / k.faults as f64;
         let (lo, hi) = poisson_count(k.faults);
         let ci = (k.exposure_s / hi, k.exposure_s / lo);
+        let by_exposure = est.len();
         est.push(Estimate {
             family: "exponential".into(),
             censored: k.fault_clock.n_censored,
@@ -423,6 +449,25 @@ fn kind_section(
             let e = f.of(Family::Exponential)?;
             Some((w.clone(), w.aic < e.aic))
         });
+        if let Some(fit) = clock {
+            let (written, how) = match &weibull {
+                Some((w, true)) => (
+                    w.clone(),
+                    "AIC (the censored Weibull's below the exponential's)",
+                ),
+                _ => (
+                    mle::Fitted {
+                        family: Family::Exponential,
+                        params: (mean, 1.0),
+                        mean: (mean, ci.0, ci.1),
+                        second: None,
+                        aic: f64::NAN,
+                    },
+                    "exposure (faults over server-days at risk)",
+                ),
+            };
+            est[by_exposure].curves = Some(Arc::new(Curves { fit, written, how }));
+        }
         if let Some((w, _)) = &weibull {
             let s = w.second.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
             est.push(Estimate {

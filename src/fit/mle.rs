@@ -141,6 +141,19 @@ impl Fit {
     pub fn of(&self, family: Family) -> Option<&Fitted> {
         self.candidates.iter().find(|c| c.family == family)
     }
+
+    /// The Kolmogorov–Smirnov distance between `fitted` (any family, not
+    /// only a candidate) and the Kaplan–Meier estimate [`Fit::km`], on
+    /// either side of each event time: [`Fit::ks`] for the chosen family.
+    pub fn ks_of(&self, fitted: &Fitted) -> f64 {
+        let mut before = 0.0;
+        self.km.iter().fold(0.0_f64, |d, &(x, after)| {
+            let f = fitted.cdf(x);
+            let d = d.max((f - before).abs()).max((after - f).abs());
+            before = after;
+            d
+        })
+    }
 }
 
 /// Fits every family to `events` (observed durations) and `censored`
@@ -840,6 +853,22 @@ mod tests {
         assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-10);
         assert!((trigamma(0.5) - pi2 / 2.0).abs() < 1e-10);
         assert!((trigamma(1e4) - 1.000_050_001_666_6e-4).abs() < 1e-14);
+    }
+
+    #[test]
+    fn the_distance_of_the_chosen_family_is_the_fit_s() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        let d = rand_distr::Gamma::new(2.0, 30.0).unwrap();
+        let xs: Vec<f64> = (0..500).map(|_| d.sample(&mut rng)).collect();
+        let (events, censored): (Vec<f64>, Vec<f64>) = xs.iter().partition(|&&x| x < 100.0);
+        let censored: Vec<f64> = censored.iter().map(|_| 100.0).collect();
+        for (e, c) in [(&xs, &vec![]), (&events, &censored)] {
+            let f = fit(e, c).unwrap();
+            assert_eq!(f.ks_of(f.best()), f.ks);
+            // Another family is further from the sample.
+            let other = f.of(Family::Exponential).unwrap();
+            assert!(f.ks_of(other) > f.ks, "{} vs {}", f.ks_of(other), f.ks);
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `fleetsim fit`: from event logs (fleetsim's own trace, Nova's
 //! notifications, Nova's instance actions) to a scenario, with every
-//! estimate's interval in fit_report.csv and fit_report.json.
+//! estimate's interval in fit_report.csv and fit_report.json (and, with
+//! `--report`, fit_report.html).
 
 pub mod actions;
 pub mod estimate;
@@ -9,6 +10,7 @@ pub mod json;
 pub mod mle;
 pub mod nova;
 pub mod read;
+pub mod report;
 pub mod tally;
 
 use crate::output::files;
@@ -45,6 +47,8 @@ pub struct Options {
     pub force: bool,
     /// Skip malformed lines (counted and named) instead of refusing.
     pub skip_bad: bool,
+    /// Also write fit_report.html.
+    pub report: bool,
 }
 
 /// What a fit did.
@@ -91,11 +95,14 @@ fn scenario_name(out: &Path) -> String {
 /// Reads the logs, estimates, and writes the scenario and its reports.
 pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     let dir = opts.out.parent().map(Path::to_path_buf).unwrap_or_default();
-    let targets = [
+    let mut targets = vec![
         opts.out.clone(),
         dir.join(files::FIT_REPORT_CSV),
         dir.join(files::FIT_REPORT_JSON),
     ];
+    if opts.report {
+        targets.push(dir.join(files::FIT_REPORT_HTML));
+    }
     if !opts.force {
         let existing: Vec<String> = targets
             .iter()
@@ -167,9 +174,26 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         "skipped_lines": {"count": bad.count, "first": skipped_first},
         "estimates": fitted.estimates,
     });
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    for e in &fitted.estimates {
+        csv.serialize(e)?;
+    }
+    let csv = csv.into_inner().map_err(|e| e.into_error())?;
+    let html = if opts.report {
+        let header = report::Header {
+            logs: &opts.logs,
+            rows: tally.rows,
+            observed_s: tally.observed_s,
+            unknown_causes: &unknown,
+            scenario: &opts.out,
+        };
+        Some(report::page(&header, &fitted.estimates, &csv)?.0)
+    } else {
+        None
+    };
     // Each file is written under a partial name and renamed only once all
-    // three are complete, the scenario last: a failed or interrupted fit
-    // leaves nothing that looks like a result.
+    // are complete, the scenario last: a failed or interrupted fit leaves
+    // nothing that looks like a result.
     let partial = |p: &Path| {
         let name = p
             .file_name()
@@ -178,12 +202,11 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
     };
     let partials: Vec<PathBuf> = targets.iter().map(|p| partial(p)).collect();
     let written = (|| -> anyhow::Result<()> {
-        let mut csv = csv::Writer::from_path(&partials[1])?;
-        for e in &fitted.estimates {
-            csv.serialize(e)?;
-        }
-        csv.flush()?;
+        std::fs::write(&partials[1], &csv)?;
         std::fs::write(&partials[2], serde_json::to_string_pretty(&json)? + "\n")?;
+        if let Some(html) = &html {
+            std::fs::write(&partials[3], html)?;
+        }
         std::fs::write(&partials[0], &fitted.toml)?;
         for (from, to) in partials.iter().zip(&targets).rev() {
             std::fs::rename(from, to)?;
@@ -203,7 +226,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         unknown_events,
         skipped: bad.count,
         skipped_first,
-        written: targets.to_vec(),
+        written: targets,
     })
 }
 

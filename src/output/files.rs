@@ -141,3 +141,5 @@ pub const ALL: &[&str] = &[
 pub const FIT_REPORT_CSV: &str = "fit_report.csv";
 /// `fleetsim fit`: the same estimates, with the logs read, as JSON.
 pub const FIT_REPORT_JSON: &str = "fit_report.json";
+/// `fleetsim fit --report`: the fit as one page, a chart per fitted duration.
+pub const FIT_REPORT_HTML: &str = "fit_report.html";

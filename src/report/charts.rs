@@ -1526,6 +1526,144 @@ pub fn curve(
     })
 }
 
+/// One line of a [`distribution`] chart: its points (seconds, and a
+/// probability), colour and width.
+pub struct DistributionLine {
+    /// The points, in order of x; a step function gives its corners.
+    pub points: Vec<(f64, f64)>,
+    /// Its colour.
+    pub colour: RGBColor,
+    /// Its width in SVG units.
+    pub width: u32,
+}
+
+/// Round durations a log axis from `lo` to `hi` seconds is labelled at:
+/// the coarse ones (1 s, 1 min, 10 min, 1 h, 1 d, ...) when three or more
+/// fall inside, else finer ones (1, 2, 5 × 10ⁿ s, 30 s, 2 min, 6 h, ...).
+fn duration_keys(lo: f64, hi: f64) -> Vec<f64> {
+    const COARSE: [f64; 13] = [
+        0.001,
+        0.01,
+        0.1,
+        1.0,
+        10.0,
+        60.0,
+        600.0,
+        3600.0,
+        6.0 * 3600.0,
+        86400.0,
+        7.0 * 86400.0,
+        30.0 * 86400.0,
+        365.0 * 86400.0,
+    ];
+    const FINE: [f64; 36] = [
+        0.001,
+        0.002,
+        0.005,
+        0.01,
+        0.02,
+        0.05,
+        0.1,
+        0.2,
+        0.5,
+        1.0,
+        2.0,
+        5.0,
+        10.0,
+        20.0,
+        30.0,
+        60.0,
+        120.0,
+        300.0,
+        600.0,
+        1200.0,
+        1800.0,
+        3600.0,
+        2.0 * 3600.0,
+        3.0 * 3600.0,
+        6.0 * 3600.0,
+        12.0 * 3600.0,
+        86400.0,
+        2.0 * 86400.0,
+        5.0 * 86400.0,
+        7.0 * 86400.0,
+        14.0 * 86400.0,
+        30.0 * 86400.0,
+        90.0 * 86400.0,
+        180.0 * 86400.0,
+        365.0 * 86400.0,
+        730.0 * 86400.0,
+    ];
+    let inside = |keys: &[f64]| -> Vec<f64> {
+        keys.iter()
+            .copied()
+            .filter(|k| *k >= lo && *k <= hi)
+            .collect()
+    };
+    let coarse = inside(&COARSE);
+    if coarse.len() >= 3 {
+        return coarse;
+    }
+    // Between two coarse durations there are at most two fine ones, so
+    // with fewer than three coarse inside, the fine ones are few too.
+    inside(&FINE)
+}
+
+/// Distribution functions of durations: each line's probability of a
+/// duration at or below x, against x on a log axis from `range.0` to
+/// `range.1` seconds labelled in round durations (`30 s`, `10 min`, `6 h`,
+/// `7 d`). Lines are drawn in order, the last on top.
+pub fn distribution(
+    id: &str,
+    title: &str,
+    size: (u32, u32),
+    range: (f64, f64),
+    lines: &[DistributionLine],
+) -> Result<Chart> {
+    let (lo, hi) = range;
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Err(anyhow!(
+            "drawing {id}: the duration axis {lo}..{hi} is empty"
+        ));
+    }
+    let keys = duration_keys(lo, hi);
+    render(id, title, size, |root, _| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .margin_right(20)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(
+                keyed_log(lo..hi, keys),
+                keyed(0.0..1.0, vec![0.0, 0.25, 0.5, 0.75, 1.0]),
+            )?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(palette::GRID)
+            .axis_style(palette::AXIS)
+            .x_label_formatter(&|v| duration(*v))
+            .y_label_formatter(&|v| pct_axis(*v))
+            .x_desc("duration (log scale)")
+            .y_desc("at or below")
+            .label_style(font(14.0))
+            .axis_desc_style(font(14.0))
+            .draw()?;
+        for line in lines {
+            let points: Vec<(f64, f64)> = line
+                .points
+                .iter()
+                .map(|&(x, y)| (x.clamp(lo, hi), y.clamp(0.0, 1.0)))
+                .collect();
+            chart.draw_series(LineSeries::new(
+                points,
+                line.colour.stroke_width(line.width),
+            ))?;
+        }
+        Ok(())
+    })
+}
+
 /// A number without trailing zeros: `12`, `2.5`.
 pub fn trim_num(v: f64) -> String {
     let s = format!("{:.3}", v);
@@ -1674,6 +1812,19 @@ mod tests {
         assert!(env.len() <= 502);
         let min = lo.iter().copied().fold(f64::INFINITY, f64::min);
         assert_eq!(env.iter().map(|e| e.1).fold(f64::INFINITY, f64::min), min);
+    }
+
+    #[test]
+    fn duration_axes_are_labelled_at_round_durations() {
+        assert_eq!(
+            duration_keys(0.5, 200_000.0),
+            [1.0, 10.0, 60.0, 600.0, 3600.0, 21600.0, 86400.0]
+        );
+        // A narrow range gets finer labels, at least one.
+        assert_eq!(duration_keys(40.0, 400.0), [60.0, 120.0, 300.0]);
+        for lo in [0.001, 0.3, 7.0, 45.0, 1000.0, 50_000.0, 1e6] {
+            assert!(!duration_keys(lo, lo * 4.0).is_empty(), "{lo}");
+        }
     }
 
     #[test]

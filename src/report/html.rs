@@ -156,6 +156,21 @@ pub struct Page {
     pub charts: usize,
     /// Whether a chart has a readout, for the page's script.
     readouts: bool,
+    /// The footer's text, when not a result folder's.
+    footer: Option<String>,
+}
+
+/// A chart of a [`Page::figure_grid`]: its title above it, its legend
+/// (HTML, may be empty) and caption below.
+pub struct Figure {
+    /// The chart.
+    pub chart: Chart,
+    /// Its title.
+    pub title: String,
+    /// Its legend, HTML.
+    pub legend: String,
+    /// Its caption.
+    pub caption: String,
 }
 
 impl Page {
@@ -168,7 +183,14 @@ impl Page {
             body: String::new(),
             charts: 0,
             readouts: false,
+            footer: None,
         }
+    }
+
+    /// Replaces the footer, which otherwise speaks of a result folder's
+    /// files and time series, with `text` (escaped).
+    pub fn footer(&mut self, text: &str) {
+        self.footer = Some(esc(text));
     }
 
     /// Opens a section `id` headed `heading`, listed in the contents.
@@ -237,6 +259,23 @@ impl Page {
         self.body.push_str("</div>\n");
     }
 
+    /// Adds charts two to a row, each with its title, legend and caption.
+    pub fn figure_grid(&mut self, figures: Vec<Figure>) {
+        self.body.push_str("<div class=\"grid two\">\n");
+        for f in figures {
+            self.charts += 1;
+            let _ = writeln!(
+                self.body,
+                "<figure>\n<figcaption class=\"title\">{}</figcaption>\n{}{}<figcaption>{}</figcaption>\n</figure>",
+                esc(&f.title),
+                f.chart.svg,
+                f.legend,
+                esc(&f.caption)
+            );
+        }
+        self.body.push_str("</div>\n");
+    }
+
     /// Takes on the charts and readouts of `inner`, whose sections this
     /// page holds (a sweep's point).
     pub fn absorb(&mut self, inner: Page) {
@@ -270,6 +309,18 @@ impl Page {
             );
         }
         toc.push_str("</ol></nav>\n");
+        let footer = self.footer.take().unwrap_or_else(|| {
+            format!(
+                "Written by fleetsim {version}. Every number in the tables and every \
+                 hover title comes from the result files, which are the record: each carries \
+                 the file, row and column it was read from (data attributes). Time series are \
+                 drawn from at most {max} points per series (every k-th sample for the stacked \
+                 areas; the lowest and highest of each run of samples for lines and bands; \
+                 fewer in each point of a sweep of more than four), never changing the files.",
+                version = esc(env!("CARGO_PKG_VERSION")),
+                max = charts::MAX_POINTS,
+            )
+        });
         format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -277,19 +328,13 @@ impl Page {
              <meta name=\"fleetsim-charts\" content=\"{charts}\">\n\
              <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n\
              <header>\n<h1>{title}</h1>\n{header}</header>\n{toc}{body}\
-             <footer>Written by fleetsim {version}. Every number in the tables and every \
-             hover title comes from the result files, which are the record: each carries \
-             the file, row and column it was read from (data attributes). Time series are \
-             drawn from at most {max} points per series (every k-th sample for the stacked \
-             areas; the lowest and highest of each run of samples for lines and bands; \
-             fewer in each point of a sweep of more than four), never changing the files.</footer>\n</main>\n{script}</body>\n</html>\n",
+             <footer>{footer}</footer>\n</main>\n{script}</body>\n</html>\n",
             version = esc(env!("CARGO_PKG_VERSION")),
             charts = self.charts,
             title = esc(&self.title),
             header = self.header,
             toc = toc,
             body = self.body,
-            max = charts::MAX_POINTS,
             script = if self.readouts {
                 format!("<script>\n{READOUT_SCRIPT}</script>\n")
             } else {
@@ -418,6 +463,8 @@ ul.notes li { margin: 3px 0; }
 .readout .all { border-top: 1px solid #e4e4e4; margin-top: 3px; padding-top: 2px; color: #555; }
 .kinds { display: flex; flex-wrap: wrap; gap: 0 56px; }
 .grid { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 18px; }
+.grid.two { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px 24px; }
+.grid.two .legend { margin-left: 8px; }
 details { margin: 10px 0; }
 details > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
 details.point { border: 1px solid #e1e3e6; border-radius: 4px; padding: 2px 14px; }

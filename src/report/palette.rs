@@ -93,6 +93,22 @@ pub const HOST_FAILURE: RGBColor = RGBColor(0x00, 0x44, 0x88);
 /// A domain failure on the timeline (Tol's high-contrast red).
 pub const DOMAIN_FAILURE: RGBColor = RGBColor(0xBB, 0x55, 0x66);
 
+/// fit_report.html: a sample's empirical distribution function.
+pub const EMPIRICAL: RGBColor = INK;
+/// fit_report.html: the distribution the fitted scenario writes.
+pub const WRITTEN: RGBColor = SERIES;
+
+/// fit_report.html: a candidate family the scenario does not write, in a
+/// light colour (Tol's "light" scheme) under the two lines that matter.
+pub fn family(name: &str) -> RGBColor {
+    match name {
+        "exponential" => RGBColor(0x77, 0xAA, 0xDD), // light blue
+        "lognormal" => RGBColor(0xEE, 0x88, 0x66),   // orange
+        "gamma" => RGBColor(0xBB, 0xCC, 0x33),       // pear
+        _ => RGBColor(0xFF, 0xAA, 0xBB),             // pink
+    }
+}
+
 /// `#RRGGBB`, for CSS.
 pub fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
@@ -119,6 +135,10 @@ mod tests {
             SERIES2,
             HOST_FAILURE,
             DOMAIN_FAILURE,
+            family("exponential"),
+            family("lognormal"),
+            family("gamma"),
+            family("weibull"),
         ] {
             assert!(!seen.contains(&c), "{c:?} is a status's colour");
         }

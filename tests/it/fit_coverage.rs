@@ -66,6 +66,7 @@ fn fit(logs: Vec<PathBuf>, out: PathBuf) -> Vec<fleetsim::fit::estimate::Estimat
         out,
         force: false,
         skip_bad: false,
+        report: false,
     })
     .unwrap()
     .estimates

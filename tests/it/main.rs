@@ -14,6 +14,7 @@ mod docs;
 mod fit;
 mod fit_coverage;
 mod fit_nova;
+mod fit_report;
 mod fixtures;
 mod fuzz;
 mod hardening;

@@ -39,17 +39,17 @@ fn attributes(tag: &str) -> BTreeMap<String, String> {
 /// One value the page shows: its source, and its text when it is a
 /// table's value.
 #[derive(Debug)]
-struct Shown {
-    file: String,
-    row: Vec<(String, String)>,
-    col: String,
-    raw: String,
-    unit: Option<String>,
-    text: Option<String>,
+pub(crate) struct Shown {
+    pub(crate) file: String,
+    pub(crate) row: Vec<(String, String)>,
+    pub(crate) col: String,
+    pub(crate) raw: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) text: Option<String>,
 }
 
 /// Every element of the page that names its source.
-fn shown_values(html: &str) -> Vec<Shown> {
+pub(crate) fn shown_values(html: &str) -> Vec<Shown> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(at) = html[from..].find(" data-file=\"") {
@@ -81,7 +81,7 @@ fn shown_values(html: &str) -> Vec<Shown> {
 
 /// The number a table shows and how far from the value it may be, given
 /// the digits shown: `94.2%`, `1,862`, `2.82 h`.
-fn read_shown(text: &str, unit: &str) -> (f64, f64) {
+pub(crate) fn read_shown(text: &str, unit: &str) -> (f64, f64) {
     let (number, scale) = match unit {
         "share" => (text.trim_end_matches('%'), 0.01),
         "count" => (text, 1.0),
@@ -173,7 +173,7 @@ fn check_numbers(dir: &Path) -> (String, usize) {
 
 /// The charts of the page, by name, and checks that each is an inline SVG
 /// and that the page counts them right.
-fn charts(html: &str) -> Vec<String> {
+pub(crate) fn charts(html: &str) -> Vec<String> {
     let names: Vec<String> = html
         .match_indices("<svg data-chart=\"")
         .map(|(i, m)| {
@@ -199,7 +199,7 @@ fn charts(html: &str) -> Vec<String> {
 /// Asserts the page loads nothing: no URL in a `src` or `href`, no
 /// script, style sheet, image, frame or font from elsewhere, and no
 /// `http(s)://` anywhere (the inline SVGs carry no namespace URL).
-fn assert_self_contained(html: &str) {
+pub(crate) fn assert_self_contained(html: &str) {
     for attr in ["src=", "href="] {
         for (i, _) in html.match_indices(attr) {
             let value = html[i + attr.len()..].trim_start_matches(['"', '\'']);
@@ -601,7 +601,7 @@ fn a_folder_that_is_not_a_result_is_refused_with_exit_2() {
 }
 
 /// The rows of a CSV file, each as its columns and fields.
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = r.headers().unwrap().clone();
     r.records()
