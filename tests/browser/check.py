@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Opens fleetsim's report.html in headless Chromium, from disk, with the
-network off, and checks what a person would see.
+"""Opens fleetsim's report.html (or fit_report.html) in headless
+Chromium, from disk, with the network off, and checks what a person would
+see.
 
 For each report given: Chromium loads it at 1280x2000 (once with scripts
 on, once with them off), and the check fails when

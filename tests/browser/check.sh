@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Opens fleetsim's report.html in a real browser: headless Chromium loads the
 # reports of baseline and capacity-plan (and a plan's, and a comparison's of
-# baseline with failure-storm) from disk with the network off, at 1280x2000,
-# and check.py fails on any console error, any request, a blank or
-# near-uniform screenshot, or an SVG count that differs from the page's (and,
-# for the comparison, from its two charts, ECS and BMS). .ci/run runs it; it
-# never skips.
+# baseline with failure-storm, and fit_report.html of `fleetsim fit --report`
+# on baseline's trace) from disk with the network off, at 1280x2000, and
+# check.py fails on any console error, any request, a blank or near-uniform
+# screenshot, or an SVG count that differs from the page's (and, for the
+# comparison, from its two charts, ECS and BMS; for the fit, from the
+# fitted durations fit_report.csv lists). .ci/run runs it; it never skips.
 #
 # Installs what it needs when it is missing, and fails (exit 2) when it
 # cannot: Debian's chromium (apt-get, as root) and a venv with the pinned
@@ -14,7 +15,8 @@
 #
 # Usage: tests/browser/check.sh [--docs]
 #   --docs  run the full scenarios (their own horizons and replications) and
-#           copy the baseline and capacity-plan screenshots to docs/images/
+#           copy the baseline, capacity-plan and baseline fit screenshots to
+#           docs/images/
 #
 # Environment:
 #   FLEETSIM        a fleetsim binary to use instead of `cargo build --release`
@@ -105,17 +107,30 @@ done
 "$fleetsim" compare "$out/compared/baseline" "$out/compared/failure-storm" --report \
     --out "$out/compare-baseline-vs-failure-storm" >/dev/null ||
     fail "fleetsim could not write the comparison's report"
+# A fit of baseline's trace, with its page.
+"$fleetsim" run scenarios/baseline.toml "${short[@]}" --trace --quiet --out "$out/fit-run" >/dev/null ||
+    fail "fleetsim could not run baseline with --trace for the fit"
+"$fleetsim" fit "$out/fit-run/transitions.csv" --out "$out/fit-baseline/fitted.toml" --report >/dev/null ||
+    fail "fleetsim could not write the fit's report"
+# Its charts: one per duration with a family in fit_report.csv, the time to
+# fault's Weibull (.weibull) drawn on the time to fault's chart.
+fit_charts=$(awk -F, 'NR > 1 && $8 != "" { k = $1; sub(/\.weibull$/, "", k); if (!(k in seen)) { seen[k] = 1; n++ } } END { print n + 0 }' \
+    "$out/fit-baseline/fit_report.csv") || fail "cannot read the fit's fit_report.csv"
+[[ $(head -1 "$out/fit-baseline/fit_report.csv" | cut -d, -f1,8) == estimate,family ]] ||
+    fail "fit_report.csv's first and eighth columns are no longer estimate and family: update this script"
 
 status=0
 "$venv/bin/python" "$here/check.py" --chromium "$chromium" --out "$out" \
     "$out/baseline/report.html" "$out/capacity-plan/report.html" \
     "$out/capacity-plan-plan/report.html" \
-    "$out/compare-baseline-vs-failure-storm/report.html=2" || status=$?
+    "$out/compare-baseline-vs-failure-storm/report.html=2" \
+    "$out/fit-baseline/fit_report.html=$fit_charts" || status=$?
 if [[ $status == 0 ]] && $docs; then
     mkdir -p "$root/docs/images"
     for name in baseline capacity-plan; do
         cp "$out/$name.png" "$root/docs/images/report-$name.png"
     done
+    cp "$out/fit-baseline.png" "$root/docs/images/fit-report-baseline.png"
     echo "browser check: copied the screenshots to docs/images/" >&2
 fi
 exit "$status"
