@@ -86,6 +86,7 @@ pub fn page(header: &Header<'_>, estimates: &[Estimate], csv: &[u8]) -> Result<(
     );
     let mut figures = Vec::new();
     let mut unfitted = Vec::new();
+    let mut fixed = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for e in estimates {
         if seen.contains(&e.estimate.as_str()) {
@@ -95,6 +96,11 @@ pub fn page(header: &Header<'_>, estimates: &[Estimate], csv: &[u8]) -> Result<(
             Some(curves) => {
                 seen.push(&e.estimate);
                 figures.push(figure(e, curves)?);
+            }
+            // Every duration the same: written as that value, no curve.
+            None if e.family == "fixed" => {
+                seen.push(&e.estimate);
+                fixed.push(format!("{} ({} s, n = {})", e.estimate, e.value, e.n));
             }
             // A duration's own rows, or the time to fault by exposure
             // when too few clocks ended in a fault to fit a family.
@@ -109,6 +115,12 @@ pub fn page(header: &Header<'_>, estimates: &[Estimate], csv: &[u8]) -> Result<(
         page.note("No duration had two different ended durations to fit.");
     }
     page.figure_grid(figures);
+    if !fixed.is_empty() {
+        page.note(&format!(
+            "No chart for {}: every duration took the same time, written as that fixed value.",
+            fixed.join(", ")
+        ));
+    }
     if !unfitted.is_empty() {
         page.note(&format!(
             "No chart for {}: fewer than two different ended durations to fit a family to.",
