@@ -116,7 +116,7 @@ fn is_json(path: &Path) -> Result<bool, String> {
     }
 }
 
-/// The log's format: a trace or JSON as [`is_json`] says; JSON whose first
+/// The log's format: a trace or JSON as `is_json` says; JSON whose first
 /// record has `instanceActions` (or `instanceAction`) holds instance
 /// actions, any other JSON notifications.
 pub fn detect(path: &Path) -> Result<Format, String> {
