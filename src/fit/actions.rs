@@ -259,7 +259,7 @@ impl Actions {
             }
             match op {
                 Op::Create => {
-                    kind.creates += 1;
+                    kind.add_create(a.start_us as f64 / 1e6);
                     life.created_us = Some(a.start_us);
                 }
                 Op::Delete if !life.deleted => {
@@ -287,6 +287,9 @@ impl Actions {
     /// Ends the file: lifetimes of servers created and not deleted are
     /// censored at its last time.
     pub fn finish(&mut self, tally: &mut Tally) {
+        if let Some(origin) = self.origin_us {
+            tally.set_origin(origin as f64 / 1e6);
+        }
         let Some(end) = self.last_us else { return };
         for life in self.servers.values() {
             if let (Some(c), false) = (life.created_us, life.deleted) {

@@ -288,6 +288,19 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
             ""
         }
     );
+    // A Nova log says when it began: the fitted study starts then, so that
+    // the arrivals' daily and weekly shapes (by UTC hour and day) fall
+    // where the log saw them. A trace's time 0 is fleetsim's default.
+    if let Some(origin) = tally.first_origin_unix_s
+        && origin != super::tally::TRACE_ORIGIN_UNIX_S
+        && origin >= 0.0
+    {
+        let _ = writeln!(
+            toml,
+            "start_time = \"{}\"   # the first log's first event",
+            crate::wallclock::seconds((origin * 1000.0) as u64, crate::engine::SimTime::ZERO)
+        );
+    }
     if horizon_s < 3600.0 {
         let _ = writeln!(toml, "sample_interval = {}", secs(horizon_s));
     }
@@ -295,7 +308,15 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
         if k.initial == 0 && k.creates == 0 && k.status_time.is_empty() {
             continue;
         }
-        kind_section(kind, k, days, logs, &mut toml, &mut est);
+        kind_section(
+            kind,
+            k,
+            days,
+            logs,
+            &tally.observed_by_hour,
+            &mut toml,
+            &mut est,
+        );
     }
     Fitted {
         estimates: est,
@@ -308,6 +329,7 @@ fn kind_section(
     k: &KindTally,
     days: f64,
     logs: u64,
+    observed_by_hour: &[f64],
     toml: &mut String,
     est: &mut Vec<Estimate>,
 ) {
@@ -333,14 +355,29 @@ fn kind_section(
             (lo / days, hi / days),
             k.creates,
         ));
-        let _ = writeln!(
-            toml,
-            "arrivals = \"{}/d\"   # 95% CI {}..{}/d; n = {} creates",
-            sig(rate),
+        let shapes = profile(&format!("{kn}.arrivals"), k, observed_by_hour, est);
+        let ci = format!(
+            "95% CI {}..{}/d; n = {} creates",
             sig(lo / days),
             sig(hi / days),
             k.creates
         );
+        if shapes.written.is_empty() {
+            let _ = writeln!(
+                toml,
+                "arrivals = \"{}/d\"   # {ci}; {}",
+                sig(rate),
+                shapes.said
+            );
+        } else {
+            let _ = writeln!(
+                toml,
+                "arrivals = {{ base = \"{}/d\", {} }}   # {ci}; {}",
+                sig(rate),
+                shapes.written.join(", "),
+                shapes.said
+            );
+        }
     }
     let key = format!("{kn}.lifetime");
     duration_line(toml, "lifetime", &key, &k.lifetime, "deletes", est);
@@ -555,6 +592,118 @@ fn kind_section(
             "\n[{kn}.soft_reboot]\nfallback_prob = 0   # the fitted reboot_started step already holds the wait of the reboots that fell back to hard"
         );
     }
+}
+
+/// The daily and weekly shapes of the creates, as the scenario writes
+/// them, and what the tests of a flat shape said.
+struct Shapes {
+    written: Vec<String>,
+    said: String,
+}
+
+/// The creates' daily shape (by hour, UTC) and weekly shape (by day,
+/// Monday first): each bin's rate over the time observed in it, against
+/// the mean rate. A shape is written when Pearson's chi-square test
+/// rejects a flat one at the 0.1% level (so a flat demand is seldom given
+/// a shape by chance), as multipliers whose mean is 1, so that `base`
+/// stays the mean rate; the weekly shape needs two weeks of log.
+fn profile(key: &str, k: &KindTally, observed_by_hour: &[f64], est: &mut Vec<Estimate>) -> Shapes {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let total: f64 = observed_by_hour.iter().sum();
+    let mut shapes = Shapes {
+        written: vec![],
+        said: String::new(),
+    };
+    if k.creates == 0 || total <= 0.0 {
+        return shapes;
+    }
+    let rate = k.creates as f64 / total;
+    let mut said = vec![];
+    for (name, bins, bin_of, min_span_s) in [
+        (
+            "daily",
+            24,
+            (|h: usize| h % 24) as fn(usize) -> usize,
+            2.0 * DAY_S,
+        ),
+        (
+            "weekly",
+            7,
+            (|h: usize| h / 24) as fn(usize) -> usize,
+            14.0 * DAY_S,
+        ),
+    ] {
+        let mut count = vec![0u64; bins];
+        let mut seen = vec![0.0; bins];
+        for h in 0..observed_by_hour.len() {
+            count[bin_of(h)] += k.creates_by_hour[h];
+            seen[bin_of(h)] += observed_by_hour[h];
+        }
+        if total < min_span_s {
+            said.push(format!("no {name} shape: the log is too short"));
+            continue;
+        }
+        // Pearson's statistic over the bins observed.
+        let (mut chi2, mut df) = (0.0, -1.0);
+        for b in 0..bins {
+            let expected = k.creates as f64 * seen[b] / total;
+            if expected > 0.0 {
+                chi2 += (count[b] as f64 - expected).powi(2) / expected;
+                df += 1.0;
+            }
+        }
+        let p = if df >= 1.0 {
+            ChiSquared::new(df).map_or(1.0, |c| 1.0 - c.cdf(chi2))
+        } else {
+            1.0
+        };
+        // Each bin's multiplier, normalised to a mean of 1 over the bins.
+        let raw: Vec<f64> = (0..bins)
+            .map(|b| {
+                if seen[b] > 0.0 {
+                    count[b] as f64 / seen[b] / rate
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mean = raw.iter().sum::<f64>() / bins as f64;
+        for b in 0..bins {
+            let (lo, hi) = poisson_count(count[b]);
+            let scale = |x: f64| {
+                if seen[b] > 0.0 && mean > 0.0 {
+                    x / seen[b] / rate / mean
+                } else {
+                    f64::NAN
+                }
+            };
+            est.push(Estimate::plain(
+                &format!("{key}.{name}.{b}"),
+                "multiplier",
+                raw[b] / mean,
+                (scale(lo), scale(hi)),
+                count[b],
+            ));
+        }
+        est.push(Estimate::plain(
+            &format!("{key}.{name}"),
+            "flat_p",
+            p,
+            (f64::NAN, f64::NAN),
+            k.creates,
+        ));
+        if p < 0.001 && mean > 0.0 {
+            let values: Vec<String> = raw.iter().map(|m| sig(m / mean)).collect();
+            shapes
+                .written
+                .push(format!("{name} = [{}]", values.join(", ")));
+            said.push(format!("{name} shape: a flat one rejected, p = {}", sig(p)));
+        } else {
+            said.push(format!("no {name} shape: a flat one fits (p = {})", sig(p)));
+        }
+    }
+    shapes.said = said.join("; ");
+    shapes
 }
 
 /// BMS billing freezes: how often a server is frozen (per server-day it

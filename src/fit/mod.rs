@@ -301,6 +301,9 @@ fn read_log(
                         reader.take(v)
                     }
                 });
+                if let Some(origin) = reader.origin_unix_s() {
+                    tally.set_origin(origin);
+                }
                 match taken {
                     Ok(time) => {
                         add_rows(tally, &reader.rows, &file, &at, bad);

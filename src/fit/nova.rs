@@ -372,6 +372,12 @@ fn parse(line: Value) -> Result<Read, String> {
 }
 
 impl Notifications {
+    /// The log's time 0 (its first notification used), in seconds since
+    /// 1970, UTC.
+    pub fn origin_unix_s(&self) -> Option<f64> {
+        self.origin_us.map(|us| us as f64 / 1e6)
+    }
+
     fn time(&self, us: i64) -> f64 {
         (us - self.origin_us.unwrap_or(us)) as f64 / 1e6
     }

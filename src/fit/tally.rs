@@ -11,6 +11,23 @@ use std::collections::BTreeMap;
 /// this many, so memory stays bounded whatever the length of the log.
 pub const RESERVOIR: usize = 100_000;
 
+/// Hours in a week: the bins of the arrival profile.
+pub const HOURS_A_WEEK: usize = 168;
+
+/// A trace's time 0, in seconds since 1970: fleetsim's default
+/// `start_time`, 2026-01-01T00:00:00Z (a trace does not say its own).
+pub const TRACE_ORIGIN_UNIX_S: f64 = crate::wallclock::DEFAULT_START as f64 / 1000.0;
+
+/// The hour of the week of `unix_s` (seconds since 1970, UTC): 0 for
+/// Monday 00:00 to 01:00, 167 for Sunday 23:00 to 24:00.
+pub fn hour_of_week(unix_s: f64) -> usize {
+    let hours = (unix_s / 3600.0).floor() as i64;
+    // 1970-01-01 was a Thursday: day 0 is the week's fourth (index 3).
+    let days = hours.div_euclid(24);
+    let weekday = (days + 3).rem_euclid(7);
+    (weekday * 24 + hours.rem_euclid(24)) as usize
+}
+
 /// An unlock this close before a delete (fleetsim's owners do both at
 /// once; a person or a script, within seconds) is taken as part of the
 /// delete, not as an owner's request of its own.
@@ -88,6 +105,9 @@ pub struct KindTally {
     pub initial: u64,
     /// Creates requested (a server appearing with cause `create`).
     pub creates: u64,
+    /// Creates by hour of the week (Monday 00:00 to 01:00 UTC first), for
+    /// the daily and weekly profile.
+    pub creates_by_hour: Vec<u64>,
     /// Per operation (by [`Op::index`]): started, failed, timed out.
     pub started: Vec<u64>,
     /// Failed operations.
@@ -140,12 +160,19 @@ pub struct KindTally {
 }
 
 impl KindTally {
+    /// Counts a create requested at `unix_s` (seconds since 1970, UTC).
+    pub fn add_create(&mut self, unix_s: f64) {
+        self.creates += 1;
+        self.creates_by_hour[hour_of_week(unix_s)] += 1;
+    }
+
     fn new() -> KindTally {
         KindTally {
             started: vec![0; Op::ALL.len()],
             failed: vec![0; Op::ALL.len()],
             failed_to_error: vec![0; Op::ALL.len()],
             timed_out: vec![0; Op::ALL.len()],
+            creates_by_hour: vec![0; HOURS_A_WEEK],
             ..KindTally::default()
         }
     }
@@ -194,6 +221,12 @@ pub struct Tally {
     machines: [Machine; 2],
     servers: BTreeMap<u64, Server>,
     first_s: Option<f64>,
+    /// The current log's time 0, in seconds since 1970 (UTC).
+    origin_unix_s: f64,
+    /// The time 0 of the first log.
+    pub first_origin_unix_s: Option<f64>,
+    /// Seconds observed, by hour of the week (as `creates_by_hour`).
+    pub observed_by_hour: Vec<f64>,
     last_s: f64,
 }
 
@@ -215,6 +248,9 @@ impl Default for Tally {
             machines: [ecs::machine(false), bms::machine(false)],
             servers: BTreeMap::new(),
             first_s: None,
+            origin_unix_s: TRACE_ORIGIN_UNIX_S,
+            first_origin_unix_s: None,
+            observed_by_hour: vec![0.0; HOURS_A_WEEK],
             last_s: 0.0,
         }
     }
@@ -262,6 +298,7 @@ impl Tally {
         self.rows += 1;
         self.extend(t);
         let k = slot(kind);
+        let origin = self.origin_unix_s;
         let server = self.servers.entry(row.instance).or_insert_with(|| Server {
             kind,
             last_s: t,
@@ -374,7 +411,7 @@ impl Tally {
                         server.unlocked = Some((t, row.from_status.clone()));
                     }
                     if op == Op::Create && row.from_status.is_empty() {
-                        tally.creates += 1;
+                        tally.add_create(origin + t);
                         server.created_s = Some(t);
                     }
                     if matches!(op, Op::Delete | Op::Expire) && !server.deleting {
@@ -464,6 +501,12 @@ impl Tally {
         Ok(())
     }
 
+    /// Sets the current log's time 0 (seconds since 1970, UTC): a Nova
+    /// log's first event; a trace's is [`TRACE_ORIGIN_UNIX_S`].
+    pub fn set_origin(&mut self, unix_s: f64) {
+        self.origin_unix_s = unix_s;
+    }
+
     /// Widens the log's observed span to take in `t` (a row's time, or an
     /// event that changed no state).
     pub fn extend(&mut self, t: f64) {
@@ -526,7 +569,17 @@ impl Tally {
         if let Some(first) = self.first_s.take() {
             self.observed_s += end - first;
             self.logs += 1;
+            self.first_origin_unix_s.get_or_insert(self.origin_unix_s);
+            // The time observed, hour of the week by hour of the week.
+            let (from, to) = (self.origin_unix_s + first, self.origin_unix_s + end);
+            let mut t = from;
+            while t < to {
+                let next = ((t / 3600.0).floor() + 1.0) * 3600.0;
+                self.observed_by_hour[hour_of_week(t)] += next.min(to) - t;
+                t = next;
+            }
         }
+        self.origin_unix_s = TRACE_ORIGIN_UNIX_S;
         self.last_s = 0.0;
     }
 }

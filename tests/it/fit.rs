@@ -398,3 +398,75 @@ retention = "5d"
     let toml = std::fs::read_to_string(dir.path().join("fit/fitted.toml")).unwrap();
     assert!(toml.contains("retention = \"432000s\""), "{toml}");
 }
+
+#[test]
+fn daily_and_weekly_arrival_shapes_are_fitted_and_a_flat_demand_gets_none() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shaped.toml"),
+        r#"
+name = "shaped"
+seed = 9
+horizon = "28d"
+[ecs]
+initial = 0
+lifetime = { dist = "exponential", mean = "2d" }
+[ecs.arrivals]
+base = "600/d"
+daily = { amplitude = 0.8, peak_hour = 14 }
+weekly = [1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4]
+"#,
+    )
+    .unwrap();
+    fleetsim()
+        .args(["run", "shaped.toml", "--trace", "--out", "run", "--quiet"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    fleetsim()
+        .args(["fit", "run/transitions.csv", "--out", "fit/fitted.toml"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("fit/fit_report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The truth, each hour's mean of 1 + 0.8 cos(2π(x − 14)/24) and each
+    // day's multiplier over their mean (the fit's are normalised so).
+    let tau = std::f64::consts::TAU;
+    let wave = |h: f64| {
+        1.0 + 0.8 * 24.0 / tau
+            * ((tau * (h + 1.0 - 14.0) / 24.0).sin() - (tau * (h - 14.0) / 24.0).sin())
+    };
+    let week = [1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4];
+    let week_mean = week.iter().sum::<f64>() / 7.0;
+    let mut truths: Vec<(String, f64)> = (0..24)
+        .map(|h| (format!("ecs.arrivals.daily.{h}"), wave(f64::from(h))))
+        .collect();
+    truths.extend((0..7).map(|d| (format!("ecs.arrivals.weekly.{d}"), week[d] / week_mean)));
+    let mut missed = vec![];
+    for (key, truth) in &truths {
+        let (v, lo, hi) = estimate(&report, key, "multiplier");
+        if !(lo <= *truth && *truth <= hi) {
+            missed.push(format!("{key}: {truth} not in {lo}..{hi} (estimate {v})"));
+        }
+    }
+    // 31 intervals of 95%: more than 5 missing has probability 0.5%.
+    assert!(missed.len() <= 5, "{}", missed.join("\n"));
+    let toml = std::fs::read_to_string(dir.path().join("fit/fitted.toml")).unwrap();
+    assert!(
+        toml.contains("daily = [") && toml.contains("weekly = ["),
+        "{toml}"
+    );
+    // The fitted scenario runs, and a flat demand is given no shape.
+    let flat_dir = tempfile::tempdir().unwrap();
+    let flat = fitted(flat_dir.path());
+    assert!(
+        flat["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["estimate"] == "ecs.arrivals.daily" && e["value"].as_f64().unwrap() > 0.001)
+    );
+    let known = std::fs::read_to_string(flat_dir.path().join("fit/fitted.toml")).unwrap();
+    assert!(known.contains("no daily shape"), "{known}");
+}
