@@ -4,7 +4,7 @@
 use super::interval::{poisson_count, wilson};
 use super::mle::{self, Family, Fit};
 use super::tally::{KindTally, Sample, Tally};
-use crate::model::{Kind, Op, bms, ecs};
+use crate::model::{Kind, Op, Status, bms, ecs};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -816,8 +816,22 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
     // the time it was seen over.
     let mut mixes = vec![];
     for (status, ops) in &k.mix {
+        // A log that lost rows (Nova drops notifications; --skip-bad drops
+        // lines) can show an operation started from a status whose states
+        // all refuse it: the scenario could not hold it, so it is left out
+        // and named.
+        let allowed = |op: &str| match (Status::from_name(status), Op::from_name(op)) {
+            (Some(st), Some(op)) => machine.allowed_in_status(op, st),
+            _ => false,
+        };
+        let refused: Vec<String> = ops
+            .iter()
+            .filter(|(op, _)| !allowed(op))
+            .map(|(op, c)| format!("{op} {c}"))
+            .collect();
         let rates: Vec<(&str, u64, f64, f64)> = ops
             .iter()
+            .filter(|(op, _)| allowed(op))
             .map(|(&op, &c)| {
                 let days = seen_days(status, Op::from_name(op));
                 (op, c, c as f64 / days, days)
@@ -827,7 +841,7 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
         let n: u64 = rates.iter().map(|r| r.1).sum();
         let rate: f64 = rates.iter().map(|r| r.2).sum();
         if rate > 0.0 {
-            mixes.push((status, rates, rate, n));
+            mixes.push((status, rates, rate, n, refused));
         }
     }
     // The scenario has one tick rate for every status: the rate of the
@@ -857,7 +871,7 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
         sig(lo / exposure_days),
         sig(hi / exposure_days)
     );
-    for (status, rates, status_rate, n) in &mixes {
+    for (status, rates, status_rate, n, refused) in &mixes {
         let mut entries: Vec<String> = rates
             .iter()
             .map(|(op, _, r, _)| format!("{op} = {}", sig(*r)))
@@ -882,9 +896,17 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
             .iter()
             .map(|(op, c, ..)| format!("{op} {c}"))
             .collect();
+        let left_out = if refused.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; left out, since every state showing {status} refuses them (rows missing from the log?): {}",
+                refused.join(", ")
+            )
+        };
         let _ = writeln!(
             toml,
-            "behaviour.{status} = {{ {} }}   # per server-day{note}; started from {status}: {}",
+            "behaviour.{status} = {{ {} }}   # per server-day{note}; started from {status}: {}{left_out}",
             entries.join(", "),
             counts.join(", ")
         );

@@ -145,7 +145,27 @@ pub fn run(opts: &Options) -> anyhow::Result<Outcome> {
         return Err(FitError(fatal).into());
     }
     if tally.rows == 0 {
-        return Err(FitError(vec!["the logs hold no rows after their headers".into()]).into());
+        return Err(FitError(vec![
+            "the logs hold nothing to fit: no trace row after the header, no notification or instance action of a modelled operation".into(),
+        ])
+        .into());
+    }
+    // What a scenario cannot hold is a problem of the logs, said here,
+    // not a fitted file that fails to load.
+    if !tally.shows_servers() {
+        return Err(FitError(vec![
+            "the logs show no server to fit: none present at the start, created, or seen in a status (instance actions alone show a server only through its create or other actions)".into(),
+        ])
+        .into());
+    }
+    let span_s = tally.observed_s / tally.logs.max(1) as f64;
+    let max_s = crate::input::units::MAX_DURATION.as_secs_f64();
+    if span_s > max_s {
+        return Err(FitError(vec![format!(
+            "the logs span {} days each on average, longer than a scenario's horizon may be (100 years): a time in them is wrong",
+            span_s / 86_400.0
+        )])
+        .into());
     }
     let fitted = estimate::estimate(&tally, &scenario_name(&opts.out));
     // The scenario must load as `fleetsim run` loads it; a refusal is a bug

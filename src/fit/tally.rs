@@ -279,6 +279,15 @@ impl Tally {
         let kind = row.kind.unwrap_or(Kind::Ecs);
         let t = row.time_s;
         let state = self.state(row, kind)?;
+        let max_s = crate::input::units::MAX_DURATION.as_secs_f64();
+        if let Some(first) = self.first_s
+            && (t - first).abs() > max_s
+        {
+            return Err(format!(
+                "column time_s: {t} is {} days from the log's first row at {first}; a log spans at most 100 years",
+                (t - first).abs() / 86_400.0
+            ));
+        }
         if let Some(server) = self.servers.get(&row.instance) {
             if server.kind != kind {
                 return Err(format!(
@@ -501,6 +510,14 @@ impl Tally {
         Ok(())
     }
 
+    /// Whether the logs showed any server the scenario can hold: present
+    /// at the start, created, or seen in a status.
+    pub fn shows_servers(&self) -> bool {
+        self.kinds
+            .iter()
+            .any(|k| k.initial > 0 || k.creates > 0 || !k.status_time.is_empty())
+    }
+
     /// Sets the current log's time 0 (seconds since 1970, UTC): a Nova
     /// log's first event; a trace's is [`TRACE_ORIGIN_UNIX_S`].
     pub fn set_origin(&mut self, unix_s: f64) {
@@ -570,10 +587,24 @@ impl Tally {
             self.observed_s += end - first;
             self.logs += 1;
             self.first_origin_unix_s.get_or_insert(self.origin_unix_s);
-            // The time observed, hour of the week by hour of the week.
+            // The time observed, hour of the week by hour of the week:
+            // whole weeks at once (a log may span years, or a mangled time
+            // ages), then the rest hour by hour.
             let (from, to) = (self.origin_unix_s + first, self.origin_unix_s + end);
-            let mut t = from;
-            while t < to {
+            let week_s = HOURS_A_WEEK as f64 * 3600.0;
+            let weeks = ((to - from) / week_s).floor();
+            if weeks >= 1.0 {
+                for seen in &mut self.observed_by_hour {
+                    *seen += weeks * 3600.0;
+                }
+            }
+            let mut t = from + weeks.max(0.0) * week_s;
+            // At most a week of hours is left (more only where the times
+            // are too large to count seconds in, which the bound stops).
+            for _ in 0..=HOURS_A_WEEK {
+                if t >= to {
+                    break;
+                }
                 let next = ((t / 3600.0).floor() + 1.0) * 3600.0;
                 self.observed_by_hour[hour_of_week(t)] += next.min(to) - t;
                 t = next;

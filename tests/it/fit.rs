@@ -470,3 +470,69 @@ weekly = [1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4]
     let known = std::fs::read_to_string(flat_dir.path().join("fit/fitted.toml")).unwrap();
     assert!(known.contains("no daily shape"), "{known}");
 }
+
+/// Found by mutating logs at random: a log missing rows, a time that is
+/// ages off, and instance actions that show no server must be said as
+/// problems of the log (or fitted around), never as a fitted file that
+/// does not load (exit 1, "a bug of fleetsim fit") or a fit that does not
+/// end.
+#[test]
+fn logs_with_rows_missing_or_times_ages_off_are_fitted_around_or_refused() {
+    let header =
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fit = |log: &str, extra: &[&str]| {
+        let mut cmd = fleetsim();
+        cmd.args(["fit", log, "--out", "out/f.toml", "--force"])
+            .args(extra);
+        cmd.current_dir(d).assert()
+    };
+    // A start seen from ACTIVE (the stop's rows lost): the scenario cannot
+    // hold it, so it is left out and named.
+    let mut text = header.to_string();
+    for i in 0..4 {
+        text += &format!("0,{i},ecs,initial,,ACTIVE,active,null,,false\n");
+        text += &format!(
+            "{},{i},ecs,reboot,ACTIVE,REBOOT,active,rebooting,,false\n",
+            100 + i
+        );
+        text += &format!(
+            "{},{i},ecs,reboot,REBOOT,ACTIVE,active,null,,false\n",
+            110 + i
+        );
+    }
+    text += "200,0,ecs,start,ACTIVE,SHUTOFF,stopped,powering-on,,false\n";
+    text += "210,0,ecs,start,SHUTOFF,ACTIVE,active,null,,false\n";
+    std::fs::write(d.join("lost.csv"), &text).unwrap();
+    fit("lost.csv", &[]).success();
+    let toml = std::fs::read_to_string(d.join("out/f.toml")).unwrap();
+    let active = toml
+        .lines()
+        .find(|l| l.starts_with("behaviour.ACTIVE"))
+        .unwrap_or_else(|| panic!("{toml}"));
+    assert!(!active.contains("start ="), "{active}");
+    assert!(
+        active.contains("refuses them (rows missing from the log?): start 1"),
+        "{active}"
+    );
+    // A time 10^22 s on: refused naming the line, or skipped.
+    let text = format!(
+        "{header}0,0,ecs,initial,,ACTIVE,active,null,,false\n10000000000000000000000,0,ecs,fault,ACTIVE,ERROR,error,null,,false\n5,1,ecs,initial,,ACTIVE,active,null,,false\n"
+    );
+    std::fs::write(d.join("ages.csv"), text).unwrap();
+    let err = String::from_utf8(fit("ages.csv", &[]).code(2).get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("ages.csv: line 3, column time_s: 10000000000000000000000 is"),
+        "{err}"
+    );
+    fit("ages.csv", &["--skip-bad"]).success();
+    // Instance actions of only unmodelled actions show no server.
+    std::fs::write(
+        d.join("a.json"),
+        "{\"server\": \"x\", \"instanceActions\": [{\"action\": \"pause\", \"start_time\": \"2024-03-01T00:00:00Z\"}]}\n",
+    )
+    .unwrap();
+    let err = String::from_utf8(fit("a.json", &[]).code(2).get_output().stderr.clone()).unwrap();
+    assert!(err.contains("the logs hold nothing to fit"), "{err}");
+}
