@@ -100,8 +100,19 @@ const DAY_S: f64 = 86_400.0;
 
 /// A duration as the scenario writes it: seconds to the millisecond, at
 /// least 1 ms.
+/// A duration as the scenario writes it, within what a scenario takes (1
+/// ms to 100 years): a longer fitted value (a fleet whose servers fault
+/// once a century) is written as 100 years, and `estimate` says which.
 fn secs(s: f64) -> String {
-    format!("\"{}s\"", (s.max(0.001) * 1000.0).round() / 1000.0)
+    format!(
+        "\"{}s\"",
+        (s.clamp(0.001, longest_s()) * 1000.0).round() / 1000.0
+    )
+}
+
+/// The longest duration a scenario takes, in seconds.
+fn longest_s() -> f64 {
+    crate::input::units::MAX_DURATION.as_secs_f64()
 }
 
 /// Four significant digits.
@@ -316,6 +327,26 @@ pub fn estimate(tally: &Tally, name: &str) -> Fitted {
             &tally.observed_by_hour,
             &mut toml,
             &mut est,
+        );
+    }
+    // Say which values were cut to the longest duration a scenario takes.
+    let longest = secs(f64::INFINITY);
+    let mut section = String::new();
+    let mut cut: Vec<String> = vec![];
+    for line in toml.lines() {
+        if let Some(name) = line.strip_prefix('[') {
+            section = name.trim_end_matches(']').to_string();
+        } else if !line.starts_with('#')
+            && line.contains(&longest)
+            && let Some(key) = line.split(" = ").next()
+        {
+            cut.push(format!("{section}.{}", key.trim_matches('"')));
+        }
+    }
+    if !cut.is_empty() {
+        toml = format!(
+            "# Written as 100 years, the longest duration a scenario takes, though fitted longer (fit_report.csv has the fitted values): {}\n{toml}",
+            cut.join(", ")
         );
     }
     Fitted {

@@ -536,3 +536,53 @@ fn logs_with_rows_missing_or_times_ages_off_are_fitted_around_or_refused() {
     let err = String::from_utf8(fit("a.json", &[]).code(2).get_output().stderr.clone()).unwrap();
     assert!(err.contains("the logs hold nothing to fit"), "{err}");
 }
+
+#[test]
+fn a_fitted_duration_longer_than_a_scenario_takes_is_written_as_100_years_and_said() {
+    // One fault in 20 servers over 2,000 days: a mean time to fault of
+    // 40,000 server-days, beyond the 100 years (36,500 days) a scenario
+    // takes. Before, the fitted file did not load (exit 1); the fuzzer
+    // found it.
+    let mut text =
+        "time_s,instance,kind,cause,from_status,to_status,vm_state,task_state,bms_state,locked\n"
+            .to_string();
+    let day = 86_400.0;
+    for i in 0..20u32 {
+        text += &format!("0,{i},ecs,initial,,ACTIVE,active,null,,false\n");
+    }
+    text += &format!(
+        "{},3,ecs,fault,ACTIVE,ERROR,error,null,,false\n",
+        1000.0 * day
+    );
+    text += &format!(
+        "{},3,ecs,reset_state,ERROR,ACTIVE,active,null,,false\n",
+        1000.0 * day + 3600.0
+    );
+    text += &format!(
+        "{},4,ecs,reboot,ACTIVE,REBOOT,active,rebooting,,false\n",
+        2000.0 * day
+    );
+    text += &format!(
+        "{},4,ecs,reboot,REBOOT,ACTIVE,active,null,,false\n",
+        2000.0 * day + 5.0
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), text).unwrap();
+    fleetsim()
+        .args(["fit", "t.csv", "--out", "out/f.toml"])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let toml = std::fs::read_to_string(dir.path().join("out/f.toml")).unwrap();
+    assert!(toml.contains("\"3153600000s\""), "{toml}");
+    assert!(
+        toml.starts_with(
+            "# Written as 100 years, the longest duration a scenario takes, though fitted longer"
+        ) && toml
+            .lines()
+            .next()
+            .unwrap()
+            .contains("ecs.faults.time_to_fault"),
+        "{toml}"
+    );
+}
