@@ -377,20 +377,12 @@ fn kind_section(
         let _ = writeln!(toml, "initial = {initial}");
     }
     if days > 0.0 {
-        let (lo, hi) = poisson_count(k.creates);
-        let rate = k.creates as f64 / days;
-        est.push(Estimate::plain(
-            &format!("{kn}.arrivals"),
-            "per_day",
-            rate,
-            (lo / days, hi / days),
-            k.creates,
-        ));
+        let (rate, lo, hi) = per_day(&format!("{kn}.arrivals"), k.creates, days, est);
         let shapes = profile(&format!("{kn}.arrivals"), k, observed_by_hour, est);
         let ci = format!(
             "95% CI {}..{}/d; n = {} creates",
-            sig(lo / days),
-            sig(hi / days),
+            sig(lo),
+            sig(hi),
             k.creates
         );
         if shapes.written.is_empty() {
@@ -737,6 +729,15 @@ fn profile(key: &str, k: &KindTally, observed_by_hour: &[f64], est: &mut Vec<Est
     shapes
 }
 
+/// A count over `days` as a rate per day with Garwood's exact interval,
+/// pushed as the estimate `key`: (rate, low, high).
+fn per_day(key: &str, count: u64, days: f64, est: &mut Vec<Estimate>) -> (f64, f64, f64) {
+    let (lo, hi) = poisson_count(count);
+    let (rate, lo, hi) = (count as f64 / days, lo / days, hi / days);
+    est.push(Estimate::plain(key, "per_day", rate, (lo, hi), count));
+    (rate, lo, hi)
+}
+
 /// BMS billing freezes: how often a server is frozen (per server-day it
 /// could be: alive, not frozen, not deleting), how often its owner renews,
 /// after how long, and the retention after which it is deleted.
@@ -747,22 +748,14 @@ fn freeze_section(k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>) {
         return;
     }
     let _ = writeln!(toml, "\n[bms.freeze]");
-    let (lo, hi) = poisson_count(freezes);
-    let rate = freezes as f64 / exposure_days;
-    est.push(Estimate::plain(
-        "bms.freeze.rate",
-        "per_day",
-        rate,
-        (lo / exposure_days, hi / exposure_days),
-        freezes,
-    ));
+    let (rate, lo, hi) = per_day("bms.freeze.rate", freezes, exposure_days, est);
     let _ = writeln!(
         toml,
         "rate = \"{}/d\"   # {freezes} freezes over {} server-days not frozen; 95% CI {}..{}/d",
         sig(rate),
         sig(exposure_days),
-        sig(lo / exposure_days),
-        sig(hi / exposure_days)
+        sig(lo),
+        sig(hi)
     );
     // Renewed or deleted: the freezes that began a retention or more
     // before their log's end, whose outcome the log shows either way.
@@ -885,13 +878,16 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
         return;
     };
     let (total, rate) = (main.3, main.2);
+    // The rate is the status's own (per time seen): its interval is the
+    // count's over the time that rate implies.
     let exposure_days = total as f64 / rate;
     let (lo, hi) = poisson_count(total);
+    let (lo, hi) = (lo / exposure_days, hi / exposure_days);
     est.push(Estimate::plain(
         &format!("{kn}.ops_rate"),
         "per_day",
         rate,
-        (lo / exposure_days, hi / exposure_days),
+        (lo, hi),
         total,
     ));
     let _ = writeln!(
@@ -899,8 +895,8 @@ fn owners(kind: Kind, k: &KindTally, toml: &mut String, est: &mut Vec<Estimate>)
         "ops_rate = \"{}/d\"   # user operations per server-day in {}, counted while they could be seen (a lock hides refused requests); 95% CI {}..{}; n = {total}",
         sig(rate),
         main.0,
-        sig(lo / exposure_days),
-        sig(hi / exposure_days)
+        sig(lo),
+        sig(hi)
     );
     for (status, rates, status_rate, n, refused) in &mixes {
         let mut entries: Vec<String> = rates

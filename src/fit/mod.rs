@@ -307,66 +307,37 @@ fn read_log(
             }
         }
         json::Format::Notifications => {
-            let mut records = json::Records::open(log)?;
             let mut reader = nova::Notifications::default();
-            let mut n = 0u64;
-            while let Some((at, value)) = records.next_record() {
-                n += 1;
-                stop_if_asked(n)?;
-                let file = records.file().to_string();
-                let taken = value.and_then(|v| {
-                    if json::is_actions(&v) {
-                        Err("a server's instance actions in a notification log; give notifications and instance actions in separate files".into())
-                    } else {
-                        reader.take(v)
-                    }
-                });
+            let file = each_record(log, bad, |v, file, at, bad| {
+                if json::is_actions(&v) {
+                    return Err("a server's instance actions in a notification log; give notifications and instance actions in separate files".into());
+                }
+                let taken = reader.take(v);
                 if let Some(origin) = reader.origin_unix_s() {
                     tally.set_origin(origin);
                 }
-                match taken {
-                    Ok(time) => {
-                        add_rows(tally, &reader.rows, &file, &at, bad);
-                        if let Some(t) = time {
-                            tally.extend(t);
-                        }
-                    }
-                    Err(e) if e.starts_with("cannot read") => {
-                        return Err(format!("{file}: {at}: {e}"));
-                    }
-                    Err(e) => bad.add(format!("{file}: {at}: {e}")),
+                let time = taken?;
+                add_rows(tally, &reader.rows, file, at, bad);
+                if let Some(t) = time {
+                    tally.extend(t);
                 }
-            }
+                Ok(())
+            })?;
             reader.finish();
-            let file = records.file().to_string();
             add_rows(tally, &reader.rows, &file, "the end", bad);
             for (e, n) in reader.unknown {
                 json::count_unknown(unknown_events, e, n);
             }
         }
         json::Format::Actions => {
-            let mut records = json::Records::open(log)?;
             let mut reader = actions::Actions::default();
-            let mut n = 0u64;
-            while let Some((at, value)) = records.next_record() {
-                n += 1;
-                stop_if_asked(n)?;
-                let file = records.file().to_string();
-                let taken = value.and_then(|v| {
-                    if json::is_actions(&v) {
-                        reader.take(&v, tally)
-                    } else {
-                        Err("not a server's instance actions (no \"instanceActions\"); give notifications and instance actions in separate files".into())
-                    }
-                });
-                match taken {
-                    Ok(()) => {}
-                    Err(e) if e.starts_with("cannot read") => {
-                        return Err(format!("{file}: {at}: {e}"));
-                    }
-                    Err(e) => bad.add(format!("{file}: {at}: {e}")),
+            each_record(log, bad, |v, _, _, _| {
+                if json::is_actions(&v) {
+                    reader.take(&v, tally)
+                } else {
+                    Err("not a server's instance actions (no \"instanceActions\"); give notifications and instance actions in separate files".into())
                 }
-            }
+            })?;
             reader.finish(tally);
             for (e, n) in reader.unknown {
                 json::count_unknown(unknown_events, e, n);
@@ -374,6 +345,30 @@ fn read_log(
         }
     }
     Ok(())
+}
+
+/// Reads a JSON log's records in order, handing each to `take` with the
+/// file's name and where the record is; a record that is not JSON, or that
+/// `take` refuses, is a malformed line (`bad`), and one that cannot be read
+/// ends the log. Returns the file's name.
+fn each_record(
+    log: &Path,
+    bad: &mut Bad,
+    mut take: impl FnMut(serde_json::Value, &str, &str, &mut Bad) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut records = json::Records::open(log)?;
+    let file = records.file().to_string();
+    let mut n = 0u64;
+    while let Some((at, value)) = records.next_record() {
+        n += 1;
+        stop_if_asked(n)?;
+        match value.and_then(|v| take(v, &file, &at, bad)) {
+            Ok(()) => {}
+            Err(e) if e.starts_with("cannot read") => return Err(format!("{file}: {at}: {e}")),
+            Err(e) => bad.add(format!("{file}: {at}: {e}")),
+        }
+    }
+    Ok(file)
 }
 
 /// Hands a notification's rows to the tally. The notification reader
